@@ -1,0 +1,64 @@
+from rest_framework import serializers
+
+from portal.api.fields import TenantRelatedField
+from portal.api.serializers import TenantModelSerializer
+from portal.models import Role
+
+from ..models import Appliance, ApplianceAddress
+
+
+class ApplianceAddressNestedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApplianceAddress
+        fields = ["id", "address", "prefix_length", "kind", "enabled"]
+
+
+class ApplianceAddressSerializer(serializers.ModelSerializer):
+    appliance = TenantRelatedField(queryset=Appliance.objects.all(), role=Role.ADMIN)
+
+    class Meta:
+        model = ApplianceAddress
+        fields = ["id", "organization", "appliance", "address", "prefix_length", "kind", "enabled"]
+        read_only_fields = ["organization"]
+
+
+class ApplianceStatusSerializer(serializers.ModelSerializer):
+    checked_at = serializers.DateTimeField(source="status_checked_at", read_only=True)
+    reachable = serializers.BooleanField(source="status_reachable", read_only=True, allow_null=True)
+    healthy = serializers.BooleanField(source="status_healthy", read_only=True, allow_null=True)
+    latency_ms = serializers.FloatField(source="status_latency_ms", read_only=True, allow_null=True)
+    role = serializers.CharField(source="status_role", read_only=True)
+    version = serializers.CharField(source="status_version", read_only=True)
+    shared_ips = serializers.ListField(source="status_shared_ips", child=serializers.CharField(), read_only=True)
+    last_sync_at = serializers.DateTimeField(source="status_last_sync_at", read_only=True)
+    last_sync_status = serializers.CharField(source="status_last_sync_status", read_only=True)
+    error = serializers.CharField(source="status_error", read_only=True)
+
+    class Meta:
+        model = Appliance
+        fields = [
+            "checked_at", "reachable", "healthy", "latency_ms", "role", "version", "shared_ips",
+            "last_sync_at", "last_sync_status", "error",
+        ]
+
+
+class ApplianceSerializer(TenantModelSerializer):
+    client_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"input_type": "password"},
+        help_text="Write-only. Stored encrypted; never returned. Omit or leave empty to keep the stored one.",
+    )
+    has_client_secret = serializers.BooleanField(read_only=True)
+    addresses = ApplianceAddressNestedSerializer(many=True, read_only=True)
+    status = ApplianceStatusSerializer(source="*", read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="appliances-api:appliance-detail")
+
+    class Meta:
+        model = Appliance
+        fields = [
+            "id", "url", "organization", "name", "management_host", "management_port", "appliance_guid", "model",
+            "serial_number", "product_version", "build", "site_hostname", "client_id", "client_secret",
+            "has_client_secret", "ca_bundle", "tls_pin", "probe_interval", "probe_timeout", "addresses", "status",
+            "created_at", "updated_at",
+        ]
+        # Uniqueness is checked by the service's full_clean (the constraints include the organisation).
+        validators = []

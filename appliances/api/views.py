@@ -1,0 +1,54 @@
+from portal.api.viewsets import TenantModelViewSet
+
+from ..filtersets import ApplianceFilterSet
+from ..models import Appliance, ApplianceAddress
+from ..services import (
+    address_create,
+    address_delete,
+    address_update,
+    appliance_create,
+    appliance_delete,
+    appliance_update,
+)
+from .serializers import ApplianceAddressSerializer, ApplianceSerializer
+
+
+class ApplianceViewSet(TenantModelViewSet):
+    queryset = Appliance.objects.all()
+    serializer_class = ApplianceSerializer
+    filterset_class = ApplianceFilterSet
+    select_related = ("organization",)
+    prefetch_related = ("addresses",)
+    ordering_fields = ["name", "status_checked_at", "management_host"]
+
+    def perform_create(self, serializer):
+        self.require_role_on(serializer.validated_data["organization"])
+        serializer.instance = appliance_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = appliance_update(
+            actor=self.request.user, appliance=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        appliance_delete(actor=self.request.user, appliance=instance)
+
+
+class ApplianceAddressViewSet(TenantModelViewSet):
+    queryset = ApplianceAddress.objects.all()
+    serializer_class = ApplianceAddressSerializer
+    select_related = ("appliance",)
+    filterset_fields = ["appliance", "kind", "enabled"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        appliance = data.pop("appliance")
+        self.require_role_on(appliance.organization_id)
+        serializer.instance = address_create(actor=self.request.user, appliance=appliance, **data)
+
+    def perform_update(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k != "appliance"}
+        serializer.instance = address_update(actor=self.request.user, address=serializer.instance, data=data)
+
+    def perform_destroy(self, instance):
+        address_delete(actor=self.request.user, address=instance)

@@ -1,0 +1,72 @@
+"""Client for the appliance command API (check_health, set_failover_role, ... and ``x_`` extensions).
+
+Framework-free on purpose: it takes an address, credentials and trust settings, returns plain dataclasses
+and raises the typed errors of ``errors.py``. The portal maps these onto its models.
+
+Layout: ``transport`` (pycurl easy/multi plumbing, limits, error mapping), ``xml`` (safe namespace-agnostic
+parsing), ``parsers`` (answers -> dataclasses), ``tokens`` (OAuth token cache), ``operations`` (each call
+written once as a request/response generator), ``client`` (synchronous driver), ``batch`` (multi driver).
+"""
+
+from .batch import ProbeResult, ProbeTarget, probe_many
+from .client import ApplianceClient
+from .errors import (
+    ApplianceAuthError,
+    ApplianceError,
+    ApplianceProtocolError,
+    ApplianceRefused,
+    ApplianceTimeout,
+    ApplianceTLSError,
+    ApplianceUnreachable,
+)
+from .models import (
+    STANDARD_ACTIONS,
+    ApiInfo,
+    ApplianceAddress,
+    ApplianceEntry,
+    ApplianceListing,
+    BackupDownload,
+    Capabilities,
+    Credentials,
+    FailoverRole,
+    HealthReport,
+    PlainHealth,
+    RoleChangeResult,
+    Timeouts,
+)
+from .tokens import InMemoryTokenCache, TokenCache
+from .trust import TrustSettings, certificate_fingerprint, spki_pin
+from .xml import XmlNode
+
+__all__ = [
+    "STANDARD_ACTIONS",
+    "ApiInfo",
+    "ApplianceAddress",
+    "ApplianceAuthError",
+    "ApplianceClient",
+    "ApplianceEntry",
+    "ApplianceError",
+    "ApplianceListing",
+    "ApplianceProtocolError",
+    "ApplianceRefused",
+    "ApplianceTLSError",
+    "ApplianceTimeout",
+    "ApplianceUnreachable",
+    "BackupDownload",
+    "Capabilities",
+    "Credentials",
+    "FailoverRole",
+    "HealthReport",
+    "InMemoryTokenCache",
+    "PlainHealth",
+    "ProbeResult",
+    "ProbeTarget",
+    "RoleChangeResult",
+    "Timeouts",
+    "TokenCache",
+    "TrustSettings",
+    "XmlNode",
+    "certificate_fingerprint",
+    "probe_many",
+    "spki_pin",
+]

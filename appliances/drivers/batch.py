@@ -1,0 +1,174 @@
+"""Probe many appliances concurrently on one pycurl multi handle.
+
+Each appliance runs the same ``Operations.check_health`` generator the synchronous client uses (token
+fetch when the cache has none, 401 retry, parsing); this module only schedules their requests. One
+appliance's failure never raises: its ``ProbeResult`` carries the typed error instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+import pycurl
+
+from .client import ApplianceClient, annotate
+from .errors import ApplianceError, ApplianceTimeout
+from .models import ApplianceAddress, Credentials, HealthReport, Timeouts
+from .operations import Done, Operation, advance
+from .tokens import TokenCache, default_token_cache
+from .transport import Exchange, Request, Response
+from .trust import TrustSettings
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    address: ApplianceAddress
+    credentials: Credentials
+    trust: TrustSettings
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    #: Opaque caller reference (e.g. the portal's appliance pk), handed back in the result.
+    ref: Hashable = None
+
+
+@dataclass
+class ProbeResult:
+    target: ProbeTarget
+    health: HealthReport | None = None
+    error: ApplianceError | None = None
+    elapsed_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class _Job:
+    """One appliance's probe in flight: its client, its operation generator and its current exchange."""
+
+    def __init__(self, target: ProbeTarget, token_cache: TokenCache, deadline_seconds: float | None) -> None:
+        self.client = ApplianceClient(target.address, target.credentials, target.trust,
+                                      timeouts=target.timeouts, token_cache=token_cache)
+        self.result = ProbeResult(target)
+        self.op: Operation[HealthReport] = self.client.operations.check_health()
+        self.deadline_seconds = deadline_seconds
+        self.deadline: float | None = None
+        self.started = 0.0
+        self.exchange: Exchange | None = None
+
+    @property
+    def token_key(self) -> str | None:
+        return self.client.operations.token_key
+
+
+def probe_many(
+    targets: Iterable[ProbeTarget],
+    *,
+    concurrency: int = 64,
+    timeout: float | None = None,
+    token_cache: TokenCache | None = None,
+) -> list[ProbeResult]:
+    """``check_health`` on every target, at most ``concurrency`` transfers at once.
+
+    ``timeout`` (seconds) bounds each appliance's whole probe (token fetch + health call); each request
+    is also bounded by its target's own ``Timeouts``. Results come back in input order.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    cache = token_cache or default_token_cache()
+    jobs = [_Job(t, cache, timeout) for t in targets]
+    waiting = deque(jobs)
+    # Two targets sharing an API account on one appliance would both miss the token cache and fetch two
+    # tokens (the cap is 30); run such jobs one after the other so the second finds the first one's token.
+    busy_keys: set[str] = set()
+    active: dict[pycurl.Curl, _Job] = {}
+    spare: list[pycurl.Curl] = []
+    multi = pycurl.CurlMulti()
+
+    def finish_job(job: _Job, step: Request | Done | ApplianceError) -> Request | None:
+        """Record a finished job, or return the next request it wants."""
+        if isinstance(step, Request):
+            return step
+        if isinstance(step, Done):
+            job.result.health = step.value
+        else:
+            job.result.error = annotate(step, job.client.address, "check_health")
+        job.result.elapsed_ms = (time.monotonic() - job.started) * 1000.0
+        busy_keys.discard(job.token_key)
+        return None
+
+    def submit(curl: pycurl.Curl, job: _Job, request: Request | None) -> None:
+        """Put the job's next request on ``curl``, or retire the job and keep the handle spare."""
+        while request is not None:
+            curl.reset()
+            try:
+                job.exchange = job.client.transport.configure(curl, request, job.deadline)
+            except ApplianceError as error:  # deadline already passed
+                request = finish_job(job, _step(job.op, error=error))
+                continue
+            active[curl] = job
+            multi.add_handle(curl)
+            return
+        spare.append(curl)
+
+    def start_more() -> None:
+        deferred = []
+        while waiting and len(active) < concurrency:
+            job = waiting.popleft()
+            if job.token_key in busy_keys:
+                deferred.append(job)
+                continue
+            busy_keys.add(job.token_key)
+            job.started = time.monotonic()
+            job.deadline = job.started + job.deadline_seconds if job.deadline_seconds else None
+            submit(spare.pop() if spare else pycurl.Curl(), job, finish_job(job, _step(job.op)))
+        waiting.extendleft(reversed(deferred))
+
+    try:
+        start_more()
+        while active:
+            while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
+                pass
+            while True:
+                queued, succeeded, failed = multi.info_read()
+                done = [(c, None) for c in succeeded] + [(c, pycurl.error(code, msg)) for c, code, msg in failed]
+                for curl, error in done:
+                    multi.remove_handle(curl)
+                    job = active.pop(curl)
+                    assert job.exchange is not None
+                    try:
+                        response = job.exchange.finish(curl, error)
+                    except ApplianceError as exc:
+                        step = _step(job.op, error=exc)
+                    else:
+                        step = _step(job.op, response=response)
+                    submit(curl, job, finish_job(job, step))
+                if not queued:
+                    break
+            start_more()
+            if active:
+                multi.select(0.5)
+    finally:
+        for curl in list(active):
+            multi.remove_handle(curl)
+            curl.close()
+        for curl in spare:
+            curl.close()
+        for job in jobs:
+            job.op.close()
+        multi.close()
+    for job in jobs:  # jobs never started (cannot happen unless interrupted) still get a result
+        if job.result.health is None and job.result.error is None:
+            job.result.error = ApplianceTimeout("probe did not run", address=str(job.client.address))
+    return [job.result for job in jobs]
+
+
+def _step(op: Operation[HealthReport], response: Response | None = None,
+          error: ApplianceError | None = None) -> Request | Done | ApplianceError:
+    """``advance`` that returns the operation's typed error instead of raising it."""
+    try:
+        return advance(op, response=response, error=error)
+    except ApplianceError as exc:
+        return exc

@@ -1,0 +1,149 @@
+"""Synchronous appliance client: one easy handle per request (the vendor wants a connection per call)."""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO, TypeVar
+
+from . import parsers
+from .errors import ApplianceError, ApplianceProtocolError, ApplianceRefused
+from .models import (
+    STANDARD_ACTIONS,
+    ApiInfo,
+    ApplianceAddress,
+    ApplianceListing,
+    BackupDownload,
+    Capabilities,
+    Credentials,
+    FailoverRole,
+    HealthReport,
+    PlainHealth,
+    RoleChangeResult,
+    Timeouts,
+)
+from .operations import Operation, Operations, run_sync
+from .tokens import TokenCache, default_token_cache
+from .transport import MAX_BACKUP_BYTES, Transport
+from .trust import TrustSettings
+from .xml import XmlNode
+
+T = TypeVar("T")
+
+EXTENSION_PREFIX = "x_"
+
+
+def annotate(error: ApplianceError, address: ApplianceAddress, action: str) -> ApplianceError:
+    """Parsers raise without context; fill in which appliance and which call before it reaches a human."""
+    error.address = error.address or str(address)
+    error.action = error.action or action
+    return error
+
+
+class ApplianceClient:
+    """Talks to one appliance with one API account.
+
+    ``trust`` is mandatory: TLS is always verified (CA bundle + name, or a pin). ``credentials`` may be
+    None for the unauthenticated ``plain_check_health`` probe only. Thread-safe: no per-call state is kept
+    on the instance; tokens live in the (thread-safe, pluggable) ``token_cache``.
+    """
+
+    def __init__(
+        self,
+        address: ApplianceAddress,
+        credentials: Credentials | None,
+        trust: TrustSettings,
+        *,
+        timeouts: Timeouts | None = None,
+        token_cache: TokenCache | None = None,
+        share_tls_sessions: bool = True,
+    ) -> None:
+        self.address = address
+        self.transport = Transport(address, trust, timeouts, share_tls_sessions=share_tls_sessions)
+        self.operations = Operations(address, credentials, token_cache or default_token_cache())
+
+    def _run(self, op: Operation[T], action: str) -> T:
+        try:
+            return run_sync(op, self.transport.perform)
+        except ApplianceError as error:
+            annotate(error, self.address, action)
+            raise
+
+    # -- standard actions -------------------------------------------------------------------------
+    def check_health(self) -> HealthReport:
+        return self._run(self.operations.check_health(), "check_health")
+
+    def plain_check_health(self) -> PlainHealth:
+        return self._run(self.operations.plain_check_health(), "plain check_health")
+
+    def get_api_info(self) -> ApiInfo:
+        return self._run(self.operations.get_api_info(), "get_api_info")
+
+    def get_appliances(self) -> ApplianceListing:
+        return self._run(self.operations.get_appliances(), "get_appliances")
+
+    def set_failover_role(self, role: FailoverRole | str, *, data_sync_first: bool = False,
+                          force: bool = False) -> RoleChangeResult:
+        op = self.operations.set_failover_role(role, data_sync_first=data_sync_first, force=force)
+        return self._run(op, "set_failover_role")
+
+    def download_backup(self, sink: BinaryIO, *, max_bytes: int = MAX_BACKUP_BYTES,
+                        timeout: float | None = 600.0) -> BackupDownload:
+        """Stream the /login configuration backup into ``sink`` (aborted beyond ``max_bytes``)."""
+        return self._run(self.operations.download_backup(sink, max_bytes, timeout), "backup")
+
+    # -- extensions -------------------------------------------------------------------------------
+    def call_extension(self, action: str, /, **params: Any) -> XmlNode:
+        """Call an ``x_`` extension action and return its parsed answer (dict-like ``XmlNode``).
+
+        Parameters are sent form-encoded in a POST (bools as 1/0, lists comma-joined).
+        """
+        if not action.startswith(EXTENSION_PREFIX):
+            raise ValueError(f"extension actions start with {EXTENSION_PREFIX!r}; got {action!r}")
+        encoded = {k: _encode_param(v) for k, v in params.items() if v is not None}
+        return self._run(self.operations.command(action, encoded, post=True), action)
+
+    def get_capabilities(self) -> Capabilities:
+        """Which actions this appliance supports: ``x_get_capabilities`` if it answers, else the standard set.
+
+        Only "the appliance does not know this action" falls back (an ``<error>`` answer, a non-XML or
+        non-200 answer); unreachable, TLS and auth problems still raise.
+        """
+        try:
+            root = self._run(self.operations.command("x_get_capabilities"), "x_get_capabilities")
+        except (ApplianceRefused, ApplianceProtocolError):
+            return Capabilities(actions=STANDARD_ACTIONS, extensions_reported=False)
+        return parsers.parse_capabilities(root)
+
+    def establish_relationship(self, **params: Any) -> XmlNode:
+        return self.call_extension("x_establish_relationship", **params)
+
+    def break_relationship(self, **params: Any) -> XmlNode:
+        return self.call_extension("x_break_relationship", **params)
+
+    def sync_now(self, **params: Any) -> XmlNode:
+        return self.call_extension("x_sync_now", **params)
+
+    def get_sync_status(self) -> XmlNode:
+        return self.call_extension("x_get_sync_status")
+
+    def get_backup_settings(self) -> XmlNode:
+        return self.call_extension("x_get_backup_settings")
+
+    def set_backup_settings(self, **settings: Any) -> XmlNode:
+        return self.call_extension("x_set_backup_settings", **settings)
+
+    def get_certificates(self) -> XmlNode:
+        return self.call_extension("x_get_certificates")
+
+    def import_certificate(self, **params: Any) -> XmlNode:
+        return self.call_extension("x_import_certificate", **params)
+
+    def set_default_certificate(self, **params: Any) -> XmlNode:
+        return self.call_extension("x_set_default_certificate", **params)
+
+
+def _encode_param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ",".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,28 @@
+import django_filters
+from django.db.models import Q
+
+from portal.filtersets import OrganizationScopedFilterSet
+
+from .models import Appliance, FailoverRole
+
+
+class ApplianceFilterSet(OrganizationScopedFilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    role = django_filters.ChoiceFilter(field_name="status_role", choices=FailoverRole.choices)
+    reachable = django_filters.BooleanFilter(field_name="status_reachable")
+    product_version = django_filters.CharFilter(lookup_expr="iexact")
+    model = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Appliance
+        fields = ["q", "organization", "role", "reachable", "product_version", "model"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(management_host__icontains=value)
+            | Q(site_hostname__icontains=value)
+            | Q(serial_number__icontains=value)
+            | Q(appliance_guid__icontains=value)
+            | Q(addresses__address__startswith=value)
+        ).distinct()

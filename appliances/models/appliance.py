@@ -1,0 +1,167 @@
+"""Appliance inventory: the appliance, its addresses, its API credentials and how its TLS is trusted."""
+
+import ipaddress
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+
+from appliances.drivers.trust import TrustSettings
+from portal.fields import EncryptedTextField
+from portal.models import TenantModel
+
+from ..validators import validate_ca_bundle, validate_hostname_or_ip
+
+guid_validator = RegexValidator(r"^[0-9a-fA-F]{32}$", "An appliance id is 32 hexadecimal characters.")
+
+
+class FailoverRole(models.TextChoices):
+    NONE = "none", "Not in failover"
+    PRIMARY = "primary", "Primary"
+    BACKUP = "backup", "Backup"
+
+
+class Appliance(TenantModel):
+    name = models.CharField(max_length=100)
+    management_host = models.CharField(
+        max_length=253,
+        validators=[validate_hostname_or_ip],
+        help_text="Host name or IP address the portal uses to reach the appliance's API.",
+    )
+    management_port = models.PositiveIntegerField(
+        default=443, validators=[MinValueValidator(1), MaxValueValidator(65535)], verbose_name="TLS port"
+    )
+    appliance_guid = models.CharField(
+        max_length=32, blank=True, validators=[guid_validator], verbose_name="appliance id",
+        help_text="The 32-character id the appliance reports (filled in by the first probe when left empty).",
+    )
+    model = models.CharField(max_length=50, blank=True)
+    serial_number = models.CharField(max_length=64, blank=True)
+    product_version = models.CharField(max_length=32, blank=True)
+    build = models.CharField(max_length=64, blank=True)
+    site_hostname = models.CharField(
+        max_length=253, blank=True, validators=[validate_hostname_or_ip],
+        help_text="The site name this appliance serves, e.g. access.example.com.",
+    )
+
+    # API credentials (OAuth client credentials). The secret is encrypted and never shown back.
+    client_id = models.CharField(max_length=128, blank=True, verbose_name="OAuth client id")
+    client_secret = EncryptedTextField(blank=True, verbose_name="OAuth client secret")
+
+    # TLS trust: a CA bundle, a pin, or both. Never unverified.
+    ca_bundle = models.TextField(
+        blank=True, validators=[validate_ca_bundle], verbose_name="CA bundle (PEM)",
+        help_text="The CA certificate(s) that signed the appliance's certificate.",
+    )
+    tls_pin = models.CharField(
+        max_length=120, blank=True, verbose_name="pinned fingerprint",
+        help_text="SHA-256 fingerprint of the appliance certificate (64 hex digits) or of its public key "
+        "('sha256//<base64>').",
+    )
+
+    probe_interval = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(5), MaxValueValidator(3600)], help_text="Seconds between probes."
+    )
+    probe_timeout = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(60)], help_text="Seconds before a probe fails."
+    )
+
+    # Latest probe result, written in bulk by the probe loop (never by forms: see model_update).
+    status_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_reachable = models.BooleanField(null=True, editable=False)
+    status_healthy = models.BooleanField(null=True, editable=False)
+    status_latency_ms = models.FloatField(null=True, blank=True, editable=False)
+    status_role = models.CharField(max_length=16, choices=FailoverRole.choices, blank=True, editable=False)
+    status_version = models.CharField(max_length=100, blank=True, editable=False)
+    status_shared_ips = models.JSONField(default=list, blank=True, editable=False)
+    status_last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_last_sync_status = models.CharField(max_length=200, blank=True, editable=False)
+    status_error = models.CharField(max_length=500, blank=True, editable=False)
+    status_failures = models.PositiveIntegerField(default=0, editable=False)
+    status_successes = models.PositiveIntegerField(default=0, editable=False)
+    next_probe_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="appliance_unique_name_per_org"),
+            models.UniqueConstraint(
+                fields=["organization", "appliance_guid"],
+                condition=~models.Q(appliance_guid=""),
+                name="appliance_unique_guid_per_org",
+                violation_error_message="Another appliance in this organisation has this appliance id.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("appliances:appliance", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.appliance_guid:
+            self.appliance_guid = self.appliance_guid.lower()
+        if not self.ca_bundle and not self.tls_pin:
+            raise ValidationError(
+                {"ca_bundle": "Give a CA bundle or a pinned fingerprint: the portal never talks to an unverified appliance."}
+            )
+        if self.tls_pin:
+            try:
+                TrustSettings(pin=self.tls_pin.strip())
+            except ValueError as exc:
+                raise ValidationError({"tls_pin": str(exc)}) from exc
+        if bool(self.client_id) != bool(self.client_secret):
+            raise ValidationError({"client_secret": "Give both the OAuth client id and its secret, or neither."})
+
+    @property
+    def has_client_secret(self) -> bool:
+        return bool(self.client_secret)
+
+    @property
+    def trust(self) -> TrustSettings:
+        return TrustSettings(ca_pem=self.ca_bundle or None, pin=self.tls_pin.strip() or None)
+
+
+class AddressKind(models.TextChoices):
+    UNIQUE = "unique", "Unique"
+    SHARED = "shared", "Shared"
+
+
+class ApplianceAddress(TenantModel):
+    appliance = models.ForeignKey(Appliance, on_delete=models.CASCADE, related_name="addresses")
+    address = models.GenericIPAddressField(unpack_ipv4=True)
+    prefix_length = models.PositiveSmallIntegerField(default=24, validators=[MaxValueValidator(128)])
+    kind = models.CharField(max_length=8, choices=AddressKind.choices, default=AddressKind.UNIQUE)
+    enabled = models.BooleanField(
+        default=True, help_text="A shared address is enabled only on the primary; the backup keeps it disabled."
+    )
+
+    class Meta:
+        ordering = ["appliance__name", "kind", "address"]
+        verbose_name_plural = "appliance addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "appliance", "address"], name="address_unique_per_appliance"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address}/{self.prefix_length}"
+
+    def get_absolute_url(self) -> str:
+        return self.appliance.get_absolute_url()
+
+    def clean(self):
+        super().clean()
+        if self.appliance_id and self.organization_id and self.appliance.organization_id != self.organization_id:
+            raise ValidationError({"appliance": "The address must belong to an appliance of the same organisation."})
+        max_prefix = 32 if ":" not in str(self.address or "") else 128
+        if self.prefix_length is not None and self.prefix_length > max_prefix:
+            raise ValidationError({"prefix_length": f"A prefix length is at most {max_prefix} for this address."})
+
+    @property
+    def network(self):
+        return ipaddress.ip_interface(f"{self.address}/{self.prefix_length}").network

@@ -1,0 +1,58 @@
+"""Writes to the appliance inventory. Views, the API and commands all come through here."""
+
+from django.db import transaction
+
+from portal.services.common import model_create, model_delete, model_update
+
+from .models import Appliance, ApplianceAddress
+
+APPLIANCE_EDITABLE_FIELDS = [
+    "name",
+    "management_host",
+    "management_port",
+    "appliance_guid",
+    "model",
+    "serial_number",
+    "product_version",
+    "build",
+    "site_hostname",
+    "client_id",
+    "client_secret",
+    "ca_bundle",
+    "tls_pin",
+    "probe_interval",
+    "probe_timeout",
+]
+ADDRESS_EDITABLE_FIELDS = ["address", "prefix_length", "kind", "enabled"]
+
+
+@transaction.atomic
+def appliance_create(*, actor, organization, addresses: list[dict] | None = None, **fields) -> Appliance:
+    appliance = model_create(actor=actor, model=Appliance, data={"organization": organization, **fields})
+    for address in addresses or []:
+        address_create(actor=actor, appliance=appliance, **address)
+    return appliance
+
+
+def appliance_update(*, actor, appliance: Appliance, data: dict) -> Appliance:
+    return model_update(actor=actor, instance=appliance, data=data, fields=APPLIANCE_EDITABLE_FIELDS)[0]
+
+
+def appliance_delete(*, actor, appliance: Appliance) -> None:
+    model_delete(actor=actor, instance=appliance)
+
+
+def address_create(*, actor, appliance: Appliance, **fields) -> ApplianceAddress:
+    return model_create(
+        actor=actor,
+        model=ApplianceAddress,
+        data={"organization_id": appliance.organization_id, "appliance": appliance, **fields},
+    )
+
+
+def address_update(*, actor, address: ApplianceAddress, data: dict) -> ApplianceAddress:
+    return model_update(actor=actor, instance=address, data=data, fields=ADDRESS_EDITABLE_FIELDS)[0]
+
+
+def address_delete(*, actor, address: ApplianceAddress) -> None:
+    model_delete(actor=actor, instance=address)

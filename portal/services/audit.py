@@ -1,0 +1,101 @@
+"""Recording audit events. Every service that writes calls ``audit_record``; secrets never reach the log."""
+
+from django.db import models
+
+from ..fields import is_secret_field
+from ..models import AuditAction, AuditEvent
+
+SECRET_MARK = "(secret changed)"
+
+
+def _plain(value):
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def snapshot(instance: models.Model) -> dict:
+    """The instance's concrete field values for a diff; secrets are represented by a marker, never the value."""
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in ("created_at", "updated_at"):
+            continue
+        value = getattr(instance, field.attname)
+        if is_secret_field(field):
+            # A short irreversible marker lets the diff notice a change without storing anything usable.
+            data[field.name] = hash(value) if value else None
+        else:
+            data[field.name] = _plain(value)
+    return data
+
+
+def diff(before: dict, after: dict, instance: models.Model | None = None) -> dict:
+    secret_names = set()
+    if instance is not None:
+        secret_names = {f.name for f in instance._meta.concrete_fields if is_secret_field(f)}
+    changes = {}
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) != after.get(name):
+            if name in secret_names:
+                changes[name] = SECRET_MARK
+            else:
+                changes[name] = [before.get(name), after.get(name)]
+    return changes
+
+
+def audit_record(
+    *,
+    actor,
+    organization,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_repr: str = "",
+    changes: dict | None = None,
+    verb: str = "",
+    summary: str = "",
+) -> AuditEvent:
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_repr = object_repr or str(obj)
+    actor_name = getattr(actor, "username", "") or "system"
+    return AuditEvent.objects.create(
+        organization=organization,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=actor_name,
+        action=action,
+        verb=verb,
+        object_type=object_type,
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=object_repr[:200],
+        changes=changes or {},
+        summary=summary[:500],
+    )
+
+
+def audit_create(*, actor, instance: models.Model, organization=None) -> AuditEvent:
+    data = {k: v for k, v in snapshot(instance).items() if v not in (None, "", [], {})}
+    secret = {f.name for f in instance._meta.concrete_fields if is_secret_field(f)}
+    changes = {k: (SECRET_MARK if k in secret else v) for k, v in data.items()}
+    return audit_record(
+        actor=actor,
+        organization=organization if organization is not None else getattr(instance, "organization", None),
+        action=AuditAction.CREATE,
+        obj=instance,
+        changes=changes,
+    )
+
+
+def audit_delete(*, actor, instance: models.Model, organization=None) -> AuditEvent:
+    return audit_record(
+        actor=actor,
+        organization=organization if organization is not None else getattr(instance, "organization", None),
+        action=AuditAction.DELETE,
+        obj=instance,
+    )

@@ -1,0 +1,64 @@
+"""Organisations and their members."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from ..models import AuditAction, Membership, Organization, Role
+from .audit import audit_create, audit_record
+from .common import model_delete
+
+
+@transaction.atomic
+def organization_create(*, actor, name: str, slug: str = "", alert_recipients: str = "") -> Organization:
+    organization = Organization(name=name, slug=slug or slugify(name), alert_recipients=alert_recipients)
+    organization.full_clean()
+    organization.save()
+    audit_create(actor=actor, instance=organization, organization=organization)
+    return organization
+
+
+def _ensure_an_admin_remains(membership: Membership, new_role: str | None) -> None:
+    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+        return
+    others = Membership.objects.filter(organization_id=membership.organization_id, role=Role.ADMIN).exclude(
+        pk=membership.pk
+    )
+    if not others.exists():
+        raise ValidationError("An organisation needs at least one admin: promote someone else first.")
+
+
+@transaction.atomic
+def membership_add(*, actor, organization: Organization, user, role: str = Role.VIEWER) -> Membership:
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise ValidationError({"user": "This user is already a member of the organisation."})
+    membership = Membership(organization=organization, user=user, role=role)
+    membership.full_clean()
+    membership.save()
+    audit_create(actor=actor, instance=membership)
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(*, actor, membership: Membership, role: str) -> Membership:
+    if role == membership.role:
+        return membership
+    _ensure_an_admin_remains(membership, role)
+    old = membership.role
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    audit_record(
+        actor=actor,
+        organization=membership.organization,
+        action=AuditAction.UPDATE,
+        obj=membership,
+        changes={"role": [old, role]},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor, membership: Membership) -> None:
+    _ensure_an_admin_remains(membership, None)
+    model_delete(actor=actor, instance=membership)

@@ -1,0 +1,122 @@
+"""XML answers of the command API, in the documented namespace and with the documented omissions."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from typing import Any
+
+from . import XML_NAMESPACE
+from .appliance import Appliance, iso
+
+API_VERSION = "1.24.3"
+
+
+def _root(tag: str) -> ET.Element:
+    # A default-namespace declaration on the root keeps every child in the namespace without
+    # the ns0: prefixes ElementTree would otherwise invent.
+    return ET.Element(tag, xmlns=XML_NAMESPACE)
+
+
+def _child(parent: ET.Element, tag: str, text: Any = None, **attrs: Any) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k: str(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = str(text)
+    return element
+
+
+def to_bytes(root: ET.Element) -> bytes:
+    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+
+def error(message: str) -> bytes:
+    root = _root("error")
+    root.text = message
+    return to_bytes(root)
+
+
+def success(action: str, message: str) -> bytes:
+    root = _root(action)
+    _child(root, "success", message)
+    return to_bytes(root)
+
+
+def health_check(appliance: Appliance, success_flag: bool, error_message: str | None) -> bytes:
+    root = _root("health_check")
+    _child(root, "appliance", appliance.hostname, id=appliance.guid)
+    _child(root, "version", appliance.version_string)
+    _child(root, "success", int(success_flag))
+    if error_message:
+        _child(root, "error_message", error_message)
+    _child(root, "failover_role", appliance.role)
+    if appliance.role != "none":
+        if appliance.enabled_shared_ips:
+            ips = _child(root, "enabled_shared_ips")
+            for ip in appliance.enabled_shared_ips:
+                _child(ips, "ip", ip)
+        last = appliance.last_sync
+        if last is not None and last.finished is not None:
+            _child(root, "last_data_sync_time", iso(last.finished), ts=int(last.finished))
+            _child(root, "last_data_sync_status", last.status)
+    return to_bytes(root)
+
+
+def api_info(appliance: Appliance, perm_command: str, perm_backup: bool) -> bytes:
+    root = _root("api_information")
+    _child(root, "api_version", API_VERSION)
+    _child(root, "company_name", appliance.company_name)
+    _child(root, "timestamp", int(time.time()))
+    permissions = _child(root, "permissions")
+    _child(permissions, "permission", perm_command, name="perm_command")
+    _child(permissions, "permission", int(perm_backup), name="perm_backup")
+    # Permissions a failover portal never needs; reported so parsers meet a realistic list.
+    for name in ("perm_reporting_session", "perm_real_time_state", "perm_configuration", "perm_scim"):
+        _child(permissions, "permission", 0, name=name)
+    return to_bytes(root)
+
+
+def appliances(members: Iterable[Appliance]) -> bytes:
+    root = _root("appliances")
+    for appliance in members:
+        element = _child(root, "appliance", id=appliance.guid)
+        _child(element, "name", appliance.name)
+        _child(element, "public_hostname", appliance.hostname)
+        _child(element, "cluster_role", "single")
+        _child(element, "failover_role", appliance.role)
+        _child(element, "accepting_connections", 1)
+        _child(element, "timezone_offset", appliance.timezone_offset)
+    return to_bytes(root)
+
+
+def record(tag: str, fields: dict[str, Any]) -> bytes:
+    """Generic extension answer: scalars become elements, lists become repeated ``item`` children,
+    dicts become nested elements. Booleans are rendered 1/0 like the vendor's flags."""
+    root = _root(tag)
+    _fill(root, fields)
+    return to_bytes(root)
+
+
+def _fill(parent: ET.Element, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if value is None:
+            continue  # omitted, as the vendor omits elements without a value
+        if isinstance(value, dict):
+            _fill(_child(parent, key), value)
+        elif isinstance(value, list | tuple):
+            # A list renders as <key><item/>...</key>; a (item_tag, list) tuple names the items.
+            item_tag, items = value if isinstance(value, tuple) else ("item", value)
+            container = _child(parent, key)
+            for item in items:
+                if isinstance(item, dict):
+                    _fill(_child(container, item_tag), item)
+                else:
+                    _child(container, item_tag, _scalar(item))
+        else:
+            _child(parent, key, _scalar(value))
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
