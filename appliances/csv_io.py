@@ -35,6 +35,9 @@ CSV_COLUMNS = [
     "addresses",
 ]
 REQUIRED_COLUMNS = {"name", "management_host"}
+COLUMN_DEFAULTS = {
+    name: Appliance._meta.get_field(name).default for name in ("management_port", "probe_interval", "probe_timeout")
+}
 # Exported files never carry secrets: the column is left empty.
 SECRET_COLUMNS = {"client_secret"}
 
@@ -129,7 +132,9 @@ def appliances_import_csv(*, actor, organization, data: bytes) -> CsvImportResul
         except ValidationError as exc:
             result.errors.append(f"Row {number}: {' '.join(exc.messages)}")
             continue
-        form = ApplianceForm(data={**values, "organization": organization.pk}, user=actor)
+        # An empty or absent cell means the field's default (port 443, the default probe timings).
+        data = {**COLUMN_DEFAULTS, **{k: v for k, v in values.items() if v}, "organization": organization.pk}
+        form = ApplianceForm(data=data, user=actor)
         form.fields["organization"].queryset = form.fields["organization"].queryset.filter(pk=organization.pk)
         if not form.is_valid():
             result.errors.extend(f"Row {number}: {error}" for error in _row_errors(form))

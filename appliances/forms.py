@@ -50,6 +50,9 @@ class ApplianceForm(TenantModelForm):
             Fieldset("Probing", "probe_interval", "probe_timeout"),
         )
 
+    def clean_appliance_guid(self):
+        return self.cleaned_data.get("appliance_guid", "").lower()
+
     def clean_client_secret(self):
         secret = self.cleaned_data.get("client_secret", "")
         # An empty field means "keep what is stored", so the model's both-or-neither check still holds.

@@ -66,7 +66,7 @@ class Appliance:
         self.default_certificate_id = "default"
         self.faults: dict[str, dict[str, Any]] = {}
         self.fault_since: dict[str, float] = {}
-        self.connections = 0
+        self.flap_count = 0  # connections seen since the flapping fault was set
 
     # -- failover role -------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ is a stable contract: add optional keys only, never rename or repurpose existing
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import ipaddress
 import json
@@ -133,6 +134,40 @@ def _addresses():
         address += 1
 
 
+def _make_appliance(seed: str, slug: str, name: str, address: str, key: str, domain: str) -> dict[str, Any]:
+    h = _digest(seed, slug, name)
+    return {
+        "name": name,
+        "address": address,
+        "hostname": f"{name}.{slug}.{domain}",
+        "guid": h[:32],
+        "model": "B400" if int(h[32], 16) % 2 else "B300",
+        "serial": h[32:44].upper(),
+        "version": "24.3.1",
+        "build": "41234-0123abcd",
+        "timezone_offset": 0,
+        "client_id": h[:24],
+        "client_secret": _digest(seed, "secret", slug, name)[:40],
+        "perm_command": "full_access",
+        "perm_backup": True,
+        "extra_accounts": [{
+            "client_id": h[:24] + "ro",
+            "client_secret": _digest(seed, "ro-secret", slug, name)[:40],
+            "perm_command": "read_only",
+            "perm_backup": False,
+        }],
+        "inter_appliance_key": key,
+        "users_connected": int(h[52:54], 16) % 20,
+        "data": {
+            "users": 20 + int(h[54:57], 16) % 200,
+            "file_store_bytes": 20_000_000 + int(h[57:60], 16) * 10_000,
+            "log_bytes": 5_000_000 + int(h[60:63], 16) * 1_000,
+            "recording_bytes": 500_000_000 + int(h[40:44], 16) * 10_000,
+            "config": {"site_name": f"{slug} support", "company": slug},
+        },
+    }
+
+
 def generate_fleet(organisations: int = 2, pairs_per_org: int = 2, singles: int = 1, *,
                    seed: str = "failover-portal", settings: dict[str, Any] | None = None,
                    simulator: dict[str, Any] | None = None, domain: str = "sim.test",
@@ -148,60 +183,24 @@ def generate_fleet(organisations: int = 2, pairs_per_org: int = 2, singles: int 
     for o in range(1, organisations + 1):
         slug = f"org-{o:03d}"
         appliances, pairs = [], []
-
-        def make(name: str, key: str, *, _slug: str = slug) -> dict[str, Any]:
-            h = _digest(seed, _slug, name)
-            address = next(addresses)
-            appliance = {
-                "name": name,
-                "address": address,
-                "hostname": f"{name}.{_slug}.{domain}",
-                "guid": h[:32],
-                "model": "B400" if int(h[32], 16) % 2 else "B300",
-                "serial": h[32:44].upper(),
-                "version": "24.3.1",
-                "build": "41234-0123abcd",
-                "timezone_offset": 0,
-                "client_id": h[:24],
-                "client_secret": _digest(seed, "secret", _slug, name)[:40],
-                "perm_command": "full_access",
-                "perm_backup": True,
-                "extra_accounts": [{
-                    "client_id": h[:24] + "ro",
-                    "client_secret": _digest(seed, "ro-secret", _slug, name)[:40],
-                    "perm_command": "read_only",
-                    "perm_backup": False,
-                }],
-                "inter_appliance_key": key,
-                "users_connected": int(h[52:54], 16) % 20,
-                "data": {
-                    "users": 20 + int(h[54:57], 16) % 200,
-                    "file_store_bytes": 20_000_000 + int(h[57:60], 16) * 10_000,
-                    "log_bytes": 5_000_000 + int(h[60:63], 16) * 1_000,
-                    "recording_bytes": 500_000_000 + int(h[40:44], 16) * 10_000,
-                    "config": {"site_name": f"{slug} support", "company": slug},
-                },
-            }
-            appliances.append(appliance)
-            return appliance
-
         for p in range(1, pairs_per_org + 1):
             key = _digest(seed, "iak", slug, p)[:48]
-            primary = make(f"{slug}-pair{p:02d}-a", key)
-            backup = make(f"{slug}-pair{p:02d}-b", key)
-            backup["data"] = json.loads(json.dumps(primary["data"]))  # a synced backup holds the same data
-            shared_ip = str(shared)
-            shared += 1
+            primary = _make_appliance(seed, slug, f"{slug}-pair{p:02d}-a", next(addresses), key, domain)
+            backup = _make_appliance(seed, slug, f"{slug}-pair{p:02d}-b", next(addresses), key, domain)
+            backup["data"] = copy.deepcopy(primary["data"])  # a synced backup holds the same data
+            appliances += [primary, backup]
             pairs.append({
                 "primary": primary["name"],
                 "backup": backup["name"],
                 "network_method": "shared_ip",
                 "site_hostname": f"pair{p:02d}.{slug}.{domain}",
-                "shared_ips": [shared_ip],
+                "shared_ips": [str(shared)],
                 "settings": {**DEFAULT_SETTINGS, **(settings or {})},
             })
+            shared += 1
         for s in range(1, singles + 1):
-            make(f"{slug}-single{s:02d}", _digest(seed, "iak", slug, "single", s)[:48])
+            key = _digest(seed, "iak", slug, "single", s)[:48]
+            appliances.append(_make_appliance(seed, slug, f"{slug}-single{s:02d}", next(addresses), key, domain))
         orgs.append({"slug": slug, "name": f"Organisation {o:03d}", "appliances": appliances, "pairs": pairs})
     fleet = {
         "schema_version": SCHEMA_VERSION,

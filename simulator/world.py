@@ -117,6 +117,8 @@ class World:
 
     def set_fault(self, appliance: Appliance, name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         appliance.faults[name] = fault_catalogue.validate(name, params)
+        if name == "flapping":
+            appliance.flap_count = 0
         appliance.fault_since[name] = time.monotonic()
         self.changed(appliance)
         return appliance.faults[name]

@@ -27,7 +27,8 @@ def _child(parent: ET.Element, tag: str, text: Any = None, **attrs: Any) -> ET.E
 
 
 def to_bytes(root: ET.Element) -> bytes:
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    # Declaration written by hand: ElementTree's uses single quotes, appliances use double quotes.
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode").encode()
 
 
 def error(message: str) -> bytes:

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, BinaryIO, TypeVar
 
 from . import parsers
 from .errors import ApplianceError, ApplianceProtocolError, ApplianceRefused
 from .models import (
     STANDARD_ACTIONS,
+    ActionResult,
     ApiInfo,
     ApplianceAddress,
     ApplianceListing,
     BackupDownload,
+    BackupSettings,
     Capabilities,
+    CertificateInfo,
     Credentials,
     FailoverRole,
     HealthReport,
+    ImportedCertificate,
+    KeyFingerprint,
     PlainHealth,
     RoleChangeResult,
+    SyncStatus,
     Timeouts,
 )
 from .operations import Operation, Operations, run_sync
@@ -113,32 +120,64 @@ class ApplianceClient:
             return Capabilities(actions=STANDARD_ACTIONS, extensions_reported=False)
         return parsers.parse_capabilities(root)
 
-    def establish_relationship(self, **params: Any) -> XmlNode:
-        return self.call_extension("x_establish_relationship", **params)
+    def _extension(self, action: str, parse: Callable[[XmlNode], T], **params: Any) -> T:
+        node = self.call_extension(action, **params)
+        try:
+            return parse(node)
+        except ApplianceError as error:
+            annotate(error, self.address, action)
+            raise
 
-    def break_relationship(self, **params: Any) -> XmlNode:
-        return self.call_extension("x_break_relationship", **params)
+    def establish_relationship(self, *, backup_host: str, reverse_host: str, backup_port: int | None = None,
+                               reverse_port: int | None = None, network_method: str = "shared_ip") -> ActionResult:
+        """Run on the intended primary (like the /login "Establish Relationship" button)."""
+        return self._extension("x_establish_relationship", parsers.parse_action_result, backup_host=backup_host,
+                               backup_port=backup_port, reverse_host=reverse_host, reverse_port=reverse_port,
+                               network_method=network_method)
 
-    def sync_now(self, **params: Any) -> XmlNode:
-        return self.call_extension("x_sync_now", **params)
+    def break_relationship(self) -> ActionResult:
+        return self._extension("x_break_relationship", parsers.parse_action_result)
 
-    def get_sync_status(self) -> XmlNode:
-        return self.call_extension("x_get_sync_status")
+    def sync_now(self) -> ActionResult:
+        """Start a data sync (asynchronous: poll ``get_sync_status``)."""
+        return self._extension("x_sync_now", parsers.parse_action_result)
 
-    def get_backup_settings(self) -> XmlNode:
-        return self.call_extension("x_get_backup_settings")
+    def get_sync_status(self) -> SyncStatus:
+        return self._extension("x_get_sync_status", parsers.parse_sync_status)
 
-    def set_backup_settings(self, **settings: Any) -> XmlNode:
-        return self.call_extension("x_set_backup_settings", **settings)
+    def get_backup_settings(self) -> BackupSettings:
+        return self._extension("x_get_backup_settings", parsers.parse_backup_settings)
 
-    def get_certificates(self) -> XmlNode:
-        return self.call_extension("x_get_certificates")
+    def set_backup_settings(self, *, enable_backup_operations: bool | None = None,
+                            automatic_failover: bool | None = None, primary_timeout: int | None = None,
+                            sync_interval: int | None = None, bandwidth_limit: int | None = None,
+                            connectivity_test_ips: list[str] | None = None) -> BackupSettings:
+        """Change only the settings given (None = leave as is); returns the settings now in force."""
+        return self._extension(
+            "x_set_backup_settings", parsers.parse_backup_settings,
+            enable_backup_operations=enable_backup_operations, automatic_failover=automatic_failover,
+            primary_timeout=primary_timeout, sync_interval=sync_interval, bandwidth_limit=bandwidth_limit,
+            connectivity_test_ips=connectivity_test_ips,
+        )
 
-    def import_certificate(self, **params: Any) -> XmlNode:
-        return self.call_extension("x_import_certificate", **params)
+    def set_shared_ips(self, ips: list[str]) -> ActionResult:
+        return self._extension("x_set_shared_ips", parsers.parse_action_result, ips=ips)
 
-    def set_default_certificate(self, **params: Any) -> XmlNode:
-        return self.call_extension("x_set_default_certificate", **params)
+    def get_key_fingerprint(self) -> KeyFingerprint:
+        return self._extension("x_get_key_fingerprint", parsers.parse_key_fingerprint)
+
+    def get_certificates(self) -> list[CertificateInfo]:
+        return self._extension("x_get_certificates", parsers.parse_certificates)
+
+    def import_certificate(self, *, certificate: str, private_key: str, chain: str | None = None,
+                           friendly_name: str | None = None, make_default: bool = False) -> ImportedCertificate:
+        """Import PEM certificate + key (+ chain). Sent in a POST body, never in the URL."""
+        return self._extension("x_import_certificate", parsers.parse_imported_certificate,
+                               certificate=certificate, private_key=private_key, chain=chain,
+                               friendly_name=friendly_name, make_default=make_default)
+
+    def set_default_certificate(self, certificate_id: str) -> ActionResult:
+        return self._extension("x_set_default_certificate", parsers.parse_action_result, id=certificate_id)
 
 
 def _encode_param(value: Any) -> str:

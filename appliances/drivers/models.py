@@ -139,3 +139,68 @@ class Capabilities:
 
     def supports(self, action: str) -> bool:
         return action in self.actions
+
+
+# -- extension actions (x_...) ---------------------------------------------------------------------
+# These mirror the simulator's extension answers (simulator/api.py). Unknown leaves are kept in
+# ``extra`` so a newer appliance adding fields does not break parsing.
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """Answer of an extension action that only reports ``<success>``."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BackupSettings:
+    enable_backup_operations: bool
+    automatic_failover: bool
+    primary_timeout: int
+    sync_interval: int
+    bandwidth_limit: int
+    connectivity_test_ips: list[str]
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    failover_role: FailoverRole
+    peer_hostname: str | None
+    peer_address: str | None
+    peer_reachable: bool | None
+    network_method: str | None
+    sync_in_progress: bool
+    operation_in_progress: str
+    users_connected: int | None
+    last_data_sync_at: datetime | None
+    last_data_sync_status: str | None
+    history: list[dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateInfo:
+    id: str
+    friendly_name: str
+    names: list[str]
+    sha256_fingerprint: str
+    is_default: bool
+    not_after: datetime | None
+    pem: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedCertificate:
+    id: str
+    sha256_fingerprint: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFingerprint:
+    """Fingerprint of the inter-appliance pre-shared key (both members of a pair must match)."""
+
+    algorithm: str
+    fingerprint: str

@@ -14,13 +14,19 @@ from datetime import UTC, datetime
 from .errors import ApplianceAuthError, ApplianceProtocolError, ApplianceRefused
 from .models import (
     STANDARD_ACTIONS,
+    ActionResult,
     ApiInfo,
     ApplianceEntry,
     ApplianceListing,
+    BackupSettings,
     Capabilities,
+    CertificateInfo,
     FailoverRole,
     HealthReport,
+    ImportedCertificate,
+    KeyFingerprint,
     RoleChangeResult,
+    SyncStatus,
 )
 from .xml import XmlNode
 
@@ -87,6 +93,13 @@ def parse_timestamp(epoch: str | None, iso: str | None = None) -> datetime | Non
     return None
 
 
+def parse_timestamp_text(text: str | None) -> datetime | None:
+    """A timestamp element that may hold either epoch seconds or ISO 8601."""
+    if text and text.isdigit():
+        return parse_timestamp(text)
+    return parse_timestamp(None, text)
+
+
 def parse_health(root: XmlNode, latency_ms: float) -> HealthReport:
     if root.tag != "health_check":
         raise ApplianceProtocolError(f"expected <health_check>, got <{root.tag}>")
@@ -124,7 +137,7 @@ def parse_api_info(root: XmlNode) -> ApiInfo:
     return ApiInfo(
         api_version=required(root, "api_version"),
         permissions=permissions,
-        timestamp=parse_timestamp(stamp if stamp and stamp.isdigit() else None, None if stamp and stamp.isdigit() else stamp),
+        timestamp=parse_timestamp_text(stamp),
         company_name=root.text_of("company_name"),
     )
 
@@ -162,16 +175,94 @@ def parse_role_change(root: XmlNode, requested: FailoverRole) -> RoleChangeResul
 
 
 def parse_capabilities(root: XmlNode) -> Capabilities:
-    """``x_get_capabilities``: accepts ``<action>name</action>`` (optionally inside ``<actions>``) or
-    ``<action name="..."/>`` entries, plus any other leaf as a detail."""
-    container = root.get("actions", root)
-    actions = {a.attrs.get("name") or a.text for a in container.all("action")}
+    """``x_get_capabilities``: ``<action>`` entries directly under the root or in a container such as
+    ``<extension_actions>``; other leaves (e.g. ``<simulator>1</simulator>``) become details."""
+    containers = [root, *(c for c in root.children if c.all("action"))]
+    actions = {a.attrs.get("name") or a.text for container in containers for a in container.all("action")}
     details = {c.tag: c.text for c in root.children if not c.children and c.tag != "action"}
     return Capabilities(
         actions=frozenset(STANDARD_ACTIONS | {a for a in actions if a}),
         extensions_reported=True,
         details=details,
     )
+
+
+def parse_action_result(root: XmlNode) -> ActionResult:
+    return ActionResult(message=required(root, "success"))
+
+
+def _leaves(node: XmlNode, known: set[str]) -> dict[str, str]:
+    return {c.tag: c.text for c in node.children if not c.children and c.tag not in known}
+
+
+def _int(node: XmlNode, name: str) -> int:
+    text = required(node, name)
+    try:
+        return int(text)
+    except ValueError:
+        raise ApplianceProtocolError(f"<{name}> should be an integer, got {text!r}") from None
+
+
+def parse_backup_settings(root: XmlNode) -> BackupSettings:
+    ips = root.get("connectivity_test_ips")
+    flags = ("enable_backup_operations", "automatic_failover")
+    numbers = ("primary_timeout", "sync_interval", "bandwidth_limit")
+    return BackupSettings(
+        **{name: parse_flag(required(root, name), name) for name in flags},
+        **{name: _int(root, name) for name in numbers},
+        connectivity_test_ips=[ip.text for ip in ips.children] if ips is not None else [],
+        extra=_leaves(root, {*flags, *numbers}),
+    )
+
+
+def parse_sync_status(root: XmlNode) -> SyncStatus:
+    peer = root.get("peer")
+    history = root.get("history")
+    users = root.text_of("users_connected")
+    return SyncStatus(
+        failover_role=parse_role(required(root, "failover_role")),
+        peer_hostname=peer.text_of("hostname") if peer is not None else None,
+        peer_address=peer.text_of("address") if peer is not None else None,
+        peer_reachable=parse_flag(peer.text_of("reachable", "0"), "reachable") if peer is not None else None,
+        network_method=root.text_of("network_method"),
+        sync_in_progress=parse_flag(root.text_of("sync_in_progress", "0"), "sync_in_progress"),
+        operation_in_progress=root.text_of("operation_in_progress", ""),
+        users_connected=int(users) if users and users.isdigit() else None,
+        last_data_sync_at=parse_timestamp_text(root.text_of("last_data_sync_time")),
+        last_data_sync_status=root.text_of("last_data_sync_status"),
+        history=[entry.to_dict() for entry in history.children] if history is not None else [],
+    )
+
+
+def parse_certificates(root: XmlNode) -> list[CertificateInfo]:
+    container = root.get("certificate_list", root)
+    known = {"id", "friendly_name", "names", "sha256_fingerprint", "default", "not_after", "pem"}
+    certificates = []
+    for node in container.all("certificate"):
+        names = node.get("names")
+        certificates.append(CertificateInfo(
+            id=required(node, "id"),
+            friendly_name=node.text_of("friendly_name", ""),
+            names=[n.text for n in names.children] if names is not None else [],
+            sha256_fingerprint=required(node, "sha256_fingerprint").replace(":", "").lower(),
+            is_default=parse_flag(node.text_of("default", "0"), "default"),
+            not_after=parse_timestamp_text(node.text_of("not_after")),
+            pem=node.text_of("pem", ""),
+            extra=_leaves(node, known),
+        ))
+    return certificates
+
+
+def parse_imported_certificate(root: XmlNode) -> ImportedCertificate:
+    return ImportedCertificate(
+        id=required(root, "id"),
+        sha256_fingerprint=required(root, "sha256_fingerprint"),
+        message=root.text_of("success", ""),
+    )
+
+
+def parse_key_fingerprint(root: XmlNode) -> KeyFingerprint:
+    return KeyFingerprint(algorithm=root.text_of("algorithm", "sha256"), fingerprint=required(root, "fingerprint"))
 
 
 def parse_token(status: int, content_type: str, body: bytes) -> Token:

@@ -48,6 +48,11 @@ class Request:
     sink_max_bytes: int = MAX_BACKUP_BYTES
     total_timeout: float | None = None  # overrides Timeouts.total (long downloads)
 
+    @property
+    def hard_limit(self) -> int:
+        """Largest body this request may receive at all (the streaming cap when a sink is given)."""
+        return max(self.max_bytes, self.sink_max_bytes) if self.sink is not None else self.max_bytes
+
 
 @dataclass(frozen=True)
 class Response:
@@ -192,7 +197,7 @@ class Exchange:
                 **context,
             )
         if self._oversized_limit is not None or code == pycurl.E_FILESIZE_EXCEEDED:
-            limit = self._oversized_limit or max(self.request.max_bytes, self.request.sink_max_bytes)
+            limit = self._oversized_limit or self.request.hard_limit
             return ApplianceProtocolError(f"answer larger than the {limit} byte limit; transfer aborted", **context)
         if code == pycurl.E_OPERATION_TIMEDOUT:
             return ApplianceTimeout(f"timed out ({message})", **context)
@@ -239,7 +244,7 @@ class Transport:
         exchange = Exchange(request, self.address, self.trust.cert_fingerprint)
 
         curl.setopt(pycurl.URL, self.url(request))
-        curl.setopt(pycurl.PROTOCOLS_STR, "https")
+        curl.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTPS)  # never plain HTTP, file:, etc.
         curl.setopt(pycurl.FOLLOWLOCATION, 0)
         curl.setopt(pycurl.NOSIGNAL, 1)  # no SIGALRM-based DNS timeouts: we run in threads
         curl.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
@@ -249,7 +254,7 @@ class Transport:
         curl.setopt(pycurl.TIMEOUT_MS, max(1, int(total * 1000)))
         # Refuse early when Content-Length already announces too much; on_write enforces it otherwise.
         # No ACCEPT_ENCODING on purpose: compressed answers would let a small body inflate past the cap.
-        curl.setopt(pycurl.MAXFILESIZE_LARGE, max(request.max_bytes, request.sink_max_bytes if request.sink else 0))
+        curl.setopt(pycurl.MAXFILESIZE_LARGE, request.hard_limit)
         curl.setopt(pycurl.USERAGENT, USER_AGENT)
 
         headers = ["Connection: close", "Accept: text/xml, application/json;q=0.9, */*;q=0.1", "Expect:"]

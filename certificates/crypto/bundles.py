@@ -194,8 +194,10 @@ def _import_binary(data: bytes, password: bytes | None) -> ImportedBundle:
 def _try_pkcs12(data: bytes, password: bytes | None) -> ImportedBundle | None:
     """The bundle, or None when the data is not PKCS#12 at all."""
     # An unprotected PKCS#12 may have been written with either "no password" or
-    # the empty password; both mean "no passphrase" to an operator.
-    attempts = [password] if password is not None else [None, b""]
+    # the empty password; both mean "no passphrase" to an operator. They are also
+    # tried after a given passphrase, since the upload form always offers the field
+    # and an unprotected file must not fail with "wrong passphrase".
+    attempts = list(dict.fromkeys([password, None, b""]))
     for attempt in attempts:
         try:
             loaded = pkcs12.load_pkcs12(data, attempt)

@@ -33,6 +33,8 @@ def fetch_served_certificate(
 ) -> CertificateDetails:
     """The leaf certificate served on ``host:port``, sending ``server_name`` as SNI, or no SNI when None.
 
+    Note that an IP literal as ``server_name`` also sends no SNI (TLS forbids IPs in SNI).
+
     Raises ``ServedCertificateError`` when the endpoint is unreachable, the TLS
     handshake fails, or no certificate is presented.
     """

@@ -69,14 +69,13 @@ def evaluate(
         now = datetime.now(UTC)
     elif now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    found = [
+    return [
         *_validity(details, now, expiry_threshold_days),
         *_trust(details, chain),
         *_names(details, site_hostname, appliance_hostname),
         *_strength(details),
         *_role(details, in_failover_pair=in_failover_pair, is_default=is_default, is_factory=is_factory),
     ]
-    return found
 
 
 def _validity(details: CertificateDetails, now: datetime, threshold_days: int) -> list[CertificateWarning]:

@@ -93,8 +93,11 @@ class ObjectEditView(TenantViewMixin, FormView):
         self.object = None
         if "pk" in kwargs:
             self.object = get_object_or_404(self.get_base_queryset(), pk=kwargs["pk"])
-            require_role(request.user, self.organization_of(self.object), self.required_role)
+            self.check_permission(self.object)
         return super().dispatch(request, *args, **kwargs)
+
+    def check_permission(self, obj) -> None:
+        require_role(self.request.user, self.organization_of(obj), self.required_role)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -135,8 +138,11 @@ class ObjectDeleteView(TenantViewMixin, TemplateView):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.object = get_object_or_404(self.get_base_queryset(), pk=kwargs["pk"])
-        require_role(request.user, self.organization_of(self.object), self.required_role)
+        self.check_permission(self.object)
         return super().dispatch(request, *args, **kwargs)
+
+    def check_permission(self, obj) -> None:
+        require_role(self.request.user, self.organization_of(obj), self.required_role)
 
     def delete(self, instance):
         model_delete(actor=self.request.user, instance=instance)

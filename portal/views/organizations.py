@@ -67,9 +67,14 @@ class OrganizationEditView(ObjectEditView):
         return "/organizations/" if self.request.user.sees_all_organizations else "/"
 
 
-class OrganizationDeleteView(PlatformOperatorRequired, ObjectDeleteView):
+class OrganizationDeleteView(ObjectDeleteView):
     model = Organization
     success_url_name = "portal:organization_list"
+
+    def check_permission(self, obj) -> None:
+        # After the lookup, so another organisation still answers 404 rather than 403.
+        if not self.request.user.sees_all_organizations:
+            raise PermissionDenied("Only platform operators delete organisations.")
 
 
 class MembershipListView(ObjectListView):

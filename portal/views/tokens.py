@@ -40,3 +40,7 @@ def token_revoke(request, pk):
     api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("portal:token_list")
+
+
+# Lets the generic route tests know which object the id in the URL names.
+token_revoke.model = ApiToken

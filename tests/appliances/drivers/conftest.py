@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from driver_testkit import FakeAppliance, Pki, make_pki, server_context
 
-from appliances.drivers import InMemoryTokenCache
+# With ``-p no:django`` nothing puts the project root on sys.path (pytest only adds this directory), and
+# the test modules next to this file import ``appliances.drivers``: make the project importable first.
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[3])
+if _PROJECT_ROOT not in sys.path:
+    sys.path.insert(0, _PROJECT_ROOT)
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +33,9 @@ def https_server(pki, tmp_path):
 
 
 @pytest.fixture
-def token_cache() -> InMemoryTokenCache:
+def token_cache():
+    from appliances.drivers import InMemoryTokenCache
+
     return InMemoryTokenCache()
 
 
@@ -46,3 +54,29 @@ def silent_port():
         sock.bind(("127.0.0.1", 0))
         sock.listen(16)
         yield sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def driver_simulator(request):
+    """The real simulator process: the shared session fixture from tests/conftest_simulator.py when it is
+    loaded (full-suite runs), else our own instance with the same fleet (driver-only runs, which use
+    ``--confcutdir`` to keep Django's tests/conftest.py out)."""
+    try:
+        return request.getfixturevalue("simulator")
+    except pytest.FixtureLookupError:
+        pass
+    from simulator.testing import SimulatorProcess
+    from tests.conftest_simulator import SIMULATOR_FLEET
+
+    sim = SimulatorProcess(**SIMULATOR_FLEET)
+    sim.start()
+    request.addfinalizer(sim.stop)
+    return sim
+
+
+@pytest.fixture
+def sim(driver_simulator):
+    """The simulator reset to its fleet file, faults cleared afterwards."""
+    driver_simulator.reset()
+    yield driver_simulator
+    driver_simulator.clear_faults()

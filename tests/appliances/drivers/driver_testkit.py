@@ -199,3 +199,19 @@ def token_reply(token: str = "tok-1", expires_in: int = 3600) -> Reply:
 
 def xml_reply(body: bytes | str, status: int = 200) -> Reply:
     return Reply(status, body.encode() if isinstance(body, str) else body)
+
+XML_BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<health_check><error_message>&lol4;</error_message></health_check>
+"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE health_check [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>
+<health_check><appliance id="x">&xxe;</appliance></health_check>
+"""

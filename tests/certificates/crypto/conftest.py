@@ -1,19 +1,9 @@
 """Shared certificate fixtures: a small PKI (root -> intermediate -> leaf) built once per session."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-# These tests are pure Python and are meant to run with `-p no:django`; without
-# pytest-django nothing puts the project root (where manage.py lives) on sys.path.
-_PROJECT_ROOT = str(Path(__file__).resolve().parents[3])
-if _PROJECT_ROOT not in sys.path:
-    sys.path.insert(0, _PROJECT_ROOT)
-
-from certcrypto_helpers import APPLIANCE, DATA, NOW, SITE  # noqa: E402
-
-from certificates.crypto import generate  # noqa: E402
+from certificates.crypto import generate
+from tests.certificates.crypto.helpers import APPLIANCE, DATA, NOW, SITE
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,10 @@
 import hashlib
 
-from certcrypto_helpers import APPLIANCE, NOW, SITE
 from cryptography.hazmat.primitives import serialization
 
 from certificates.crypto import generate, parse_certificate, parse_pem
 from certificates.crypto.chain import is_self_signed
+from tests.certificates.crypto.helpers import APPLIANCE, NOW, SITE
 
 
 def test_details_of_ca_signed_leaf(leaf, intermediate):

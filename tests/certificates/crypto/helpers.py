@@ -1,4 +1,4 @@
-"""Constants shared by the certificate crypto tests (importable because pytest puts this directory on sys.path)."""
+"""Constants shared by the certificate crypto tests."""
 
 from datetime import UTC, datetime
 from pathlib import Path

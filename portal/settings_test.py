@@ -1,0 +1,22 @@
+"""Settings for the test suite: the real PostgreSQL and Redis on this machine unless the environment says
+otherwise, production hardening on (DEBUG off) except the HTTPS redirect, fast password hashing."""
+
+import os
+
+os.environ.setdefault("DEBUG", "False")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
+os.environ.setdefault("PORTAL_VAR_DIR", "/tmp/failover-portal-test-var")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+# The manifest storage needs collectstatic; tests serve the source files instead.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_AUTOREFRESH = True

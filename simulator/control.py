@@ -1,0 +1,116 @@
+"""Control API (plain HTTP + JSON on 127.0.0.1): faults, state inspection and direct state edits.
+
+This is the test harness's back door; it bypasses every appliance rule on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .appliance import ROLES, Appliance
+from .faults import FaultError
+from .httpio import Request, Response
+from .pki import load_imported
+from .world import World
+
+_APPLIANCE = re.compile(r"^/appliances/(?P<address>[0-9.]+)(?P<rest>/.*)?$")
+
+# Fields of the state that /appliances/<address> PATCH may overwrite directly.
+_SCALARS = ("users_connected", "accepting_users", "version", "build", "inter_appliance_key", "shared_ips")
+_MERGED = ("data", "settings")
+
+
+class ControlApi:
+    def __init__(self, world: World, info: Callable[[], dict[str, Any]], reset: Callable[[], Awaitable[None]],
+                 on_certificates_changed: Callable[[Appliance], None],
+                 on_settings_changed: Callable[[Appliance], None]) -> None:
+        self.world = world
+        self._info = info
+        self._reset = reset
+        self._certificates_changed = on_certificates_changed
+        self._settings_changed = on_settings_changed
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            return await self._route(request)
+        except (KeyError, LookupError) as exc:
+            return Response.json({"error": str(exc).strip("'\"")}, 404)
+        except (ValueError, FaultError, TypeError) as exc:
+            return Response.json({"error": str(exc)}, 400)
+
+    async def _route(self, request: Request) -> Response:
+        method, path = request.method, request.path.rstrip("/") or "/"
+        if path == "/health" and method == "GET":
+            return Response.json({"ready": True, **self._info()})
+        if path == "/appliances" and method == "GET":
+            return Response.json([
+                {"name": a.name, "address": a.address, "hostname": a.hostname, "role": a.role,
+                 "faults": sorted(a.faults)}
+                for a in self.world.appliances.values()
+            ])
+        if path == "/faults" and method == "DELETE":
+            self.world.clear_all_faults()
+            return Response.json({"cleared": True})
+        if path == "/reset" and method == "POST":
+            await self._reset()
+            return Response.json({"reset": True})
+        match = _APPLIANCE.match(path)
+        if match:
+            return self._appliance(self.world.get(match["address"]), method, match["rest"] or "", request)
+        return Response.json({"error": f"no route for {method} {path}"}, 404)
+
+    def _appliance(self, appliance: Appliance, method: str, rest: str, request: Request) -> Response:
+        if rest == "" and method == "GET":
+            return Response.json(appliance.snapshot())
+        if rest == "" and method == "PATCH":
+            self._patch(appliance, request.json())
+            return Response.json(appliance.snapshot())
+        if rest == "/faults" and method == "POST":
+            body = request.json()
+            self.world.set_fault(appliance, body["fault"], body.get("params"))
+            return Response.json({"faults": appliance.faults})
+        if rest == "/faults" and method == "DELETE":
+            self.world.clear_fault(appliance)
+            return Response.json({"faults": appliance.faults})
+        if rest.startswith("/faults/") and method == "DELETE":
+            self.world.clear_fault(appliance, rest.removeprefix("/faults/"))
+            return Response.json({"faults": appliance.faults})
+        if rest == "/certificate" and method == "POST":
+            return self._replace_certificate(appliance, request.json())
+        if rest == "/tokens" and method == "DELETE":
+            appliance.accounts.expire_all()
+            return Response.json({"expired": True})
+        return Response.json({"error": f"no route for {method} /appliances/{appliance.address}{rest}"}, 404)
+
+    def _patch(self, appliance: Appliance, body: dict[str, Any]) -> None:
+        unknown = set(body) - {*_SCALARS, *_MERGED, "role", "peer_address"}
+        if unknown:
+            raise ValueError(f"cannot set {sorted(unknown)}")
+        for key in _SCALARS:
+            if key in body:
+                setattr(appliance, key, body[key])
+        for key in _MERGED:
+            if key in body:
+                setattr(appliance, key, {**getattr(appliance, key), **body[key]})
+        if "peer_address" in body:
+            if body["peer_address"] is not None:
+                self.world.get(body["peer_address"])
+            appliance.peer_address = body["peer_address"]
+        if "role" in body:
+            if body["role"] not in ROLES:
+                raise ValueError(f"role must be one of {ROLES}")
+            appliance.set_role(body["role"], "control API")
+        self._settings_changed(appliance)
+
+    def _replace_certificate(self, appliance: Appliance, body: dict[str, Any]) -> Response:
+        """Replace the default (no-SNI) certificate, as an administrator would on the appliance."""
+        self.world.ensure_certificate(appliance)
+        cert = load_imported(body.get("id") or f"control-{len(appliance.certificates)}",
+                             body.get("friendly_name", "replaced by control API"),
+                             body["certificate"], body["private_key"], body.get("chain", ""))
+        appliance.certificates.append(cert)
+        appliance.default_certificate_id = cert.id
+        self._certificates_changed(appliance)
+        return Response.json({"id": cert.id, "sha256_fingerprint": cert.fingerprint})

@@ -1,0 +1,13 @@
+"""factory-boy factories, one module per app, re-exported here."""
+
+from .appliances import ApplianceAddressFactory, ApplianceFactory
+from .portal import ApiTokenFactory, MembershipFactory, OrganizationFactory, UserFactory
+
+__all__ = [
+    "ApiTokenFactory",
+    "ApplianceAddressFactory",
+    "ApplianceFactory",
+    "MembershipFactory",
+    "OrganizationFactory",
+    "UserFactory",
+]

@@ -1,0 +1,43 @@
+import base64
+import hashlib
+
+import factory
+
+from appliances.models import AddressKind, Appliance, ApplianceAddress
+
+from .portal import OrganizationFactory
+
+
+def fake_pin(seed: str) -> str:
+    return "sha256//" + base64.b64encode(hashlib.sha256(seed.encode()).digest()).decode()
+
+
+class ApplianceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Appliance
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"appliance-{n:04d}")
+    management_host = factory.Sequence(lambda n: f"127.2.{n // 250}.{n % 250 + 1}")
+    management_port = 443
+    appliance_guid = factory.Sequence(lambda n: hashlib.md5(f"guid{n}".encode()).hexdigest())  # noqa: S324
+    model = "B300"
+    serial_number = factory.Sequence(lambda n: f"SN{n:08d}")
+    product_version = "24.3.1"
+    build = "41234-0123abcd"
+    site_hostname = "access.example.com"
+    client_id = factory.Sequence(lambda n: f"client-{n}")
+    client_secret = factory.Sequence(lambda n: f"very-secret-value-{n}")
+    tls_pin = factory.LazyAttribute(lambda a: fake_pin(a.name))
+
+
+class ApplianceAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApplianceAddress
+
+    appliance = factory.SubFactory(ApplianceFactory)
+    organization = factory.SelfAttribute("appliance.organization")
+    address = factory.Sequence(lambda n: f"192.0.2.{n % 250 + 1}")
+    prefix_length = 24
+    kind = AddressKind.UNIQUE
+    enabled = True

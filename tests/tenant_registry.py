@@ -1,0 +1,81 @@
+"""What the generic tenancy tests need to know about each model: how to make one in an organisation (with a
+marker a leak would show), and valid create payloads. Add an entry for every new tenant-owned model."""
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from appliances.models import Appliance, ApplianceAddress
+from portal.models import ApiToken, AuditEvent, Membership, Organization, Role
+from portal.services.audit import audit_record
+
+from .factories import ApiTokenFactory, ApplianceAddressFactory, ApplianceFactory, MembershipFactory, UserFactory
+
+ALPHA_MARKER = "alpha-zz-marker"
+_counter = itertools.count(1)
+
+
+@dataclass
+class Entry:
+    make: Callable  # (organization, marker) -> instance
+    payload: Callable | None = None  # (organization) -> valid API create payload
+    form_payload: Callable | None = None  # (organization) -> UI add-form payload
+    owner_only: bool = False
+
+
+def _appliance_payload(org):
+    n = next(_counter)
+    return {"organization": org.pk, "name": f"new-{n}", "management_host": f"127.3.0.{n}", "tls_pin": "ab" * 32}
+
+
+def _address_payload(org):
+    appliance = Appliance.objects.filter(organization=org).first()
+    return {"appliance": appliance.pk, "address": f"198.51.100.{next(_counter)}", "prefix_length": 24, "kind": "unique"}
+
+
+def _membership_payload(org):
+    user = UserFactory(username=f"joiner-{next(_counter)}")
+    return {"organization": org.pk, "user": user.username, "role": Role.VIEWER}
+
+
+def _make_org(org, marker):
+    org.name = f"{org.name} {marker}"
+    org.save()
+    return org
+
+
+def _make_audit(org, marker):
+    return audit_record(actor=None, organization=org, action="action", object_type="test", object_repr=marker)
+
+
+REGISTRY: dict[type, Entry] = {
+    Organization: Entry(make=_make_org),
+    Membership: Entry(
+        make=lambda org, marker: MembershipFactory(organization=org, user=UserFactory(username=f"{marker}-user"), role=Role.ADMIN),
+        payload=_membership_payload,
+        form_payload=_membership_payload,
+    ),
+    AuditEvent: Entry(make=_make_audit),
+    ApiToken: Entry(make=lambda org, marker: ApiTokenFactory(name=marker), owner_only=True),
+    Appliance: Entry(
+        make=lambda org, marker: ApplianceFactory(organization=org, name=f"{marker}-appliance"),
+        payload=_appliance_payload,
+        form_payload=_appliance_payload,
+    ),
+    ApplianceAddress: Entry(
+        make=lambda org, marker: ApplianceAddressFactory(
+            appliance=ApplianceFactory(organization=org, name=f"{marker}-addr-host")
+        ),
+        payload=_address_payload,
+        form_payload=_address_payload,
+    ),
+}
+
+
+def register(model, entry: Entry) -> None:
+    REGISTRY[model] = entry
+
+
+def make_alpha_world(organization, marker: str = ALPHA_MARKER) -> dict:
+    """One object of every registered model in ``organization``, keyed by model."""
+    return {model: entry.make(organization, marker) for model, entry in REGISTRY.items()}
