@@ -103,12 +103,13 @@ class Appliance:
         return self.certificate(self.default_certificate_id)
 
     def certificate_for(self, server_name: str | None) -> Certificate | None:
-        """Imported certificate whose names match the SNI, else the default one."""
-        if server_name:
+        """The default certificate if it matches the SNI, else an imported one that does, else the default."""
+        default = self.default_certificate()
+        if server_name and not (default and default.matches(server_name)):
             for cert in self.certificates:
-                if cert.id != self.default_certificate_id and cert.matches(server_name):
+                if cert.imported and cert.matches(server_name):
                     return cert
-        return self.default_certificate()
+        return default
 
     # -- control API view ----------------------------------------------------------------------
 

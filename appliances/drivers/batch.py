@@ -48,9 +48,10 @@ class ProbeResult:
 class _Job:
     """One appliance's probe in flight: its client, its operation generator and its current exchange."""
 
-    def __init__(self, target: ProbeTarget, token_cache: TokenCache, deadline_seconds: float | None) -> None:
-        self.client = ApplianceClient(target.address, target.credentials, target.trust,
-                                      timeouts=target.timeouts, token_cache=token_cache)
+    def __init__(self, target: ProbeTarget, token_cache: TokenCache, deadline_seconds: float | None,
+                 share_tls_sessions: bool) -> None:
+        self.client = ApplianceClient(target.address, target.credentials, target.trust, timeouts=target.timeouts,
+                                      token_cache=token_cache, share_tls_sessions=share_tls_sessions)
         self.result = ProbeResult(target)
         self.op: Operation[HealthReport] = self.client.operations.check_health()
         self.deadline_seconds = deadline_seconds
@@ -69,22 +70,23 @@ def probe_many(
     concurrency: int = 64,
     timeout: float | None = None,
     token_cache: TokenCache | None = None,
+    share_tls_sessions: bool = True,
 ) -> list[ProbeResult]:
     """``check_health`` on every target, at most ``concurrency`` transfers at once.
 
     ``timeout`` (seconds) bounds each appliance's whole probe (token fetch + health call); each request
     is also bounded by its target's own ``Timeouts``. Results come back in input order.
+    ``share_tls_sessions=False`` forces full handshakes (only useful to measure what resumption saves).
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     cache = token_cache or default_token_cache()
-    jobs = [_Job(t, cache, timeout) for t in targets]
+    jobs = [_Job(t, cache, timeout, share_tls_sessions) for t in targets]
     waiting = deque(jobs)
     # Two targets sharing an API account on one appliance would both miss the token cache and fetch two
     # tokens (the cap is 30); run such jobs one after the other so the second finds the first one's token.
     busy_keys: set[str] = set()
     active: dict[pycurl.Curl, _Job] = {}
-    spare: list[pycurl.Curl] = []
     multi = pycurl.CurlMulti()
 
     def finish_job(job: _Job, step: Request | Done | ApplianceError) -> Request | None:
@@ -99,19 +101,20 @@ def probe_many(
         busy_keys.discard(job.token_key)
         return None
 
-    def submit(curl: pycurl.Curl, job: _Job, request: Request | None) -> None:
-        """Put the job's next request on ``curl``, or retire the job and keep the handle spare."""
+    def submit(job: _Job, request: Request | None) -> None:
+        """Put the job's next request on a fresh easy handle (a handle is cheap next to a handshake,
+        and a fresh one carries no state from the previous transfer)."""
         while request is not None:
-            curl.reset()
+            curl = pycurl.Curl()
             try:
                 job.exchange = job.client.transport.configure(curl, request, job.deadline)
             except ApplianceError as error:  # deadline already passed
+                curl.close()
                 request = finish_job(job, _step(job.op, error=error))
                 continue
             active[curl] = job
             multi.add_handle(curl)
             return
-        spare.append(curl)
 
     def start_more() -> None:
         deferred = []
@@ -123,7 +126,7 @@ def probe_many(
             busy_keys.add(job.token_key)
             job.started = time.monotonic()
             job.deadline = job.started + job.deadline_seconds if job.deadline_seconds else None
-            submit(spare.pop() if spare else pycurl.Curl(), job, finish_job(job, _step(job.op)))
+            submit(job, finish_job(job, _step(job.op)))
         waiting.extendleft(reversed(deferred))
 
     try:
@@ -144,7 +147,8 @@ def probe_many(
                         step = _step(job.op, error=exc)
                     else:
                         step = _step(job.op, response=response)
-                    submit(curl, job, finish_job(job, step))
+                    curl.close()
+                    submit(job, finish_job(job, step))
                 if not queued:
                     break
             start_more()
@@ -153,8 +157,6 @@ def probe_many(
     finally:
         for curl in list(active):
             multi.remove_handle(curl)
-            curl.close()
-        for curl in spare:
             curl.close()
         for job in jobs:
             job.op.close()

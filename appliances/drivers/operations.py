@@ -8,6 +8,7 @@ handle. Token handling, 401 retry, status/content-type checks and parsing theref
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, TypeVar
@@ -26,14 +27,14 @@ from .models import (
     RoleChangeResult,
 )
 from .tokens import TokenCache, cache_ttl, fetch_lock, token_cache_key
-from .transport import MAX_BACKUP_BYTES, MAX_XML_BYTES, Request, Response
+from .transport import MAX_BACKUP_BYTES, Request, Response
 from .xml import XmlNode, parse_xml
 
 T = TypeVar("T")
 Operation = Generator[Request, Response, T]
 
 XML_TYPES = ("text/xml", "application/xml")
-_FILENAME = __import__("re").compile(r'filename="?([^";]+)"?')
+_FILENAME = re.compile(r'filename="?([^";]+)"?')
 
 
 @dataclass(frozen=True)
@@ -212,5 +213,3 @@ def _error_text(response: Response) -> str:
 def _flag(value: bool) -> str:
     return "1" if value else "0"
 
-
-__all__ = ["Done", "Operation", "Operations", "XmlNode", "advance", "run_sync", "xml_answer", "MAX_XML_BYTES"]

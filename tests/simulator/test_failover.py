@@ -156,7 +156,7 @@ def test_establish_requires_same_version_and_key(fresh_simulator):
     api = client(fresh_simulator, primary["name"])
     api.command("x_break_relationship")
     port = fresh_simulator.port
-    args = dict(backup_host=backup["address"], backup_port=port, reverse_host=primary["address"], reverse_port=port)
+    args = {"backup_host": backup["address"], "backup_port": port, "reverse_host": primary["address"], "reverse_port": port}
 
     fresh_simulator.set_state(backup["address"], inter_appliance_key="different")
     root = api.command("x_establish_relationship", **args)

@@ -1,0 +1,42 @@
+"""Demo data: two organisations from a generated simulator fleet, a user for every role, a platform operator."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from appliances.fleet_loader import fleet_load
+
+from .models import Membership, Role, User
+
+DEMO_PASSWORD = "demo-failover-2026"
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    description: str
+
+
+def _user(username: str, **fields) -> User:
+    user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com", **fields})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+@transaction.atomic
+def demo_seed(*, fleet_path: Path, ca_pem: str, port: int) -> list[DemoLogin]:
+    result = fleet_load(actor=None, fleet=fleet_path, ca_pem=ca_pem, port=port)
+    logins = [DemoLogin("platform", "platform operator: every organisation, Django admin")]
+    _user("platform", is_platform_operator=True, is_staff=True, is_superuser=True)
+    for organization in result.organizations:
+        organization.alert_recipients = f"noc@{organization.slug}.example.com"
+        organization.save(update_fields=["alert_recipients"])
+        for role in (Role.ADMIN, Role.OPERATOR, Role.VIEWER):
+            username = f"{organization.slug}-{role}"
+            user = _user(username)
+            Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": role})
+            logins.append(DemoLogin(username, f"{role} of {organization.name}"))
+    return logins

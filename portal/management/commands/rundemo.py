@@ -1,0 +1,86 @@
+"""Run the whole portal on embedded defaults: a simulated fleet, the web server, a Celery worker and beat.
+
+No services are needed: SQLite (WAL) and a filesystem Celery transport under var/. Ctrl-C stops everything.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from portal.demo import DEMO_PASSWORD, demo_seed
+from simulator.fleet import generate_fleet
+from simulator.testing import SimulatorProcess
+
+
+class Command(BaseCommand):
+    help = "Start the demo: simulated fleet, web server, Celery worker and beat, all on embedded defaults."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--organisations", type=int, default=2)
+        parser.add_argument("--pairs-per-org", type=int, default=8)
+        parser.add_argument("--singles", type=int, default=4)
+        parser.add_argument("--time-scale", type=float, default=0.1, help="Simulated time speed-up (0.1: ten times faster).")
+        parser.add_argument("--seed-only", action="store_true", help="Create the demo data and exit.")
+
+    def handle(self, *args, port, organisations, pairs_per_org, singles, time_scale, seed_only, **options):
+        demo_dir = settings.VAR_DIR / "demo"
+        demo_dir.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        fleet = generate_fleet(organisations, pairs_per_org, singles, simulator={"time_scale": time_scale})
+        simulator = SimulatorProcess(fleet, state_dir=demo_dir / "simulator").start()
+        children: list[subprocess.Popen] = []
+        try:
+            logins = demo_seed(fleet_path=simulator.fleet_path, ca_pem=simulator.ca_path.read_text(), port=simulator.port)
+            if seed_only:
+                return
+            children = self._start_processes(port)
+            self._banner(port, logins, simulator)
+            self._wait(children)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            simulator.stop()
+            self.stdout.write("Demo stopped.")
+
+    def _start_processes(self, port: int) -> list[subprocess.Popen]:
+        env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "True")}
+        python = sys.executable
+        commands = [
+            [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            [python, "-m", "celery", "-A", "portal", "worker", "-Q", "celery,probes", "--concurrency", "2",
+             "--loglevel", "WARNING", "--pool", "threads"],
+            [python, "-m", "celery", "-A", "portal", "beat", "--loglevel", "WARNING",
+             "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
+        ]
+        # Fixed argv of our own interpreter and commands, no shell.
+        return [subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR) for cmd in commands]  # noqa: S603
+
+    def _banner(self, port: int, logins, simulator) -> None:
+        self.stdout.write(self.style.SUCCESS(f"\nFailover Portal demo: http://127.0.0.1:{port}/"))
+        self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
+        for login in logins:
+            self.stdout.write(f"  {login.username:<22} {login.description}")
+        self.stdout.write(f"Simulated fleet: {len(simulator.appliances())} appliances, control API {simulator.control_url}")
+        self.stdout.write("API: http://127.0.0.1:%d/api/docs/   Ctrl-C stops everything.\n" % port)
+
+    def _wait(self, children) -> None:
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            failed = [c.args[2] if len(c.args) > 2 else c.args for c in children if c.poll() is not None]
+            self.stderr.write(f"A demo process stopped unexpectedly: {failed}")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")

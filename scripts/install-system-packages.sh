@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the tests and benchmarks use: chromium (browser tests), wrk and
+# prometheus-blackbox-exporter (probe benchmark). Installed only when missing.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+[ -x /usr/bin/prometheus-blackbox-exporter ] || need+=(prometheus-blackbox-exporter)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # the blackbox exporter's package starts a service listening on all addresses; the benchmark runs its own.
+  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus-blackbox-exporter >/dev/null 2>&1 || true; fi
+  pkill -f '^/usr/bin/prometheus-blackbox-exporter' >/dev/null 2>&1 || true
+fi
