@@ -4,7 +4,6 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from .models import ApiToken, AuditEvent, Membership, Organization, User
 
 
-
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (*BaseUserAdmin.fieldsets, ("Platform", {"fields": ("is_platform_operator",)}))

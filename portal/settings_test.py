@@ -2,6 +2,8 @@
 otherwise, production hardening on (DEBUG off) except the HTTPS redirect, fast password hashing."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DEBUG", "False")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
@@ -10,7 +12,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
-os.environ.setdefault("PORTAL_VAR_DIR", "/tmp/failover-portal-test-var")
+os.environ.setdefault("PORTAL_VAR_DIR", str(Path(tempfile.gettempdir()) / "failover-portal-test-var"))
 
 from .settings import *  # noqa: E402,F403
 

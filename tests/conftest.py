@@ -4,12 +4,8 @@ from rest_framework.test import APIClient
 from portal.models import Role
 from portal.services.tokens import api_token_create
 
+from .conftest_simulator import *  # noqa: F401,F403  (simulator fixtures, shared by every test package)
 from .factories import MembershipFactory, OrganizationFactory, UserFactory
-
-try:  # the simulator fixtures need no Django; they are shared by every test package
-    from .conftest_simulator import *  # noqa: F401,F403
-except ImportError:  # pragma: no cover - only while the simulator package is absent
-    pass
 
 
 @pytest.fixture

@@ -9,7 +9,13 @@ from appliances.models import Appliance, ApplianceAddress
 from portal.models import ApiToken, AuditEvent, Membership, Organization, Role
 from portal.services.audit import audit_record
 
-from .factories import ApiTokenFactory, ApplianceAddressFactory, ApplianceFactory, MembershipFactory, UserFactory
+from .factories import (
+    ApiTokenFactory,
+    ApplianceAddressFactory,
+    ApplianceFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 ALPHA_MARKER = "alpha-zz-marker"
 _counter = itertools.count(1)

@@ -1,3 +1,3 @@
-from .appliance import Appliance, ApplianceAddress, AddressKind, FailoverRole
+from .appliance import AddressKind, Appliance, ApplianceAddress, FailoverRole
 
 __all__ = ["AddressKind", "Appliance", "ApplianceAddress", "FailoverRole"]

@@ -14,7 +14,12 @@ from ..services.organizations import (
     membership_remove,
     organization_create,
 )
-from .serializers import AuditEventSerializer, MembershipSerializer, OrganizationSerializer, UserSummarySerializer
+from .serializers import (
+    AuditEventSerializer,
+    MembershipSerializer,
+    OrganizationSerializer,
+    UserSummarySerializer,
+)
 from .viewsets import TenantModelViewSet, TenantReadOnlyViewSet
 
 

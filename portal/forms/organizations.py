@@ -1,7 +1,7 @@
 from django import forms
 
-from .base import TenantModelForm
 from ..models import Membership, Organization, User
+from .base import TenantModelForm
 
 
 class OrganizationForm(TenantModelForm):

@@ -74,7 +74,7 @@ class Command(BaseCommand):
         for login in logins:
             self.stdout.write(f"  {login.username:<22} {login.description}")
         self.stdout.write(f"Simulated fleet: {len(simulator.appliances())} appliances, control API {simulator.control_url}")
-        self.stdout.write("API: http://127.0.0.1:%d/api/docs/   Ctrl-C stops everything.\n" % port)
+        self.stdout.write(f"API: http://127.0.0.1:{port}/api/docs/   Ctrl-C stops everything.\n")
 
     def _wait(self, children) -> None:
         try:
