@@ -46,7 +46,7 @@ def main() -> int:
                         TrustSettings(ca_pem=ca_pem), Timeouts(connect=5, total=15), ref=a["name"])
             for a in sim.appliances()
         ]
-        print(f"{len(targets)} appliances, simulator pid-less child on port {sim.port}")
+        print(f"{len(targets)} appliances, simulator child process on port {sim.port}")
         print(f"{'concurrency':>11} {'resume':>6} {'round':>5} {'requests':>8} {'seconds':>8} {'req/s':>8} {'errors':>6}")
         for concurrency in args.concurrency:
             for resume in (True, False):

@@ -29,12 +29,16 @@ def memory(pid):
 
 def timed_get(address, port, context, server_name, session=None):
     started = time.perf_counter()
-    with socket.create_connection((address, port), timeout=10) as raw, \
-            context.wrap_socket(raw, server_hostname=server_name, session=session) as tls:
+    with socket.create_connection((address, port), timeout=10) as raw:
+        # Like curl: without TCP_NODELAY the request waits ~40 ms behind the client's Finished.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        tls = context.wrap_socket(raw, server_hostname=server_name, session=session)
         tls.sendall(b"GET /check_health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         while tls.recv(65536):
             pass
-        return time.perf_counter() - started, tls.session, tls.session_reused
+        result = time.perf_counter() - started, tls.session, tls.session_reused
+        tls.close()
+        return result
 
 
 def main():

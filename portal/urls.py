@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 api_v1 = [
     path("", include("portal.api.urls")),
     path("", include("appliances.api.urls")),
+    path("", include("failover.api.urls")),
+    path("", include("certificates.api.urls")),
 ]
 
 urlpatterns = [
@@ -16,5 +18,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("appliances/", include("appliances.urls")),
+    path("failover/", include("failover.urls")),
+    path("certificates/", include("certificates.urls")),
     path("", include("portal.urls_ui")),
 ]

@@ -98,10 +98,11 @@ async def write_response(writer: asyncio.StreamWriter, response: Response) -> No
     if response.stream is None:
         headers["Content-Length"] = str(len(response.body))
     head = f"HTTP/1.1 {response.status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    writer.write(head.encode("latin-1") + b"\r\n")
     if response.stream is None:
-        writer.write(response.body)
+        # One write: head and body leave in the same TLS record / TCP segment.
+        writer.write(head.encode("latin-1") + b"\r\n" + response.body)
     else:
+        writer.write(head.encode("latin-1") + b"\r\n")
         async for chunk in response.stream:
             writer.write(chunk)
             await writer.drain()

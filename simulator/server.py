@@ -123,7 +123,9 @@ class Simulator:
     # -- listeners -----------------------------------------------------------------------------
 
     async def _listen(self, address: str) -> asyncio.AbstractServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto must say TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose
+        # proto is IPPROTO_TCP, and without it Nagle adds ~40 ms to every TLS answer.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((address, self.port))

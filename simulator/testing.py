@@ -223,6 +223,8 @@ class ApplianceClient:
                 context=None):
         """Return (status, headers, body bytes). One fresh connection per call, as the vendor asks."""
         raw = socket.create_connection((self.address, self.sim.port), timeout=self.timeout)
+        # As curl does; otherwise Nagle holds the request ~40 ms behind the TLS Finished message.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.sim.http:
             sock = raw
         else:

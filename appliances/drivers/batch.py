@@ -85,6 +85,8 @@ def probe_many(
     waiting = deque(jobs)
     # Two targets sharing an API account on one appliance would both miss the token cache and fetch two
     # tokens (the cap is 30); run such jobs one after the other so the second finds the first one's token.
+    # This also guarantees the per-key fetch lock (tokens.fetch_lock, held across the token request) is
+    # never wanted twice inside this thread; another thread holding it delays us at most one token call.
     busy_keys: set[str] = set()
     active: dict[pycurl.Curl, _Job] = {}
     multi = pycurl.CurlMulti()

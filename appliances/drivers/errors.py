@@ -16,6 +16,10 @@ class ApplianceError(Exception):
         self.detail = message
         super().__init__(message)
 
+    def __reduce__(self):
+        # Keep address/action when the error crosses a process boundary (e.g. pickled by a task queue).
+        return (_rebuild, (type(self), self.detail, self.address, self.action))
+
     def __str__(self) -> str:
         where = " ".join(part for part in (self.address, self.action) if part)
         return f"{where}: {self.detail}" if where else self.detail
@@ -44,3 +48,7 @@ class ApplianceProtocolError(ApplianceError):
 
 class ApplianceRefused(ApplianceError):
     """The appliance understood the call and answered ``<error>`` (e.g. a role change it refused)."""
+
+
+def _rebuild(cls: type[ApplianceError], detail: str, address: str, action: str) -> ApplianceError:
+    return cls(detail, address=address, action=action)

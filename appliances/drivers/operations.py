@@ -159,8 +159,13 @@ class Operations:
             xml_answer(response, "backup")  # raises the appliance's <error> or a status error
             raise ApplianceProtocolError("backup answered XML instead of a backup file", action="backup")
         if response.streamed_bytes == 0:
+            # A text/HTML/JSON answer is kept in memory rather than written to the sink: it is a message,
+            # not a backup (a third-party script saw "Invalid credentials" come back this way).
+            excerpt = response.body[:200].decode("utf-8", "replace").strip()
             raise ApplianceProtocolError(
-                f"backup answer has content type {response.content_type or 'none'!r} and no body", action="backup"
+                f"backup answer is {response.content_type or 'untyped'}, not a backup file"
+                + (f": {excerpt!r}" if excerpt else " (empty body)"),
+                action="backup",
             )
         match = _FILENAME.search(response.headers.get("content-disposition", ""))
         return BackupDownload(

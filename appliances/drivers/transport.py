@@ -158,7 +158,10 @@ class Exchange:
 
     def on_prereq(self, curl: pycurl.Curl) -> int:
         """Runs after the TLS handshake, before the request is sent: last chance to refuse the peer."""
-        actual = fingerprint_of_certinfo(curl.getinfo(pycurl.INFO_CERTINFO))
+        try:
+            actual = fingerprint_of_certinfo(curl.getinfo(pycurl.INFO_CERTINFO))
+        except (ValueError, pycurl.error):  # unparsable certificate: fail closed, never raise in a callback
+            actual = None
         if actual != self._expected_fingerprint:
             self._pin_mismatch = actual or "no certificate presented"
             return pycurl.PREREQFUNC_ABORT

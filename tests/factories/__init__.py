@@ -11,3 +11,25 @@ __all__ = [
     "OrganizationFactory",
     "UserFactory",
 ]
+
+from .failover import (  # noqa: E402
+    AlertFactory,
+    BackupSettingsFactory,
+    OperationFactory,
+    OperationStepFactory,
+    PairFactory,
+    PairStateChangeFactory,
+    StatusChangeFactory,
+    SyncRecordFactory,
+)
+
+__all__ += [
+    "AlertFactory",
+    "BackupSettingsFactory",
+    "OperationFactory",
+    "OperationStepFactory",
+    "PairFactory",
+    "PairStateChangeFactory",
+    "StatusChangeFactory",
+    "SyncRecordFactory",
+]

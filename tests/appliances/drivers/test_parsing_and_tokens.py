@@ -158,3 +158,14 @@ def test_concurrent_callers_fetch_one_token(https_server, pki):
     assert errors == []
     assert https_server.count("/oauth2/token") == 1
     assert https_server.count("/api/command") == 20
+
+
+def test_errors_read_well_and_survive_pickling():
+    import pickle
+
+    from appliances.drivers import ApplianceTimeout, ApplianceUnreachable
+
+    error = ApplianceTimeout("timed out (after 1500 ms)", address="127.1.0.1:8443", action="check_health")
+    assert str(error) == "127.1.0.1:8443 check_health: timed out (after 1500 ms)"
+    copy = pickle.loads(pickle.dumps(error))
+    assert isinstance(copy, ApplianceUnreachable) and str(copy) == str(error)

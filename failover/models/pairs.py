@@ -1,0 +1,148 @@
+"""Failover pairs and the per-appliance backup settings."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from portal.fields import EncryptedTextField
+from portal.models import TenantModel
+
+
+class NetworkMethod(models.TextChoices):
+    SHARED_IP = "shared_ip", "Shared IP"
+    DNS_SWING = "dns_swing", "DNS swing"
+    NAT_SWING = "nat_swing", "NAT swing"
+
+
+class PairState(models.TextChoices):
+    NEVER_CHECKED = "never_checked", "Never checked"
+    HEALTHY = "healthy", "Healthy"
+    DEGRADED = "degraded", "Degraded"
+    PRIMARY_UNREACHABLE = "primary_unreachable", "Primary unreachable"
+    CONFLICT = "conflict", "Conflict"
+    SYNC_STALE = "sync_stale", "Sync stale"
+    BROKEN = "broken", "Broken"
+
+    @classmethod
+    def attention_order(cls) -> list[str]:
+        """Most urgent first: what the dashboard lists first."""
+        return [cls.CONFLICT, cls.PRIMARY_UNREACHABLE, cls.BROKEN, cls.SYNC_STALE, cls.DEGRADED, cls.NEVER_CHECKED, cls.HEALTHY]
+
+
+class Pair(TenantModel):
+    """Two appliances serving one site name. ``primary``/``backup`` are the *normal* roles (outside
+    maintenance); the roles each holds now come from probes (``Appliance.status_role``)."""
+
+    site_hostname = models.CharField(max_length=253, help_text="The site name the pair serves, e.g. access.example.com.")
+    primary = models.ForeignKey(
+        "appliances.Appliance", on_delete=models.PROTECT, related_name="pairs_as_primary", verbose_name="normal primary"
+    )
+    backup = models.ForeignKey(
+        "appliances.Appliance", on_delete=models.PROTECT, related_name="pairs_as_backup", verbose_name="normal backup"
+    )
+    network_method = models.CharField(max_length=16, choices=NetworkMethod.choices, default=NetworkMethod.SHARED_IP)
+
+    # Shared IP method.
+    shared_ip = models.GenericIPAddressField(null=True, blank=True, unpack_ipv4=True)
+    # DNS swing method: the record that points the site name at the serving appliance (RFC 2136 update).
+    dns_server = models.CharField(max_length=253, blank=True, help_text="Authoritative DNS server (host or IP).")
+    dns_port = models.PositiveIntegerField(default=53, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    dns_zone = models.CharField(max_length=253, blank=True)
+    dns_ttl = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1), MaxValueValidator(86400)])
+    dns_tsig_key_name = models.CharField(max_length=253, blank=True)
+    dns_tsig_secret = EncryptedTextField(blank=True, help_text="Base64 TSIG secret; stored encrypted, never shown.")
+    dns_tsig_algorithm = models.CharField(max_length=32, default="hmac-sha256")
+    # NAT swing method: the public address:port whose translation moves between the two appliances.
+    nat_public_address = models.GenericIPAddressField(null=True, blank=True, unpack_ipv4=True)
+    nat_public_port = models.PositiveIntegerField(
+        default=443, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    nat_device = models.CharField(max_length=253, blank=True, help_text="The NAT device's management address.")
+
+    # Connection details, as entered on the primary when establishing the relationship.
+    backup_host = models.CharField(max_length=253, help_text="Host or IP the primary uses to reach the backup.")
+    backup_port = models.PositiveIntegerField(default=443, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    reverse_host = models.CharField(max_length=253, help_text="Host or IP the backup uses to reach the primary.")
+    reverse_port = models.PositiveIntegerField(default=443, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+
+    established_at = models.DateTimeField(null=True, blank=True)
+    broken_at = models.DateTimeField(null=True, blank=True)
+
+    # Policy.
+    sync_stale_after = models.PositiveIntegerField(
+        default=26 * 3600, validators=[MinValueValidator(60)],
+        help_text="Seconds without a completed data sync before the pair is 'sync stale' and alerts go out.",
+    )
+    portal_auto_failover = models.BooleanField(
+        default=False,
+        help_text="Let the portal promote the backup when the primary stays unreachable past the backup's timeout.",
+    )
+
+    # Derived state, recomputed from both appliances' latest probes.
+    state = models.CharField(max_length=24, choices=PairState.choices, default=PairState.NEVER_CHECKED, db_index=True)
+    state_since = models.DateTimeField(null=True, blank=True)
+    state_reason = models.CharField(max_length=300, blank=True)
+    primary_unreachable_since = models.DateTimeField(null=True, blank=True)
+    last_status_check_at = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    # Fencing token: every role change bumps it; a step carrying an older epoch does nothing.
+    epoch = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["site_hostname"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "site_hostname"], name="pair_unique_site_per_org"),
+            models.UniqueConstraint(fields=["organization", "primary"], name="pair_unique_primary"),
+            models.UniqueConstraint(fields=["organization", "backup"], name="pair_unique_backup"),
+            models.CheckConstraint(condition=~models.Q(primary=models.F("backup")), name="pair_members_differ"),
+        ]
+
+    def __str__(self) -> str:
+        return self.site_hostname
+
+    def get_absolute_url(self) -> str:
+        return reverse("failover:pair", args=[self.pk])
+
+    @property
+    def members(self):
+        return (self.primary, self.backup)
+
+    def peer_of(self, appliance):
+        return self.backup if appliance.pk == self.primary_id else self.primary
+
+    def clean(self):
+        super().clean()
+        if self.network_method == NetworkMethod.SHARED_IP and not self.shared_ip:
+            raise ValidationError({"shared_ip": "The shared IP method needs the shared IP address."})
+        if self.network_method == NetworkMethod.DNS_SWING and not (self.dns_server and self.dns_zone):
+            raise ValidationError({"dns_server": "DNS swing needs the DNS server and the zone of the site name."})
+        if self.network_method == NetworkMethod.NAT_SWING and not self.nat_public_address:
+            raise ValidationError({"nat_public_address": "NAT swing needs the public address of the site."})
+
+
+class BackupSettings(TenantModel):
+    """An appliance's backup settings: per site instance, used only while it is the backup, not synchronised."""
+
+    appliance = models.OneToOneField("appliances.Appliance", on_delete=models.CASCADE, related_name="backup_settings")
+    enable_backup_operations = models.BooleanField(default=True)
+    primary_timeout = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(30), MaxValueValidator(86400)],
+        help_text="Seconds the primary must be unreachable before automatic failover.",
+    )
+    sync_interval = models.PositiveIntegerField(
+        default=3600, validators=[MinValueValidator(300), MaxValueValidator(7 * 86400)],
+        help_text="Seconds between automatic data syncs.",
+    )
+    bandwidth_limit = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(10_000_000)], help_text="Kbit/s for data syncs; 0 means unlimited."
+    )
+    automatic_failover = models.BooleanField(default=False)
+    connectivity_test_ips = models.JSONField(default=list, blank=True)
+    read_from_appliance_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "backup settings"
+
+    def __str__(self) -> str:
+        return f"Backup settings of {self.appliance}"

@@ -1,0 +1,108 @@
+import factory
+from django.utils import timezone
+
+from failover.models import (
+    Alert,
+    AlertKind,
+    BackupSettings,
+    NetworkMethod,
+    Operation,
+    OperationKind,
+    OperationStep,
+    Pair,
+    PairStateChange,
+    StatusChange,
+    SyncRecord,
+    SyncTrigger,
+)
+
+from .appliances import ApplianceFactory
+from .portal import OrganizationFactory
+
+
+class PairFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pair
+
+    organization = factory.SubFactory(OrganizationFactory)
+    site_hostname = factory.Sequence(lambda n: f"site{n}.example.com")
+    primary = factory.SubFactory(ApplianceFactory, organization=factory.SelfAttribute("..organization"))
+    backup = factory.SubFactory(ApplianceFactory, organization=factory.SelfAttribute("..organization"))
+    network_method = NetworkMethod.SHARED_IP
+    shared_ip = factory.Sequence(lambda n: f"198.18.{n // 250}.{n % 250 + 1}")
+    backup_host = factory.SelfAttribute("backup.management_host")
+    reverse_host = factory.SelfAttribute("primary.management_host")
+
+
+class BackupSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BackupSettings
+
+    appliance = factory.SubFactory(ApplianceFactory)
+    organization = factory.SelfAttribute("appliance.organization")
+
+
+class StatusChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatusChange
+
+    appliance = factory.SubFactory(ApplianceFactory)
+    organization = factory.SelfAttribute("appliance.organization")
+    at = factory.LazyFunction(timezone.now)
+    reachable = True
+    healthy = True
+    role = "primary"
+    summary = "up"
+
+
+class PairStateChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PairStateChange
+
+    pair = factory.SubFactory(PairFactory)
+    organization = factory.SelfAttribute("pair.organization")
+    at = factory.LazyFunction(timezone.now)
+    state = "healthy"
+
+
+class OperationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Operation
+
+    pair = factory.SubFactory(PairFactory)
+    organization = factory.SelfAttribute("pair.organization")
+    kind = OperationKind.SYNC
+    status = "succeeded"
+
+
+class OperationStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OperationStep
+
+    operation = factory.SubFactory(OperationFactory)
+    organization = factory.SelfAttribute("operation.organization")
+    index = 0
+    name = "sync"
+    description = "Pull the primary's data into the backup"
+
+
+class SyncRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncRecord
+
+    pair = factory.SubFactory(PairFactory)
+    organization = factory.SelfAttribute("pair.organization")
+    trigger = SyncTrigger.SCHEDULE
+    started_at = factory.LazyFunction(timezone.now)
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    pair = factory.SubFactory(PairFactory)
+    organization = factory.SelfAttribute("pair.organization")
+    kind = AlertKind.SYNC_STALE
+    dedup_key = factory.Sequence(lambda n: f"key-{n}")
+    subject = "Sync stale"
+    body = "No data sync for a day."
