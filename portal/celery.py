@@ -1,11 +1,32 @@
-"""Celery application. Tasks live in each app's ``tasks.py`` and are discovered here."""
+"""Celery application. Tasks live in each app's ``tasks.py``; each app's periodic work is declared in code in
+its ``schedules.py`` (a plain ``SCHEDULE`` dict, no Django imports) and loaded into django-celery-beat's
+DatabaseScheduler at beat start."""
 
+import importlib
 import os
 
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
+SCHEDULE_MODULES = ("appliances.schedules", "failover.schedules", "certificates.schedules")
+
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def collect_beat_schedule() -> dict:
+    schedule: dict = {}
+    for name in SCHEDULE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        schedule.update(module.SCHEDULE)
+    return schedule
+
+
+app.conf.beat_schedule = collect_beat_schedule()

@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from .models import Alert, BackupSettings, Operation, OperationStep, Pair, SyncRecord
+
+
+@admin.register(Pair)
+class PairAdmin(admin.ModelAdmin):
+    list_display = ("site_hostname", "organization", "primary", "backup", "network_method", "state")
+    list_filter = ("organization", "state", "network_method")
+    search_fields = ("site_hostname",)
+    exclude = ("dns_tsig_secret",)
+
+
+@admin.register(BackupSettings)
+class BackupSettingsAdmin(admin.ModelAdmin):
+    list_display = ("appliance", "enable_backup_operations", "automatic_failover", "sync_interval", "primary_timeout")
+
+
+class OperationStepInline(admin.TabularInline):
+    model = OperationStep
+    extra = 0
+
+
+@admin.register(Operation)
+class OperationAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "pair", "status", "requested_by", "created_at")
+    list_filter = ("kind", "status")
+    inlines = [OperationStepInline]
+
+
+@admin.register(SyncRecord)
+class SyncRecordAdmin(admin.ModelAdmin):
+    list_display = ("pair", "trigger", "started_at", "finished_at", "result")
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "organization", "kind", "severity", "subject", "sent_at")
+    list_filter = ("kind", "severity")
