@@ -21,7 +21,7 @@ Selector = Callable[[Appliance, str | None], Certificate]
 
 
 class TlsContexts:
-    def __init__(self, select: Selector, lookup: Callable[[str], Appliance], capacity: int = 4096) -> None:
+    def __init__(self, select: Selector, lookup: Callable[[str], Appliance], capacity: int = 12288) -> None:
         self._select = select
         self._lookup = lookup
         self._capacity = capacity

@@ -132,3 +132,13 @@ def test_unknown_fault_is_rejected(fresh_simulator):
         fresh_simulator.set_fault(single(fresh_simulator)["address"], "gremlins")
     with pytest.raises(SimulatorError):
         fresh_simulator.set_fault(single(fresh_simulator)["address"], "slow", millis=3)
+
+
+def test_flapping_with_a_period_alternates_over_time(fresh_simulator):
+    target = single(fresh_simulator)
+    fresh_simulator.set_fault(target["address"], "flapping", period=0.4)
+    api = client(fresh_simulator, target["name"], timeout=2)
+    with pytest.raises((ConnectionError, ssl.SSLError, OSError)):
+        api.request("GET", "/check_health")
+    time.sleep(0.45)
+    assert api.request("GET", "/check_health")[0] == 200

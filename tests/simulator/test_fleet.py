@@ -57,3 +57,19 @@ def test_simulator_never_imports_django():
     code = ("import sys, simulator.server, simulator.testing, simulator.__main__; "
             "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_plain_http_mode_and_deny_account_from_a_custom_fleet_file(tmp_path):
+    from simulator.fleet import write_fleet
+    from simulator.testing import ApplianceClient, SimulatorProcess
+
+    fleet = generate_fleet(organisations=1, pairs_per_org=0, singles=1)
+    appliance = fleet["organisations"][0]["appliances"][0]
+    appliance["extra_accounts"].append({"client_id": "denied", "client_secret": "s3cret-denied",
+                                        "perm_command": "deny", "perm_backup": False})
+    write_fleet(fleet, tmp_path / "fleet.yaml")
+    with SimulatorProcess(tmp_path / "fleet.yaml", http=True) as sim:
+        assert sim.base_url(appliance["address"]).startswith("http://")
+        api = ApplianceClient(sim, appliance["name"], account="deny")
+        assert api.command("check_health").tag == "error"
+        assert ApplianceClient(sim, appliance["name"]).command("check_health").tag == "health_check"
