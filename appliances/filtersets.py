@@ -1,15 +1,18 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from portal.filtersets import OrganizationScopedFilterSet
 
 from .models import Appliance, FailoverRole
 
+ANY_YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+
 
 class ApplianceFilterSet(OrganizationScopedFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    role = django_filters.ChoiceFilter(field_name="status_role", choices=FailoverRole.choices)
-    reachable = django_filters.BooleanFilter(field_name="status_reachable")
+    role = django_filters.ChoiceFilter(field_name="status_role", choices=FailoverRole.choices, label="Current role")
+    reachable = django_filters.BooleanFilter(field_name="status_reachable", label="Reachable", widget=ANY_YES_NO)
     product_version = django_filters.CharFilter(lookup_expr="iexact")
     model = django_filters.CharFilter(lookup_expr="iexact")
 

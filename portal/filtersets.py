@@ -6,7 +6,9 @@ from .models import AuditAction, AuditEvent, Membership, Organization, Role
 class OrganizationScopedFilterSet(django_filters.FilterSet):
     """Adds an organisation filter whose choices are the caller's organisations."""
 
-    organization = django_filters.ModelChoiceFilter(queryset=Organization.objects.none())
+    organization = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.none(), label="Organisation", empty_label="All organisations"
+    )
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)

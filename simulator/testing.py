@@ -55,10 +55,7 @@ class SimulatorProcess:
             fleet = generate_fleet(organisations, pairs_per_org, singles, settings=settings,
                                    simulator={"time_scale": time_scale, **(simulator or {})})
         self.fleet_path = self.state_dir / "fleet.json"
-        if isinstance(fleet, dict):
-            write_fleet(fleet, self.fleet_path)
-        else:
-            shutil.copy(fleet, self.fleet_path)
+        write_fleet(fleet if isinstance(fleet, dict) else load_fleet(fleet), self.fleet_path)
         self.fleet: dict[str, Any] = load_fleet(self.fleet_path)
         self.http = http
         self.port = 0

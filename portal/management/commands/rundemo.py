@@ -77,10 +77,16 @@ class Command(BaseCommand):
         self.stdout.write(f"API: http://127.0.0.1:{port}/api/docs/   Ctrl-C stops everything.\n")
 
     def _wait(self, children) -> None:
-        try:
-            while all(child.poll() is None for child in children):
-                time.sleep(0.5)
-            failed = [c.args[2] if len(c.args) > 2 else c.args for c in children if c.poll() is not None]
-            self.stderr.write(f"A demo process stopped unexpectedly: {failed}")
-        except KeyboardInterrupt:
+        # Ctrl-C reaches the whole process group, so the children may stop before this loop sees the signal:
+        # remember it, and only report a child's exit as a failure when nobody asked for a stop.
+        stopping = []
+        signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.3)
+        time.sleep(0.3)
+        if stopping:
             self.stdout.write("\nStopping…")
+            return
+        failed = [" ".join(map(str, c.args[1:4])) for c in children if c.poll() is not None]
+        self.stderr.write(f"A demo process stopped unexpectedly: {failed}")
