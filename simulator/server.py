@@ -1,9 +1,9 @@
 """Process wiring: one listening socket per appliance address, the control server, readiness file.
 
 Measured choice (see docs/simulator.md): a listening socket per 127.x.y.z address costs ~3 KiB
-and ~25 us each (10,000 in 0.24 s / 32 MiB), and closing one gives a genuine "connection refused"
-for the ``down`` fault, which a single wildcard socket cannot do. The only price is one file
-descriptor per appliance, so RLIMIT_NOFILE is raised to the hard limit at startup.
+and ~25 us each (10,000 in 0.24 s / 32 MiB), closing one gives a genuine "connection refused" for
+the ``down`` fault (a single wildcard socket could only reset), and nothing listens outside
+loopback. The price is one file descriptor per appliance, so RLIMIT_NOFILE is raised at startup.
 """
 
 from __future__ import annotations

@@ -84,6 +84,8 @@ class Pair(TenantModel):
     state_since = models.DateTimeField(null=True, blank=True)
     state_reason = models.CharField(max_length=300, blank=True)
     primary_unreachable_since = models.DateTimeField(null=True, blank=True)
+    # A role swap passes through "both backup" for a moment; only past a window is it a conflict.
+    both_backup_since = models.DateTimeField(null=True, blank=True)
     last_status_check_at = models.DateTimeField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     # Fencing token: every role change bumps it; a step carrying an older epoch does nothing.

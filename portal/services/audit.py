@@ -99,3 +99,10 @@ def audit_delete(*, actor, instance: models.Model, organization=None) -> AuditEv
         action=AuditAction.DELETE,
         obj=instance,
     )
+
+
+def record_login(sender, request, user, **kwargs) -> None:
+    audit_record(
+        actor=user, organization=None, action=AuditAction.LOGIN, object_type="portal.user",
+        object_repr=user.username, summary="Signed in to the web interface",
+    )

@@ -1,0 +1,141 @@
+"""A pair's derived state, from both members' latest (debounced) probe status.
+
+Pure: no queries, no clock. The probe engine calls it after every batch and stores the result on the pair;
+tests call it with plain objects. Each member is anything with the ``Appliance.status_*`` attributes.
+
+Order of precedence (first match wins), which is also how urgent each state is for a person:
+never checked → broken → conflict → primary unreachable → sync stale → degraded → healthy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from ..models import PairState
+
+#: Seconds both members may report "backup" before it is a conflict: a serial swap passes through it.
+DEFAULT_SWAP_WINDOW_SECONDS = 120
+
+PRIMARY, BACKUP, NONE = "primary", "backup", "none"
+
+
+def swap_window() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PAIR_SWAP_WINDOW_SECONDS", DEFAULT_SWAP_WINDOW_SECONDS))
+
+
+@dataclass(frozen=True)
+class PairStatus:
+    state: str
+    reason: str
+    primary_unreachable_since: datetime | None = None
+    both_backup_since: datetime | None = None
+    last_sync_at: datetime | None = None
+    last_status_check_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """How long the serving primary has been unreachable and when automatic failover would fire."""
+
+    down_for: timedelta
+    failover_enabled: bool
+    primary_timeout: timedelta
+    failover_in: timedelta | None  # None when automatic failover is off
+
+    @classmethod
+    def of(cls, *, since: datetime, now: datetime, backup_settings) -> Countdown:
+        down_for = max(now - since, timedelta(0))
+        timeout = timedelta(seconds=backup_settings.primary_timeout if backup_settings else 300)
+        enabled = bool(backup_settings and backup_settings.automatic_failover
+                       and backup_settings.enable_backup_operations)
+        return cls(down_for=down_for, failover_enabled=enabled, primary_timeout=timeout,
+                   failover_in=max(timeout - down_for, timedelta(0)) if enabled else None)
+
+
+def _never_checked(member) -> bool:
+    return member.status_reachable is None
+
+
+def _up(member) -> bool:
+    return member.status_reachable is True
+
+
+def _serving_roles(pair, primary, backup) -> tuple:
+    """(the member that should be serving, the other): the one reporting primary, else the normal primary.
+    A member that cannot be reached keeps the role it last reported."""
+    if backup.status_role == PRIMARY and primary.status_role != PRIMARY:
+        return backup, primary
+    return primary, backup
+
+
+def derive_pair_state(*, pair, primary, backup, now: datetime) -> PairStatus:
+    """``primary``/``backup`` are the pair's *normal* members; their current roles come from their status."""
+    checked = [m.status_checked_at for m in (primary, backup) if m.status_checked_at]
+    last_check = min(checked) if len(checked) == 2 else None
+    syncs = [m.status_last_sync_at for m in (primary, backup) if m.status_last_sync_at]
+    last_sync = max(syncs) if syncs else pair.last_sync_at
+
+    def result(state, reason, *, down_since=None, both_backup_since=None):
+        return PairStatus(state, reason[:300], down_since, both_backup_since, last_sync, last_check)
+
+    if _never_checked(primary) or _never_checked(backup):
+        missing = " and ".join(m.name for m in (primary, backup) if _never_checked(m))
+        return result(PairState.NEVER_CHECKED, f"No probe result yet for {missing}.")
+
+    if pair.broken_at:
+        return result(PairState.BROKEN, "The failover relationship was broken.")
+    alone = [m for m in (primary, backup) if _up(m) and m.status_role == NONE]
+    if alone:
+        return result(PairState.BROKEN, f"{alone[0].name} reports no failover relationship.")
+
+    both_up = _up(primary) and _up(backup)
+    if both_up and primary.status_role == PRIMARY and backup.status_role == PRIMARY:
+        return result(PairState.CONFLICT, "Both appliances report the primary role.")
+    both_backup_since = None
+    if both_up and primary.status_role == BACKUP and backup.status_role == BACKUP:
+        both_backup_since = pair.both_backup_since or now
+        if now - both_backup_since >= swap_window():
+            seconds = int((now - both_backup_since).total_seconds())
+            return result(PairState.CONFLICT, f"Both appliances report the backup role for {seconds} s: nobody serves "
+                          "the site.", both_backup_since=both_backup_since)
+
+    serving, standby = _serving_roles(pair, primary, backup)
+    if not _up(serving) and not (_up(standby) and standby.status_role == PRIMARY):
+        since = pair.primary_unreachable_since or now
+        detail = serving.status_error or "no answer"
+        also = " The backup is unreachable too." if not _up(standby) else ""
+        return result(PairState.PRIMARY_UNREACHABLE, f"{serving.name} (primary) is unreachable: {detail}.{also}",
+                      down_since=since)
+
+    if last_sync is None:
+        reference = pair.established_at
+    else:
+        reference = last_sync
+    if reference is not None and now - reference > timedelta(seconds=pair.sync_stale_after):
+        hours = (now - reference).total_seconds() / 3600
+        what = "No data sync" if last_sync is None else "Last data sync"
+        return result(PairState.SYNC_STALE, f"{what} {hours:.1f} h ago (threshold "
+                      f"{pair.sync_stale_after / 3600:.1f} h).", both_backup_since=both_backup_since)
+
+    problems = []
+    if both_backup_since:
+        problems.append("both appliances report the backup role (a role swap in progress?)")
+    for member in (serving, standby):
+        if not _up(member):
+            problems.append(f"{member.name} is unreachable")
+        elif member.status_healthy is False or member.status_error:
+            problems.append(f"{member.name}: {member.status_error or 'reports unhealthy'}")
+    failed_sync = next((m.status_last_sync_status for m in (standby, serving)
+                        if m.status_last_sync_status and not _sync_succeeded(m.status_last_sync_status)), None)
+    if failed_sync:
+        problems.append(f"last data sync: {failed_sync}")
+    if problems:
+        return result(PairState.DEGRADED, "; ".join(problems).capitalize() + ".", both_backup_since=both_backup_since)
+    return result(PairState.HEALTHY, f"{serving.name} serves, {standby.name} stands by.")
+
+
+def _sync_succeeded(status: str) -> bool:
+    return status.strip().lower().startswith(("success", "succeeded", "completed", "ok"))
