@@ -92,6 +92,13 @@ def _check_appliance(appliance: dict[str, Any], addresses: set[str], hosts: set[
     if appliance["perm_command"] not in PERMISSIONS:
         raise FleetError(f"unknown perm_command {appliance['perm_command']!r}")
     appliance.setdefault("extra_accounts", [])
+    for account in appliance["extra_accounts"]:
+        if not account.get("client_id") or not account.get("client_secret"):
+            raise FleetError(f"an extra account of {appliance['name']!r} lacks client_id or client_secret")
+        account.setdefault("perm_command", "read_only")
+        account.setdefault("perm_backup", False)
+        if account["perm_command"] not in PERMISSIONS:
+            raise FleetError(f"unknown perm_command {account['perm_command']!r}")
     appliance.setdefault("model", "B400")
     appliance.setdefault("serial", appliance["guid"][:12].upper())
     appliance.setdefault("timezone_offset", 0)
