@@ -20,6 +20,7 @@ class FleetLoadResult:
     created: int = 0
     updated: int = 0
     appliances: dict[str, Appliance] = field(default_factory=dict)
+    pairs: dict[str, object] = field(default_factory=dict)  # primary appliance name -> failover Pair
 
 
 def _organization(actor, org_data) -> Organization:
@@ -30,9 +31,10 @@ def _organization(actor, org_data) -> Organization:
 
 
 @transaction.atomic
-def fleet_load(*, actor, fleet: dict | str | Path, ca_pem: str, port: int) -> FleetLoadResult:
+def fleet_load(*, actor, fleet: dict | str | Path, ca_pem: str, port: int, pairs: bool = False) -> FleetLoadResult:
     """Create or update one appliance per fleet entry, reached at its loopback address on ``port`` and
-    trusted through the simulator's CA."""
+    trusted through the simulator's CA. With ``pairs``, also the fleet's pairs (established, with both
+    members' backup settings and shared IPs)."""
     data = load_fleet(fleet) if isinstance(fleet, (str, Path)) else normalise_fleet(fleet)
     result = FleetLoadResult()
     organizations = {}
@@ -64,4 +66,43 @@ def fleet_load(*, actor, fleet: dict | str | Path, ca_pem: str, port: int) -> Fl
         if not ApplianceAddress.objects.filter(appliance=appliance, address=item["address"]).exists():
             address_create(actor=actor, appliance=appliance, address=item["address"], prefix_length=8, kind=AddressKind.UNIQUE)
         result.appliances[item["name"]] = appliance
+    for org_data in data["organisations"] if pairs else []:
+        _load_pairs(actor, organizations[org_data["slug"]], org_data, result, port)
     return result
+
+
+def _load_pairs(actor, organization, org_data, result: FleetLoadResult, port: int) -> None:
+    """The fleet file's pairs start established and in sync: record them so, with both members' backup settings
+    and the shared IPs (enabled on the primary only)."""
+    from django.utils import timezone
+
+    from failover.models import Pair
+    from failover.services.pairs import backup_settings_for, backup_settings_update, pair_create, pair_update
+
+    for item in org_data.get("pairs", []):
+        primary, backup = result.appliances[item["primary"]], result.appliances[item["backup"]]
+        shared_ips = item.get("shared_ips") or []
+        fields = {
+            "primary": primary, "backup": backup, "network_method": item.get("network_method", "shared_ip"),
+            "shared_ip": shared_ips[0] if shared_ips else None,
+            "backup_host": backup.management_host, "backup_port": port,
+            "reverse_host": primary.management_host, "reverse_port": port,
+        }
+        site_hostname = item.get("site_hostname") or f"{primary.name}.site"
+        pair = Pair.objects.filter(organization=organization, primary=primary).first()
+        if pair is None:
+            pair = pair_create(actor=actor, organization=organization, site_hostname=site_hostname,
+                               established_at=timezone.now(), **fields)
+        else:
+            pair = pair_update(actor=actor, pair=pair, data={"site_hostname": site_hostname, **fields})
+        settings = dict(item.get("settings") or {})
+        if "bandwidth_limit" in settings:  # bytes/s in the fleet file, kbit/s in the portal
+            settings["bandwidth_limit"] = int(settings["bandwidth_limit"]) // 125
+        for appliance in pair.members:
+            backup_settings_update(actor=actor, backup_settings=backup_settings_for(appliance), data=settings,
+                                   apply=False)
+            for ip in shared_ips:
+                if not ApplianceAddress.objects.filter(appliance=appliance, address=ip).exists():
+                    address_create(actor=actor, appliance=appliance, address=ip, prefix_length=8,
+                                   kind=AddressKind.SHARED, enabled=appliance.pk == primary.pk)
+        result.pairs[primary.name] = pair

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import backups, rma, views
 
 app_name = "appliances-api"
 
@@ -8,5 +8,10 @@ router = DefaultRouter()
 router.include_root_view = False
 router.register("appliances", views.ApplianceViewSet)
 router.register("appliance-addresses", views.ApplianceAddressViewSet)
+router.register("backups", backups.ConfigurationBackupViewSet)
+router.register("appliance-backups", backups.ApplianceBackupViewSet, basename="appliance-backup")
+router.register("backup-policies", backups.BackupPolicyViewSet)
+router.register("rma-cases", rma.RmaCaseViewSet)
+router.register("rma-attachments", rma.RmaAttachmentViewSet)
 
 urlpatterns = router.urls

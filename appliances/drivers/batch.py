@@ -80,7 +80,8 @@ def probe_many(
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    cache = token_cache or default_token_cache()
+    # "is None", not "or": an empty InMemoryTokenCache is falsy (__len__), and len() walks every entry.
+    cache = token_cache if token_cache is not None else default_token_cache()
     jobs = [_Job(t, cache, timeout, share_tls_sessions) for t in targets]
     waiting = deque(jobs)
     # Two targets sharing an API account on one appliance would both miss the token cache and fetch two

@@ -65,7 +65,9 @@ class ApplianceClient:
     ) -> None:
         self.address = address
         self.transport = Transport(address, trust, timeouts, share_tls_sessions=share_tls_sessions)
-        self.operations = Operations(address, credentials, token_cache or default_token_cache())
+        # "is None", not "or": an empty cache is falsy (__len__), and len() walks every entry.
+        cache = token_cache if token_cache is not None else default_token_cache()
+        self.operations = Operations(address, credentials, cache)
 
     def _run(self, op: Operation[T], action: str) -> T:
         try:

@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from portal.fields import EncryptedBinaryField
-from portal.models import TenantModel
+from portal.models import TenantModel, TenantQuerySet
 
 # Backups are /login configuration archives: tens of KiB to a few MiB. Anything far above is not a backup we
 # want in the database (and a misbehaving appliance must not fill it).
@@ -72,7 +72,7 @@ class BackupFailure(models.TextChoices):
     NO_CREDENTIALS = "no_credentials", "No API credentials recorded"
 
 
-class ConfigurationBackupQuerySet(models.QuerySet):
+class ConfigurationBackupQuerySet(TenantQuerySet):
     def without_content(self):
         # The encrypted blob is read only for a download: lists must not pull megabytes per row.
         return self.defer("content")
@@ -87,8 +87,9 @@ class ConfigurationBackup(TenantModel):
 
     Storage: the file is Fernet-encrypted into the row (``EncryptedBinaryField``) rather than into files under
     MEDIA_ROOT. Backups are small and capped, the row and its blob commit or roll back together (no orphan or
-    half-written file when a download fails or a worker dies), key rotation works as for every other
-    encrypted field, and PostgreSQL backups of the portal carry them with no second store to secure.
+    half-written file when a download fails or a worker dies), key rotation is covered by
+    ``manage.py rotate_field_encryption`` like every other encrypted field, and PostgreSQL backups of the portal
+    carry them with no second store to secure. Lists defer the column (``without_content``).
     """
 
     appliance = models.ForeignKey("appliances.Appliance", on_delete=models.CASCADE, related_name="config_backups")

@@ -2,6 +2,7 @@ import base64
 import hashlib
 
 import factory
+from django.utils import timezone
 
 from appliances.models import AddressKind, Appliance, ApplianceAddress
 
@@ -41,3 +42,85 @@ class ApplianceAddressFactory(factory.django.DjangoModelFactory):
     prefix_length = 24
     kind = AddressKind.UNIQUE
     enabled = True
+
+
+# -- configuration backups and RMA ----------------------------------------------------------------------
+
+SAMPLE_BACKUP = b"NSB1" + (2).to_bytes(4, "big") + b"{}" + b"\x00" * 64
+
+
+class BackupPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appliances.BackupPolicy"
+
+    organization = factory.SubFactory(OrganizationFactory)
+
+
+class ConfigurationBackupFactory(factory.django.DjangoModelFactory):
+    """A good backup (content encrypted by the field, checksum consistent)."""
+
+    class Meta:
+        model = "appliances.ConfigurationBackup"
+
+    appliance = factory.SubFactory(ApplianceFactory)
+    organization = factory.SelfAttribute("appliance.organization")
+    status = "succeeded"
+    trigger = "scheduled"
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.SelfAttribute("started_at")
+    content = SAMPLE_BACKUP
+    size_bytes = factory.LazyAttribute(lambda b: len(b.content or b""))
+    sha256 = factory.LazyAttribute(lambda b: hashlib.sha256(b.content or b"").hexdigest())
+    filename = "appliance-24.3.1.nsb"
+    software_version = "24.3.1"
+
+
+class RmaCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appliances.RmaCase"
+        skip_postgeneration_save = True
+
+    appliance = factory.SubFactory(ApplianceFactory)
+    organization = factory.SelfAttribute("appliance.organization")
+    reason = "Power supply failed"
+    vendor_case_number = factory.Sequence(lambda n: f"VC-{n:05d}")
+    defective_serial = factory.SelfAttribute("appliance.serial_number")
+
+    @factory.post_generation
+    def steps(self, create, extracted, **kwargs):
+        from appliances.rma_rules import STEP_ORDER
+
+        if create:
+            from appliances.models import RmaStep
+
+            RmaStep.objects.bulk_create(
+                RmaStep(organization_id=self.organization_id, case=self, key=key, position=i)
+                for i, key in enumerate(STEP_ORDER, start=1)
+            )
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+class RmaAttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appliances.RmaAttachment"
+
+    case = factory.SubFactory(RmaCaseFactory)
+    organization = factory.SelfAttribute("case.organization")
+    token = factory.Sequence(lambda n: f"tok{n:08d}")
+    file = factory.django.FileField(data=PNG_BYTES, filename="screenshot.png")
+    original_name = "screenshot.png"
+    content_type = "image/png"
+    size_bytes = len(PNG_BYTES)
+
+
+class ApplianceHardwareRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appliances.ApplianceHardwareRecord"
+
+    appliance = factory.SubFactory(ApplianceFactory)
+    organization = factory.SelfAttribute("appliance.organization")
+    event = "removed"
+    model = "B300"
+    serial_number = factory.Sequence(lambda n: f"OLD{n:06d}")

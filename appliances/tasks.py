@@ -1,0 +1,34 @@
+"""Celery tasks of the appliances app: thin wrappers that take ids and call services."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from portal.models import Organization
+
+from .backups import backup_download, backup_prune
+from .models import Appliance, BackupTrigger
+from .selectors import backups_due
+
+
+# Idempotent enough to run twice after a worker crash (acks_late): a second download only adds one more good
+# backup, which retention removes. Appliance errors are recorded by the service, not retried here.
+@shared_task(name="appliances.download_backup", acks_late=True)
+def download_backup(appliance_id: int, trigger: str = BackupTrigger.SCHEDULED, actor_id: int | None = None) -> str:
+    appliance = Appliance.objects.select_related("organization").filter(pk=appliance_id).first()
+    if appliance is None:
+        return "gone"
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    return backup_download(actor=actor, appliance=appliance, trigger=trigger).status
+
+
+@shared_task(name="appliances.scheduled_backups", acks_late=True)
+def scheduled_backups() -> int:
+    due = backups_due()
+    for appliance_id in due:
+        download_backup.delay(appliance_id, BackupTrigger.SCHEDULED)
+    return len(due)
+
+
+@shared_task(name="appliances.prune_backups", acks_late=True)
+def prune_backups() -> int:
+    return sum(backup_prune(organization=organization) for organization in Organization.objects.all())
