@@ -4,7 +4,7 @@ from django.db.models import Q
 
 from portal.filtersets import OrganizationScopedFilterSet
 
-from .models import Appliance, FailoverRole
+from .models import Appliance, BackupStatus, ConfigurationBackup, FailoverRole, RmaCase, RmaStatus
 
 ANY_YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
@@ -29,3 +29,35 @@ class ApplianceFilterSet(OrganizationScopedFilterSet):
             | Q(appliance_guid__icontains=value)
             | Q(addresses__address__startswith=value)
         ).distinct()
+
+
+class BackupFilterSet(OrganizationScopedFilterSet):
+    # An id box, not a drop-down: a fleet has thousands of appliances (the appliance page links here with its id).
+    appliance = django_filters.ModelChoiceFilter(
+        queryset=Appliance.objects.none(), widget=forms.NumberInput, label="Appliance id"
+    )
+    status = django_filters.ChoiceFilter(choices=BackupStatus.choices)
+
+    class Meta:
+        model = ConfigurationBackup
+        fields = ["organization", "appliance", "status"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        appliances = Appliance.objects.for_user(getattr(request, "user", None))
+        self.filters["appliance"].queryset = appliances
+        self.form.fields["appliance"].queryset = appliances
+
+
+class RmaFilterSet(OrganizationScopedFilterSet):
+    status = django_filters.ChoiceFilter(choices=RmaStatus.choices)
+    open = django_filters.BooleanFilter(method="only_open", label="Open cases only")
+
+    class Meta:
+        model = RmaCase
+        fields = ["organization", "status", "open"]
+
+    def only_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.exclude(status=RmaStatus.CLOSED) if value else queryset.filter(status=RmaStatus.CLOSED)

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import views, views_backups, views_rma
+from . import views
+from .views import backups as backup_views
+from .views import rma as rma_views
 
 app_name = "appliances"
 
@@ -16,15 +18,15 @@ urlpatterns = [
     path("addresses/<int:pk>/edit/", views.ApplianceAddressEditView.as_view(), name="address_edit"),
     path("addresses/<int:pk>/delete/", views.ApplianceAddressDeleteView.as_view(), name="address_delete"),
     # Configuration backups.
-    path("backups/", views_backups.BackupListView.as_view(), name="backup_list"),
-    path("backups/<int:pk>/download/", views_backups.BackupDownloadView.as_view(), name="backup_download"),
-    path("<int:pk>/backup/", views_backups.BackupRequestView.as_view(), name="backup_request"),
-    path("backups/policy/add/", views_backups.BackupPolicyEditView.as_view(), name="backup_policy_add"),
-    path("backups/policy/<int:pk>/edit/", views_backups.BackupPolicyEditView.as_view(), name="backup_policy_edit"),
+    path("backups/", backup_views.BackupListView.as_view(), name="backup_list"),
+    path("backups/<int:pk>/download/", backup_views.BackupDownloadView.as_view(), name="backup_download"),
+    path("<int:pk>/backup/", backup_views.BackupRequestView.as_view(), name="backup_request"),
+    path("backups/policy/add/", backup_views.BackupPolicyEditView.as_view(), name="backup_policy_add"),
+    path("backups/policy/<int:pk>/edit/", backup_views.BackupPolicyEditView.as_view(), name="backup_policy_edit"),
     # Hardware replacement (RMA) cases.
-    path("rma/", views_rma.RmaListView.as_view(), name="rma_list"),
-    path("rma/add/", views_rma.RmaOpenView.as_view(), name="rma_add"),
-    path("rma/<int:pk>/", views_rma.RmaDetailView.as_view(), name="rma"),
-    path("rma/<int:pk>/step/", views_rma.RmaStepView.as_view(), name="rma_step"),
-    path("rma/attachments/<int:pk>/", views_rma.RmaAttachmentView.as_view(), name="rma_attachment"),
+    path("rma/", rma_views.RmaListView.as_view(), name="rma_list"),
+    path("rma/add/", rma_views.RmaOpenView.as_view(), name="rma_add"),
+    path("rma/<int:pk>/", rma_views.RmaDetailView.as_view(), name="rma"),
+    path("rma/<int:pk>/step/", rma_views.RmaStepView.as_view(), name="rma_step"),
+    path("rma/attachments/<int:pk>/", rma_views.RmaAttachmentView.as_view(), name="rma_attachment"),
 ]

@@ -50,6 +50,8 @@ class Certificate(TenantModel):
     # Whether the appliance holds the key (a certificate read from the appliance reports it, an upload
     # with a key installed on the appliance implies it).
     appliance_has_key = models.BooleanField(default=False)
+    # The appliance's own answer to "do you hold the chain?" (its inventory API lists the leaf only).
+    appliance_has_chain = models.BooleanField(null=True, blank=True)
 
     # Where the certificate is used on its appliance.
     on_appliance = models.BooleanField(

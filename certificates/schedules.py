@@ -1,3 +1,8 @@
 """Periodic work of the certificates app, loaded into beat by portal.celery (plain data, no Django imports)."""
 
-SCHEDULE: dict = {}
+SCHEDULE: dict = {
+    # What each appliance serves on the wire: parity between pair members, expiry and drift alerts. Certificates
+    # change rarely; a quarter of an hour bounds how long drift goes unnoticed at two TLS handshakes per appliance.
+    "certificates-refresh-served": {"task": "certificates.refresh_served", "schedule": 15 * 60.0,
+                                    "options": {"expires": 15 * 60}},
+}

@@ -14,9 +14,9 @@ from portal.api.viewsets import TenantReadOnlyViewSet, TenantViewSetMixin
 from portal.models import Role
 
 from ..backups import POLICY_FIELDS, backup_policy_save, backup_read, backup_request
-from ..filters import BackupFilterSet
+from ..filtersets import BackupFilterSet
 from ..models import Appliance, BackupPolicy, ConfigurationBackup
-from ..views_backups import _safe_filename
+from ..views.backups import _safe_filename
 
 
 class ConfigurationBackupSerializer(serializers.ModelSerializer):

@@ -15,8 +15,8 @@ from portal.api.fields import TenantRelatedField
 from portal.api.viewsets import TenantReadOnlyViewSet, TenantViewSetMixin
 from portal.models import Role
 
-from ..filters import RmaFilterSet
-from ..forms_rma import STEP_FORMS, step_data
+from ..filtersets import RmaFilterSet
+from ..forms.rma import STEP_FORMS, step_data
 from ..models import Appliance, ApplianceHardwareRecord, RmaAttachment, RmaCase, RmaStep
 from ..rma import rma_open, rma_record_step
 from ..rma_rules import STEP_RULES, next_step, step_blockers

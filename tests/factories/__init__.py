@@ -12,6 +12,22 @@ __all__ = [
     "UserFactory",
 ]
 
+from .appliances import (  # noqa: E402
+    ApplianceHardwareRecordFactory,
+    BackupPolicyFactory,
+    ConfigurationBackupFactory,
+    RmaAttachmentFactory,
+    RmaCaseFactory,
+)
+
+__all__ += [
+    "ApplianceHardwareRecordFactory",
+    "BackupPolicyFactory",
+    "ConfigurationBackupFactory",
+    "RmaAttachmentFactory",
+    "RmaCaseFactory",
+]
+
 from .failover import (  # noqa: E402
     AlertFactory,
     BackupSettingsFactory,
@@ -33,3 +49,7 @@ __all__ += [
     "StatusChangeFactory",
     "SyncRecordFactory",
 ]
+
+from .certificates import CertificateFactory, ServedCertificateFactory  # noqa: E402
+
+__all__ += ["CertificateFactory", "ServedCertificateFactory"]

@@ -1,6 +1,6 @@
 from portal.forms import TenantModelForm
 
-from .models import BackupPolicy
+from ..models import BackupPolicy
 
 
 class BackupPolicyForm(TenantModelForm):

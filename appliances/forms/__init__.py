@@ -5,7 +5,7 @@ from django.conf import settings
 from portal.forms import TenantModelForm
 from portal.models import Organization, Role
 
-from .models import Appliance, ApplianceAddress
+from ..models import Appliance, ApplianceAddress
 
 
 class ApplianceForm(TenantModelForm):

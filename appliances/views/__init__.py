@@ -8,12 +8,12 @@ from portal.models import Role
 from portal.permissions import has_role, require_role
 from portal.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 
-from .csv_io import CSV_COLUMNS, appliances_export_csv, appliances_import_csv
-from .filtersets import ApplianceFilterSet
-from .forms import ApplianceAddressForm, ApplianceForm, ApplianceImportForm
-from .models import Appliance, ApplianceAddress
-from .selectors import appliance_list
-from .services import (
+from ..csv_io import CSV_COLUMNS, appliances_export_csv, appliances_import_csv
+from ..filtersets import ApplianceFilterSet
+from ..forms import ApplianceAddressForm, ApplianceForm, ApplianceImportForm
+from ..models import Appliance, ApplianceAddress
+from ..selectors import appliance_list
+from ..services import (
     address_create,
     address_delete,
     address_update,

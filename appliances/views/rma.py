@@ -13,12 +13,12 @@ from portal.models import Role
 from portal.permissions import has_role
 from portal.views.generic import ObjectDetailView, ObjectListView, TenantViewMixin
 
-from .filters import RmaFilterSet
-from .forms_rma import STEP_FORMS, RmaOpenForm, step_data
-from .models import RmaAttachment, RmaCase
-from .rma import rma_open, rma_record_step
-from .rma_rules import STEP_RULES, next_step, step_blockers
-from .selectors import rma_case_steps
+from ..filtersets import RmaFilterSet
+from ..forms.rma import STEP_FORMS, RmaOpenForm, step_data
+from ..models import RmaAttachment, RmaCase
+from ..rma import rma_open, rma_record_step
+from ..rma_rules import STEP_RULES, next_step, step_blockers
+from ..selectors import rma_case_steps
 
 
 class RmaListView(ObjectListView):

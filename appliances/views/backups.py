@@ -8,10 +8,10 @@ from django.views import View
 
 from portal.views.generic import ObjectEditView, ObjectListView, TenantViewMixin
 
-from .backups import backup_policy_save, backup_read, backup_request
-from .filters import BackupFilterSet
-from .forms_backups import BackupPolicyForm
-from .models import Appliance, BackupPolicy, ConfigurationBackup
+from ..backups import backup_policy_save, backup_read, backup_request
+from ..filtersets import BackupFilterSet
+from ..forms.backups import BackupPolicyForm
+from ..models import Appliance, BackupPolicy, ConfigurationBackup
 
 
 class BackupListView(ObjectListView):

@@ -9,8 +9,8 @@ from django import forms
 
 from portal.models import Role
 
-from .models import Appliance, ConfigurationBackup, RestorePath, RmaStepKey
-from .rma_rules import FACTORY_DEFAULT_LOGIN_REMINDER
+from ..models import Appliance, ConfigurationBackup, RestorePath, RmaStepKey
+from ..rma_rules import FACTORY_DEFAULT_LOGIN_REMINDER
 
 
 class RmaOpenForm(forms.Form):

@@ -1,0 +1,170 @@
+"""REST endpoints of the certificates app: thin over the same services and selectors as the pages."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from appliances.models import Appliance
+from failover.models import Pair
+from portal.api.viewsets import TenantReadOnlyViewSet, TenantViewSetMixin
+from portal.models import Role
+
+from ..filtersets import CertificateFilterSet
+from ..models import Certificate, ServedCertificate
+from ..selectors import certificate_list, pair_parities, with_warnings
+from ..services import (
+    certificate_delete,
+    certificate_export,
+    certificate_import,
+    certificate_inventory_sync,
+    certificate_set_default,
+    pair_certificate_replicate,
+    pair_certificates_check,
+)
+from .serializers import (
+    CertificateExportSerializer,
+    CertificateImportSerializer,
+    CertificateSerializer,
+    InventorySyncResultSerializer,
+    PairCertificatesSerializer,
+    ParitySerializer,
+    ReplicateSerializer,
+    ReplicationResultSerializer,
+    ServedCertificateSerializer,
+)
+
+
+class CertificateViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The inventory. ``POST`` imports a file; ``export`` returns it as PKCS#12 or PEM."""
+
+    queryset = Certificate.objects.all()
+    serializer_class = CertificateSerializer
+    filterset_class = CertificateFilterSet
+    ordering_fields = ["not_after", "friendly_name", "created_at"]
+    action_roles = {"create": Role.ADMIN, "destroy": Role.ADMIN, "export": Role.VIEWER, "set_default": Role.ADMIN}
+
+    def get_queryset(self):
+        return certificate_list(user=self.request.user).order_by(*Certificate._meta.ordering)
+
+    def get_serializer_class(self):
+        return {"create": CertificateImportSerializer, "export": CertificateExportSerializer}.get(
+            self.action, CertificateSerializer
+        )
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = with_warnings(self.paginate_queryset(queryset))
+        return self.get_paginated_response(CertificateSerializer(page, many=True).data)
+
+    @extend_schema(request=CertificateImportSerializer, responses={201: CertificateSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = CertificateImportSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        self.require_role_on(data["appliance"].organization_id)
+        certificate = certificate_import(actor=request.user, **data)
+        return Response(CertificateSerializer(certificate).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        certificate_delete(actor=self.request.user, certificate=instance)
+
+    @extend_schema(request=CertificateExportSerializer,
+                   responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @action(detail=True, methods=["post"])
+    def export(self, request, pk=None):
+        certificate = self.get_object()
+        serializer = CertificateExportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        exported = certificate_export(
+            actor=request.user, certificate=certificate, export_format=data["format"],
+            include_key=data["include_key"], include_chain=data["include_chain"], passphrase=data["passphrase"],
+        )
+        response = HttpResponse(exported.data, content_type=exported.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+    @extend_schema(request=None, responses={200: CertificateSerializer})
+    @action(detail=True, methods=["post"], url_path="set-default")
+    def set_default(self, request, pk=None):
+        """Make this certificate the appliance's default (served without SNI)."""
+        certificate = certificate_set_default(actor=request.user, certificate=self.get_object())
+        return Response(CertificateSerializer(certificate).data)
+
+
+class ServedCertificateViewSet(TenantReadOnlyViewSet):
+    """The latest certificate each appliance served, per SNI choice."""
+
+    queryset = ServedCertificate.objects.all()
+    serializer_class = ServedCertificateSerializer
+    filterset_fields = ["appliance", "server_name", "in_inventory"]
+
+
+class PairCertificatesViewSet(TenantReadOnlyViewSet):
+    """Served-certificate parity per pair; ``check`` refreshes it from the wire, ``replicate`` copies the
+    primary's certificate to the backup."""
+
+    queryset = Pair.objects.all()
+    serializer_class = PairCertificatesSerializer
+    action_roles = {"check": Role.OPERATOR, "replicate": Role.OPERATOR}
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["parity"] = getattr(self, "_parity", {})
+        return context
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self._parity = pair_parities(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        pair = self.get_object()
+        self._parity = pair_parities([pair])
+        return Response(self.get_serializer(pair).data)
+
+    @extend_schema(request=None, responses={200: ParitySerializer})
+    @action(detail=True, methods=["post"])
+    def check(self, request, pk=None):
+        pair = self.get_object()
+        return Response(ParitySerializer(pair_certificates_check(pair=pair).parity).data)
+
+    @extend_schema(request=ReplicateSerializer, responses={200: ReplicationResultSerializer})
+    @action(detail=True, methods=["post"])
+    def replicate(self, request, pk=None):
+        pair = self.get_object()
+        serializer = ReplicateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = pair_certificate_replicate(
+            actor=request.user, pair=pair, certificate=data.get("certificate"), data=data.get("content"),
+            passphrase=data["passphrase"],
+        )
+        return Response(ReplicationResultSerializer({
+            "via_appliance": result.via_appliance, "message": result.message, "target": result.target,
+            "parity": result.check.parity if result.check else None,
+        }).data)
+
+
+class ApplianceCertificatesViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
+    """Appliance-level certificate actions."""
+
+    queryset = Appliance.objects.all()
+    serializer_class = InventorySyncResultSerializer
+    action_roles = {"sync": Role.OPERATOR}
+
+    @extend_schema(request=None, responses={200: InventorySyncResultSerializer})
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        """Read the certificates the appliance holds into its inventory."""
+        result = certificate_inventory_sync(actor=request.user, appliance=self.get_object())
+        return Response(InventorySyncResultSerializer({
+            "created": len(result.created), "updated": len(result.updated), "gone": result.gone,
+            "skipped": result.skipped,
+        }).data)

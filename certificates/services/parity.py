@@ -1,0 +1,146 @@
+"""Parity from the wire: read the certificate each appliance really serves, compare, alert on expiry and drift.
+
+The portal opens a TLS connection to the appliance's address twice, once with the site name as SNI and once
+with none (what clients without SNI get: the default certificate), and records what it saw. Drift is a pair
+whose members serve different certificates, or an appliance serving a certificate its inventory does not know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from failover.models import AlertKind, AlertSeverity, Pair
+from failover.services.alerts import alert_raise
+
+from ..conf import expiry_threshold_days
+from ..crypto import ServedCertificateError, fetch_served_certificate
+from ..models import Certificate, ServedCertificate
+from ..selectors import ParityResult, parity_from_observations
+
+
+def _observe(appliance, server_name: str, inventory: set[str], now) -> ServedCertificate:
+    observation = ServedCertificate.objects.filter(appliance=appliance, server_name=server_name).first()
+    if observation is None:
+        observation = ServedCertificate(organization_id=appliance.organization_id, appliance=appliance,
+                                        server_name=server_name)
+    try:
+        details = fetch_served_certificate(
+            appliance.management_host, appliance.management_port, server_name=server_name or None,
+            timeout=appliance.probe_timeout,
+        )
+    except ServedCertificateError as error:
+        observation.error = error.message[:500]
+        observation.checked_at = now
+        observation.save()
+        return observation
+    previous = observation.fingerprint_sha256
+    if previous != details.fingerprint_sha256:
+        observation.previous_fingerprint = previous
+        observation.changed_at = now
+    observation.fingerprint_sha256 = details.fingerprint_sha256
+    observation.spki_sha256 = details.spki_sha256
+    observation.subject = details.subject[:1000]
+    observation.issuer = details.issuer[:1000]
+    observation.names = list(details.names)
+    observation.not_after = details.not_after
+    observation.error = ""
+    observation.in_inventory = (details.fingerprint_sha256 in inventory) if inventory else None
+    observation.checked_at = now
+    observation.save()
+    return observation
+
+
+def served_refresh(*, appliance, site_hostname: str | None = None) -> list[ServedCertificate]:
+    """Observe what ``appliance`` serves with ``site_hostname`` as SNI (default: its own site name) and with none."""
+    site = site_hostname if site_hostname is not None else appliance.site_hostname
+    inventory = set(Certificate.objects.filter(appliance=appliance).values_list("fingerprint_sha256", flat=True))
+    now = timezone.now()
+    names = list(dict.fromkeys([site, ""]))
+    # Observations for a site name the appliance no longer serves (renamed, left its pair) would mislead parity.
+    ServedCertificate.objects.filter(appliance=appliance).exclude(server_name__in=names).delete()
+    return [_observe(appliance, name, inventory, now) for name in names]
+
+
+def _alert_expiry(appliance, observations: list[ServedCertificate], *, pair=None) -> None:
+    threshold = timedelta(days=expiry_threshold_days())
+    now = timezone.now()
+    for observation in {o.fingerprint_sha256: o for o in observations if o.ok and o.not_after}.values():
+        remaining = observation.not_after - now
+        if remaining > threshold:
+            continue
+        expired = remaining.total_seconds() <= 0
+        when = "expired" if expired else f"expires in {remaining.days} days"
+        alert_raise(
+            organization=appliance.organization,
+            kind=AlertKind.CERTIFICATE_EXPIRY,
+            dedup_key=f"certificate-expiry:{appliance.pk}:{observation.fingerprint_sha256}",
+            subject=f"Certificate served by {appliance} {when}",
+            body=(f"{appliance} serves the certificate {observation.subject} (SHA-256 "
+                  f"{observation.fingerprint_sha256}), valid until {observation.not_after:%Y-%m-%d %H:%M} UTC. "
+                  "Renew it and install the renewed certificate on both members of the pair."),
+            severity=AlertSeverity.CRITICAL if expired else AlertSeverity.WARNING,
+            pair=pair,
+            appliance=appliance,
+        )
+
+
+def _alert_unknown_certificate(appliance, observations: list[ServedCertificate], *, pair=None) -> None:
+    for observation in observations:
+        if observation.in_inventory is not False:
+            continue
+        alert_raise(
+            organization=appliance.organization,
+            kind=AlertKind.CERTIFICATE_DRIFT,
+            dedup_key=f"certificate-unknown:{appliance.pk}:{observation.fingerprint_sha256}",
+            subject=f"{appliance} serves a certificate the portal does not know",
+            body=(f"With {'SNI ' + observation.server_name if observation.server_name else 'no SNI'}, {appliance} "
+                  f"serves {observation.subject} (SHA-256 {observation.fingerprint_sha256}), which is not in its "
+                  "certificate inventory: it was changed outside the portal. Sync the inventory and check the pair."),
+            pair=pair,
+            appliance=appliance,
+        )
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    parity: ParityResult
+    observations: list[ServedCertificate]
+
+
+def pair_certificates_check(*, pair: Pair, alert: bool = True) -> PairCheck:
+    """Refresh both members' served certificates, compute parity, and alert on drift and expiry.
+
+    No transaction around it: each observation is its own fact, and no row lock is held during TLS handshakes.
+    """
+    observations = []
+    for appliance in (pair.primary, pair.backup):
+        seen = served_refresh(appliance=appliance, site_hostname=pair.site_hostname)
+        observations += seen
+        if alert:
+            _alert_expiry(appliance, seen, pair=pair)
+            _alert_unknown_certificate(appliance, seen, pair=pair)
+    parity = parity_from_observations(pair, observations)
+    if alert and parity.match is False:
+        alert_raise(
+            organization=pair.organization,
+            kind=AlertKind.CERTIFICATE_DRIFT,
+            dedup_key=f"certificate-drift:pair:{pair.pk}",
+            subject=f"{pair}: primary and backup serve different certificates",
+            body=(f"{parity.reason}\nPrimary {pair.primary}: {parity.primary_fingerprint}\n"
+                  f"Backup {pair.backup}: {parity.backup_fingerprint}\n"
+                  "Clients could not connect after a failover. Replicate the certificate from the primary."),
+            pair=pair,
+        )
+    return PairCheck(parity=parity, observations=observations)
+
+
+def appliance_certificates_check(*, appliance, alert: bool = True) -> list[ServedCertificate]:
+    """The same for an appliance outside any pair: expiry and unknown-certificate drift."""
+    observations = served_refresh(appliance=appliance)
+    if alert:
+        _alert_expiry(appliance, observations)
+        _alert_unknown_certificate(appliance, observations)
+    return observations
