@@ -1,6 +1,8 @@
 """Writes to the appliance inventory. Views, the API and commands all come through here."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from portal.services.common import model_create, model_delete, model_update
 
@@ -39,7 +41,15 @@ def appliance_update(*, actor, appliance: Appliance, data: dict) -> Appliance:
 
 
 def appliance_delete(*, actor, appliance: Appliance) -> None:
-    model_delete(actor=actor, instance=appliance)
+    try:
+        model_delete(actor=actor, instance=appliance)
+    except ProtectedError as exc:
+        # A pair member or an appliance with a replacement case keeps its history: say what holds it.
+        holders = sorted({f"{obj._meta.verbose_name} “{obj}”" for obj in exc.protected_objects})
+        raise ValidationError(
+            f"{appliance} cannot be deleted while these refer to it: {', '.join(holders)}. "
+            "Break or delete the pair, or close the case, first."
+        ) from exc
 
 
 def address_create(*, actor, appliance: Appliance, **fields) -> ApplianceAddress:
