@@ -1,3 +1,15 @@
 """Periodic work of the failover app, loaded into beat by portal.celery (plain data, no Django imports)."""
 
-SCHEDULE: dict = {}
+SCHEDULE: dict = {
+    # Short interval: the dispatcher only claims what is due (per-appliance probe_interval); an idle tick is
+    # one indexed query. "expires" drops ticks that queued up behind a busy probes queue.
+    "failover-probe-dispatch": {"task": "failover.probe_dispatch", "schedule": 5.0, "options": {"expires": 5}},
+    "failover-watch-pairs": {"task": "failover.watch_pairs", "schedule": 30.0, "options": {"expires": 30}},
+    # Operations whose worker died stop heartbeating; this hands them back to a worker (resumed, not redone).
+    "failover-resume-stale-operations": {"task": "failover.resume_stale_operations", "schedule": 60.0,
+                                         "options": {"expires": 60}},
+    "failover-schedule-syncs": {"task": "failover.schedule_syncs", "schedule": 60.0, "options": {"expires": 60}},
+    # Cheap when nothing is down (one indexed query); often enough that failover follows the timeout closely.
+    "failover-evaluate-auto-failover": {"task": "failover.evaluate_auto_failover", "schedule": 10.0,
+                                        "options": {"expires": 10}},
+}

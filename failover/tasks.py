@@ -2,3 +2,76 @@
 
 Shared by several engineers: add or change your own tasks with targeted edits, never rewrite the file.
 """
+
+# -- probes and alerts (fleet probing engineer) -------------------------------------------------------------
+
+from celery import shared_task  # noqa: E402
+from django.db import OperationalError  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from .services.probes import probe_batch_run, probe_batches_claim  # noqa: E402
+from .services.watch import pairs_watch  # noqa: E402
+
+
+@shared_task(name="failover.probe_dispatch", ignore_result=True)
+def probe_dispatch() -> int:
+    """Claim the due appliances and hand them to the probe workers in batches (queue ``probes``)."""
+    batches = probe_batches_claim(now=timezone.now())
+    for ids in batches:
+        probe_batch.delay_on_commit(ids)
+    return sum(len(ids) for ids in batches)
+
+
+# Idempotent (probing twice only refreshes the status), so a batch lost with its worker is redone.
+@shared_task(name="failover.probe_batch", ignore_result=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def probe_batch(appliance_ids: list[int]) -> int:
+    return probe_batch_run(appliance_ids=appliance_ids).probed
+
+
+@shared_task(name="failover.watch_pairs", ignore_result=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def watch_pairs() -> int:
+    """Countdown, recovery and stale-sync emails (deduplicated and throttled by alert_raise)."""
+    return pairs_watch(now=timezone.now())
+
+
+# -- operations (pairs and operations engineer) -------------------------------------------------------------
+
+from .operations import run_operation as operation_run  # noqa: E402
+from .services.operations import operations_resume_stale, syncs_schedule_due  # noqa: E402
+
+
+# acks_late + the runner's re-checks: a worker killed mid-operation leaves the message to be redelivered and
+# the operation resumable; running it again never repeats a step that is done.
+@shared_task(name="failover.run_operation", ignore_result=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def run_operation(operation_id: int) -> str:
+    return operation_run(operation_id)
+
+
+@shared_task(name="failover.resume_stale_operations", ignore_result=True)
+def resume_stale_operations() -> int:
+    """Re-queue operations whose worker stopped heartbeating (crashed or killed)."""
+    return len(operations_resume_stale())
+
+
+@shared_task(name="failover.schedule_syncs", ignore_result=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def schedule_syncs() -> int:
+    """Start the syncs that are due per each backup's automatic sync interval (and first syncs)."""
+    return len(syncs_schedule_due(now=timezone.now()))
+
+
+# -- automatic failover (network swing engineer) ------------------------------------------------------------
+
+from .services.autofailover import autofailovers_evaluate  # noqa: E402
+
+
+# Idempotent: one operation per outage (keyed on the outage's start), so a redelivered tick starts nothing new.
+@shared_task(name="failover.evaluate_auto_failover", ignore_result=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def evaluate_auto_failover() -> int:
+    """Apply the portal's automatic failover policy to every pair whose primary is down (and fence old primaries
+    that come back as a second primary); returns how many operations it started."""
+    return sum(1 for decision in autofailovers_evaluate(now=timezone.now()) if decision.code in ("go", "fence"))

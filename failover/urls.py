@@ -1,6 +1,40 @@
+from django.urls import path
+
+from .views import advice as advice_views
+from .views import alerts as alert_views
+from .views import operations as operation_views
+from .views import pairs as pair_views
+from .views import status as status_views
 
 app_name = "failover"
 
 urlpatterns: list = [
+    # -- pairs, operations, backup settings, advice
+    path("pairs/", pair_views.PairListView.as_view(), name="pair_list"),
+    path("pairs/add/", pair_views.PairEditView.as_view(), name="pair_add"),
+    path("pairs/<int:pk>/", pair_views.PairDetailView.as_view(), name="pair"),
+    path("pairs/<int:pk>/edit/", pair_views.PairEditView.as_view(), name="pair_edit"),
+    path("pairs/<int:pk>/delete/", pair_views.PairDeleteView.as_view(), name="pair_delete"),
+    path("pairs/<int:pk>/establish/", pair_views.PairEstablishView.as_view(), name="pair_establish"),
+    path("pairs/<int:pk>/sync/", pair_views.PairSyncView.as_view(), name="pair_sync"),
+    path("pairs/<int:pk>/become-primary/", pair_views.PairBecomePrimaryView.as_view(), name="pair_become_primary"),
+    path("pairs/<int:pk>/become-backup/", pair_views.PairBecomeBackupView.as_view(), name="pair_become_backup"),
+    path("pairs/<int:pk>/fix-conflict/", pair_views.PairFixConflictView.as_view(), name="pair_fix_conflict"),
+    path("pairs/<int:pk>/break/", pair_views.PairBreakView.as_view(), name="pair_break"),
+    path("pairs/<int:pk>/shared-ips/", pair_views.PairSharedIpsView.as_view(), name="pair_shared_ips"),
+    path("backup-settings/<int:pk>/edit/", pair_views.BackupSettingsEditView.as_view(), name="backup_settings_edit"),
+    path("operations/", operation_views.OperationListView.as_view(), name="operation_list"),
+    path("operations/<int:pk>/", operation_views.OperationDetailView.as_view(), name="operation"),
+    path("operations/<int:pk>/card/", operation_views.OperationRowView.as_view(), name="operation_card"),
+    path("operations/<int:pk>/confirm/", operation_views.OperationConfirmView.as_view(), name="operation_confirm"),
+    path("operations/<int:pk>/cancel/", operation_views.OperationCancelView.as_view(), name="operation_cancel"),
+    path("advice/", advice_views.AdviceListView.as_view(), name="advice_list"),
     # Routes arrive with the pair, probe, operation and alert views.
+    # -- status and alerts
+    path("alerts/", alert_views.AlertListView.as_view(), name="alert_list"),
+    path("appliances/<int:pk>/status/", status_views.ApplianceStatusView.as_view(), name="appliance_status"),
+    path("appliances/<int:pk>/status/fragment/", status_views.ApplianceStatusFragmentView.as_view(),
+         name="appliance_status_fragment"),
+    path("pairs/<int:pk>/status/", status_views.PairStatusView.as_view(), name="pair_status"),
+    path("pairs/<int:pk>/status/fragment/", status_views.PairStatusFragmentView.as_view(), name="status_fragment"),
 ]

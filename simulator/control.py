@@ -5,7 +5,9 @@ This is the test harness's back door; it bypasses every appliance rule on purpos
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +18,8 @@ from .pki import load_imported
 from .world import World
 
 _APPLIANCE = re.compile(r"^/appliances/(?P<address>[0-9.]+)(?P<rest>/.*)?$")
+# Simulated NAT device: one translation per public address:port (IPv6 in brackets).
+_NAT = re.compile(r"^/nat/(?P<public>[0-9.]+|\[[0-9a-fA-F:]+\]):(?P<port>[0-9]{1,5})$")
 
 # Fields of the state that /appliances/<address> PATCH may overwrite directly.
 _SCALARS = ("users_connected", "accepting_users", "version", "build", "inter_appliance_key", "shared_ips")
@@ -31,6 +35,8 @@ class ControlApi:
         self._reset = reset
         self._certificates_changed = on_certificates_changed
         self._settings_changed = on_settings_changed
+        # The simulated NAT device's table: "public:port" -> translation and its change history.
+        self.nat: dict[str, dict[str, Any]] = {}
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -55,10 +61,16 @@ class ControlApi:
             return Response.json({"cleared": True})
         if path == "/reset" and method == "POST":
             await self._reset()
+            self.nat.clear()
             return Response.json({"reset": True})
         match = _APPLIANCE.match(path)
         if match:
             return self._appliance(self.world.get(match["address"]), method, match["rest"] or "", request)
+        if path == "/nat" and method == "GET":
+            return Response.json(list(self.nat.values()))
+        match = _NAT.match(path)
+        if match:
+            return self._nat(f"{match['public']}:{match['port']}", method, request)
         return Response.json({"error": f"no route for {method} {path}"}, 404)
 
     def _appliance(self, appliance: Appliance, method: str, rest: str, request: Request) -> Response:
@@ -83,6 +95,29 @@ class ControlApi:
             appliance.accounts.expire_all()
             return Response.json({"expired": True})
         return Response.json({"error": f"no route for {method} /appliances/{appliance.address}{rest}"}, 404)
+
+    def _nat(self, key: str, method: str, request: Request) -> Response:
+        """A NAT device's translation of one public address:port, as the portal's NAT swing driver expects it."""
+        if method == "GET":
+            if key not in self.nat:
+                raise KeyError(f"no translation for {key}")
+            return Response.json(self.nat[key])
+        if method == "PUT":
+            body = request.json()
+            if not isinstance(body, dict):
+                raise ValueError("give {\"target_address\": ..., \"target_port\": ...}")
+            target = str(ipaddress.ip_address(body.get("target_address")))
+            port = int(body.get("target_port"))
+            if not 0 < port < 65536:
+                raise ValueError("target_port must be between 1 and 65535")
+            entry = self.nat.setdefault(key, {"public": key, "history": []})
+            entry.update(target_address=target, target_port=port)
+            entry["history"].append({"ts": time.time(), "target": f"{target}:{port}"})
+            return Response.json(entry)
+        if method == "DELETE":
+            self.nat.pop(key, None)
+            return Response.json({"deleted": key})
+        return Response.json({"error": f"no route for {method} /nat/{key}"}, 404)
 
     def _patch(self, appliance: Appliance, body: dict[str, Any]) -> None:
         unknown = set(body) - {*_SCALARS, *_MERGED, "role", "peer_address"}

@@ -178,6 +178,19 @@ class SimulatorProcess:
     def reset(self) -> None:
         self.control("POST", "/reset")
 
+    # -- simulated NAT device (served by the control server) ------------------------------------
+
+    @property
+    def nat_device_url(self) -> str:
+        return self.control_url
+
+    def nat(self, public: str) -> dict[str, Any]:
+        """The translation of ``public`` ("address:port"): target_address, target_port, history."""
+        return self.control("GET", f"/nat/{public}")
+
+    def set_nat(self, public: str, target_address: str, target_port: int) -> dict[str, Any]:
+        return self.control("PUT", f"/nat/{public}", {"target_address": target_address, "target_port": target_port})
+
     def wait_for(self, predicate, timeout: float = 10.0, interval: float = 0.02) -> Any:
         """Poll ``predicate()`` until it returns something truthy; return that value."""
         deadline = time.monotonic() + timeout

@@ -1,8 +1,25 @@
 from rest_framework.routers import DefaultRouter
 
+from .views import operations as operation_views
+from .views import pairs as pair_views
+from .views import status as status_views
+
 app_name = "failover-api"
 
 router = DefaultRouter()
 router.include_root_view = False
+# -- status and alerts (read-only)
+router.register("appliance-status", status_views.ApplianceStatusViewSet, basename="appliance-status")
+router.register("status-changes", status_views.StatusChangeViewSet)
+router.register("pair-status", status_views.PairStatusViewSet, basename="pair-status")
+router.register("pair-state-changes", status_views.PairStateChangeViewSet)
+router.register("alerts", status_views.AlertViewSet)
+
+# -- pairs, operations, syncs, backup settings, advice
+router.register("pairs", pair_views.PairViewSet)
+router.register("operations", operation_views.OperationViewSet)
+router.register("syncs", operation_views.SyncRecordViewSet)
+router.register("backup-settings", operation_views.BackupSettingsViewSet)
+router.register("advice", operation_views.AdviceViewSet, basename="advice")
 
 urlpatterns = router.urls

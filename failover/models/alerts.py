@@ -9,6 +9,8 @@ class AlertKind(models.TextChoices):
     SYNC_STALE = "sync_stale", "Data sync stale"
     CONFLICT = "conflict", "Role conflict"
     FAILOVER = "failover", "Failover performed"
+    # The portal's policy would fail over but will not (e.g. the appliance's own automatic failover is on).
+    AUTO_FAILOVER_BLOCKED = "failover_blocked", "Automatic failover blocked"
     CERTIFICATE_EXPIRY = "cert_expiry", "Certificate expiring"
     CERTIFICATE_DRIFT = "cert_drift", "Certificate drift"
     BACKUP_FAILED = "backup_failed", "Configuration backup failed"

@@ -38,6 +38,8 @@ class StepStatus(models.TextChoices):
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
+    # A guided step: the operator does it on the appliance, then the portal verifies it.
+    WAITING = "waiting", "Waiting for the operator"
 
 
 class Operation(TenantModel):

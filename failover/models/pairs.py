@@ -1,5 +1,7 @@
 """Failover pairs and the per-appliance backup settings."""
 
+import ipaddress
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -58,7 +60,8 @@ class Pair(TenantModel):
     nat_public_port = models.PositiveIntegerField(
         default=443, validators=[MinValueValidator(1), MaxValueValidator(65535)]
     )
-    nat_device = models.CharField(max_length=253, blank=True, help_text="The NAT device's management address.")
+    nat_device = models.CharField(max_length=253, blank=True,
+                                  help_text="Base URL of the NAT device's API, e.g. https://nat.example.com:8443.")
 
     # Connection details, as entered on the primary when establishing the relationship.
     backup_host = models.CharField(max_length=253, help_text="Host or IP the primary uses to reach the backup.")
@@ -88,6 +91,8 @@ class Pair(TenantModel):
     both_backup_since = models.DateTimeField(null=True, blank=True)
     last_status_check_at = models.DateTimeField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
+    # When the portal should next make sure a sync happened (the first one a minute after establishing).
+    next_sync_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Fencing token: every role change bumps it; a step carrying an older epoch does nothing.
     epoch = models.PositiveBigIntegerField(default=0)
 
@@ -123,6 +128,11 @@ class Pair(TenantModel):
             raise ValidationError({"nat_public_address": "NAT swing needs the public address of the site."})
 
 
+def validate_sync_interval(value: int) -> None:
+    if value != 0 and not 300 <= value <= 7 * 86400:
+        raise ValidationError("Give 0 (no automatic syncs) or between 300 seconds (5 minutes) and 604800 (7 days).")
+
+
 class BackupSettings(TenantModel):
     """An appliance's backup settings: per site instance, used only while it is the backup, not synchronised."""
 
@@ -133,8 +143,8 @@ class BackupSettings(TenantModel):
         help_text="Seconds the primary must be unreachable before automatic failover.",
     )
     sync_interval = models.PositiveIntegerField(
-        default=3600, validators=[MinValueValidator(300), MaxValueValidator(7 * 86400)],
-        help_text="Seconds between automatic data syncs.",
+        default=3600, validators=[validate_sync_interval],
+        help_text="Seconds between automatic data syncs (300 to 604800); 0 turns automatic syncs off.",
     )
     bandwidth_limit = models.PositiveIntegerField(
         default=0, validators=[MaxValueValidator(10_000_000)], help_text="Kbit/s for data syncs; 0 means unlimited."
@@ -148,3 +158,16 @@ class BackupSettings(TenantModel):
 
     def __str__(self) -> str:
         return f"Backup settings of {self.appliance}"
+
+    def clean(self):
+        super().clean()
+        ips = self.connectivity_test_ips
+        if not isinstance(ips, list):
+            raise ValidationError({"connectivity_test_ips": "Give a list of IP addresses."})
+        for ip in ips:
+            try:
+                ipaddress.ip_address(str(ip))
+            except ValueError:
+                raise ValidationError({"connectivity_test_ips": f"“{ip}” is not an IP address."}) from None
+        if self.appliance_id and self.organization_id and self.appliance.organization_id != self.organization_id:
+            raise ValidationError({"appliance": "The appliance belongs to another organisation."})

@@ -46,11 +46,12 @@ class Countdown:
     failover_in: timedelta | None  # None when automatic failover is off
 
     @classmethod
-    def of(cls, *, since: datetime, now: datetime, backup_settings) -> Countdown:
+    def of(cls, *, since: datetime, now: datetime, backup_settings, portal_auto_failover: bool = False) -> Countdown:
         down_for = max(now - since, timedelta(0))
         timeout = timedelta(seconds=backup_settings.primary_timeout if backup_settings else 300)
+        # Either the appliance's own automatic failover or the portal's (services/autofailover.py) acts at the timeout.
         enabled = bool(backup_settings and backup_settings.automatic_failover
-                       and backup_settings.enable_backup_operations)
+                       and backup_settings.enable_backup_operations) or portal_auto_failover
         return cls(down_for=down_for, failover_enabled=enabled, primary_timeout=timeout,
                    failover_in=max(timeout - down_for, timedelta(0)) if enabled else None)
 
@@ -110,10 +111,7 @@ def derive_pair_state(*, pair, primary, backup, now: datetime) -> PairStatus:
         return result(PairState.PRIMARY_UNREACHABLE, f"{serving.name} (primary) is unreachable: {detail}.{also}",
                       down_since=since)
 
-    if last_sync is None:
-        reference = pair.established_at
-    else:
-        reference = last_sync
+    reference = last_sync or pair.established_at
     if reference is not None and now - reference > timedelta(seconds=pair.sync_stale_after):
         hours = (now - reference).total_seconds() / 3600
         what = "No data sync" if last_sync is None else "Last data sync"
@@ -133,7 +131,8 @@ def derive_pair_state(*, pair, primary, backup, now: datetime) -> PairStatus:
     if failed_sync:
         problems.append(f"last data sync: {failed_sync}")
     if problems:
-        return result(PairState.DEGRADED, "; ".join(problems).capitalize() + ".", both_backup_since=both_backup_since)
+        # Not capitalised: most problems start with an appliance name.
+        return result(PairState.DEGRADED, "; ".join(problems) + ".", both_backup_since=both_backup_since)
     return result(PairState.HEALTHY, f"{serving.name} serves, {standby.name} stands by.")
 
 

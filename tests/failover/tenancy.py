@@ -1,5 +1,7 @@
 """Tenancy-test entries for the failover app's models (see tests/tenant_registry.py)."""
 
+import itertools
+
 from failover.models import (
     Alert,
     BackupSettings,
@@ -28,8 +30,26 @@ def _pair(org, marker):
     return PairFactory(organization=org, site_hostname=f"{marker}.example.com")
 
 
+_pair_counter = itertools.count(1)
+
+
+def _pair_payload(org):
+    n = next(_pair_counter)
+    primary, backup = ApplianceFactory(organization=org), ApplianceFactory(organization=org)
+    return {
+        "organization": org.pk, "site_hostname": f"new-pair-{n}.example.com", "primary": primary.pk,
+        "backup": backup.pk, "network_method": "shared_ip", "shared_ip": f"198.18.250.{n % 250 + 1}",
+        "backup_host": backup.management_host, "reverse_host": primary.management_host,
+    }
+
+
+def _pair_form_payload(org):
+    return {**_pair_payload(org), "dns_port": 53, "dns_ttl": 60, "dns_tsig_algorithm": "hmac-sha256",
+            "nat_public_port": 443, "backup_port": 443, "reverse_port": 443, "sync_stale_after": 93600}
+
+
 ENTRIES = {
-    Pair: Entry(make=_pair),
+    Pair: Entry(make=_pair, payload=_pair_payload, form_payload=_pair_form_payload),
     BackupSettings: Entry(make=lambda org, marker: BackupSettingsFactory(appliance=ApplianceFactory(organization=org, name=f"{marker}-bs"))),
     StatusChange: Entry(make=lambda org, marker: StatusChangeFactory(appliance=ApplianceFactory(organization=org, name=f"{marker}-sc"), summary=marker)),
     PairStateChange: Entry(make=lambda org, marker: PairStateChangeFactory(pair=_pair(org, f"{marker}-psc"), reason=marker)),

@@ -1,0 +1,155 @@
+"""Serializers of the failover API: pairs, backup settings, operations, syncs, findings and action requests.
+
+Shared module: the pair/operation part below; other areas add their own serializers in their own section.
+"""
+
+from rest_framework import serializers
+
+from appliances.models import Appliance
+from portal.api.fields import TenantRelatedField
+from portal.api.serializers import TenantModelSerializer
+from portal.models import Role
+
+from ..models import BackupSettings, Operation, OperationStep, Pair, SyncRecord
+
+# -- pairs and operations -----------------------------------------------------------------------------------
+
+
+class PairMemberSerializer(serializers.ModelSerializer):
+    """A member as the pair page shows it: identity and the role it holds now (from the latest probe)."""
+
+    class Meta:
+        model = Appliance
+        fields = ["id", "name", "management_host", "product_version", "build", "status_role", "status_reachable",
+                  "status_healthy", "status_checked_at", "status_last_sync_at", "status_last_sync_status"]
+        read_only_fields = fields
+
+
+class PairSerializer(TenantModelSerializer):
+    primary = TenantRelatedField(queryset=Appliance.objects.all(), role=Role.ADMIN, help_text="The normal primary.")
+    backup = TenantRelatedField(queryset=Appliance.objects.all(), role=Role.ADMIN, help_text="The normal backup.")
+    dns_tsig_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"input_type": "password"},
+        help_text="Write-only; stored encrypted, never returned. Omit or leave empty to keep the stored one.",
+    )
+    primary_member = PairMemberSerializer(source="primary", read_only=True)
+    backup_member = PairMemberSerializer(source="backup", read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="failover-api:pair-detail")
+
+    class Meta:
+        model = Pair
+        fields = [
+            "id", "url", "organization", "site_hostname", "primary", "backup", "primary_member", "backup_member",
+            "network_method", "shared_ip", "dns_server", "dns_port", "dns_zone", "dns_ttl", "dns_tsig_key_name",
+            "dns_tsig_secret", "dns_tsig_algorithm", "nat_public_address", "nat_public_port", "nat_device",
+            "backup_host", "backup_port", "reverse_host", "reverse_port", "established_at", "broken_at",
+            "last_status_check_at", "last_sync_at", "next_sync_at", "state", "state_since", "state_reason", "epoch",
+            "sync_stale_after", "portal_auto_failover", "created_at", "updated_at",
+        ]
+        read_only_fields = ["established_at", "broken_at", "last_status_check_at", "last_sync_at", "next_sync_at",
+                            "state", "state_since", "state_reason", "epoch"]
+        # Uniqueness is checked by the service's full_clean (the constraints include the organisation).
+        validators = []
+
+
+class OperationStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OperationStep
+        fields = ["index", "name", "description", "status", "started_at", "finished_at", "detail"]
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    steps = OperationStepSerializer(many=True, read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="failover-api:operation-detail")
+
+    class Meta:
+        model = Operation
+        fields = [
+            "id", "url", "organization", "pair", "appliance", "kind", "status", "params", "reason", "requested_by",
+            "idempotency_key", "epoch", "created_at", "started_at", "finished_at", "heartbeat_at", "attempts",
+            "error", "result", "steps",
+        ]
+        read_only_fields = fields
+
+
+class SyncRecordSerializer(serializers.ModelSerializer):
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = SyncRecord
+        fields = ["id", "organization", "pair", "operation", "trigger", "started_at", "finished_at",
+                  "duration_seconds", "bytes_transferred", "result", "message"]
+        read_only_fields = fields
+
+
+class BackupSettingsSerializer(serializers.ModelSerializer):
+    connectivity_test_ips = serializers.ListField(child=serializers.IPAddressField(), required=False,
+                                                  help_text="IP addresses the backup must reach before failing over.")
+
+    class Meta:
+        model = BackupSettings
+        fields = ["id", "organization", "appliance", "enable_backup_operations", "primary_timeout", "sync_interval",
+                  "bandwidth_limit", "automatic_failover", "connectivity_test_ips", "read_from_appliance_at",
+                  "updated_at"]
+        read_only_fields = ["organization", "appliance", "read_from_appliance_at", "updated_at"]
+        extra_kwargs = {
+            "primary_timeout": {"help_text": "Seconds (30 to 86400) the primary must be unreachable before "
+                                             "automatic failover."},
+            "sync_interval": {"help_text": "Seconds between automatic syncs: 0 (off) or 300 to 604800."},
+            "bandwidth_limit": {"help_text": "kbit/s for data syncs (0 to 10,000,000); 0 means unlimited."},
+        }
+
+
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.CharField()
+    title = serializers.CharField()
+    why = serializers.CharField()
+    fix = serializers.CharField()
+    pair = serializers.IntegerField(source="pair_id")
+    site_hostname = serializers.CharField(source="pair.site_hostname")
+    organization = serializers.IntegerField(source="pair.organization_id")
+
+
+# Action requests.
+
+class ActionRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500,
+                                   help_text="Why: recorded in the audit log with who asked.")
+
+
+class RoleChangeRequestSerializer(ActionRequestSerializer):
+    appliance = serializers.IntegerField(
+        help_text="The pair member to act on (the side whose role changes, as on its own failover page)."
+    )
+    sync_first = serializers.BooleanField(
+        default=False, help_text="Pull a data sync before swapping; users are disconnected until the swap completes."
+    )
+    force = serializers.BooleanField(
+        default=False, help_text="Become backup even if the peer cannot be contacted (become backup only)."
+    )
+
+
+class EstablishRequestSerializer(ActionRequestSerializer):
+    key_fingerprint = serializers.CharField(
+        required=False, allow_blank=True, max_length=100,
+        help_text="SHA-256 fingerprint of the inter-appliance key (never the key itself), checked against both.",
+    )
+    guided = serializers.BooleanField(default=False, help_text="Do it by hand on the appliance, verified by the portal.")
+
+
+class SharedIpsRequestSerializer(serializers.Serializer):
+    appliance = serializers.IntegerField(help_text="The pair member whose shared IPs are set.")
+    ips = serializers.ListField(child=serializers.IPAddressField(), allow_empty=True)
+    prefix_length = serializers.IntegerField(default=24, min_value=0, max_value=128)
+
+
+class SharedIpsResultSerializer(serializers.Serializer):
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class EstablishCheckSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    ok = serializers.BooleanField(allow_null=True)
+    message = serializers.CharField()

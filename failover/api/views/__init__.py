@@ -1,0 +1,1 @@
+"""API viewsets of the failover app, one module per area."""

@@ -1,0 +1,181 @@
+"""Pairs over REST: CRUD, and every action of the appliance's failover page as a POST that starts an operation.
+
+Actions take an ``Idempotency-Key`` header: a retried request with the same key returns the operation the first
+one started instead of starting another.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from portal.api.viewsets import Role, TenantModelViewSet
+
+from ...filtersets import PairFilterSet, SyncRecordFilterSet
+from ...models import OperationKind, Pair, SyncRecord
+from ...services.advice import advice_list
+from ...services.operations import operation_start
+from ...services.pairs import (
+    pair_create,
+    pair_delete,
+    pair_establish,
+    pair_establish_checks,
+    pair_update,
+    shared_ips_set,
+)
+from ..serializers import (
+    ActionRequestSerializer,
+    EstablishCheckSerializer,
+    EstablishRequestSerializer,
+    FindingSerializer,
+    OperationSerializer,
+    PairSerializer,
+    RoleChangeRequestSerializer,
+    SharedIpsRequestSerializer,
+    SharedIpsResultSerializer,
+    SyncRecordSerializer,
+)
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Any unique string (e.g. a UUID). A retried request with the same key returns the operation the "
+                "first request started instead of starting a second one.",
+)
+
+
+def _idempotency_key(request) -> str:
+    return request.headers.get("Idempotency-Key", "").strip()
+
+
+def _accepted(operation, request) -> Response:
+    return Response(OperationSerializer(operation, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PairViewSet(TenantModelViewSet):
+    queryset = Pair.objects.all()
+    serializer_class = PairSerializer
+    filterset_class = PairFilterSet
+    select_related = ("organization", "primary", "backup")
+    ordering_fields = ["site_hostname", "state", "last_sync_at"]
+    action_roles = {
+        "sync": Role.OPERATOR, "become_primary": Role.OPERATOR, "become_backup": Role.OPERATOR,
+        "fix_conflict": Role.OPERATOR, "establish": Role.ADMIN, "break_relationship": Role.ADMIN,
+        "shared_ips": Role.ADMIN, "establish_checks": Role.ADMIN, "syncs": Role.VIEWER, "advice": Role.VIEWER,
+    }
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        self.require_role_on(data["organization"])
+        serializer.instance = pair_create(actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k != "organization"}
+        serializer.instance = pair_update(actor=self.request.user, pair=serializer.instance, data=data)
+
+    def perform_destroy(self, instance):
+        pair_delete(actor=self.request.user, pair=instance)
+
+    def _start(self, request, kind, serializer_class=ActionRequestSerializer, **extra):
+        pair = self.get_object()
+        body = serializer_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        operation = operation_start(actor=request.user, pair=pair, kind=kind, reason=body.validated_data.get("reason", ""),
+                                    idempotency_key=_idempotency_key(request), **extra)
+        return _accepted(operation, request)
+
+    @extend_schema(request=ActionRequestSerializer, responses={202: OperationSerializer}, parameters=[IDEMPOTENCY_KEY],
+                   summary="Sync now: the backup pulls the primary's data")
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        return self._start(request, OperationKind.SYNC)
+
+    def _role_change(self, request, kind):
+        pair = self.get_object()
+        body = RoleChangeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        appliance = {pair.primary_id: pair.primary, pair.backup_id: pair.backup}.get(data["appliance"])
+        if appliance is None:
+            return Response({"appliance": ["Choose one of the pair's two appliances."]}, status=400)
+        operation = operation_start(
+            actor=request.user, pair=pair, kind=kind, appliance=appliance, reason=data.get("reason", ""),
+            params={"sync_first": data["sync_first"], "force": data["force"]},
+            idempotency_key=_idempotency_key(request),
+        )
+        return _accepted(operation, request)
+
+    @extend_schema(request=RoleChangeRequestSerializer, responses={202: OperationSerializer},
+                   parameters=[IDEMPOTENCY_KEY], summary="Make one member primary")
+    @action(detail=True, methods=["post"], url_path="become-primary")
+    def become_primary(self, request, pk=None):
+        return self._role_change(request, OperationKind.BECOME_PRIMARY)
+
+    @extend_schema(request=RoleChangeRequestSerializer, responses={202: OperationSerializer},
+                   parameters=[IDEMPOTENCY_KEY], summary="Make one member backup")
+    @action(detail=True, methods=["post"], url_path="become-backup")
+    def become_backup(self, request, pk=None):
+        return self._role_change(request, OperationKind.BECOME_BACKUP)
+
+    @extend_schema(request=ActionRequestSerializer, responses={202: OperationSerializer}, parameters=[IDEMPOTENCY_KEY],
+                   summary="Fix this error: resolve both-primary / both-backup")
+    @action(detail=True, methods=["post"], url_path="fix-conflict")
+    def fix_conflict(self, request, pk=None):
+        return self._start(request, OperationKind.FIX_CONFLICT)
+
+    @extend_schema(request=ActionRequestSerializer, responses={202: OperationSerializer}, parameters=[IDEMPOTENCY_KEY],
+                   summary="Break the relationship (copied data stays)")
+    @action(detail=True, methods=["post"], url_path="break")
+    def break_relationship(self, request, pk=None):
+        return self._start(request, OperationKind.BREAK)
+
+    @extend_schema(request=EstablishRequestSerializer, responses={202: OperationSerializer},
+                   parameters=[IDEMPOTENCY_KEY], summary="Establish the relationship (pre-checks first)")
+    @action(detail=True, methods=["post"])
+    def establish(self, request, pk=None):
+        pair = self.get_object()
+        body = EstablishRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        operation = pair_establish(actor=request.user, pair=pair, key_fingerprint=data.get("key_fingerprint", ""),
+                                   reason=data.get("reason", ""), guided=data["guided"],
+                                   idempotency_key=_idempotency_key(request))
+        return _accepted(operation, request)
+
+    @extend_schema(request=None, responses={200: EstablishCheckSerializer(many=True)},
+                   summary="Run the establish pre-checks without changing anything")
+    @action(detail=True, methods=["get"], url_path="establish-checks")
+    def establish_checks(self, request, pk=None):
+        pair = self.get_object()
+        checks = pair_establish_checks(pair=pair, key_fingerprint=request.query_params.get("key_fingerprint", ""))
+        return Response(EstablishCheckSerializer(checks, many=True).data)
+
+    @extend_schema(request=SharedIpsRequestSerializer, responses={200: SharedIpsResultSerializer},
+                   summary="Set a member's shared IPs (not copied to the peer: set both)")
+    @action(detail=True, methods=["post"], url_path="shared-ips")
+    def shared_ips(self, request, pk=None):
+        pair = self.get_object()
+        body = SharedIpsRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        appliance = {pair.primary_id: pair.primary, pair.backup_id: pair.backup}.get(data["appliance"])
+        if appliance is None:
+            return Response({"appliance": ["Choose one of the pair's two appliances."]}, status=400)
+        warnings = shared_ips_set(actor=request.user, appliance=appliance, ips=[str(ip) for ip in data["ips"]],
+                                  prefix_length=data["prefix_length"])
+        return Response({"warnings": warnings})
+
+    @extend_schema(responses={200: SyncRecordSerializer(many=True)}, summary="The pair's sync history")
+    @action(detail=True, methods=["get"])
+    def syncs(self, request, pk=None):
+        pair = self.get_object()
+        queryset = SyncRecordFilterSet(request.query_params, queryset=SyncRecord.objects.filter(pair=pair),
+                                       request=request).qs
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(SyncRecordSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: FindingSerializer(many=True)}, summary="Best-practice findings of the pair")
+    @action(detail=True, methods=["get"])
+    def advice(self, request, pk=None):
+        pair = self.get_object()
+        return Response(FindingSerializer(advice_list(user=request.user, pair=pair), many=True).data)

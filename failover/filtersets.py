@@ -1,0 +1,73 @@
+"""Filtersets shared by the UI lists and the REST endpoints of pairs, operations and syncs."""
+
+import django_filters
+from django.db.models import Q
+
+from appliances.models import Appliance
+from portal.filtersets import OrganizationScopedFilterSet
+
+from .models import (
+    NetworkMethod,
+    Operation,
+    OperationKind,
+    OperationStatus,
+    Pair,
+    PairState,
+    SyncRecord,
+    SyncResult,
+)
+
+
+class PairFilterSet(OrganizationScopedFilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    state = django_filters.ChoiceFilter(choices=PairState.choices)
+    network_method = django_filters.ChoiceFilter(choices=NetworkMethod.choices)
+    established = django_filters.BooleanFilter(method="filter_established", label="Established")
+
+    class Meta:
+        model = Pair
+        fields = ["q", "organization", "state", "network_method", "established"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(site_hostname__icontains=value) | Q(primary__name__icontains=value) | Q(backup__name__icontains=value)
+        )
+
+    def filter_established(self, queryset, name, value):
+        current = Q(established_at__isnull=False, broken_at__isnull=True)
+        return queryset.filter(current) if value else queryset.exclude(current)
+
+
+class _PairScoped(OrganizationScopedFilterSet):
+    pair = django_filters.ModelChoiceFilter(queryset=Pair.objects.none())
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        pairs = Pair.objects.for_user(getattr(request, "user", None))
+        self.filters["pair"].queryset = pairs
+        self.form.fields["pair"].queryset = pairs
+
+
+class OperationFilterSet(_PairScoped):
+    kind = django_filters.ChoiceFilter(choices=OperationKind.choices)
+    status = django_filters.ChoiceFilter(choices=OperationStatus.choices)
+    appliance = django_filters.ModelChoiceFilter(queryset=Appliance.objects.none())
+
+    class Meta:
+        model = Operation
+        fields = ["organization", "pair", "kind", "status"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        appliances = Appliance.objects.for_user(getattr(request, "user", None))
+        self.filters["appliance"].queryset = appliances
+        self.form.fields["appliance"].queryset = appliances
+
+
+class SyncRecordFilterSet(_PairScoped):
+    result = django_filters.ChoiceFilter(choices=SyncResult.choices)
+    since = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+
+    class Meta:
+        model = SyncRecord
+        fields = ["organization", "pair", "result", "trigger", "since"]

@@ -1,0 +1,120 @@
+"""Forms of the failover pages: the pair, establishing it, the role-change and other actions, backup settings,
+shared IPs, and the advice filter."""
+
+import ipaddress
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+
+from portal.forms import TenantModelForm
+from portal.models import Organization
+
+from .models import BackupSettings, Pair
+from .services.advice import CODE_CHOICES, SEVERITY_CHOICES
+
+SECRET_HELP = "Stored encrypted and never shown. Leave empty to keep the stored one."
+
+
+def _ip_list(value: str) -> list[str]:
+    """Comma, space or line separated IPs -> normalised list, or a field error naming the bad entry."""
+    ips = []
+    for item in value.replace(",", " ").split():
+        try:
+            ips.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise forms.ValidationError(f"“{item}” is not an IP address.") from None
+    return ips
+
+
+class PairForm(TenantModelForm):
+    dns_tsig_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
+                                      help_text=SECRET_HELP, label="DNS TSIG secret")
+
+    class Meta:
+        model = Pair
+        fields = [
+            "organization", "site_hostname", "primary", "backup", "network_method", "shared_ip", "dns_server",
+            "dns_port", "dns_zone", "dns_ttl", "dns_tsig_key_name", "dns_tsig_secret", "dns_tsig_algorithm",
+            "nat_public_address", "nat_public_port", "nat_device", "backup_host", "backup_port", "reverse_host",
+            "reverse_port", "sync_stale_after", "portal_auto_failover",
+        ]
+        labels = {
+            "backup_host": "Backup host (how the primary reaches the backup)", "backup_port": "Backup TLS port",
+            "reverse_host": "Reverse host (how the backup reaches the primary)", "reverse_port": "Reverse TLS port",
+        }
+
+
+class _ActionForm(forms.Form):
+    submit_label = "Start"
+    reason = forms.CharField(required=False, max_length=500, help_text="Recorded in the audit log with your name.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.add_input(Submit("submit", self.submit_label))
+
+
+class ReasonForm(_ActionForm):
+    pass
+
+
+class EstablishForm(_ActionForm):
+    submit_label = "Establish relationship"
+    key_fingerprint = forms.CharField(
+        required=False, max_length=100, label="Inter-appliance key fingerprint (SHA-256)",
+        help_text="Optional when the appliances report their key; never enter the key itself.",
+    )
+    guided = forms.BooleanField(required=False, label="Guide me through doing it on the appliance instead")
+
+
+class RoleChangeForm(_ActionForm):
+    appliance = forms.IntegerField(widget=forms.HiddenInput)
+    sync_first = forms.BooleanField(required=False, label="Pull a data sync from the peer first "
+                                    "(users are disconnected; nothing else is possible until the swap completes)")
+    force = forms.BooleanField(required=False, label="Become backup even if the peer cannot be contacted")
+
+
+class BackupSettingsForm(TenantModelForm):
+    connectivity_test_ips = forms.CharField(
+        required=False, label="Network connectivity test IPs",
+        help_text="Addresses the backup must reach before failing over (separate with commas or spaces).",
+    )
+
+    class Meta:
+        model = BackupSettings
+        fields = ["enable_backup_operations", "primary_timeout", "sync_interval", "bandwidth_limit",
+                  "automatic_failover", "connectivity_test_ips"]
+        labels = {"primary_timeout": "Primary site instance timeout (seconds)",
+                  "sync_interval": "Automatic data-sync interval (seconds, 0 = off)",
+                  "bandwidth_limit": "Data-sync bandwidth limit (kbit/s, 0 = unlimited)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["connectivity_test_ips"] = ", ".join(self.instance.connectivity_test_ips or [])
+
+    def clean_connectivity_test_ips(self):
+        return _ip_list(self.cleaned_data["connectivity_test_ips"])
+
+
+class SharedIpsForm(_ActionForm):
+    submit_label = "Save shared IPs"
+    reason = None
+    ips = forms.CharField(required=False, label="Shared IPs", widget=forms.Textarea(attrs={"rows": 2}),
+                          help_text="Enabled while this appliance is primary, disabled while it is backup.")
+    prefix_length = forms.IntegerField(min_value=0, max_value=128, initial=24)
+
+    def clean_ips(self):
+        return _ip_list(self.cleaned_data["ips"])
+
+
+class AdviceFilterForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False,
+                                          empty_label="All organisations")
+    code = forms.ChoiceField(choices=[("", "Any finding"), *CODE_CHOICES], required=False, label="Finding")
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *SEVERITY_CHOICES], required=False)
+    q = forms.CharField(required=False, label="Site name")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.for_user(user)

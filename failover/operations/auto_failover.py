@@ -1,0 +1,180 @@
+"""Automatic failover, started by the portal's policy (``services/autofailover.py``) when the serving primary
+stayed unreachable past the standby's primary timeout.
+
+The one rule every step serves: never two primaries. The old primary is fenced first: told to become backup
+when it answers at all, and when it does not answer, a shared IP pair proceeds only once nothing answers on the
+shared IP (an old primary cut off from the portal could still be serving it). Then the standby is promoted,
+the traffic is swung by the pair's network method, the result is verified, and a failover alert goes out.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from appliances.drivers import ApplianceError, ApplianceRefused
+
+from ..models import AlertKind, AlertSeverity, Pair, PairState
+from ..swing import SwingConflict, SwingError, driver_for
+from ..swing.shared_ip import shared_ip_answers
+from .engine import Context, OperationCancelled, Step, StepFailed
+from .roles import describe, read_role
+
+SETTLE_TIMEOUT = 300.0
+
+
+def serving_and_standby(pair: Pair):
+    """The member that was serving (reported primary last) and the one that takes over, from the probes."""
+    if pair.backup.status_role == "primary" and pair.primary.status_role != "primary":
+        return pair.backup, pair.primary
+    return pair.primary, pair.backup
+
+
+def _old(context: Context):
+    return context.appliance(context.state["old_primary"])
+
+
+def _new(context: Context):
+    return context.appliance(context.state["new_primary"])
+
+
+def confirm_outage(context: Context) -> str:
+    pair = Pair.objects.select_related("primary", "backup").get(pk=context.pair.pk)
+    if pair.state != PairState.PRIMARY_UNREACHABLE:
+        raise OperationCancelled(f"The pair is no longer “primary unreachable” ({pair.get_state_display()}: "
+                                 f"{pair.state_reason}); no failover needed.")
+    if "old_primary" not in context.state:
+        old, new = serving_and_standby(pair)
+        context.remember(old_primary=old.pk, new_primary=new.pk)
+    old, new = _old(context), _new(context)
+    standby = read_role(context, new)
+    if not standby.reachable:
+        raise StepFailed(f"{new.name} (the standby) cannot be contacted either: {standby.error}. Nothing was changed.")
+    if standby.role not in ("backup", "primary"):
+        raise StepFailed(f"{new.name} is not in a failover relationship (role {standby.role}).")
+    since = pair.primary_unreachable_since
+    return f"{old.name} is down per the probes since {since:%Y-%m-%d %H:%M:%S} UTC; {describe((standby,))}."
+
+
+def fence_old_primary(context: Context) -> str:
+    old, pair = _old(context), context.pair
+    context.bump_epoch()
+    reading = read_role(context, old)
+    if reading.reachable:
+        if reading.role == "backup":
+            context.remember(fenced="already backup")
+            return f"{old.name} answers and is already backup."
+        try:
+            context.client(old).set_failover_role("backup", force=True)
+        except ApplianceRefused as exc:
+            raise OperationCancelled(f"{old.name} answers but refused to become backup: {exc.detail} Nothing else "
+                                     "was changed, so the pair keeps one primary.") from exc
+        context.poll(lambda: read_role(context, old).role == "backup" or None, timeout=SETTLE_TIMEOUT,
+                     what=f"{old.name} to become backup")
+        context.remember(fenced="demoted")
+        return f"{old.name} answered ({reading.role}) and was made backup."
+    if pair.network_method == "shared_ip":
+        port = int(old.management_port)
+        if shared_ip_answers(str(pair.shared_ip), port):
+            raise OperationCancelled(
+                f"{old.name} does not answer on {old.management_host}, but something still answers on the shared IP "
+                f"{pair.shared_ip}:{port}: the old primary may still hold it, and promoting {_new(context).name} "
+                "would put two primaries on the network. Nothing was changed; check the old primary by hand.")
+        context.remember(fenced="unreachable")
+        return (f"{old.name} does not answer ({reading.error}) and nothing answers on the shared IP "
+                f"{pair.shared_ip}:{port}.")
+    context.remember(fenced="unreachable")
+    return (f"{old.name} does not answer ({reading.error}); the {pair.get_network_method_display()} moves the "
+            f"site's traffic away from it. When it is back it may still believe it is primary: make it backup.")
+
+
+def fence_recheck(context: Context) -> str | None:
+    reading = read_role(context, _old(context))
+    return f"{_old(context).name} is backup." if reading.role == "backup" else None
+
+
+def promote(context: Context) -> str:
+    new = _new(context)
+    if read_role(context, new).role == "primary":
+        return f"{new.name} is already primary."
+    try:
+        answer = context.client(new).set_failover_role("primary")
+    except (ApplianceRefused, ApplianceError) as exc:
+        raise StepFailed(f"{new.name} did not become primary: {exc}. The old primary is fenced, so nobody "
+                         "serves the site: make a member primary from the pair page.") from exc
+    context.poll(lambda: read_role(context, new).role == "primary" or None, timeout=SETTLE_TIMEOUT,
+                 what=f"{new.name} to become primary")
+    return f"{new.name}: {answer.message}"
+
+
+def promote_recheck(context: Context) -> str | None:
+    return f"{_new(context).name} is primary." if read_role(context, _new(context)).role == "primary" else None
+
+
+def swing(context: Context) -> str:
+    try:
+        return driver_for(context.pair).point_site_at(context.pair, _new(context))
+    except SwingError as exc:
+        raise StepFailed(f"Traffic could not be moved to {_new(context).name}: {exc}") from exc
+
+
+def swing_recheck(context: Context) -> str | None:
+    try:
+        serving = driver_for(context.pair).currently_serving(context.pair)
+    except SwingError:
+        return None
+    return f"The site already reaches {serving.name}." if serving and serving.pk == _new(context).pk else None
+
+
+def verify(context: Context) -> str:
+    old, new = _old(context), _new(context)
+    driver = driver_for(context.pair)
+
+    def settled():
+        mine, theirs = read_role(context, new), read_role(context, old)
+        if mine.role != "primary" or theirs.role == "primary":
+            context.heartbeat(f"Waiting: {describe((mine, theirs))}")
+            return None
+        try:
+            serving = driver.currently_serving(context.pair)
+        except SwingConflict as exc:
+            raise StepFailed(str(exc)) from exc
+        except SwingError as exc:
+            context.heartbeat(f"Reading the traffic's destination: {exc}")
+            return None
+        if serving is None or serving.pk != new.pk:
+            context.heartbeat(f"The site reaches {serving.name if serving else 'neither member'} so far.")
+            return None
+        return f"{describe((mine, theirs))}; the site's traffic reaches {new.name}."
+
+    return context.poll(settled, timeout=SETTLE_TIMEOUT, what="the failover to be verified")
+
+
+def notify(context: Context) -> str:
+    from ..services.alerts import alert_raise
+
+    pair, old, new = context.pair, _old(context), _new(context)
+    fenced = {"demoted": f"{old.name} answered and was made backup.",
+              "already backup": f"{old.name} was already backup.",
+              "unreachable": f"{old.name} did not answer; make sure it comes back as backup."}[context.state.get("fenced", "already backup")]
+    body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n"
+            f"The portal failed over automatically: {new.name} is primary now and the site's traffic was moved to it "
+            f"by {pair.get_network_method_display()}.\n{fenced}\n\nReason: {context.operation.reason}\n"
+            "Data written on the old primary since the last data sync is not on the new primary.\n")
+    alert = alert_raise(
+        organization=pair.organization, kind=AlertKind.FAILOVER, severity=AlertSeverity.CRITICAL,
+        dedup_key=f"failover:{pair.pk}:{context.operation.pk}", pair=pair, appliance=new, body=body,
+        subject=f"{pair.site_hostname}: automatic failover to {new.name} done", throttle=timedelta(days=365),
+    )
+    return "Failover alert recorded." if alert else "Failover alert was already recorded."
+
+
+def plan(context: Context) -> list[Step]:
+    return [
+        Step("confirm_outage", "Confirm the primary is still down and the standby answers", confirm_outage),
+        Step("fence_old_primary", "Fence the old primary (make it backup, or prove it is silent)", fence_old_primary,
+             recheck=fence_recheck),
+        Step("promote", "Make the standby primary", promote, recheck=promote_recheck),
+        Step("swing", "Move the site's traffic to the new primary", swing, recheck=swing_recheck),
+        Step("verify", "Verify one primary and where the traffic goes", verify),
+        Step("notify", "Send the failover alert", notify),
+    ]

@@ -1,0 +1,34 @@
+"""Claiming due appliances so that two dispatchers (or two beat ticks) never probe one appliance twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+
+from appliances.models import Appliance
+
+#: A claimed appliance is not due again for this long; if its batch is lost (worker killed), it comes back.
+DEFAULT_CLAIM_LEASE_SECONDS = 120
+
+
+def claim_due_appliances(*, now: datetime, limit: int) -> list[int]:
+    """Ids of up to ``limit`` due appliances, most overdue first, leased to the caller.
+
+    ``FOR UPDATE SKIP LOCKED`` lets a concurrent dispatcher take the *next* rows instead of waiting for ours;
+    pushing ``next_probe_at`` past the lease in the same transaction makes them not due for anyone else.
+    The batch that probes them sets the real ``next_probe_at`` (now + the appliance's probe interval).
+    """
+    lease = timedelta(seconds=getattr(settings, "PROBE_CLAIM_LEASE_SECONDS", DEFAULT_CLAIM_LEASE_SECONDS))
+    with transaction.atomic():
+        ids = list(
+            Appliance.objects.select_for_update(skip_locked=True)
+            .filter(Q(next_probe_at__isnull=True) | Q(next_probe_at__lte=now))
+            .order_by(F("next_probe_at").asc(nulls_first=True), "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Appliance.objects.filter(pk__in=ids).update(next_probe_at=now + lease)
+    return ids

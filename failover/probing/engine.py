@@ -1,0 +1,139 @@
+"""The probe path: load a batch of appliances in one query, probe them concurrently on one pycurl multi
+handle (``appliances.drivers.probe_many``), apply the anti-flap rules, and write back in bulk.
+
+Writes per batch, whatever its size: one UPDATE for the appliances' latest status (``bulk.py``), one
+INSERT for the status-history rows (only appliances whose confirmed view changed), the same two for the
+pairs they belong to. A 10,000-appliance sweep in steady state therefore writes 10,000 appliance rows,
+about 5,000 pair rows, and history rows only for what actually changed.
+
+OAuth tokens live in the driver's process-local cache (``default_token_cache``): each worker process
+fetches one token per appliance and reuses it until shortly before it expires. With several worker
+processes an appliance may hold one token per process, far below the appliance's cap of 30 per account.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from appliances.drivers import ProbeResult, TokenCache, probe_many
+from appliances.models import Appliance
+
+from ..models import StatusChange
+from .bulk import bulk_update_rows
+from .pairs import refresh_pair_states
+from .targets import probe_target
+from .transitions import STATUS_FIELDS, Thresholds, apply_failure, apply_success
+
+DEFAULT_CONCURRENCY = 128
+
+
+@dataclass
+class SweepReport:
+    probed: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    status_changes: int = 0
+    pairs_written: int = 0
+    pair_state_changes: int = 0
+    probe_seconds: float = 0.0
+    write_seconds: float = 0.0
+    errors: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def rows_written(self) -> int:
+        return self.probed + self.status_changes + self.pairs_written + self.pair_state_changes
+
+    def merge(self, other: SweepReport) -> None:
+        for name in ("probed", "succeeded", "failed", "status_changes", "pairs_written", "pair_state_changes",
+                     "probe_seconds", "write_seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.update(other.errors)
+
+
+def probe_appliances(
+    appliance_ids: Sequence[int],
+    *,
+    concurrency: int | None = None,
+    token_cache: TokenCache | None = None,
+    thresholds: Thresholds | None = None,
+) -> SweepReport:
+    """Probe these appliances now and record the outcome. Never raises for an appliance's misbehaviour:
+    every failure ends up as that appliance's recorded error."""
+    report = SweepReport()
+    appliances = list(Appliance.objects.filter(pk__in=list(appliance_ids)).order_by("pk"))
+    if not appliances:
+        return report
+    thresholds = thresholds or Thresholds.from_settings()
+    concurrency = concurrency or getattr(settings, "PROBE_CONCURRENCY", DEFAULT_CONCURRENCY)
+
+    started = time.perf_counter()
+    outcomes = _probe(appliances, concurrency=concurrency, token_cache=token_cache)
+    report.probe_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    now = timezone.now()
+    history, guids_to_learn = [], []
+    for appliance in appliances:
+        outcome = outcomes[appliance.pk]
+        if isinstance(outcome, ProbeResult) and outcome.ok:
+            report.succeeded += 1
+            transition = apply_success(appliance, outcome, now=now, thresholds=thresholds)
+            if not appliance.appliance_guid and outcome.health.appliance_id:
+                guids_to_learn.append((appliance, outcome.health.appliance_id.lower()))
+        else:
+            report.failed += 1
+            message = outcome if isinstance(outcome, str) else str(outcome.error)
+            report.errors[appliance.pk] = message
+            transition = apply_failure(appliance, message, now=now, thresholds=thresholds)
+        if transition is not None:
+            history.append(StatusChange(
+                organization_id=appliance.organization_id, appliance=appliance, at=now,
+                reachable=appliance.status_reachable, healthy=appliance.status_healthy,
+                role=appliance.status_role, last_sync_status=appliance.status_last_sync_status,
+                error=appliance.status_error, summary=transition.summary,
+            ))
+    with transaction.atomic():
+        bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
+        StatusChange.objects.bulk_create(history)
+        report.pairs_written, report.pair_state_changes = refresh_pair_states(
+            appliance_ids=[a.pk for a in appliances], now=now
+        )
+    for appliance, guid in guids_to_learn:
+        _learn_guid(appliance, guid)
+    report.write_seconds = time.perf_counter() - started
+    report.probed = len(appliances)
+    report.status_changes = len(history)
+    return report
+
+
+def _probe(appliances: list[Appliance], *, concurrency: int, token_cache: TokenCache | None) -> dict:
+    """pk -> ProbeResult, or an error string for an appliance that could not even be attempted."""
+    outcomes: dict[int, ProbeResult | str] = {}
+    by_timeout = defaultdict(list)
+    for appliance in appliances:
+        try:
+            by_timeout[appliance.probe_timeout].append(probe_target(appliance))
+        except ValueError as exc:
+            outcomes[appliance.pk] = str(exc)
+    # One multi run per timeout value (usually just the default): the whole probe of an appliance, token
+    # fetch included, is bounded by its own timeout.
+    for timeout, targets in by_timeout.items():
+        for result in probe_many(targets, concurrency=concurrency, timeout=float(timeout), token_cache=token_cache):
+            outcomes[result.target.ref] = result
+    return outcomes
+
+
+def _learn_guid(appliance: Appliance, guid: str) -> None:
+    """Fill in the appliance id an operator left empty, unless another appliance of the organisation has it."""
+    try:
+        with transaction.atomic():
+            Appliance.objects.filter(pk=appliance.pk, appliance_guid="").update(appliance_guid=guid)
+    except IntegrityError:
+        pass

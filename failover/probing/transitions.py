@@ -1,0 +1,137 @@
+"""One probe result applied to one appliance's latest status, with anti-flap thresholds.
+
+The status columns on the appliance hold the *confirmed* view: reachable flips to False only after
+``failures_to_down`` consecutive failed probes and back to True only after ``successes_to_up`` consecutive
+good ones (an appliance never checked takes its first result as is: there is nothing to flap against).
+While up, what the appliance reports (role, health, sync status) is taken at once: those are answers, not
+guesses. A history row is due only when the confirmed view changes in a way a person cares about.
+
+Any probe that does not yield a health document (refused, timeout, TLS, authentication, hostile or
+garbage answer) is a failure: the portal cannot manage an appliance it cannot read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from appliances.drivers import ProbeResult
+
+DEFAULT_FAILURES_TO_DOWN = 3
+DEFAULT_SUCCESSES_TO_UP = 2
+
+#: Columns the probe loop writes (bulk_update field list).
+STATUS_FIELDS = [
+    "status_checked_at",
+    "status_reachable",
+    "status_healthy",
+    "status_latency_ms",
+    "status_role",
+    "status_version",
+    "status_shared_ips",
+    "status_last_sync_at",
+    "status_last_sync_status",
+    "status_error",
+    "status_failures",
+    "status_successes",
+    "next_probe_at",
+]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    failures_to_down: int = DEFAULT_FAILURES_TO_DOWN
+    successes_to_up: int = DEFAULT_SUCCESSES_TO_UP
+
+    @classmethod
+    def from_settings(cls) -> Thresholds:
+        return cls(
+            failures_to_down=max(1, getattr(settings, "PROBE_FAILURES_TO_DOWN", DEFAULT_FAILURES_TO_DOWN)),
+            successes_to_up=max(1, getattr(settings, "PROBE_SUCCESSES_TO_UP", DEFAULT_SUCCESSES_TO_UP)),
+        )
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What changed in the confirmed view; becomes a StatusChange row."""
+
+    summary: str
+
+
+def _confirmed(appliance) -> tuple:
+    return (appliance.status_reachable, appliance.status_healthy, appliance.status_role,
+            appliance.status_last_sync_status, appliance.status_error)
+
+
+def _clip(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def apply_failure(appliance, error: str, *, now: datetime, thresholds: Thresholds) -> Transition | None:
+    before = _confirmed(appliance)
+    appliance.status_failures += 1
+    appliance.status_successes = 0
+    appliance.status_checked_at = now
+    appliance.status_latency_ms = None
+    appliance.next_probe_at = now + timedelta(seconds=appliance.probe_interval)
+    if appliance.status_reachable is False:
+        # Already down: keep the latest reason on the row, but a different error wording is no new event.
+        appliance.status_error = _clip(error, 500)
+        return None
+    if appliance.status_reachable is None or appliance.status_failures >= thresholds.failures_to_down:
+        appliance.status_reachable = False
+        appliance.status_healthy = None
+        appliance.status_error = _clip(error, 500)
+    return _transition(before, appliance)
+
+
+def apply_success(appliance, result: ProbeResult, *, now: datetime, thresholds: Thresholds) -> Transition | None:
+    health = result.health
+    before = _confirmed(appliance)
+    appliance.status_successes += 1
+    appliance.status_failures = 0
+    appliance.status_checked_at = now
+    appliance.status_latency_ms = round(result.elapsed_ms, 2)
+    appliance.next_probe_at = now + timedelta(seconds=appliance.probe_interval)
+    if appliance.status_reachable is False and appliance.status_successes < thresholds.successes_to_up:
+        return None  # recovering: not believed yet
+    error = health.error_message or ""
+    if appliance.appliance_guid and health.appliance_id and health.appliance_id.lower() != appliance.appliance_guid:
+        # Somebody else answers at this address (replaced hardware, moved IP): never manage it as ours.
+        error = f"The appliance at this address reports id {health.appliance_id}, not {appliance.appliance_guid}."
+    appliance.status_reachable = True
+    appliance.status_healthy = bool(health.success) and not error
+    appliance.status_role = str(health.failover_role)
+    appliance.status_version = _clip(" ".join(filter(None, (health.version, health.build))), 100)
+    appliance.status_shared_ips = list(health.enabled_shared_ips)[:64]
+    appliance.status_last_sync_at = health.last_data_sync_at
+    appliance.status_last_sync_status = _clip(health.last_data_sync_status or "", 200)
+    appliance.status_error = _clip(error, 500)
+    return _transition(before, appliance)
+
+
+def _transition(before: tuple, appliance) -> Transition | None:
+    after = _confirmed(appliance)
+    if after == before:
+        return None
+    was_reachable, was_healthy, was_role, was_sync, was_error = before
+    reachable, healthy, role, sync, error = after
+    parts = []
+    if reachable != was_reachable:
+        parts.append("up" if reachable else f"down: {error}")
+    if reachable:
+        if role != was_role and was_role:
+            parts.append(f"role {was_role} → {role}")
+        elif role != was_role:
+            parts.append(f"role {role}")
+        if healthy != was_healthy and was_reachable:
+            parts.append("healthy" if healthy else "unhealthy")
+        if error != was_error and error and was_reachable:
+            parts.append(f"error: {error}")
+        if sync != was_sync and sync:
+            parts.append(f"last sync: {sync}")
+    if not parts:  # e.g. an error cleared while the rest stayed the same
+        parts.append("error cleared" if was_error and not error else "status changed")
+    return Transition(summary=_clip("; ".join(parts), 300))

@@ -1,0 +1,71 @@
+"""Best-practice findings across the pairs a user can see (rules in ``failover.advisor``).
+
+A constant number of queries for any number of pairs: members, their backup settings and addresses are
+loaded with the pairs, and the slowest recent sync is an annotation. Certificate parity comes from the
+certificates app (its batch selector when present).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Q
+from django.utils import timezone
+
+from ..advisor import RULES, Finding, PairFacts, Severity, check_pair
+from ..models import Pair
+from .pairs import certificate_parity
+
+RECENT_SYNCS = timedelta(days=7)
+
+CODE_CHOICES = [(code, title) for code, (title, _) in RULES.items()]
+SEVERITY_CHOICES = Severity.choices
+
+
+def _pairs(*, user, organization=None, pair_ids=None):
+    since = timezone.now() - RECENT_SYNCS
+    duration = ExpressionWrapper(F("syncs__finished_at") - F("syncs__started_at"), output_field=DurationField())
+    queryset = (
+        Pair.objects.for_user(user).in_organization(organization)
+        .select_related("organization", "primary__backup_settings", "backup__backup_settings")
+        .prefetch_related("primary__addresses", "backup__addresses")
+        .annotate(slowest_sync=Max(duration, filter=Q(syncs__started_at__gte=since, syncs__finished_at__isnull=False)))
+        .order_by("site_hostname")
+    )
+    if pair_ids is not None:
+        queryset = queryset.filter(pk__in=pair_ids)
+    return queryset
+
+
+def _parities(pairs: list[Pair]) -> dict[int, tuple[bool | None, str]]:
+    """Certificate parity of every pair: in one query when the certificates app offers the batch selector."""
+    try:
+        from certificates.selectors import pair_parities
+    except ImportError:
+        return {pair.pk: certificate_parity(pair) for pair in pairs}
+    return {pk: (result.match, result.reason) for pk, result in pair_parities(pairs).items()}
+
+
+def _facts(pair, parity: tuple[bool | None, str]) -> PairFacts:
+    match, reason = parity
+    return PairFacts(
+        primary_settings=getattr(pair.primary, "backup_settings", None),
+        backup_settings=getattr(pair.backup, "backup_settings", None),
+        slowest_recent_sync_seconds=pair.slowest_sync.total_seconds() if pair.slowest_sync else None,
+        certificate_match=match, certificate_reason=reason,
+    )
+
+
+def advice_list(*, user, organization=None, pair=None, code: str = "", severity: str = "", q: str = "") -> list[Finding]:
+    """Findings for every visible pair (or one), optionally filtered by rule, severity or site name."""
+    queryset = _pairs(user=user, organization=organization, pair_ids=[pair.pk] if pair is not None else None)
+    if q:
+        queryset = queryset.filter(site_hostname__icontains=q)
+    rows = list(queryset)
+    parities = _parities(rows)
+    findings = []
+    for row in rows:
+        for finding in check_pair(row, _facts(row, parities.get(row.pk, (None, "")))):
+            if (not code or finding.code == code) and (not severity or finding.severity == severity):
+                findings.append(finding)
+    return findings

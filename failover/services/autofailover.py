@@ -1,0 +1,216 @@
+"""The portal's automatic failover policy: when to promote a pair's standby without an operator.
+
+A pair fails over automatically when all of these hold (each refusal is explained in the decision):
+
+* the pair has ``portal_auto_failover`` on;
+* the serving primary has been unreachable from the portal (debounced probes, ``primary_unreachable_since``)
+  for at least the standby's primary timeout (its BackupSettings);
+* the standby answers the probes, healthy, in the backup role;
+* the standby's connectivity test IPs answer from the portal, or none are configured: when the portal itself
+  cannot reach them, the outage may be the portal's own network, not the primary;
+* no other operation runs on the pair;
+* the standby's *built-in* automatic failover is off. With both on, the appliance and the portal may both act
+  on one outage (the vendor warns against mixing them): the portal refuses and says so in an alert.
+
+Then it starts one AUTO_FAILOVER operation per outage (the idempotency key names the outage's start), which
+fences the old primary, promotes the standby and swings the traffic (``operations/auto_failover.py``).
+
+An old primary that did not answer during the failover could not be told to step down; when it comes back
+still believing it is primary, the pair is in conflict, and the policy makes it backup at once (a BECOME_BACKUP
+operation on it), provided nothing changed the roles since the failover (the pair's epoch is the failover's).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Subquery
+
+from ..models import AlertKind, AlertSeverity, Operation, OperationKind, OperationStatus, Pair, PairState
+from ..operations.auto_failover import serving_and_standby
+from .alerts import alert_raise
+from .operations import operation_start
+from .watch import duration
+
+DEFAULT_PRIMARY_TIMEOUT = 300
+#: TCP port knocked on the connectivity test IPs; an answer of any kind (even "refused") proves the path works.
+DEFAULT_CONNECTIVITY_PORT = 443
+CONNECTIVITY_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    pair_id: int
+    # "go", "off", "not_down", "waiting", "standby_down", "connectivity", "busy", "builtin_on", "done", "fence"
+    code: str
+    reason: str
+    operation: Operation | None = None
+
+    @property
+    def go(self) -> bool:
+        return self.code == "go"
+
+
+def _settings_of(appliance):
+    try:
+        return appliance.backup_settings
+    except appliance._meta.model.backup_settings.RelatedObjectDoesNotExist:
+        return None
+
+
+def outage_key(pair: Pair) -> str:
+    return f"auto-failover:{pair.pk}:{int(pair.primary_unreachable_since.timestamp())}"
+
+
+def connectivity_ips_reachable(ips: list[str], *, port: int | None = None,
+                               timeout: float = CONNECTIVITY_TIMEOUT) -> bool:
+    """Whether any of the IPs answers from here. A TCP connect that is accepted or actively refused proves the
+    host is reachable; silence or "no route" does not. No ICMP: the portal does not run with raw sockets."""
+    port = port or getattr(settings, "FAILOVER_CONNECTIVITY_TEST_PORT", DEFAULT_CONNECTIVITY_PORT)
+    for ip in ips:
+        try:
+            with socket.create_connection((str(ip), port), timeout=timeout):
+                return True
+        except ConnectionRefusedError:
+            return True
+        except OSError as exc:
+            if exc.errno == errno.ECONNRESET:
+                return True
+    return False
+
+
+def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None) -> Decision:
+    """Whether the policy fails this pair over now, and why (not). Reads the pair, its members' latest probe
+    status and backup settings; knocks on the standby's connectivity test IPs only when all else says go."""
+    def decision(code, reason):
+        return Decision(pair.pk, code, reason)
+
+    if not pair.portal_auto_failover:
+        return decision("off", "Portal automatic failover is off for this pair.")
+    if pair.state != PairState.PRIMARY_UNREACHABLE or pair.primary_unreachable_since is None:
+        return decision("not_down", f"The primary is not unreachable (pair state: {pair.get_state_display()}).")
+    down, standby = serving_and_standby(pair)
+    backup_settings = _settings_of(standby)
+    if backup_settings is not None and backup_settings.automatic_failover:
+        return decision("builtin_on", (
+            f"{standby.name} has its own (built-in) automatic failover on, and the portal's automatic failover is on "
+            "too: both could act on the same outage and leave two primaries, so the portal does not act. Turn one "
+            f"of them off (the built-in one in {standby.name}'s backup settings, or the portal's on the pair)."))
+    timeout = timedelta(seconds=backup_settings.primary_timeout if backup_settings else DEFAULT_PRIMARY_TIMEOUT)
+    down_for = now - pair.primary_unreachable_since
+    if down_for < timeout:
+        return decision("waiting", f"{down.name} has been unreachable for {duration(down_for)}; automatic failover "
+                        f"in {duration(timeout - down_for)} (primary timeout {duration(timeout)}).")
+    if standby.status_reachable is not True:
+        return decision("standby_down", f"{standby.name} (the standby) is unreachable too: "
+                        f"{standby.status_error or 'no answer'}.")
+    if standby.status_healthy is False or standby.status_role != "backup":
+        return decision("standby_down", f"{standby.name} is not a healthy backup (role {standby.status_role or '?'}"
+                        f"{', ' + standby.status_error if standby.status_error else ''}).")
+    if busy is None:
+        busy = Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).exists()
+    if busy:
+        return decision("busy", "Another operation is running on the pair.")
+    ips = list(backup_settings.connectivity_test_ips or []) if backup_settings else []
+    if ips and not connectivity_ips_reachable(ips):
+        return decision("connectivity", f"None of {standby.name}'s connectivity test IPs ({', '.join(ips)}) answers "
+                        "from the portal: the outage may be the portal's own network, so it does not act.")
+    return decision("go", f"{down.name} unreachable for {duration(down_for)} (primary timeout {duration(timeout)}); "
+                    f"{standby.name} is a healthy backup.")
+
+
+def _explain_block(pair: Pair, decision: Decision) -> None:
+    """Once per outage: tell the organisation why the portal will not fail over."""
+    alert_raise(
+        organization=pair.organization, kind=AlertKind.AUTO_FAILOVER_BLOCKED, severity=AlertSeverity.WARNING,
+        dedup_key=f"failover_blocked:{pair.pk}:{int(pair.primary_unreachable_since.timestamp())}:{decision.code}",
+        subject=f"{pair.site_hostname}: the portal will not fail over automatically", pair=pair,
+        body=f"Pair {pair.site_hostname} ({pair.organization}).\n\n{decision.reason}\n", throttle=timedelta(days=365),
+    )
+
+
+def _report_unfinished(pair: Pair, operation: Operation) -> None:
+    alert_raise(
+        organization=pair.organization, kind=AlertKind.FAILOVER, severity=AlertSeverity.CRITICAL, pair=pair,
+        dedup_key=f"failover_unfinished:{operation.pk}", throttle=timedelta(days=365),
+        subject=f"{pair.site_hostname}: automatic failover {operation.status}",
+        body=(f"Pair {pair.site_hostname} ({pair.organization}).\n\nThe portal's automatic failover "
+              f"{operation.status}: {operation.error}\nIt is not retried for this outage; act from the pair page.\n"),
+    )
+
+
+def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None) -> Decision:
+    """Apply the policy to one pair: start the failover, explain a refusal, or do nothing. Idempotent: one
+    operation per outage, whatever happens to it (a failed automatic failover is reported, not retried)."""
+    decision = autofailover_decide(pair=pair, now=now, busy=busy)
+    if decision.code == "builtin_on":
+        _explain_block(pair, decision)
+    if decision.code not in ("go", "busy"):
+        return decision
+    existing = Operation.objects.filter(organization_id=pair.organization_id, idempotency_key=outage_key(pair)).first()
+    if existing is not None:
+        if existing.status in (OperationStatus.FAILED, OperationStatus.CANCELLED):
+            _report_unfinished(pair, existing)
+        return Decision(pair.pk, "done", f"Automatic failover for this outage already {existing.status}.", existing)
+    if not decision.go:
+        return decision
+    try:
+        operation = operation_start(actor=None, pair=pair, kind=OperationKind.AUTO_FAILOVER,
+                                    reason=decision.reason, idempotency_key=outage_key(pair))
+    except ValidationError as exc:  # another operation got there first; the next evaluation looks again
+        return Decision(pair.pk, "busy", " ".join(exc.messages))
+    return Decision(pair.pk, "go", decision.reason, operation)
+
+
+def autofailover_fence_returned(*, pair: Pair, failover: Operation | None) -> Decision:
+    """After ``failover`` could not reach the old primary: once that one is back as a second primary, make it
+    backup. Only while the roles are still the failover's (same epoch) and both members report primary."""
+    if failover is None or failover.status != OperationStatus.SUCCEEDED or failover.epoch != pair.epoch:
+        return Decision(pair.pk, "off", "No automatic failover of the current roles to follow up.")
+    result = failover.result or {}
+    if result.get("fenced") != "unreachable":
+        return Decision(pair.pk, "off", "The old primary was fenced during the failover.")
+    old = pair.primary if pair.primary_id == result.get("old_primary") else pair.backup
+    new = pair.peer_of(old)
+    if not (old.status_reachable and old.status_role == "primary" and new.status_role == "primary"):
+        return Decision(pair.pk, "off", "The old primary is not back as a primary.")
+    reason = (f"{old.name} was unreachable during the automatic failover to {new.name} (operation "
+              f"#{failover.pk}) and came back still primary: it is made backup so that one primary remains.")
+    try:
+        operation = operation_start(actor=None, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=old,
+                                    reason=reason, idempotency_key=f"fence-returned:{failover.pk}")
+    except ValidationError as exc:
+        return Decision(pair.pk, "busy", " ".join(exc.messages))
+    return Decision(pair.pk, "fence", reason, operation)
+
+
+def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
+    """Every pair with portal automatic failover on whose primary is unreachable, and every such pair in a
+    conflict that follows one of its automatic failovers (beat, every few seconds)."""
+    active = Operation.objects.filter(pair=OuterRef("pk"), status__in=OperationStatus.active())
+    pairs = (
+        Pair.objects.filter(portal_auto_failover=True, state=PairState.PRIMARY_UNREACHABLE,
+                            primary_unreachable_since__isnull=False)
+        .annotate(busy=Exists(active))
+        .select_related("organization", "primary__backup_settings", "backup__backup_settings")
+    )
+    decisions = [autofailover_evaluate(pair=pair, now=now, busy=pair.busy) for pair in pairs[:1000]]
+
+    latest_failover = Operation.objects.filter(pair=OuterRef("pk"), kind=OperationKind.AUTO_FAILOVER).order_by(
+        "-created_at", "-id").values("pk")[:1]
+    conflicts = list(
+        Pair.objects.filter(portal_auto_failover=True, state=PairState.CONFLICT)
+        .annotate(last_failover=Subquery(latest_failover))
+        .filter(last_failover__isnull=False)
+        .exclude(Exists(active))
+        .select_related("organization", "primary", "backup")[:1000]
+    )
+    failovers = Operation.objects.in_bulk([pair.last_failover for pair in conflicts])
+    decisions += [autofailover_fence_returned(pair=pair, failover=failovers.get(pair.last_failover))
+                  for pair in conflicts]
+    return decisions

@@ -1,0 +1,201 @@
+"""Starting, confirming, cancelling and resuming operations. The UI, REST and beat all come through here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.utils import timezone
+
+from portal.models import AuditAction, Role
+from portal.permissions import require_role
+from portal.services.audit import audit_record
+
+from ..models import Operation, OperationKind, OperationStatus, OperationStep, Pair, StepStatus, SyncTrigger
+from ..operations.registry import SUPPORTED_KINDS
+
+#: Who may start what: role changes and syncs are day-to-day work; the relationship itself is configuration.
+KIND_ROLES = {
+    OperationKind.SYNC: Role.OPERATOR,
+    OperationKind.BECOME_PRIMARY: Role.OPERATOR,
+    OperationKind.BECOME_BACKUP: Role.OPERATOR,
+    OperationKind.FIX_CONFLICT: Role.OPERATOR,
+    OperationKind.ESTABLISH: Role.ADMIN,
+    OperationKind.BREAK: Role.ADMIN,
+}
+
+ROLE_CHANGES = (OperationKind.BECOME_PRIMARY, OperationKind.BECOME_BACKUP)
+
+
+def _enqueue(operation: Operation) -> None:
+    from ..tasks import run_operation
+
+    # A dedicated queue when configured (tests point their own worker at one).
+    queue = getattr(settings, "FAILOVER_OPERATIONS_QUEUE", None)
+    run_operation.apply_async_on_commit((operation.pk,), **({"queue": queue} if queue else {}))
+
+
+def _clean_params(*, pair: Pair, kind: str, params: dict, appliance) -> dict:
+    params = dict(params or {})
+    if kind in ROLE_CHANGES:
+        if appliance is None or appliance.pk not in (pair.primary_id, pair.backup_id):
+            raise ValidationError({"appliance": "Choose one of the pair's two appliances."})
+        params["sync_first"] = bool(params.get("sync_first"))
+        params["force"] = bool(params.get("force"))
+        if params["force"] and kind != OperationKind.BECOME_BACKUP:
+            raise ValidationError({"force": "Forcing applies only to becoming backup when the peer cannot be contacted."})
+    elif appliance is not None:
+        raise ValidationError({"appliance": "This operation is not started from one side."})
+    allowed = {"sync_first", "force", "guided", "trigger", "adopt_running"}
+    unknown = set(params) - allowed
+    if unknown:
+        raise ValidationError({"params": f"Unknown parameters: {', '.join(sorted(unknown))}."})
+    params["guided"] = bool(params.get("guided"))
+    return params
+
+
+def _same_request(existing: Operation, *, pair: Pair, kind: str) -> Operation:
+    if existing.pair_id != pair.pk or existing.kind != kind:
+        raise ValidationError({"idempotency_key": "This idempotency key was already used for a different request."})
+    return existing
+
+
+def operation_start(*, actor, pair: Pair, kind: str, params: dict | None = None, reason: str = "",
+                    idempotency_key: str = "", appliance=None) -> Operation:
+    """Persist an operation (one active per pair, enforced by the database) and hand it to a worker.
+
+    A request repeated with the same idempotency key returns the operation the first one created.
+    """
+    if kind not in SUPPORTED_KINDS:
+        raise ValidationError({"kind": f"“{kind}” is not an operation the portal runs."})
+    if actor is not None:
+        require_role(actor, pair.organization_id, KIND_ROLES[kind])
+    key = (idempotency_key or "").strip()
+    if len(key) > 100:
+        raise ValidationError({"idempotency_key": "An idempotency key is at most 100 characters."})
+    if key:
+        existing = Operation.objects.filter(organization_id=pair.organization_id, idempotency_key=key).first()
+        if existing is not None:
+            return _same_request(existing, pair=pair, kind=kind)
+    params = _clean_params(pair=pair, kind=kind, params=params or {}, appliance=appliance)
+    try:
+        with transaction.atomic():
+            epoch = Pair.objects.filter(pk=pair.pk).values_list("epoch", flat=True).get()
+            operation = Operation.objects.create(
+                organization_id=pair.organization_id, pair=pair, appliance=appliance, kind=kind, params=params,
+                reason=reason[:500], requested_by=actor if getattr(actor, "pk", None) else None,
+                idempotency_key=key, epoch=epoch,
+            )
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or str(exc)
+        if key and "idempotency" in constraint:
+            return _same_request(
+                Operation.objects.get(organization_id=pair.organization_id, idempotency_key=key), pair=pair, kind=kind
+            )
+        active = Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).first()
+        raise ValidationError(
+            f"Another operation is already running on this pair ({active or 'just started'}); "
+            "one operation at a time. Wait for it to finish.",
+            code="pair_busy",
+        ) from exc
+    audit_record(
+        actor=actor, organization=pair.organization, action=AuditAction.ACTION, obj=operation,
+        verb=f"start {kind}", summary=f"{operation.get_kind_display()} on {pair}" + (f": {reason}" if reason else ""),
+        changes={"params": params, **({"appliance": str(appliance)} if appliance else {})},
+    )
+    _enqueue(operation)
+    return operation
+
+
+def _waiting_step(operation: Operation) -> OperationStep | None:
+    return operation.steps.filter(status=StepStatus.WAITING).first()
+
+
+def operation_confirm(*, actor, operation: Operation) -> Operation:
+    """The operator says a guided step is done: the worker verifies it on the appliance and carries on."""
+    require_role(actor, operation.organization_id, KIND_ROLES.get(operation.kind, Role.OPERATOR))
+    step = _waiting_step(operation)
+    if not operation.is_active or step is None:
+        raise ValidationError("This operation is not waiting for the operator.")
+    audit_record(actor=actor, organization=operation.organization, action=AuditAction.ACTION, obj=operation,
+                 verb="confirm step", summary=f"Operator reports “{step.description}” done")
+    _enqueue(operation)
+    return operation
+
+
+def operation_cancel(*, actor, operation: Operation, reason: str = "") -> Operation:
+    """Cancel an operation that is not touching an appliance right now (pending, or waiting for the operator)."""
+    require_role(actor, operation.organization_id, KIND_ROLES.get(operation.kind, Role.OPERATOR))
+    with transaction.atomic():
+        locked = Operation.objects.select_for_update().get(pk=operation.pk)
+        waiting = _waiting_step(locked)
+        if not (locked.status == OperationStatus.PENDING or (locked.is_active and waiting is not None)):
+            raise ValidationError("Only a pending operation or one waiting for the operator can be cancelled.")
+        now = timezone.now()
+        locked.status, locked.finished_at = OperationStatus.CANCELLED, now
+        locked.error = f"Cancelled by {getattr(actor, 'username', 'the system')}" + (f": {reason}" if reason else ".")
+        locked.save(update_fields=["status", "finished_at", "error", "updated_at"])
+        locked.steps.filter(status__in=[StepStatus.PENDING, StepStatus.WAITING]).update(status=StepStatus.SKIPPED)
+        audit_record(actor=actor, organization=locked.organization, action=AuditAction.ACTION, obj=locked,
+                     verb="cancel operation", summary=reason or locked.error)
+    return locked
+
+
+def operations_resume_stale(*, stale_after: timedelta | None = None) -> list[int]:
+    """Hand operations whose worker died back to a worker. The runner re-checks in-flight steps, so this
+    never doubles an appliance call; operations waiting for the operator are left alone."""
+    if stale_after is None:
+        stale_after = timedelta(seconds=getattr(settings, "FAILOVER_OPERATION_STALE_SECONDS", 120))
+    cutoff = timezone.now() - stale_after
+    waiting = OperationStep.objects.filter(operation=OuterRef("pk"), status=StepStatus.WAITING)
+    stale = Operation.objects.filter(
+        Q(status=OperationStatus.RUNNING, heartbeat_at__lt=cutoff)
+        | Q(status=OperationStatus.RUNNING, heartbeat_at__isnull=True, updated_at__lt=cutoff)
+        | Q(status=OperationStatus.PENDING, created_at__lt=cutoff)
+    ).exclude(Exists(waiting))
+    ids = list(stale.values_list("pk", flat=True)[:500])
+    for operation_id in ids:
+        _enqueue(Operation(pk=operation_id))
+    return ids
+
+
+def syncs_schedule_due(*, now=None) -> list[int]:
+    """Start a scheduled sync on every established pair whose backup is due one (its automatic sync interval
+    has passed since the last sync, or the first sync after establishing is due). The sync first looks at the
+    appliance's own history: when the appliance already synced by itself, it is recorded, not repeated."""
+    now = now or timezone.now()
+    interval = ExpressionWrapper(F("backup__backup_settings__sync_interval") * timedelta(seconds=1),
+                                 output_field=DurationField())
+    active = Operation.objects.filter(pair=OuterRef("pk"), status__in=OperationStatus.active())
+    due = (
+        Pair.objects.filter(established_at__isnull=False, broken_at__isnull=True)
+        .annotate(interval=interval)
+        .filter(
+            Q(next_sync_at__lte=now)
+            | Q(
+                next_sync_at__isnull=True,
+                backup__backup_settings__enable_backup_operations=True,
+                backup__backup_settings__sync_interval__gt=0,
+            )
+            & (Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=now - F("interval")))
+        )
+        .exclude(Exists(active))
+        .select_related("organization", "backup__backup_settings")
+    )
+    started = []
+    for pair in due[:1000]:
+        settings_row = getattr(pair.backup, "backup_settings", None)
+        retry = timedelta(seconds=max(600, (settings_row.sync_interval if settings_row else 0) or 0))
+        Pair.objects.filter(pk=pair.pk).update(next_sync_at=now + retry)
+        try:
+            operation = operation_start(
+                actor=None, pair=pair, kind=OperationKind.SYNC, reason="Scheduled sync",
+                params={"trigger": SyncTrigger.SCHEDULE, "adopt_running": True},
+            )
+        except ValidationError:
+            continue  # another operation got there first; the next run will look again
+        started.append(operation.pk)
+    return started

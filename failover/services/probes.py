@@ -1,0 +1,27 @@
+"""Probe scheduling: which appliances are due, in which batches, and running one batch.
+
+The tasks in ``failover/tasks.py`` only call these; the benchmark calls ``probe_batch_run`` directly, so the
+Celery path and the direct path run the same code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+
+from ..probing import SweepReport, claim_due_appliances, probe_appliances
+
+DEFAULT_BATCH_SIZE = 500
+DEFAULT_DISPATCH_LIMIT = 50_000
+
+
+def probe_batches_claim(*, now: datetime, batch_size: int | None = None, limit: int | None = None) -> list[list[int]]:
+    """Claim every due appliance (up to ``limit``) and cut the ids into batches for the probe workers."""
+    batch_size = batch_size or getattr(settings, "PROBE_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+    ids = claim_due_appliances(now=now, limit=limit or getattr(settings, "PROBE_DISPATCH_LIMIT", DEFAULT_DISPATCH_LIMIT))
+    return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+
+
+def probe_batch_run(*, appliance_ids: list[int], concurrency: int | None = None) -> SweepReport:
+    return probe_appliances(appliance_ids, concurrency=concurrency)

@@ -1,0 +1,160 @@
+"""Watching pairs for conditions that deserve an email: a primary down (countdown, then recovery) and a data
+sync gone stale. Runs from beat (``failover.watch_pairs``); every email goes through ``alert_raise``, which
+records, deduplicates and throttles it, so running the watch often is harmless.
+
+Dedup keys name one condition on one pair for one episode:
+``countdown:<pair>:<outage start>[:late]``, ``recovered:<pair>:<outage start>``, ``sync_stale:<pair>:<last sync>``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import DateTimeField, ExpressionWrapper, F, Max, Q
+from django.db.models.functions import Coalesce
+
+from ..models import Alert, AlertKind, AlertSeverity, Pair, PairState
+from .alerts import alert_raise
+from .pair_state import Countdown
+
+DEFAULT_COUNTDOWN_INTERVAL_SECONDS = 60
+#: Once the countdown has run out (or with automatic failover off, once the timeout has passed), an outage
+#: that goes on is repeated at this slower rate instead of every minute.
+DEFAULT_COUNTDOWN_LATE_INTERVAL_SECONDS = 3600
+DEFAULT_SYNC_STALE_REPEAT_SECONDS = 6 * 3600
+
+
+def _seconds(name: str, default: int) -> timedelta:
+    return timedelta(seconds=getattr(settings, name, default))
+
+
+def duration(value: timedelta) -> str:
+    """'2 h 05 min', '4 min 10 s', '12 s': email subjects are read on phones."""
+    seconds = int(max(value.total_seconds(), 0))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{seconds} s"
+
+
+def _pairs():
+    return Pair.objects.select_related(
+        "organization", "primary", "backup", "primary__backup_settings", "backup__backup_settings"
+    )
+
+
+def _settings_of(appliance):
+    try:
+        return appliance.backup_settings
+    except appliance._meta.model.backup_settings.RelatedObjectDoesNotExist:
+        return None
+
+
+def _serving_and_standby(pair):
+    """The member that was serving (reported primary last) and the one that would take over."""
+    if pair.backup.status_role == "primary" and pair.primary.status_role != "primary":
+        return pair.backup, pair.primary
+    return pair.primary, pair.backup
+
+
+def countdown_alert(*, pair: Pair, now: datetime) -> Alert | None:
+    since = pair.primary_unreachable_since or now
+    down, standby = _serving_and_standby(pair)
+    countdown = Countdown.of(since=since, now=now, backup_settings=_settings_of(standby),
+                             portal_auto_failover=pair.portal_auto_failover)
+    if countdown.failover_in is not None and countdown.failover_in > timedelta(0):
+        outlook = (f"Automatic failover to {standby.name} in {duration(countdown.failover_in)} (the backup's primary "
+                   f"timeout is {duration(countdown.primary_timeout)}), provided the backup cannot reach it either.")
+        subject = (f"{pair.site_hostname}: primary {down.name} down for {duration(countdown.down_for)}, "
+                   f"automatic failover in {duration(countdown.failover_in)}")
+    elif countdown.failover_enabled:
+        outlook = (f"The backup's primary timeout ({duration(countdown.primary_timeout)}) has passed: {standby.name} "
+                   "should have promoted itself. If it has not, check that it can reach its connectivity test IPs, "
+                   "or make it primary from the pair page.")
+        subject = f"{pair.site_hostname}: primary {down.name} down for {duration(countdown.down_for)}, failover due"
+    else:
+        outlook = (f"Automatic failover is off on {standby.name}: nothing will happen unless an operator makes it "
+                   "primary from the pair page.")
+        subject = (f"{pair.site_hostname}: primary {down.name} down for {duration(countdown.down_for)}, "
+                   "no automatic failover")
+    body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n"
+            f"The primary {down.name} ({down.management_host}) has been unreachable from the portal since "
+            f"{since:%Y-%m-%d %H:%M:%S} UTC ({duration(countdown.down_for)}).\n"
+            f"Last error: {down.status_error or 'none recorded'}\n\n{outlook}\n")
+    late = countdown.down_for > countdown.primary_timeout
+    throttle = (_seconds("ALERT_COUNTDOWN_LATE_INTERVAL_SECONDS", DEFAULT_COUNTDOWN_LATE_INTERVAL_SECONDS) if late
+                else _seconds("ALERT_COUNTDOWN_INTERVAL_SECONDS", DEFAULT_COUNTDOWN_INTERVAL_SECONDS))
+    return alert_raise(
+        organization=pair.organization, kind=AlertKind.PRIMARY_DOWN_COUNTDOWN, severity=AlertSeverity.CRITICAL,
+        # The overdue phase has its own key, so its first email is not held back by the countdown's throttle.
+        dedup_key=f"countdown:{pair.pk}:{int(since.timestamp())}{':late' if late else ''}", subject=subject, body=body,
+        pair=pair, appliance=down, throttle=throttle,
+    )
+
+
+def recovery_alert(*, pair: Pair, last_countdown: Alert, now: datetime) -> Alert | None:
+    outage = last_countdown.dedup_key.split(":")[2]
+    serving, _ = _serving_and_standby(pair)
+    started = datetime.fromtimestamp(int(outage), tz=now.tzinfo) if outage.isdigit() else last_countdown.created_at
+    body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n"
+            f"{serving.name} answers as primary again; the outage lasted about {duration(now - started)} "
+            f"(since {started:%Y-%m-%d %H:%M:%S} UTC).\nPair state now: {pair.get_state_display()}. "
+            f"{pair.state_reason}\n")
+    return alert_raise(
+        organization=pair.organization, kind=AlertKind.PRIMARY_RECOVERED, severity=AlertSeverity.INFO,
+        dedup_key=f"recovered:{pair.pk}:{outage}", subject=f"{pair.site_hostname}: primary reachable again",
+        body=body, pair=pair, appliance=serving, throttle=timedelta(days=365),  # once per outage
+    )
+
+
+def sync_stale_alert(*, pair: Pair, now: datetime) -> Alert | None:
+    reference = pair.last_sync_at or pair.established_at
+    age = now - reference
+    what = (f"The last data sync into the backup finished {duration(age)} ago ({pair.last_sync_at:%Y-%m-%d %H:%M} "
+            "UTC)" if pair.last_sync_at else f"No data sync has completed since the relationship was established "
+            f"{duration(age)} ago")
+    body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n{what}; the pair's threshold is "
+            f"{duration(timedelta(seconds=pair.sync_stale_after))}.\nIf the primary fails now, the backup would "
+            "serve data that old. Check the backup's sync interval and the link between the two, or run "
+            "'Sync now' from the pair page.\n")
+    return alert_raise(
+        organization=pair.organization, kind=AlertKind.SYNC_STALE, severity=AlertSeverity.WARNING,
+        dedup_key=f"sync_stale:{pair.pk}:{int(reference.timestamp())}",
+        subject=f"{pair.site_hostname}: data sync stale for {duration(age)}", body=body, pair=pair,
+        throttle=_seconds("ALERT_SYNC_STALE_REPEAT_SECONDS", DEFAULT_SYNC_STALE_REPEAT_SECONDS),
+    )
+
+
+def pairs_watch(*, now: datetime) -> int:
+    """Raise what is due; returns how many alerts were recorded (throttled ones are not)."""
+    raised = 0
+    for pair in _pairs().filter(state=PairState.PRIMARY_UNREACHABLE):
+        raised += countdown_alert(pair=pair, now=now) is not None
+
+    recovered = (
+        _pairs().exclude(state__in=[PairState.PRIMARY_UNREACHABLE, PairState.NEVER_CHECKED])
+        .annotate(
+            last_countdown=Max("alerts__created_at", filter=Q(alerts__kind=AlertKind.PRIMARY_DOWN_COUNTDOWN)),
+            last_recovery=Max("alerts__created_at", filter=Q(alerts__kind=AlertKind.PRIMARY_RECOVERED)),
+        )
+        .filter(last_countdown__isnull=False)
+        .filter(Q(last_recovery__isnull=True) | Q(last_recovery__lt=F("last_countdown")))
+    )
+    for pair in recovered:
+        last = pair.alerts.filter(kind=AlertKind.PRIMARY_DOWN_COUNTDOWN).order_by("-created_at", "-id").first()
+        raised += recovery_alert(pair=pair, last_countdown=last, now=now) is not None
+
+    stale_before = ExpressionWrapper(now - F("sync_stale_after") * timedelta(seconds=1), output_field=DateTimeField())
+    stale = (
+        _pairs().filter(broken_at__isnull=True)
+        .exclude(state__in=[PairState.NEVER_CHECKED, PairState.BROKEN])
+        .annotate(sync_reference=Coalesce("last_sync_at", "established_at"))
+        .filter(sync_reference__lt=stale_before)
+    )
+    for pair in stale:
+        raised += sync_stale_alert(pair=pair, now=now) is not None
+    return raised

@@ -1,0 +1,85 @@
+"""NAT swing: the NAT device translates the site's public address:port to one member; swinging rewrites that
+translation to the other member.
+
+NAT devices have no common API, so this driver speaks a small HTTP/JSON contract, the one the simulator's NAT
+device offers (docs/simulator.md, "Simulated NAT device"); a site with a different device adds a driver here:
+
+    GET  {nat_device}/nat/{public_address}:{public_port}  -> {"target_address": ..., "target_port": ...}
+    PUT  {nat_device}/nat/{public_address}:{public_port}  <- {"target_address": ..., "target_port": ...}
+
+``pair.nat_device`` is the device's base URL (``https://nat.example.com:8443``; ``host:port`` means https).
+HTTPS is verified against the system's CA store, never skipped.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import ssl
+import urllib.error
+import urllib.request
+
+from .base import SwingDriver, SwingError, member_at, site_address
+
+TIMEOUT = 5.0
+MAX_ANSWER_BYTES = 64 * 1024
+
+
+class NatSwing(SwingDriver):
+    method = "nat_swing"
+
+    def __init__(self, timeout: float = TIMEOUT) -> None:
+        self.timeout = timeout
+
+    @staticmethod
+    def _url(pair) -> str:
+        if not pair.nat_device:
+            raise SwingError(f"{pair.site_hostname} uses NAT swing but has no NAT device set.")
+        if not pair.nat_public_address:
+            raise SwingError(f"{pair.site_hostname} uses NAT swing but has no public address set.")
+        base = pair.nat_device if "://" in pair.nat_device else f"https://{pair.nat_device}"
+        if not base.startswith(("http://", "https://")):
+            raise SwingError(f"The NAT device address “{pair.nat_device}” is not an http(s) URL.")
+        public = ipaddress.ip_address(pair.nat_public_address)
+        host = f"[{public}]" if public.version == 6 else str(public)
+        return f"{base.rstrip('/')}/nat/{host}:{int(pair.nat_public_port)}"
+
+    def _call(self, pair, method: str, body: dict | None = None) -> dict:
+        url = self._url(pair)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - http(s) only, checked above
+                                         headers={"Content-Type": "application/json", "Accept": "application/json"})
+        context = ssl.create_default_context() if url.startswith("https://") else None
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:  # noqa: S310
+                raw = response.read(MAX_ANSWER_BYTES + 1)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(2000).decode("utf-8", "replace")
+            raise SwingError(f"The NAT device answered {exc.code} to {method} {url}: {detail[:300]}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise SwingError(f"Could not reach the NAT device at {pair.nat_device}: {exc}") from exc
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise SwingError("The NAT device's answer is too large.")
+        try:
+            answer = json.loads(raw)
+            target = str(ipaddress.ip_address(answer["target_address"]))
+            port = int(answer["target_port"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SwingError(f"The NAT device's answer is not a translation: {raw[:200]!r}") from exc
+        return {"target_address": target, "target_port": port}
+
+    def translation(self, pair) -> dict:
+        return self._call(pair, "GET")
+
+    def point_site_at(self, pair, appliance) -> str:
+        target = {"target_address": site_address(appliance), "target_port": int(appliance.management_port)}
+        self._call(pair, "PUT", target)
+        now = self.translation(pair)
+        if now != target:
+            raise SwingError(f"The NAT device still translates to {now['target_address']}:{now['target_port']}, "
+                             f"not {target['target_address']}:{target['target_port']}.")
+        return (f"{pair.nat_public_address}:{pair.nat_public_port} now translates to "
+                f"{target['target_address']}:{target['target_port']} ({appliance.name}).")
+
+    def currently_serving(self, pair):
+        return member_at(pair, {self.translation(pair)["target_address"]})

@@ -1,0 +1,47 @@
+"""Live status pages: one appliance's latest status and history, a pair's status panel (embedded in the pair
+page through ``failover/status/pair_status_panel.html``), refreshed by htmx polling of the fragment views."""
+
+from appliances.models import Appliance
+from portal.views.generic import ObjectDetailView
+
+from ..models import Pair
+from ..selectors import appliance_pairs, appliance_status_history, pair_status_history
+
+#: Seconds between htmx refreshes of a status panel (the probe loop itself runs every few seconds).
+REFRESH_SECONDS = 10
+
+
+class ApplianceStatusView(ObjectDetailView):
+    model = Appliance
+    select_related = ("organization",)
+    template_name = "failover/status/appliance_status.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            appliance=self.object,
+            history=appliance_status_history(user=self.request.user, appliance=self.object),
+            pairs=appliance_pairs(user=self.request.user, appliance=self.object),
+            refresh_seconds=REFRESH_SECONDS,
+        )
+        return context
+
+
+class ApplianceStatusFragmentView(ApplianceStatusView):
+    template_name = "failover/status/appliance_status_body.html"
+
+
+class PairStatusView(ObjectDetailView):
+    model = Pair
+    select_related = ("organization", "primary", "backup")
+    template_name = "failover/status/pair_status.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(pair=self.object, refresh_seconds=REFRESH_SECONDS,
+                       **pair_status_history(user=self.request.user, pair=self.object))
+        return context
+
+
+class PairStatusFragmentView(PairStatusView):
+    template_name = "failover/status/pair_status_panel_body.html"

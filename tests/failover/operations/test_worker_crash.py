@@ -1,0 +1,108 @@
+"""A real Celery worker process is SIGKILLed in the middle of a role change; after a restart the operation is
+resumed and completes exactly once (the appliances' own role and sync histories prove nothing ran twice)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+
+from appliances.fleet_loader import fleet_load
+from failover.models import Operation, OperationKind, OperationStatus, StepStatus, SyncRecord
+from failover.operations import run_operation
+from portal.celery import app
+
+from .conftest import OpsFleet
+from .test_role_change import role_changes
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Worker:
+    def __init__(self, queue: str, log: Path) -> None:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.failover.operations.worker_settings",
+               "FAILOVER_TEST_DB_NAME": connection.settings_dict["NAME"], "FAILOVER_TEST_QUEUE": queue}
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "--queues", queue,
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
+            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: "ready." in log.read_text(errors="replace") or self.process.poll() is not None, 60,
+                   "the worker to start")
+        assert self.process.poll() is None, log.read_text()
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_operation_resumes_and_completes_exactly_once(fresh_simulator, settings, tmp_path):
+    queue = f"failover-crash-test-{uuid.uuid4().hex[:8]}"
+    settings.FAILOVER_OPERATIONS_QUEUE = queue
+    sim = fresh_simulator
+    fleet = OpsFleet(sim, fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(),
+                                     port=sim.port, pairs=True))
+    pair = fleet.pair
+    # A sync-first swap whose sync lasts ~4 s real, so the worker can be killed while it waits.
+    data_bytes = fleet.state(pair.primary)["data_bytes"]
+    fleet.set_state(pair.backup, settings={"bandwidth_limit": data_bytes // 400})
+    syncs_before = len(fleet.state(pair.backup)["sync_history"])
+    log = tmp_path / "worker.log"
+    first = Worker(queue, log)
+    second = None
+    try:
+        operation = fleet.start(OperationKind.BECOME_PRIMARY, appliance=pair.backup, sync_first=True)
+        wait_until(lambda: operation.steps.filter(name="wait_roles", status=StepStatus.RUNNING).exists(), 30,
+                   "the worker to reach the waiting step")
+        time.sleep(0.5)
+        first.kill()
+        operation.refresh_from_db()
+        assert operation.status == OperationStatus.RUNNING and operation.attempts == 1
+
+        second = Worker(queue, log)
+        time.sleep(2.5)  # the dead worker's lock expires and its heartbeat goes stale
+        app.send_task("failover.resume_stale_operations", queue=queue)
+        wait_until(lambda: Operation.objects.filter(pk=operation.pk).exclude(status__in=["pending", "running"]).exists(),
+                   60, "the resumed operation to finish")
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue)
+    operation.refresh_from_db()
+    assert operation.status == OperationStatus.SUCCEEDED, (operation.error, log.read_text()[-3000:])
+    assert operation.attempts == 2
+    assert [s.status for s in operation.steps.order_by("index")] == ["done", "done", "done"]
+    # Exactly once, as the appliances saw it: one swap each way, one sync.
+    assert role_changes(fleet, pair.backup) == [("backup", "primary")]
+    assert role_changes(fleet, pair.primary) == [("primary", "backup")]
+    assert len(fleet.state(pair.backup)["sync_history"]) == syncs_before + 1
+    assert SyncRecord.objects.filter(operation=operation).count() == 1
+    # The killed worker's message, if ever redelivered, finds the operation finished and does nothing.
+    assert run_operation(operation.pk) == "finished"

@@ -1,0 +1,1 @@
+from .fleet import fleet_fixture  # noqa: F401  (fixture)

@@ -1,0 +1,107 @@
+"""Fixture ``swing_fleet``: the session simulator loaded into the inventory with its pairs (established, shared
+IP), probed through the real probe path, plus helpers to take a primary down, evaluate the automatic failover
+policy and run the operation the way the Celery task does. Imported by the swing and autofailover tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from appliances.fleet_loader import fleet_load
+from failover.models import Operation, Pair
+from failover.operations import run_operation
+from failover.probing import probe_appliances
+from failover.services.autofailover import autofailover_evaluate
+
+
+class SwingFleet:
+    def __init__(self, sim, loaded):
+        self.sim = sim
+        self.organization = loaded.organizations[0]
+        self.appliances = loaded.appliances
+        self.pair: Pair = next(iter(loaded.pairs.values()))
+
+    def state(self, appliance) -> dict:
+        return self.sim.state(appliance.management_host)
+
+    def role(self, appliance) -> str:
+        return self.state(appliance)["role"]
+
+    def probe(self) -> Pair:
+        """One real probe sweep of the pair's members; returns the pair as the probes left it."""
+        probe_appliances([self.pair.primary_id, self.pair.backup_id])
+        self.pair = Pair.objects.select_related(
+            "organization", "primary__backup_settings", "backup__backup_settings").get(pk=self.pair.pk)
+        return self.pair
+
+    def take_primary_down(self) -> Pair:
+        self.sim.set_fault(self.pair.primary.management_host, "down")
+        pair = self.probe()
+        assert pair.state == "primary_unreachable", pair.state_reason
+        return pair
+
+    def past_timeout(self, seconds: int = 1):
+        timeout = self.pair.backup.backup_settings.primary_timeout
+        return self.pair.primary_unreachable_since + timedelta(seconds=timeout + seconds)
+
+    def evaluate(self, now=None):
+        return autofailover_evaluate(pair=self.pair, now=now or self.past_timeout())
+
+    def run(self, operation: Operation) -> Operation:
+        run_operation(operation.pk)
+        operation.refresh_from_db()
+        return operation
+
+
+class SharedIpSampler:
+    """Samples both members' simulator state in the background: who holds the shared IP at each moment. An
+    appliance that is down holds nothing (its interface is gone with it); every other primary with the address
+    enabled answers for it on the network."""
+
+    def __init__(self, fleet: SwingFleet, shared_ip: str, interval: float = 0.01) -> None:
+        self.fleet, self.shared_ip, self.interval = fleet, shared_ip, interval
+        self.samples: list[set[str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def holders(self) -> set[str]:
+        held = set()
+        for member in (self.fleet.pair.primary, self.fleet.pair.backup):
+            state = self.fleet.state(member)
+            if self.shared_ip in state["enabled_shared_ips"] and "down" not in state["faults"]:
+                held.add(member.name)
+        return held
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(self.holders())
+            time.sleep(self.interval)
+
+    def __enter__(self) -> SharedIpSampler:
+        self.samples.append(self.holders())  # the moment before, whatever the thread's timing
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(self.holders())
+
+
+@pytest.fixture(name="swing_fleet")
+def swing_fleet_fixture(db, fresh_simulator, settings):
+    settings.FAILOVER_POLL_INTERVAL = 0.02
+    settings.PROBE_FAILURES_TO_DOWN = 1
+    settings.PROBE_SUCCESSES_TO_UP = 1
+    sim = fresh_simulator
+    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    fleet = SwingFleet(sim, loaded)
+    fleet.organization.alert_recipients = "noc@example.com"
+    fleet.organization.save(update_fields=["alert_recipients"])
+    Pair.objects.filter(pk=fleet.pair.pk).update(portal_auto_failover=True)
+    pair = fleet.probe()
+    assert pair.state == "healthy", pair.state_reason
+    return fleet

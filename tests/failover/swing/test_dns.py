@@ -1,0 +1,107 @@
+"""DNS swing against a real authoritative server (Knot DNS) that takes TSIG-signed RFC 2136 updates."""
+
+import base64
+
+import pytest
+
+from failover.models import Alert, AlertKind, OperationStatus, Pair
+from failover.swing import SwingError, driver_for
+from failover.swing.dns import DnsSwing
+
+from .knot import ALGORITHM, KEY_NAME, KnotServer
+
+
+@pytest.fixture
+def dns_pair(swing_fleet):
+    """The fleet's first pair switched to DNS swing, its site name served by a fresh Knot zone that points at
+    the primary, with the zone's TSIG key stored (encrypted) on the pair."""
+    pair = swing_fleet.pair
+    zone = pair.site_hostname.split(".", 1)[1]
+    server = KnotServer(zone, {pair.site_hostname.split(".", 1)[0]: pair.primary.management_host}).start()
+    try:
+        pair.network_method, pair.dns_server, pair.dns_port, pair.dns_zone = "dns_swing", "127.0.0.1", server.port, zone
+        pair.dns_tsig_key_name, pair.dns_tsig_secret, pair.dns_tsig_algorithm = KEY_NAME, server.secret, ALGORITHM
+        pair.dns_ttl = 30
+        pair.save()
+        swing_fleet.pair = Pair.objects.select_related("organization", "backup__backup_settings").get(pk=pair.pk)
+        yield swing_fleet, server
+    finally:
+        server.stop()
+
+
+def test_dns_swing_points_the_record_at_the_backup(dns_pair):
+    fleet, server = dns_pair
+    pair = fleet.pair
+    driver = driver_for(pair)
+    assert isinstance(driver, DnsSwing)
+    assert server.addresses(pair.site_hostname) == {pair.primary.management_host}
+    assert driver.currently_serving(pair) == pair.primary
+
+    detail = driver.point_site_at(pair, pair.backup)
+
+    assert server.addresses(pair.site_hostname) == {pair.backup.management_host}
+    assert driver.currently_serving(pair) == pair.backup
+    assert "TTL (30 s)" in detail
+    assert "DDNS, finished" in server.log()
+
+
+def test_a_wrong_tsig_secret_is_refused_and_the_record_stays(dns_pair):
+    fleet, server = dns_pair
+    pair = fleet.pair
+    pair.dns_tsig_secret = base64.b64encode(b"not the server's secret, 32 byte").decode()
+
+    with pytest.raises(SwingError, match="BADSIG"):
+        driver_for(pair).point_site_at(pair, pair.backup)
+    assert server.addresses(pair.site_hostname) == {pair.primary.management_host}
+
+
+def test_an_unknown_tsig_key_name_is_refused(dns_pair):
+    fleet, server = dns_pair
+    pair = fleet.pair
+    pair.dns_tsig_key_name = "someone-else."
+
+    with pytest.raises(SwingError, match="BADKEY"):
+        driver_for(pair).point_site_at(pair, pair.backup)
+    assert server.addresses(pair.site_hostname) == {pair.primary.management_host}
+
+
+def test_an_unsigned_update_is_refused_by_the_zone_policy(dns_pair):
+    fleet, server = dns_pair
+    pair = fleet.pair
+    pair.dns_tsig_key_name = ""
+
+    with pytest.raises(SwingError, match="NOTAUTH"):
+        driver_for(pair).point_site_at(pair, pair.backup)
+    assert server.addresses(pair.site_hostname) == {pair.primary.management_host}
+
+
+def test_automatic_failover_swings_dns_to_the_new_primary(dns_pair):
+    fleet, server = dns_pair
+    fleet.take_primary_down()
+
+    operation = fleet.run(fleet.evaluate().operation)
+
+    assert operation.status == OperationStatus.SUCCEEDED, operation.error
+    pair = fleet.pair
+    assert fleet.role(pair.backup) == "primary"
+    assert server.addresses(pair.site_hostname) == {pair.backup.management_host}
+    swing_step = operation.steps.get(name="swing")
+    assert pair.backup.management_host in swing_step.detail
+    assert Alert.objects.filter(pair=pair, kind=AlertKind.FAILOVER).count() == 1
+
+
+def test_automatic_failover_with_a_wrong_tsig_key_fails_with_a_clear_recorded_error(dns_pair):
+    fleet, server = dns_pair
+    Pair.objects.filter(pk=fleet.pair.pk).update(
+        dns_tsig_secret=base64.b64encode(b"not the server's secret, 32 byte").decode())
+    fleet.take_primary_down()
+
+    operation = fleet.run(fleet.evaluate().operation)
+
+    assert operation.status == OperationStatus.FAILED
+    assert "rejected the TSIG signature (BADSIG)" in operation.error
+    step = operation.steps.get(name="swing")
+    assert step.status == "failed" and "BADSIG" in step.detail
+    # The site name still leads to the old address: nothing claims the traffic moved.
+    assert server.addresses(fleet.pair.site_hostname) == {fleet.pair.primary.management_host}
+    assert not Alert.objects.filter(pair=fleet.pair, kind=AlertKind.FAILOVER, subject__contains="done").exists()

@@ -1,0 +1,122 @@
+"""Alerts with real email (Django's locmem backend): countdown series, recovery, stale sync, throttling,
+and tenant isolation of the alert list."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from failover.models import Alert, AlertKind, BackupSettings, PairState
+from failover.services.watch import pairs_watch
+from tests.factories import AlertFactory
+from tests.failover.probing.fleet import fleet_fixture  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def age_alerts(pair, seconds):
+    """Pretend the pair's alerts were sent ``seconds`` earlier (the throttle reads created_at)."""
+    for alert in Alert.objects.filter(pair=pair):
+        Alert.objects.filter(pk=alert.pk).update(created_at=alert.created_at - timedelta(seconds=seconds))
+
+
+@pytest.fixture
+def primary_down(fleet, settings):
+    settings.PROBE_FAILURES_TO_DOWN = 1
+    settings.PROBE_SUCCESSES_TO_UP = 2
+    settings.ALERT_COUNTDOWN_INTERVAL_SECONDS = 60
+    pair = fleet.pairs[0]
+    BackupSettings.objects.filter(appliance=pair.backup).update(automatic_failover=True, primary_timeout=300)
+    fleet.probe()
+    fleet.sim.set_fault(pair.primary.management_host, "down")
+    fleet.probe()
+    assert pair.state == PairState.PRIMARY_UNREACHABLE
+    return pair
+
+
+def test_countdown_series_then_recovery(fleet, primary_down, mailoutbox):
+    pair = primary_down
+    since = pair.primary_unreachable_since
+
+    assert pairs_watch(now=since + timedelta(seconds=10)) == 1
+    assert len(mailoutbox) == 1
+    first = mailoutbox[0]
+    assert sorted(first.to) == ["noc@example.com", "oncall@example.com"]
+    assert "down for 10 s" in first.subject and "automatic failover in 4 min 50 s" in first.subject
+    assert pair.primary.name in first.body
+
+    # The watch runs every 30 s; inside the countdown interval nothing new goes out.
+    assert pairs_watch(now=since + timedelta(seconds=40)) == 0
+    assert len(mailoutbox) == 1
+
+    age_alerts(pair, 61)
+    assert pairs_watch(now=since + timedelta(seconds=130)) == 1
+    assert "automatic failover in 2 min 50 s" in mailoutbox[1].subject
+
+    age_alerts(pair, 61)
+    pairs_watch(now=since + timedelta(seconds=310))
+    assert "failover due" in mailoutbox[2].subject
+
+    fleet.sim.clear_faults()
+    fleet.probe(times=2)
+    assert pair.state == PairState.HEALTHY
+    assert pairs_watch(now=timezone.now()) == 1
+    recovery = mailoutbox[-1]
+    assert "reachable again" in recovery.subject
+    assert pairs_watch(now=timezone.now()) == 0  # one recovery email per outage
+
+    alerts = Alert.objects.filter(pair=pair).order_by("created_at")
+    assert [a.kind for a in alerts] == [AlertKind.PRIMARY_DOWN_COUNTDOWN] * 3 + [AlertKind.PRIMARY_RECOVERED]
+    assert all(a.sent_at and a.recipients for a in alerts)
+
+
+def test_countdown_without_automatic_failover_says_so(fleet, primary_down, mailoutbox):
+    BackupSettings.objects.filter(appliance=primary_down.backup).update(automatic_failover=False)
+    pairs_watch(now=primary_down.primary_unreachable_since + timedelta(seconds=5))
+    assert "no automatic failover" in mailoutbox[0].subject
+    assert "Automatic failover is off" in mailoutbox[0].body
+
+
+def test_stale_sync_alert_repeats_at_a_throttled_rate(fleet, settings, mailoutbox):
+    settings.ALERT_SYNC_STALE_REPEAT_SECONDS = 6 * 3600
+    fleet.probe()
+    pair = fleet.pairs[1]
+    later = pair.last_sync_at + timedelta(seconds=pair.sync_stale_after + 600)
+
+    assert pairs_watch(now=pair.last_sync_at + timedelta(hours=1)) == 0
+    sent = pairs_watch(now=later)
+    assert sent == len(fleet.pairs)  # every pair of the fleet last synced when the simulator started
+    stale = [m for m in mailoutbox if pair.site_hostname in m.subject]
+    assert len(stale) == 1 and "data sync stale" in stale[0].subject
+
+    assert pairs_watch(now=later + timedelta(minutes=30)) == 0  # throttled
+    age_alerts(pair, 6 * 3600 + 1)
+    assert pairs_watch(now=later + timedelta(hours=6)) == 1
+    assert len([m for m in mailoutbox if pair.site_hostname in m.subject]) == 2
+
+
+def test_alert_without_recipients_is_recorded_as_undelivered(fleet, primary_down, mailoutbox):
+    fleet.organization.alert_recipients = ""
+    fleet.organization.save(update_fields=["alert_recipients"])
+    primary_down.organization.refresh_from_db()
+    pairs_watch(now=primary_down.primary_unreachable_since + timedelta(seconds=5))
+    alert = Alert.objects.get(pair=primary_down)
+    assert mailoutbox == []
+    assert alert.sent_at is None and "no alert recipients" in alert.delivery_error
+
+
+def test_a_tenant_sees_only_its_own_alerts(org_a, org_b, make_member, login, api_as):
+    mine = AlertFactory(organization=org_a, pair__organization=org_a, subject="alpha primary down")
+    theirs = AlertFactory(organization=org_b, pair__organization=org_b, subject="bravo primary down")
+    user = make_member(org_a)
+
+    page = login(user).get(reverse("failover:alert_list"))
+    assert page.status_code == 200
+    assert mine.subject in page.content.decode() and theirs.subject not in page.content.decode()
+
+    api = api_as(user)
+    listed = api.get("/api/v1/alerts/").json()
+    subjects = [row["subject"] for row in listed.get("results", listed)]
+    assert subjects == [mine.subject]
+    assert api.get(f"/api/v1/alerts/{theirs.pk}/").status_code == 404

@@ -1,0 +1,159 @@
+"""The portal's automatic failover policy, against the simulator through the real probe path: when it acts,
+when it refuses (and says why), that it acts once per outage, and the alerts around it."""
+
+import socket
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from failover.models import Alert, AlertKind, BackupSettings, Operation, OperationKind, OperationStatus, Pair
+from failover.probing import probe_appliances
+from failover.services.autofailover import autofailovers_evaluate, connectivity_ips_reachable
+from failover.services.watch import pairs_watch
+from failover.tasks import evaluate_auto_failover
+from simulator.testing import free_port
+from tests.failover.swing.fixtures import swing_fleet_fixture  # noqa: F401  (fixture swing_fleet)
+
+
+def auto_failovers(pair) -> int:
+    return Operation.objects.filter(pair=pair, kind=OperationKind.AUTO_FAILOVER).count()
+
+
+def test_no_failover_before_the_backups_primary_timeout(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    decision = swing_fleet.evaluate(now=swing_fleet.past_timeout(seconds=-2))
+    assert decision.code == "waiting"
+    assert "automatic failover in 2 s" in decision.reason
+    assert auto_failovers(pair) == 0
+
+
+def test_failover_past_the_timeout_promotes_the_backup(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    decision = swing_fleet.evaluate()
+    assert decision.go and decision.operation.kind == OperationKind.AUTO_FAILOVER
+    operation = swing_fleet.run(decision.operation)
+    assert operation.status == OperationStatus.SUCCEEDED, operation.error
+    assert swing_fleet.role(pair.backup) == "primary"
+    assert [s.status for s in operation.steps.order_by("index")] == ["done"] * 6
+    failover = Alert.objects.get(pair=pair, kind=AlertKind.FAILOVER)
+    assert pair.backup.name in failover.subject and failover.recipients == ["noc@example.com"]
+
+
+def test_no_failover_while_the_portal_policy_is_off(swing_fleet):
+    Pair.objects.filter(pk=swing_fleet.pair.pk).update(portal_auto_failover=False)
+    pair = swing_fleet.take_primary_down()
+    assert swing_fleet.evaluate().code == "off"
+    assert auto_failovers(pair) == 0
+
+
+def test_refused_and_explained_when_the_backups_own_automatic_failover_is_on(swing_fleet):
+    BackupSettings.objects.filter(appliance=swing_fleet.pair.backup).update(automatic_failover=True)
+    pair = swing_fleet.take_primary_down()
+
+    first, second = swing_fleet.evaluate(), swing_fleet.evaluate()
+
+    assert first.code == second.code == "builtin_on"
+    assert "built-in" in first.reason and "two primaries" in first.reason
+    assert auto_failovers(pair) == 0
+    blocked = Alert.objects.filter(pair=pair, kind=AlertKind.AUTO_FAILOVER_BLOCKED)
+    assert blocked.count() == 1  # explained once per outage, not at every evaluation
+    assert "Turn one of them off" in blocked.get().body
+
+
+def test_no_failover_when_the_backup_is_unreachable_too(swing_fleet):
+    swing_fleet.sim.set_fault(swing_fleet.pair.backup.management_host, "down")
+    pair = swing_fleet.take_primary_down()
+    decision = swing_fleet.evaluate()
+    assert decision.code == "standby_down" and "unreachable too" in decision.reason
+    assert auto_failovers(pair) == 0
+
+
+def test_no_failover_while_another_operation_runs(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    Operation.objects.create(organization=pair.organization, pair=pair, kind=OperationKind.SYNC,
+                             status=OperationStatus.RUNNING)
+    assert swing_fleet.evaluate().code == "busy"
+    assert auto_failovers(pair) == 0
+
+
+def test_one_failover_per_outage_however_often_it_is_evaluated(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    first = swing_fleet.evaluate()
+    again_pending = swing_fleet.evaluate()
+    swing_fleet.run(first.operation)
+    again_done = swing_fleet.evaluate(now=swing_fleet.past_timeout(seconds=60))
+
+    assert first.go
+    assert again_pending.code == again_done.code == "done"
+    assert again_done.operation.pk == first.operation.pk
+    assert auto_failovers(pair) == 1
+    assert Alert.objects.filter(pair=pair, kind=AlertKind.FAILOVER).count() == 1
+
+
+def test_a_failed_automatic_failover_is_reported_once_and_not_retried(swing_fleet):
+    # NAT swing through a NAT device that does not answer: the swing step fails.
+    Pair.objects.filter(pk=swing_fleet.pair.pk).update(network_method="nat_swing", nat_public_address="127.200.0.1",
+                                                       nat_device=f"http://127.0.0.1:{free_port()}")
+    pair = swing_fleet.take_primary_down()
+    operation = swing_fleet.run(swing_fleet.evaluate().operation)
+    assert operation.status == OperationStatus.FAILED and "Could not reach the NAT device" in operation.error
+
+    later = [swing_fleet.evaluate(now=swing_fleet.past_timeout(seconds=s)) for s in (10, 20)]
+
+    assert [d.code for d in later] == ["done", "done"]
+    assert auto_failovers(pair) == 1
+    reported = Alert.objects.filter(pair=pair, kind=AlertKind.FAILOVER)
+    assert [a.subject for a in reported] == [f"{pair.site_hostname}: automatic failover failed"]
+    assert "not retried" in reported.get().body
+
+
+def test_countdown_then_failover_alerts_are_recorded(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    since = pair.primary_unreachable_since
+
+    pairs_watch(now=since + timedelta(seconds=60))
+    countdown = Alert.objects.get(pair=pair, kind=AlertKind.PRIMARY_DOWN_COUNTDOWN)
+    assert "automatic failover in 4 min 00 s" in countdown.subject
+
+    swing_fleet.run(swing_fleet.evaluate().operation)
+    kinds = list(Alert.objects.filter(pair=pair).order_by("created_at").values_list("kind", flat=True))
+    assert kinds == [AlertKind.PRIMARY_DOWN_COUNTDOWN, AlertKind.FAILOVER]
+
+
+def test_the_beat_task_starts_due_failovers(swing_fleet, settings):
+    pair = swing_fleet.take_primary_down()
+    BackupSettings.objects.filter(appliance=pair.backup).update(primary_timeout=30)
+    Pair.objects.filter(pk=pair.pk).update(primary_unreachable_since=pair.primary_unreachable_since
+                                           - timedelta(seconds=31))
+    assert evaluate_auto_failover() == 1
+    assert evaluate_auto_failover() == 0
+    assert auto_failovers(pair) == 1
+
+
+def _evaluation_queries(fleet, pairs) -> int:
+    for pair in pairs:
+        fleet.sim.set_fault(pair.primary.management_host, "down")
+    probe_appliances([a.pk for pair in pairs for a in pair.members])
+    Pair.objects.update(portal_auto_failover=True)
+    with CaptureQueriesContext(connection) as queries:
+        decisions = autofailovers_evaluate(now=timezone.now())
+    assert [d.code for d in decisions] == ["waiting"] * len(pairs)
+    return len(queries)
+
+
+def test_evaluating_many_pairs_costs_the_same_queries_as_one(swing_fleet):
+    pairs = list(Pair.objects.select_related("primary", "backup").order_by("pk"))
+    assert len(pairs) == 4
+    one = _evaluation_queries(swing_fleet, pairs[:1])
+    swing_fleet.sim.clear_faults()
+    many = _evaluation_queries(swing_fleet, pairs)
+    assert one == many
+
+
+def test_connectivity_test_ips_count_as_reachable_when_a_host_answers():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        assert connectivity_ips_reachable(["127.0.0.1"], port=listener.getsockname()[1])

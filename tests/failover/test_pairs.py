@@ -1,0 +1,123 @@
+"""The pair pages in the browser: what a person sees and may do, against the simulator."""
+
+import pytest
+
+from failover.models import BackupSettings, Operation, OperationKind, OperationStatus, Pair
+from failover.operations import run_operation
+from portal.models import AuditEvent, Role
+from tests.factories import ApplianceFactory, BackupSettingsFactory, PairFactory
+from tests.failover.operations.conftest import ops_fleet  # noqa: F401  (fixture)
+
+
+def test_pair_page_shows_the_failover_page_for_the_pair(ops_fleet, make_member, login):  # noqa: F811
+    pair = ops_fleet.pair
+    page = login(make_member(ops_fleet.organization, Role.OPERATOR)).get(pair.get_absolute_url())
+    body = page.content.decode()
+    assert page.status_code == 200
+    for expected in (pair.site_hostname, pair.primary.name, pair.backup.name, "Sync now", "Become backup",
+                     "Become primary", "Become backup even if the peer cannot be contacted", "Pull a data sync",
+                     "Fix this error", "Shared IPs", "Backup settings", "Sync history", f'id="pair-status-{pair.pk}"'):
+        assert expected in body, expected
+    assert "Break relationship" not in body  # admin only
+
+
+def test_viewer_sees_no_action_and_cannot_post_one(ops_fleet, make_member, login):  # noqa: F811
+    pair = ops_fleet.pair
+    client = login(make_member(ops_fleet.organization, Role.VIEWER))
+    body = client.get(pair.get_absolute_url()).content.decode()
+    assert "Sync now" not in body and "actions need the operator role" in body
+    assert client.post(f"/failover/pairs/{pair.pk}/sync/").status_code == 403
+    assert client.post(f"/failover/pairs/{pair.pk}/become-backup/", {"appliance": pair.primary_id}).status_code == 403
+    assert not Operation.objects.filter(pair=pair).exists()
+
+
+def test_operator_starts_a_swap_from_the_page_and_sees_its_live_progress(ops_fleet, make_member, login):  # noqa: F811
+    pair = ops_fleet.pair
+    client = login(make_member(ops_fleet.organization, Role.OPERATOR))
+    response = client.post(f"/failover/pairs/{pair.pk}/become-backup/",
+                           {"appliance": pair.primary_id, "sync_first": "on", "reason": "patching"})
+    assert response.status_code == 302
+    operation = Operation.objects.get(pair=pair)
+    assert operation.params["sync_first"] is True and operation.params["force"] is False
+    assert operation.appliance_id == pair.primary_id
+    audit = AuditEvent.objects.get(object_type="failover.operation", object_id=str(operation.pk), verb="start become_backup")
+    assert audit.actor_name == operation.requested_by.username and "patching" in audit.summary
+    page = client.get(pair.get_absolute_url()).content.decode()
+    assert f'hx-get="/failover/operations/{operation.pk}/card/"' in page  # polls while active
+    assert "disabled" in page.split("Sync now")[0].rsplit("<form", 1)[1]  # one operation at a time
+    run_operation(operation.pk)
+    card = client.get(f"/failover/operations/{operation.pk}/card/").content.decode()
+    assert "Succeeded" in card and "hx-get" not in card  # stops polling once finished
+    assert (ops_fleet.role(pair.primary), ops_fleet.role(pair.backup)) == ("backup", "primary")
+
+
+def test_other_organisation_gets_404_on_every_pair_page(ops_fleet, make_member, login, org_b):  # noqa: F811
+    pair = ops_fleet.pair
+    client = login(make_member(org_b, Role.ADMIN))
+    for path in ("", "edit/", "delete/", "establish/", "shared-ips/"):
+        assert client.get(f"/failover/pairs/{pair.pk}/{path}").status_code == 404, path
+    for path in ("sync/", "break/", "fix-conflict/", "become-primary/"):
+        assert client.post(f"/failover/pairs/{pair.pk}/{path}", {"appliance": pair.primary_id}).status_code == 404
+
+
+def test_establish_page_shows_the_checks_in_plain_words(ops_fleet, make_member, login):  # noqa: F811
+    fleet = ops_fleet
+    assert fleet.start_and_run(OperationKind.BREAK).status == OperationStatus.SUCCEEDED
+    fleet.set_state(fleet.pair.backup, version="25.1.0")
+    client = login(make_member(fleet.organization, Role.ADMIN))
+    body = client.get(f"/failover/pairs/{fleet.pair.pk}/establish/").content.decode()
+    assert "Both must run the same version and build" in body
+    response = client.post(f"/failover/pairs/{fleet.pair.pk}/establish/", {"reason": "try"})
+    assert response.status_code == 200 and "same version and build" in response.content.decode()
+    assert not Operation.objects.filter(kind=OperationKind.ESTABLISH).exists()
+
+
+def test_backup_settings_form_gives_field_errors_and_applies_valid_settings(ops_fleet, make_member, login):  # noqa: F811
+    settings_row = ops_fleet.pair.backup.backup_settings
+    client = login(make_member(ops_fleet.organization, Role.ADMIN))
+    url = f"/failover/backup-settings/{settings_row.pk}/edit/"
+    bad = client.post(url, {"primary_timeout": 1, "sync_interval": 5, "bandwidth_limit": -1,
+                            "connectivity_test_ips": "10.0.0.1, not-an-ip"})
+    assert bad.status_code == 200
+    errors = bad.context["form"].errors
+    assert {"primary_timeout", "sync_interval", "bandwidth_limit", "connectivity_test_ips"} <= set(errors)
+    good = client.post(url, {"enable_backup_operations": "on", "primary_timeout": 600, "sync_interval": 1800,
+                             "bandwidth_limit": 0, "connectivity_test_ips": "127.1.0.1 127.1.0.2"})
+    assert good.status_code == 302 and good.url == ops_fleet.pair.get_absolute_url()
+    assert ops_fleet.state(ops_fleet.pair.backup)["settings"]["connectivity_test_ips"] == ["127.1.0.1", "127.1.0.2"]
+    settings_row.refresh_from_db()
+    assert settings_row.sync_interval == 1800 and settings_row.read_from_appliance_at is not None
+
+
+def test_admin_adds_a_pair_with_the_form(org_a, make_member, login):
+    admin = make_member(org_a, Role.ADMIN)
+    primary, backup = ApplianceFactory(organization=org_a), ApplianceFactory(organization=org_a)
+    foreign = ApplianceFactory()
+    data = {"organization": org_a.pk, "site_hostname": "access.alpha.test", "primary": primary.pk,
+            "backup": foreign.pk, "network_method": "shared_ip", "shared_ip": "", "dns_port": 53, "dns_ttl": 60,
+            "dns_tsig_algorithm": "hmac-sha256", "nat_public_port": 443, "backup_host": "10.0.0.2",
+            "backup_port": 443, "reverse_host": "10.0.0.1", "reverse_port": 443, "sync_stale_after": 93600}
+    client = login(admin)
+    response = client.post("/failover/pairs/add/", data)
+    assert response.status_code == 200
+    assert {"backup", "shared_ip"} <= set(response.context["form"].errors)
+    response = client.post("/failover/pairs/add/", {**data, "backup": backup.pk, "shared_ip": "10.0.0.10"})
+    assert response.status_code == 302
+    pair = Pair.objects.get(site_hostname="access.alpha.test")
+    assert BackupSettings.objects.filter(appliance__in=pair.members).count() == 2
+
+
+@pytest.mark.django_db
+def test_pair_list_and_advice_pages_hold_a_constant_number_of_queries(org_a, make_member, login,
+                                                                     django_assert_max_num_queries):
+    client = login(make_member(org_a, Role.VIEWER))
+    for _ in range(15):
+        pair = PairFactory(organization=org_a)
+        BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+    with django_assert_max_num_queries(12):
+        assert client.get("/failover/pairs/").status_code == 200
+    with django_assert_max_num_queries(12):
+        body = client.get("/failover/advice/").content.decode()
+    assert body.count('data-code="primary_backup_operations"') == 15
+    with django_assert_max_num_queries(12):
+        assert client.get("/failover/operations/").status_code == 200
