@@ -28,7 +28,7 @@ def _user(username: str, **fields) -> User:
 
 @transaction.atomic
 def demo_seed(*, fleet_path: Path, ca_pem: str, port: int) -> list[DemoLogin]:
-    result = fleet_load(actor=None, fleet=fleet_path, ca_pem=ca_pem, port=port)
+    result = fleet_load(actor=None, fleet=fleet_path, ca_pem=ca_pem, port=port, pairs=True)
     logins = [DemoLogin("platform", "platform operator: every organisation, Django admin")]
     _user("platform", is_platform_operator=True, is_staff=True, is_superuser=True)
     for organization in result.organizations:

@@ -196,6 +196,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind"; name each enum after its model's choices.
+    "ENUM_NAME_OVERRIDES": {
+        "AddressKindEnum": "appliances.models.AddressKind",
+        "OperationKindEnum": "failover.models.OperationKind",
+        "AlertKindEnum": "failover.models.AlertKind",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"tokenAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}}
     },

@@ -22,7 +22,7 @@ class ApplianceAddressSerializer(serializers.ModelSerializer):
         read_only_fields = ["organization"]
 
 
-class ApplianceStatusSerializer(serializers.ModelSerializer):
+class ApplianceLatestStatusSerializer(serializers.ModelSerializer):
     checked_at = serializers.DateTimeField(source="status_checked_at", read_only=True)
     reachable = serializers.BooleanField(source="status_reachable", read_only=True, allow_null=True)
     healthy = serializers.BooleanField(source="status_healthy", read_only=True, allow_null=True)
@@ -49,7 +49,7 @@ class ApplianceSerializer(TenantModelSerializer):
     )
     has_client_secret = serializers.BooleanField(read_only=True)
     addresses = ApplianceAddressNestedSerializer(many=True, read_only=True)
-    status = ApplianceStatusSerializer(source="*", read_only=True)
+    status = ApplianceLatestStatusSerializer(source="*", read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="appliances-api:appliance-detail")
 
     class Meta:

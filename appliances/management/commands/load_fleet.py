@@ -19,10 +19,10 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(f"{path} does not exist or is not a file.")
         try:
-            result = fleet_load(actor=None, fleet=fleet, ca_pem=ca.read_text(), port=port)
+            result = fleet_load(actor=None, fleet=fleet, ca_pem=ca.read_text(), port=port, pairs=True)
         except (FleetError, ValueError, KeyError) as exc:
             raise CommandError(f"{fleet} is not a valid fleet file: {exc}") from exc
         self.stdout.write(
-            f"{result.created} appliance(s) created, {result.updated} updated "
+            f"{result.created} appliance(s) created, {result.updated} updated, {len(result.pairs)} pair(s) "
             f"in {len(result.organizations)} organisation(s)."
         )
