@@ -51,6 +51,11 @@ def confirm_outage(context: Context) -> str:
         raise StepFailed(f"{new.name} (the standby) cannot be contacted either: {standby.error}. Nothing was changed.")
     if standby.role not in ("backup", "primary"):
         raise StepFailed(f"{new.name} is not in a failover relationship (role {standby.role}).")
+    # The portal's copy of the backup settings may be old: ask the appliance itself where it can tell.
+    if context.supports(new, "x_get_backup_settings") and context.client(new).get_backup_settings().automatic_failover:
+        raise OperationCancelled(
+            f"{new.name} reports its own (built-in) automatic failover on: it may promote itself at the same time, "
+            "so the portal does not act. Turn one of the two automatic failovers off.")
     since = pair.primary_unreachable_since
     return f"{old.name} is down per the probes since {since:%Y-%m-%d %H:%M:%S} UTC; {describe((standby,))}."
 

@@ -8,7 +8,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from failover.models import Alert, AlertKind, BackupSettings, Operation, OperationKind, OperationStatus, Pair
+from failover.models import (
+    Alert,
+    AlertKind,
+    BackupSettings,
+    Operation,
+    OperationKind,
+    OperationStatus,
+    Pair,
+    StepStatus,
+)
 from failover.probing import probe_appliances
 from failover.services.autofailover import autofailovers_evaluate, connectivity_ips_reachable
 from failover.services.watch import pairs_watch
@@ -157,3 +166,35 @@ def test_connectivity_test_ips_count_as_reachable_when_a_host_answers():
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         assert connectivity_ips_reachable(["127.0.0.1"], port=listener.getsockname()[1])
+
+
+def test_the_operation_rechecks_the_appliances_own_setting_before_acting(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    operation = swing_fleet.evaluate().operation
+    # Turned on at the appliance after the portal last read its settings.
+    swing_fleet.sim.set_state(pair.backup.management_host, settings={"automatic_failover": True})
+
+    operation = swing_fleet.run(operation)
+
+    assert operation.status == OperationStatus.CANCELLED
+    assert "built-in" in operation.error
+    assert swing_fleet.role(pair.backup) == "backup"
+
+
+def test_a_failover_resumed_after_a_crash_repeats_no_role_change_and_no_alert(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    operation = swing_fleet.run(swing_fleet.evaluate().operation)
+    assert operation.status == OperationStatus.SUCCEEDED, operation.error
+    history = swing_fleet.state(pair.backup)["role_history"]
+    # As if the worker died while promoting: the promote step says "running", the rest never ran.
+    Operation.objects.filter(pk=operation.pk).update(status=OperationStatus.RUNNING, finished_at=None)
+    operation.steps.filter(name="promote").update(status=StepStatus.RUNNING, detail="")
+    operation.steps.filter(index__gt=2).update(status=StepStatus.PENDING, detail="")
+
+    operation = swing_fleet.run(operation)
+
+    assert operation.status == OperationStatus.SUCCEEDED, operation.error
+    assert "not repeated" in operation.steps.get(name="promote").detail
+    assert swing_fleet.state(pair.backup)["role_history"] == history
+    assert Alert.objects.filter(pair=pair, kind=AlertKind.FAILOVER).count() == 1
+    assert operation.steps.get(name="notify").detail == "Failover alert was already recorded."
