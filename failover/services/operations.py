@@ -26,6 +26,8 @@ KIND_ROLES = {
     OperationKind.ESTABLISH: Role.ADMIN,
     OperationKind.BREAK: Role.ADMIN,
 }
+# Started only by the portal's own policy (failover/services/autofailover.py), never by a person.
+POLICY_ONLY_KINDS = (OperationKind.AUTO_FAILOVER,)
 
 ROLE_CHANGES = (OperationKind.BECOME_PRIMARY, OperationKind.BECOME_BACKUP)
 
@@ -72,6 +74,8 @@ def operation_start(*, actor, pair: Pair, kind: str, params: dict | None = None,
     if kind not in SUPPORTED_KINDS:
         raise ValidationError({"kind": f"“{kind}” is not an operation the portal runs."})
     if actor is not None:
+        if kind in POLICY_ONLY_KINDS:
+            raise ValidationError({"kind": "Automatic failover is started by the portal's policy, not by hand."})
         require_role(actor, pair.organization_id, KIND_ROLES[kind])
     key = (idempotency_key or "").strip()
     if len(key) > 100:
