@@ -1,64 +1,20 @@
 """A real Celery worker process is SIGKILLed in the middle of a role change; after a restart the operation is
 resumed and completes exactly once (the appliances' own role and sync histories prove nothing ran twice)."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
-from django.db import connection
 
 from appliances.fleet_loader import fleet_load
 from failover.models import Operation, OperationKind, OperationStatus, StepStatus, SyncRecord
 from failover.operations import run_operation
 from portal.celery import app
+from tests.celery_worker import Worker, wait_until
 
 from .conftest import OpsFleet
 from .test_role_change import role_changes
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Worker:
-    def __init__(self, queue: str, log: Path) -> None:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.failover.operations.worker_settings",
-               "FAILOVER_TEST_DB_NAME": connection.settings_dict["NAME"], "FAILOVER_TEST_QUEUE": queue}
-        self.log = log
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "--queues", queue,
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
-            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-        )
-        wait_until(lambda: "ready." in log.read_text(errors="replace") or self.process.poll() is not None, 60,
-                   "the worker to start")
-        assert self.process.poll() is None, log.read_text()
-
-    def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 @pytest.mark.django_db(transaction=True)
