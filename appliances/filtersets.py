@@ -42,12 +42,6 @@ class BackupFilterSet(OrganizationScopedFilterSet):
         model = ConfigurationBackup
         fields = ["organization", "appliance", "status"]
 
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        appliances = Appliance.objects.for_user(getattr(request, "user", None))
-        self.filters["appliance"].queryset = appliances
-        self.form.fields["appliance"].queryset = appliances
-
 
 class RmaFilterSet(OrganizationScopedFilterSet):
     status = django_filters.ChoiceFilter(choices=RmaStatus.choices)

@@ -1,20 +1,39 @@
 import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 
 from .models import AuditAction, AuditEvent, Membership, Organization, Role
 
 
-class OrganizationScopedFilterSet(django_filters.FilterSet):
-    """Adds an organisation filter whose choices are the caller's organisations."""
+class TenantScopedFilterSet(django_filters.FilterSet):
+    """Every model-choice filter offers only what the caller may see, through the chokepoint.
 
-    organization = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.none(), label="Organisation", empty_label="All organisations"
-    )
+    Without this an id of another organisation's object would be a valid choice (an empty result) while a
+    missing id is an error, which tells the caller the object exists. Narrowed, both are the same error.
+    """
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         user = getattr(request, "user", None)
-        self.filters["organization"].queryset = Organization.objects.for_user(user)
-        self.form.fields["organization"].queryset = Organization.objects.for_user(user)
+        for name, filter_ in self.filters.items():
+            queryset = getattr(filter_, "queryset", None)
+            if queryset is not None and not callable(queryset) and hasattr(queryset, "for_user"):
+                filter_.queryset = queryset.model.objects.for_user(user)
+                if name in self.form.fields:
+                    self.form.fields[name].queryset = filter_.queryset
+
+
+class TenantFilterBackend(DjangoFilterBackend):
+    """The REST filter backend: filtersets generated from ``filterset_fields`` are scoped too."""
+
+    filterset_base = TenantScopedFilterSet
+
+
+class OrganizationScopedFilterSet(TenantScopedFilterSet):
+    """Adds an organisation filter whose choices are the caller's organisations."""
+
+    organization = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(), label="Organisation", empty_label="All organisations"
+    )
 
 
 class MembershipFilterSet(OrganizationScopedFilterSet):

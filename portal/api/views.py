@@ -1,12 +1,11 @@
 from django.db import IntegrityError
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from ..filtersets import AuditEventFilterSet, MembershipFilterSet
+from ..filtersets import AuditEventFilterSet, MembershipFilterSet, TenantFilterBackend
 from ..models import AuditEvent, Membership, Organization
 from ..services.organizations import (
     membership_add,
@@ -69,7 +68,7 @@ class AuditEventViewSet(TenantReadOnlyViewSet):
     queryset = AuditEvent.objects.all()
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilterSet
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [TenantFilterBackend]
 
 
 @extend_schema(responses=UserSummarySerializer)

@@ -54,6 +54,9 @@ class ObjectListView(TenantViewMixin, ListView):
             self.filterset = None
             return queryset
         self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            # An invalid filter shows its error and no rows, rather than silently the unfiltered list.
+            return queryset.none()
         return self.filterset.qs
 
     def get_paginate_by(self, queryset):

@@ -125,3 +125,35 @@ def test_csv_export_is_scoped(world, client):
     client.force_login(bravo_admin)
     body = client.get("/appliances/export/").content.decode()
     assert ALPHA_MARKER not in body and "bravo-own-rows" in body
+
+
+def _model_choice_filters(route):
+    """(parameter, model) for every model-choice filter the list endpoint accepts."""
+    view = route.callback.cls(action="list", request=None, format_kwarg=None)
+    for backend in getattr(view, "filter_backends", []):
+        if not hasattr(backend, "get_filterset_class"):
+            continue
+        filterset_class = backend().get_filterset_class(view, view.queryset)
+        if filterset_class is None:
+            continue
+        for name, filter_ in filterset_class.base_filters.items():
+            queryset = getattr(filter_, "queryset", None)
+            if queryset is not None and not callable(queryset):
+                yield name, queryset.model
+
+
+FILTERED_LIST_ROUTES = [
+    r for r in LIST_ROUTES if r.is_api and "get" in r.api_actions and getattr(r.callback, "cls", None) is not None
+]
+
+
+@pytest.mark.parametrize("route", FILTERED_LIST_ROUTES, ids=lambda r: r.pattern)
+def test_filters_do_not_reveal_that_another_organisations_object_exists(route, world, api_as):
+    alpha, bravo_admin = world
+    api = api_as(bravo_admin)
+    for name, model in _model_choice_filters(route):
+        if model not in alpha:
+            continue
+        foreign = api.get(route.url(), {name: alpha[model].pk})
+        missing = api.get(route.url(), {name: 987654321})
+        assert (foreign.status_code, foreign.json()) == (missing.status_code, missing.json()), (route.pattern, name)
