@@ -11,6 +11,7 @@ from failover.models import Pair
 from portal.api.fields import TenantRelatedField
 from portal.models import Role
 
+from ..conf import max_upload_size
 from ..crypto import ExportFormat
 from ..models import Certificate, ServedCertificate
 from ..selectors import certificate_warnings
@@ -79,7 +80,9 @@ class CertificateImportSerializer(serializers.Serializer):
 
     appliance = TenantRelatedField(queryset=Appliance.objects.all(), role=Role.ADMIN)
     file = serializers.FileField(required=False, write_only=True)
-    content = serializers.CharField(required=False, write_only=True, trim_whitespace=False)
+    # base64 of the largest accepted file, plus room for PEM line breaks.
+    content = serializers.CharField(required=False, write_only=True, trim_whitespace=False,
+                                    max_length=max_upload_size() * 3 // 2)
     passphrase = serializers.CharField(required=False, allow_blank=True, write_only=True, trim_whitespace=False,
                                        style={"input_type": "password"})
     friendly_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -94,6 +97,11 @@ class CertificateImportSerializer(serializers.Serializer):
                 {"file": "Send the certificate either as 'file' (multipart upload) or as 'content' (JSON)."}
             )
         if upload is not None:
+            # Checked before reading, so an oversized upload is refused without loading it into memory.
+            if upload.size > max_upload_size():
+                raise serializers.ValidationError(
+                    {"file": f"The file is larger than {max_upload_size() // 1024} KiB; a certificate bundle is far smaller."}
+                )
             attrs["data"] = upload.read()
         else:
             try:

@@ -209,3 +209,19 @@ def test_viewer_and_operator_cannot_import(org_a, make_member, appliances, p12_f
             certificate_import(actor=make_member(org_a, role), appliance=appliances[0], data=p12_file,
                                passphrase=PASSPHRASE)
     assert Certificate.objects.count() == 0
+
+
+@pytest.mark.parametrize("as_file", [True, False], ids=["multipart", "base64"])
+def test_oversized_import_over_rest_is_refused_before_parsing(as_file, files, appliance_admin, appliances, api_as):
+    big = files["pem"] + b"\n" * (300 * 1024)
+    if as_file:
+        payload = {"appliance": appliances[0].pk, "file": SimpleUploadedFile("big.pem", big)}
+        response = api_as(appliance_admin).post("/api/v1/certificates/", payload, format="multipart")
+        field = "file"
+    else:
+        payload = {"appliance": appliances[0].pk, "content": base64.b64encode(big).decode()}
+        response = api_as(appliance_admin).post("/api/v1/certificates/", payload, format="json")
+        field = "content"
+    assert response.status_code == 400
+    assert field in response.json()
+    assert Certificate.objects.count() == 0
