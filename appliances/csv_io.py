@@ -14,26 +14,10 @@ from django.db import transaction
 
 from .forms import ApplianceForm
 from .models import AddressKind, Appliance
-from .services import appliance_create
+from .services import APPLIANCE_EDITABLE_FIELDS, appliance_create
 
-CSV_COLUMNS = [
-    "name",
-    "management_host",
-    "management_port",
-    "appliance_guid",
-    "model",
-    "serial_number",
-    "product_version",
-    "build",
-    "site_hostname",
-    "client_id",
-    "client_secret",
-    "ca_bundle",
-    "tls_pin",
-    "probe_interval",
-    "probe_timeout",
-    "addresses",
-]
+# One column per editable field, plus the addresses.
+CSV_COLUMNS = [*APPLIANCE_EDITABLE_FIELDS, "addresses"]
 REQUIRED_COLUMNS = {"name", "management_host"}
 COLUMN_DEFAULTS = {
     name: Appliance._meta.get_field(name).default for name in ("management_port", "probe_interval", "probe_timeout")

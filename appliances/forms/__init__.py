@@ -6,6 +6,7 @@ from portal.forms import TenantModelForm
 from portal.models import Organization, Role
 
 from ..models import Appliance, ApplianceAddress
+from ..services import APPLIANCE_EDITABLE_FIELDS
 
 
 class ApplianceForm(TenantModelForm):
@@ -18,24 +19,7 @@ class ApplianceForm(TenantModelForm):
 
     class Meta:
         model = Appliance
-        fields = [
-            "organization",
-            "name",
-            "management_host",
-            "management_port",
-            "appliance_guid",
-            "model",
-            "serial_number",
-            "product_version",
-            "build",
-            "site_hostname",
-            "client_id",
-            "client_secret",
-            "ca_bundle",
-            "tls_pin",
-            "probe_interval",
-            "probe_timeout",
-        ]
+        fields = ["organization", *APPLIANCE_EDITABLE_FIELDS]
         widgets = {"ca_bundle": forms.Textarea(attrs={"rows": 4, "class": "monospace"})}
 
     def __init__(self, *args, **kwargs):
