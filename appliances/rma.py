@@ -41,11 +41,9 @@ K = RmaStepKey
 
 
 def _pair_of(appliance: Appliance):
-    from failover.models import Pair
+    from failover.selectors import appliance_pairs
 
-    return Pair.objects.filter(organization_id=appliance.organization_id).filter(
-        primary=appliance
-    ).first() or Pair.objects.filter(organization_id=appliance.organization_id, backup=appliance).first()
+    return appliance_pairs(appliance=appliance).first()
 
 
 @transaction.atomic

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 
 from failover.models import Pair
+from failover.selectors import appliance_pairs
 
 from .conf import expiry_threshold_days
 from .crypto import CertificateWarning, WarningCode, compare_served, evaluate
@@ -17,7 +18,7 @@ from .models import Certificate, ServedCertificate
 
 
 def _active_pair_of(appliance_ref) -> Subquery:
-    pairs = Pair.objects.filter(Q(primary=appliance_ref) | Q(backup=appliance_ref), broken_at__isnull=True)
+    pairs = appliance_pairs(appliance=appliance_ref).filter(broken_at__isnull=True)
     return Subquery(pairs.order_by("pk").values("site_hostname")[:1])
 
 
@@ -45,9 +46,8 @@ def warning_context(certificate: Certificate) -> dict:
     pair_site = getattr(certificate, "pair_site_hostname", None)
     if not hasattr(certificate, "pair_site_hostname"):
         pair_site = (
-            Pair.objects.filter(Q(primary=appliance) | Q(backup=appliance), broken_at__isnull=True)
-            .values_list("site_hostname", flat=True)
-            .first()
+            appliance_pairs(appliance=appliance).filter(broken_at__isnull=True)
+            .order_by("pk").values_list("site_hostname", flat=True).first()
         )
     if pair_site:
         site_hostname, appliance_hostname = pair_site, appliance.site_hostname

@@ -10,8 +10,9 @@ from django import forms
 from portal.forms import TenantModelForm
 from portal.models import Organization
 
+from .advice_selectors import CODE_CHOICES, SEVERITY_CHOICES
 from .models import BackupSettings, Pair
-from .services.advice import CODE_CHOICES, SEVERITY_CHOICES
+from .services.pairs import BACKUP_SETTINGS_FIELDS, PAIR_EDITABLE_FIELDS
 
 SECRET_HELP = "Stored encrypted and never shown. Leave empty to keep the stored one."
 
@@ -33,12 +34,7 @@ class PairForm(TenantModelForm):
 
     class Meta:
         model = Pair
-        fields = [
-            "organization", "site_hostname", "primary", "backup", "network_method", "shared_ip", "dns_server",
-            "dns_port", "dns_zone", "dns_ttl", "dns_tsig_key_name", "dns_tsig_secret", "dns_tsig_algorithm",
-            "nat_public_address", "nat_public_port", "nat_device", "backup_host", "backup_port", "reverse_host",
-            "reverse_port", "sync_stale_after", "portal_auto_failover",
-        ]
+        fields = ["organization", *PAIR_EDITABLE_FIELDS]
         labels = {
             "backup_host": "Backup host (how the primary reaches the backup)", "backup_port": "Backup TLS port",
             "reverse_host": "Reverse host (how the backup reaches the primary)", "reverse_port": "Reverse TLS port",
@@ -48,6 +44,8 @@ class PairForm(TenantModelForm):
 class _ActionForm(forms.Form):
     submit_label = "Start"
     reason = forms.CharField(required=False, max_length=500, help_text="Recorded in the audit log with your name.")
+    # Made when the page is rendered (see the pair views): submitting the same form twice starts one operation.
+    idempotency_key = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,8 +81,7 @@ class BackupSettingsForm(TenantModelForm):
 
     class Meta:
         model = BackupSettings
-        fields = ["enable_backup_operations", "primary_timeout", "sync_interval", "bandwidth_limit",
-                  "automatic_failover", "connectivity_test_ips"]
+        fields = BACKUP_SETTINGS_FIELDS
         labels = {"primary_timeout": "Primary site instance timeout (seconds)",
                   "sync_interval": "Automatic data-sync interval (seconds, 0 = off)",
                   "bandwidth_limit": "Data-sync bandwidth limit (kbit/s, 0 = unlimited)"}

@@ -3,9 +3,11 @@
 Shared module: status/dashboard reads below; pair and operation reads may be added by their owners.
 """
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from .models import Pair, PairState, PairStateChange, StatusChange
+from appliances.models import AddressKind, ApplianceAddress
+
+from .models import Operation, Pair, PairState, PairStateChange, StatusChange, SyncRecord
 
 # -- status and dashboard ---------------------------------------------------------------------------------
 
@@ -39,8 +41,9 @@ def pairs_by_attention(*, user, organization=None):
     )
 
 
-def pairs_needing_attention(*, user, organization=None, limit: int = 25) -> list[Pair]:
-    return list(pairs_by_attention(user=user, organization=organization).exclude(state=PairState.HEALTHY)[:limit])
+def pairs_needing_attention(*, user, organization=None, limit: int = 50) -> list[Pair]:
+    """The dashboard's list: most urgent first, healthy pairs only to fill what is left of ``limit``."""
+    return list(pairs_by_attention(user=user, organization=organization)[:limit])
 
 
 def appliance_status_history(*, user, appliance, limit: int = STATUS_HISTORY_LIMIT) -> list[StatusChange]:
@@ -58,6 +61,59 @@ def pair_status_history(*, user, pair, limit: int = STATUS_HISTORY_LIMIT) -> dic
     }
 
 
-def appliance_pairs(*, user, appliance) -> list[Pair]:
-    return list(Pair.objects.for_user(user).filter(Q(primary=appliance) | Q(backup=appliance))
-                .select_related("primary", "backup"))
+def appliance_pairs(*, appliance, user=None) -> QuerySet[Pair]:
+    """THE lookup of the pairs an appliance belongs to, on either side. ``appliance`` may be an instance, an id or
+    an ``OuterRef``. Scoped to ``user`` when given; services pass none (they act on an appliance already
+    authorised), as do subqueries."""
+    pairs = Pair.objects.filter(Q(primary=appliance) | Q(backup=appliance))
+    if user is not None:
+        pairs = pairs.for_user(user)
+    return pairs.select_related("primary", "backup")
+
+
+# -- pairs and operations -----------------------------------------------------------------------------------
+
+
+def certificate_parity(pair) -> tuple[bool | None, str]:
+    """Whether both members serve the same certificate, from the certificates app (unknown until it exists)."""
+    try:
+        from certificates.selectors import pair_certificate_parity
+    except ImportError:
+        return None, "Certificates are not compared yet."
+    result = pair_certificate_parity(pair)
+    return result.match, result.reason
+
+
+RECENT_OPERATIONS = 10
+RECENT_SYNCS = 20
+
+
+def pair_recent_operations(*, pair, limit: int = RECENT_OPERATIONS) -> list[Operation]:
+    return list(
+        Operation.objects.filter(pair=pair).select_related("requested_by", "appliance")
+        .prefetch_related("steps").order_by("-created_at")[:limit]
+    )
+
+
+def pair_recent_syncs(*, pair, limit: int = RECENT_SYNCS) -> list[dict]:
+    """The sync history, each row flagged when it ran longer than the backup's interval (it overlaps the next
+    sync). The backup's settings are read from ``pair.backup`` (load them with the pair)."""
+    backup_settings = getattr(pair.backup, "backup_settings", None)
+    interval = backup_settings.sync_interval if backup_settings else 0
+    rows = []
+    for record in SyncRecord.objects.filter(pair=pair).order_by("-started_at")[:limit]:
+        duration = record.duration_seconds
+        rows.append({"record": record, "overlaps": bool(interval and duration and duration > interval)})
+    return rows
+
+
+def pair_roles_conflict(pair) -> bool:
+    """Both members serve the same role: the derived state says so, or the latest probes already show it (the
+    state lags by the short window a swap takes, but the operator may fix it at once)."""
+    roles = {pair.primary.status_role, pair.backup.status_role}
+    return pair.state == PairState.CONFLICT or (len(roles) == 1 and roles <= {"primary", "backup"})
+
+
+def appliance_shared_ips(*, appliance) -> list[str]:
+    return [str(address) for address in ApplianceAddress.objects.filter(appliance=appliance, kind=AddressKind.SHARED)
+            .order_by("address").values_list("address", flat=True)]

@@ -41,13 +41,22 @@ def watch_pairs() -> int:
 from .operations import run_operation as operation_run  # noqa: E402
 from .services.operations import operations_resume_stale, syncs_schedule_due  # noqa: E402
 
+# Two minutes of retries: longer than the pair lock's TTL, so a dead holder's lock has expired by then.
+OPERATION_LOCKED_RETRY_SECONDS = 5
+OPERATION_LOCKED_MAX_RETRIES = 24
+
 
 # acks_late + the runner's re-checks: a worker killed mid-operation leaves the message to be redelivered and
 # the operation resumable; running it again never repeats a step that is done.
-@shared_task(name="failover.run_operation", ignore_result=True, acks_late=True,
+@shared_task(bind=True, name="failover.run_operation", ignore_result=True, acks_late=True,
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def run_operation(operation_id: int) -> str:
-    return operation_run(operation_id)
+def run_operation(self, operation_id: int) -> str:
+    result = operation_run(operation_id)
+    if result == "locked":
+        # Another runner holds the pair (e.g. the operator confirmed a step while it was finishing a poll):
+        # dropping this message would lose the confirmation, and resume skips operations that wait for one.
+        raise self.retry(countdown=OPERATION_LOCKED_RETRY_SECONDS, max_retries=OPERATION_LOCKED_MAX_RETRIES)
+    return result
 
 
 @shared_task(name="failover.resume_stale_operations", ignore_result=True)

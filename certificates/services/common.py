@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 
 from appliances import connect
-from appliances.drivers import ApplianceClient, ApplianceError
+from appliances.drivers import ApplianceError
 
 from ..crypto import CertificateError
 
@@ -17,11 +17,8 @@ def validation_error(error: CertificateError) -> ValidationError:
     return ValidationError({field: ValidationError(error.message, code=error.code)})
 
 
-def appliance_client(appliance) -> ApplianceClient:
-    """The driver client for an inventory appliance, refusing early (as a form error) when it has no API account."""
-    if not appliance.client_id or not appliance.client_secret:
-        raise ValidationError(f"{appliance} has no API credentials; add them to reach its certificates.")
-    return connect.appliance_client(appliance)
+# The inventory's one client builder (it refuses, as a form error, an appliance without an API account).
+appliance_client = connect.appliance_client
 
 
 def appliance_error(appliance, error: ApplianceError, doing: str) -> ValidationError:

@@ -11,6 +11,7 @@ from portal.api.serializers import TenantModelSerializer
 from portal.models import Role
 
 from ..models import BackupSettings, Operation, OperationStep, Pair, SyncRecord
+from ..services.pairs import BACKUP_SETTINGS_FIELDS, PAIR_EDITABLE_FIELDS
 
 # -- pairs and operations -----------------------------------------------------------------------------------
 
@@ -23,6 +24,11 @@ class PairMemberSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "management_host", "product_version", "build", "status_role", "status_reachable",
                   "status_healthy", "status_checked_at", "status_last_sync_at", "status_last_sync_status"]
         read_only_fields = fields
+
+
+# What the portal and the probes maintain: shown, never written through the API.
+PAIR_READ_ONLY_FIELDS = ["established_at", "broken_at", "last_status_check_at", "last_sync_at", "next_sync_at",
+                         "state", "state_since", "state_reason", "epoch"]
 
 
 class PairSerializer(TenantModelSerializer):
@@ -38,16 +44,9 @@ class PairSerializer(TenantModelSerializer):
 
     class Meta:
         model = Pair
-        fields = [
-            "id", "url", "organization", "site_hostname", "primary", "backup", "primary_member", "backup_member",
-            "network_method", "shared_ip", "dns_server", "dns_port", "dns_zone", "dns_ttl", "dns_tsig_key_name",
-            "dns_tsig_secret", "dns_tsig_algorithm", "nat_public_address", "nat_public_port", "nat_device",
-            "backup_host", "backup_port", "reverse_host", "reverse_port", "established_at", "broken_at",
-            "last_status_check_at", "last_sync_at", "next_sync_at", "state", "state_since", "state_reason", "epoch",
-            "sync_stale_after", "portal_auto_failover", "created_at", "updated_at",
-        ]
-        read_only_fields = ["established_at", "broken_at", "last_status_check_at", "last_sync_at", "next_sync_at",
-                            "state", "state_since", "state_reason", "epoch"]
+        fields = ["id", "url", "organization", *PAIR_EDITABLE_FIELDS, "primary_member", "backup_member",
+                  *PAIR_READ_ONLY_FIELDS, "created_at", "updated_at"]
+        read_only_fields = PAIR_READ_ONLY_FIELDS
         # Uniqueness is checked by the service's full_clean (the constraints include the organisation).
         validators = []
 
@@ -89,9 +88,7 @@ class BackupSettingsSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BackupSettings
-        fields = ["id", "organization", "appliance", "enable_backup_operations", "primary_timeout", "sync_interval",
-                  "bandwidth_limit", "automatic_failover", "connectivity_test_ips", "read_from_appliance_at",
-                  "updated_at"]
+        fields = ["id", "organization", "appliance", *BACKUP_SETTINGS_FIELDS, "read_from_appliance_at", "updated_at"]
         read_only_fields = ["organization", "appliance", "read_from_appliance_at", "updated_at"]
         extra_kwargs = {
             "primary_timeout": {"help_text": "Seconds (30 to 86400) the primary must be unreachable before "

@@ -118,6 +118,13 @@ class Pair(TenantModel):
     def peer_of(self, appliance):
         return self.backup if appliance.pk == self.primary_id else self.primary
 
+    def member(self, appliance_id):
+        """The member with this id (as a form or request names it), or a field error on ``appliance``."""
+        for appliance in self.members:
+            if str(appliance.pk) == str(appliance_id):
+                return appliance
+        raise ValidationError({"appliance": "Choose one of the pair's two appliances."})
+
     def clean(self):
         super().clean()
         if self.network_method == NetworkMethod.SHARED_IP and not self.shared_ip:

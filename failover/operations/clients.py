@@ -1,12 +1,9 @@
-"""The driver client operations use: the inventory's one mapping (``appliances.connect``) with a longer timeout."""
+"""The driver client operations use: the inventory's one builder (``appliances.connect``) with the long
+timeout a worker can afford."""
 
-from appliances.connect import appliance_client
+from appliances.connect import OPERATION_TIMEOUT, appliance_client
 from appliances.drivers import ApplianceClient
-
-# A role change without "sync first" answers only once the swap is over; give it room, but stay below the
-# pair lock's TTL (locks.LOCK_TTL_SECONDS): no single call may outlive the lock that guards it.
-OPERATION_CALL_TIMEOUT = 45.0
 
 
 def client_for(appliance) -> ApplianceClient:
-    return appliance_client(appliance, timeout=OPERATION_CALL_TIMEOUT)
+    return appliance_client(appliance, timeout=OPERATION_TIMEOUT)

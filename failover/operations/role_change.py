@@ -15,7 +15,8 @@ from appliances.drivers import ApplianceError, ApplianceRefused
 from ..models import OperationKind, SyncRecord, SyncResult, SyncTrigger
 from .engine import Context, OperationCancelled, Skipped, Step, StepFailed
 from .roles import RoleReading, describe, read_role
-from .sync import _finish_record, _parse_bytes, _parse_time, _succeeded, sync_timeout
+from .sync import sync_timeout
+from .sync_records import finish_sync_record, parse_bytes, parse_time, sync_succeeded
 
 SWAP_TIMEOUT = 300.0
 
@@ -99,8 +100,8 @@ def _record_sync_first(context: Context) -> None:
     history = context.client(_acting(context)).get_sync_status().history
     if len(history) > context.state["sync_baseline_count"]:
         entry = history[0]
-        _finish_record(context, started=_parse_time(entry.get("started")), finished=_parse_time(entry.get("finished")),
-                       size=_parse_bytes(entry.get("bytes")), status=str(entry.get("status") or ""))
+        finish_sync_record(context, started=parse_time(entry.get("started")), finished=parse_time(entry.get("finished")),
+                       size=parse_bytes(entry.get("bytes")), status=str(entry.get("status") or ""))
         context.remember(sync_status=str(entry.get("status") or ""))
 
 
@@ -109,10 +110,10 @@ def _sync_over(context: Context, reading) -> bool:
     check_health alone, only a sync finished after the request (and not successful) says so."""
     if reading.health is None:
         return True
-    requested = _parse_time(context.state.get("changed_at"))
+    requested = parse_time(context.state.get("changed_at"))
     finished = reading.health.last_data_sync_at
     return bool(requested and finished and finished >= requested
-                and not _succeeded(reading.health.last_data_sync_status))
+                and not sync_succeeded(reading.health.last_data_sync_status))
 
 
 def wait_roles(context: Context):
@@ -169,7 +170,7 @@ def wait_roles(context: Context):
             f"{roles}. {peer.name} could not be told and may still hold its old role; check it when it is back "
             "(a conflict there is fixed with “Fix this error”)."
         )
-    if sync_first and not _succeeded(context.state.get("sync_status")):
+    if sync_first and not sync_succeeded(context.state.get("sync_status")):
         return f"{roles} (the sync before the swap was not recorded)."
     return roles
 

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import BackupSettings, Pair, SyncRecord, SyncResult, SyncTrigger
+from ..models import BackupSettings, SyncRecord, SyncResult, SyncTrigger
 from .engine import Context, Skipped, Step, StepFailed, Waiting
 from .roles import describe, read_roles
+from .sync_records import finish_sync_record, parse_bytes, parse_time, sync_succeeded
 
 
 def sync_timeout() -> float:
     return float(getattr(settings, "FAILOVER_SYNC_TIMEOUT", 6 * 3600))
-
-
-def _parse_time(text) -> datetime | None:
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _parse_bytes(text) -> int | None:
-    return int(text) if str(text or "").isdigit() else None
-
-
-def _succeeded(status: str | None) -> bool:
-    return (status or "").lower().startswith("success")
 
 
 def _trigger(context: Context) -> str:
@@ -57,15 +40,15 @@ def import_history(context: Context, history: list[dict]) -> int:
     known_after = latest.started_at if latest else None
     created = 0
     for entry in reversed(history):  # oldest first
-        started, finished = _parse_time(entry.get("started")), _parse_time(entry.get("finished"))
+        started, finished = parse_time(entry.get("started")), parse_time(entry.get("finished"))
         if started is None or finished is None or (known_after is not None and started <= known_after):
             continue
         if SyncRecord.objects.filter(pair=pair, started_at=started).exists():
             continue
         SyncRecord.objects.create(
             organization_id=pair.organization_id, pair=pair, trigger=SyncTrigger.OBSERVED, started_at=started,
-            finished_at=finished, bytes_transferred=_parse_bytes(entry.get("bytes")),
-            result=SyncResult.SUCCEEDED if _succeeded(entry.get("status")) else SyncResult.FAILED,
+            finished_at=finished, bytes_transferred=parse_bytes(entry.get("bytes")),
+            result=SyncResult.SUCCEEDED if sync_succeeded(entry.get("status")) else SyncResult.FAILED,
             message=str(entry.get("status") or "")[:300],
         )
         created += 1
@@ -103,7 +86,7 @@ def _recently_synced(context: Context, status) -> datetime | None:
     settings_row = BackupSettings.objects.filter(appliance_id=context.state["sync_target"]).first()
     interval = settings_row.sync_interval if settings_row else 0
     last = status.last_data_sync_at
-    if interval and last and _succeeded(status.last_data_sync_status) and timezone.now() - last < timedelta(
+    if interval and last and sync_succeeded(status.last_data_sync_status) and timezone.now() - last < timedelta(
         seconds=interval
     ):
         return last
@@ -155,10 +138,10 @@ def _iso(value: datetime | None) -> str | None:
 
 def _guided_sync_done(context: Context) -> str | None:
     health = context.client(_target(context)).check_health()
-    baseline = _parse_time(context.state.get("sync_baseline_at"))
+    baseline = parse_time(context.state.get("sync_baseline_at"))
     if health.last_data_sync_at and (baseline is None or health.last_data_sync_at > baseline):
         _record_start(context)
-        _finish_record(context, started=None, finished=health.last_data_sync_at, size=None,
+        finish_sync_record(context, started=None, finished=health.last_data_sync_at, size=None,
                        status=health.last_data_sync_status or "")
         return f"{_target(context).name} reports a sync at {health.last_data_sync_at:%H:%M:%S}: " \
                f"{health.last_data_sync_status}."
@@ -166,17 +149,6 @@ def _guided_sync_done(context: Context) -> str | None:
 
 
 # -- step: wait for it -------------------------------------------------------------------------------------
-
-def _finish_record(context: Context, *, started, finished, size, status: str) -> None:
-    ok = _succeeded(status)
-    fields = {"finished_at": finished or timezone.now(), "bytes_transferred": size, "message": status[:300],
-              "result": SyncResult.SUCCEEDED if ok else SyncResult.FAILED}
-    if started is not None:
-        fields["started_at"] = started
-    SyncRecord.objects.filter(pk=context.state["sync_record_id"]).update(**fields)
-    if ok:
-        Pair.objects.filter(pk=context.pair.pk).update(last_sync_at=fields["finished_at"], next_sync_at=None)
-
 
 def wait_sync(context: Context):
     if context.state.get("sync_skipped"):
@@ -196,10 +168,10 @@ def wait_sync(context: Context):
 
     entry = context.poll(finished, timeout=sync_timeout(), what="the data sync to finish")
     status = str(entry.get("status") or "")
-    started, ended = _parse_time(entry.get("started")), _parse_time(entry.get("finished"))
-    size = _parse_bytes(entry.get("bytes"))
-    _finish_record(context, started=started, finished=ended, size=size, status=status)
-    if not _succeeded(status):
+    started, ended = parse_time(entry.get("started")), parse_time(entry.get("finished"))
+    size = parse_bytes(entry.get("bytes"))
+    finish_sync_record(context, started=started, finished=ended, size=size, status=status)
+    if not sync_succeeded(status):
         raise StepFailed(f"The data sync failed: {status}")
     seconds = (ended - started).total_seconds() if started and ended else None
     size_text = f"{size / 1_000_000:.1f} MB" if size is not None else "unknown size"

@@ -86,13 +86,23 @@ def operation_start(*, actor, pair: Pair, kind: str, params: dict | None = None,
             return _same_request(existing, pair=pair, kind=kind)
     params = _clean_params(pair=pair, kind=kind, params=params or {}, appliance=appliance)
     try:
+        # One transaction: the operation exists with its audit record or not at all, and is handed to a worker
+        # only once both are committed. The pair row is locked so that deleting or re-membering the pair
+        # (pair_delete, pair_update) cannot slip in between their "no active operation" check and this start.
         with transaction.atomic():
-            epoch = Pair.objects.filter(pk=pair.pk).values_list("epoch", flat=True).get()
+            epoch = Pair.objects.select_for_update().filter(pk=pair.pk).values_list("epoch", flat=True).get()
             operation = Operation.objects.create(
                 organization_id=pair.organization_id, pair=pair, appliance=appliance, kind=kind, params=params,
                 reason=reason[:500], requested_by=actor if getattr(actor, "pk", None) else None,
                 idempotency_key=key, epoch=epoch,
             )
+            audit_record(
+                actor=actor, organization=pair.organization, action=AuditAction.ACTION, obj=operation,
+                verb=f"start {kind}",
+                summary=f"{operation.get_kind_display()} on {pair}" + (f": {reason}" if reason else ""),
+                changes={"params": params, **({"appliance": str(appliance)} if appliance else {})},
+            )
+            _enqueue(operation)
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or str(exc)
         if key and "idempotency" in constraint:
@@ -105,12 +115,6 @@ def operation_start(*, actor, pair: Pair, kind: str, params: dict | None = None,
             "one operation at a time. Wait for it to finish.",
             code="pair_busy",
         ) from exc
-    audit_record(
-        actor=actor, organization=pair.organization, action=AuditAction.ACTION, obj=operation,
-        verb=f"start {kind}", summary=f"{operation.get_kind_display()} on {pair}" + (f": {reason}" if reason else ""),
-        changes={"params": params, **({"appliance": str(appliance)} if appliance else {})},
-    )
-    _enqueue(operation)
     return operation
 
 
@@ -175,16 +179,16 @@ def syncs_schedule_due(*, now=None) -> list[int]:
                                  output_field=DurationField())
     active = Operation.objects.filter(pair=OuterRef("pk"), status__in=OperationStatus.active())
     due = (
-        Pair.objects.filter(established_at__isnull=False, broken_at__isnull=True)
+        # Only while the backup's settings ask for scheduled syncs, whichever reason made the pair due (a retry
+        # after a failed sync included): turning them off stops the portal's syncs at once.
+        Pair.objects.filter(established_at__isnull=False, broken_at__isnull=True,
+                            backup__backup_settings__enable_backup_operations=True,
+                            backup__backup_settings__sync_interval__gt=0)
         .annotate(interval=interval)
         .filter(
             Q(next_sync_at__lte=now)
-            | Q(
-                next_sync_at__isnull=True,
-                backup__backup_settings__enable_backup_operations=True,
-                backup__backup_settings__sync_interval__gt=0,
-            )
-            & (Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=now - F("interval")))
+            | (Q(next_sync_at__isnull=True)
+               & (Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=now - F("interval"))))
         )
         .exclude(Exists(active))
         .select_related("organization", "backup__backup_settings")

@@ -1,26 +1,29 @@
 """Pairs: create/update/delete, establishing the relationship (with every pre-check explained), backup settings
-and shared IPs. Appliance calls made here are synchronous reads/writes a person waits for; anything that
-changes roles goes through an operation."""
+and shared IPs. Appliance calls made here are synchronous reads/writes a person waits for, so they use the
+appliance's short (interactive) timeout and read both members at once; anything that changes roles goes through
+an operation."""
 
 from __future__ import annotations
 
 import ipaddress
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from appliances.drivers import ApplianceError
-from appliances.models import AddressKind, ApplianceAddress
+from appliances.connect import appliance_client, interactive_timeout
+from appliances.drivers import ApplianceClient, ApplianceError, HealthReport
+from appliances.models import AddressKind, Appliance
 from appliances.services import address_create, address_delete, address_update
-from portal.models import AuditAction
+from portal.models import AuditAction, Role
+from portal.permissions import require_role
 from portal.services.audit import audit_record
 from portal.services.common import model_create, model_delete, model_update
 
 from ..models import BackupSettings, NetworkMethod, Operation, OperationKind, OperationStatus, Pair
-from ..operations.clients import client_for
+from ..selectors import appliance_pairs, appliance_shared_ips, certificate_parity
 from .operations import operation_start
 
 PAIR_EDITABLE_FIELDS = [
@@ -29,6 +32,8 @@ PAIR_EDITABLE_FIELDS = [
     "nat_public_port", "nat_device", "backup_host", "backup_port", "reverse_host", "reverse_port",
     "sync_stale_after", "portal_auto_failover",
 ]
+#: What makes the relationship: fixed while it is established (or an operation runs on it).
+RELATIONSHIP_FIELDS = ("primary", "backup", "network_method")
 BACKUP_SETTINGS_FIELDS = [
     "enable_backup_operations", "primary_timeout", "sync_interval", "bandwidth_limit", "automatic_failover",
     "connectivity_test_ips",
@@ -37,13 +42,43 @@ BACKUP_SETTINGS_FIELDS = [
 BYTES_PER_KBIT = 125
 
 
-def _check_members(organization_id: int, primary, backup) -> None:
+def _require_admin(actor, organization_id: int) -> None:
+    # actor None: the portal itself (fleet loading, policies), which acts on already-authorised objects.
+    if actor is not None:
+        require_role(actor, organization_id, Role.ADMIN)
+
+
+def _check_members(organization_id: int, members: dict, *, pair_id: int | None = None) -> None:
+    """``members``: field name -> appliance for the members being set. Each must be in the pair's organisation and
+    in no other pair (on either side). The appliance rows stay locked until the transaction ends, so two requests
+    cannot put one appliance into two pairs at once."""
+    members = {field: appliance for field, appliance in members.items() if appliance is not None}
+    locked = list(Appliance.objects.select_for_update().filter(pk__in=[a.pk for a in members.values()]).order_by("pk"))
+    names = {appliance.pk: appliance.name for appliance in locked}
     errors = {}
-    for field, appliance in (("primary", primary), ("backup", backup)):
-        if appliance is not None and appliance.organization_id != organization_id:
+    for field, appliance in members.items():
+        if appliance.organization_id != organization_id:
             errors[field] = "The appliance must belong to the pair's organisation."
+            continue
+        other = appliance_pairs(appliance=appliance).exclude(pk=pair_id).first()
+        if other is not None:
+            errors[field] = (f"{names.get(appliance.pk, appliance)} is already a member of the pair "
+                             f"{other.site_hostname}; an appliance belongs to one pair at most.")
     if errors:
         raise ValidationError(errors)
+
+
+def _is_established(pair: Pair) -> bool:
+    return bool(pair.established_at and not pair.broken_at)
+
+
+def _has_active_operation(pair: Pair) -> bool:
+    return Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).exists()
+
+
+def _changed_value(pair: Pair, field: str, value) -> bool:
+    current = getattr(pair, f"{field}_id") if field in ("primary", "backup") else getattr(pair, field)
+    return getattr(value, "pk", value) != current
 
 
 def _ensure_backup_settings(pair: Pair) -> None:
@@ -53,7 +88,8 @@ def _ensure_backup_settings(pair: Pair) -> None:
 
 @transaction.atomic
 def pair_create(*, actor, organization, **fields) -> Pair:
-    _check_members(organization.pk, fields.get("primary"), fields.get("backup"))
+    _require_admin(actor, organization.pk)
+    _check_members(organization.pk, {"primary": fields.get("primary"), "backup": fields.get("backup")})
     pair = model_create(actor=actor, model=Pair, data={"organization": organization, **fields})
     _ensure_backup_settings(pair)
     return pair
@@ -61,7 +97,17 @@ def pair_create(*, actor, organization, **fields) -> Pair:
 
 @transaction.atomic
 def pair_update(*, actor, pair: Pair, data: dict) -> Pair:
-    _check_members(pair.organization_id, data.get("primary"), data.get("backup"))
+    """Members and network method are fixed while the relationship is established or an operation runs: the
+    appliances would keep their relationship while the portal showed another one."""
+    _require_admin(actor, pair.organization_id)
+    # The stored row, locked (the caller's instance may already carry a form's unsaved values); operation_start
+    # locks it too, so no operation starts between this check and the save.
+    pair = Pair.objects.select_for_update().select_related("primary", "backup").get(pk=pair.pk)
+    changed = [field for field in RELATIONSHIP_FIELDS if field in data and _changed_value(pair, field, data[field])]
+    if changed and (_is_established(pair) or _has_active_operation(pair)):
+        why = ("the relationship is established" if _is_established(pair) else "an operation is running on the pair")
+        raise ValidationError(dict.fromkeys(changed, f"This cannot change while {why}. Break the relationship first."))
+    _check_members(pair.organization_id, {f: data[f] for f in ("primary", "backup") if f in changed}, pair_id=pair.pk)
     pair = model_update(actor=actor, instance=pair, data=data, fields=PAIR_EDITABLE_FIELDS)[0]
     _ensure_backup_settings(pair)
     return pair
@@ -69,7 +115,11 @@ def pair_update(*, actor, pair: Pair, data: dict) -> Pair:
 
 @transaction.atomic
 def pair_delete(*, actor, pair: Pair) -> None:
-    if Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).exists():
+    _require_admin(actor, pair.organization_id)
+    pair = Pair.objects.select_for_update().get(pk=pair.pk)  # operation_start locks it too: no race with a start
+    if _is_established(pair):
+        raise ValidationError("The relationship of this pair is established: break it first, then delete the pair.")
+    if _has_active_operation(pair):
         raise ValidationError("An operation is running on this pair; wait for it to finish before deleting the pair.")
     model_delete(actor=actor, instance=pair)
 
@@ -83,22 +133,55 @@ class Check:
     message: str
 
 
-def certificate_parity(pair: Pair) -> tuple[bool | None, str]:
-    """Whether both members serve the same certificate, from the certificates app (unknown until it exists)."""
-    try:
-        from certificates.selectors import pair_certificate_parity
-    except ImportError:
-        return None, "Certificates are not compared yet."
-    result = pair_certificate_parity(pair)
-    return result.match, result.reason
-
-
 def _normalise_fingerprint(value: str) -> str:
     return value.replace(":", "").replace(" ", "").strip().lower()
 
 
 def _on_subnet(appliance, address) -> bool:
     return any(address in a.network for a in appliance.addresses.all() if a.kind == AddressKind.UNIQUE)
+
+
+def interactive_client(appliance) -> ApplianceClient:
+    """A client for calls a person waits for: the appliance's probe timeout, not an operation's long one."""
+    return appliance_client(appliance, timeout=interactive_timeout(appliance))
+
+
+@dataclass(frozen=True)
+class MemberReading:
+    """What the establish checks need from one member, read in one go."""
+
+    health: HealthReport | None = None
+    fingerprint: str | None = None  # None: the appliance does not report its key
+    error: str = ""  # the member could not be contacted
+    fingerprint_error: str = ""
+
+
+def _read_member(client: ApplianceClient) -> MemberReading:
+    try:
+        health = client.check_health()
+    except ApplianceError as exc:
+        return MemberReading(error=str(exc))
+    try:
+        if not client.get_capabilities().supports("x_get_key_fingerprint"):
+            return MemberReading(health=health)
+        return MemberReading(health=health, fingerprint=_normalise_fingerprint(client.get_key_fingerprint().fingerprint))
+    except ApplianceError as exc:
+        return MemberReading(health=health, fingerprint_error=str(exc))
+
+
+def _read_members(pair: Pair) -> dict[int, MemberReading]:
+    """Both members at once (no database access in the threads), each call bounded by the interactive timeout."""
+    clients = {}
+    readings = {}
+    for appliance in pair.members:
+        try:
+            clients[appliance.pk] = interactive_client(appliance)
+        except ValidationError as exc:
+            readings[appliance.pk] = MemberReading(error=" ".join(exc.messages))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="establish-check") as pool:
+        futures = {pk: pool.submit(_read_member, client) for pk, client in clients.items()}
+        readings.update({pk: future.result() for pk, future in futures.items()})
+    return readings
 
 
 def pair_establish_checks(*, pair: Pair, key_fingerprint: str = "") -> list[Check]:
@@ -111,17 +194,18 @@ def pair_establish_checks(*, pair: Pair, key_fingerprint: str = "") -> list[Chec
     if pair.established_at and not pair.broken_at:
         checks.append(Check("not_paired", False, f"This pair was already established on {pair.established_at:%Y-%m-%d}; "
                                                  "break the relationship before establishing it again."))
-    others = Pair.objects.filter(Q(primary__in=pair.members) | Q(backup__in=pair.members)).exclude(pk=pair.pk).filter(
-        established_at__isnull=False, broken_at__isnull=True)
-    for other in others:
-        checks.append(Check("not_paired", False, f"{other.primary.name if other.primary in pair.members else other.backup.name} "
-                                                 f"is already in the established pair {other.site_hostname}."))
-    healths = {}
     for appliance in pair.members:
-        try:
-            healths[appliance.pk] = client_for(appliance).check_health()
-        except ApplianceError as exc:
-            checks.append(Check("reachable", False, f"The portal cannot contact {appliance.name}: {exc}"))
+        others = appliance_pairs(appliance=appliance).exclude(pk=pair.pk).filter(
+            established_at__isnull=False, broken_at__isnull=True)
+        for other in others:
+            checks.append(Check("not_paired", False, f"{appliance.name} is already in the established pair "
+                                                     f"{other.site_hostname}."))
+    readings = _read_members(pair)
+    for appliance in pair.members:
+        if readings[appliance.pk].error:
+            checks.append(Check("reachable", False, f"The portal cannot contact {appliance.name}: "
+                                                    f"{readings[appliance.pk].error}"))
+    healths = {pk: reading.health for pk, reading in readings.items() if reading.health is not None}
     if len(healths) == 2:
         for appliance in pair.members:
             role = healths[appliance.pk].failover_role
@@ -136,7 +220,7 @@ def pair_establish_checks(*, pair: Pair, key_fingerprint: str = "") -> list[Chec
             f"{primary.name} runs {mine.version} (build {mine.build}) but {backup.name} runs {theirs.version} "
             f"(build {theirs.build}). Both must run the same version and build: update one of them first.",
         ))
-        checks.append(_key_check(pair, key_fingerprint))
+        checks.append(_key_check(pair, readings, key_fingerprint))
     match, reason = certificate_parity(pair)
     if match is not None:
         checks.append(Check("certificate", match, reason if match else
@@ -151,15 +235,15 @@ def pair_establish_checks(*, pair: Pair, key_fingerprint: str = "") -> list[Chec
     return checks
 
 
-def _key_check(pair: Pair, entered: str) -> Check:
+def _key_check(pair: Pair, readings: dict[int, MemberReading], entered: str) -> Check:
     reported = {}
     for appliance in pair.members:
-        client = client_for(appliance)
-        try:
-            if client.get_capabilities().supports("x_get_key_fingerprint"):
-                reported[appliance.pk] = _normalise_fingerprint(client.get_key_fingerprint().fingerprint)
-        except ApplianceError as exc:
-            return Check("key", False, f"Could not read the key fingerprint of {appliance.name}: {exc}")
+        reading = readings[appliance.pk]
+        if reading.fingerprint_error:
+            return Check("key", False, f"Could not read the key fingerprint of {appliance.name}: "
+                                       f"{reading.fingerprint_error}")
+        if reading.fingerprint is not None:
+            reported[appliance.pk] = reading.fingerprint
     entered = _normalise_fingerprint(entered or "")
     if len(reported) == 2:
         if reported[pair.primary_id] != reported[pair.backup_id]:
@@ -204,16 +288,21 @@ def _supports(client, action: str) -> bool:
     return client.get_capabilities().supports(action)
 
 
+def _syncs_scheduled(settings_row: BackupSettings) -> bool:
+    return bool(settings_row.enable_backup_operations and settings_row.sync_interval)
+
+
 def backup_settings_update(*, actor, backup_settings: BackupSettings, data: dict, apply: bool = True) -> BackupSettings:
     """Validate, apply on the appliance (when it offers the API), then save and audit. When the appliance
     refuses or cannot be reached nothing is saved, so the portal never shows settings that are not in force."""
+    _require_admin(actor, backup_settings.organization_id)
     candidate = BackupSettings.objects.get(pk=backup_settings.pk)
     for name in BACKUP_SETTINGS_FIELDS:
         if name in data:
             setattr(candidate, name, data[name])
     candidate.full_clean()
     if apply:
-        client = client_for(backup_settings.appliance)
+        client = interactive_client(backup_settings.appliance)
         try:
             if _supports(client, "x_set_backup_settings"):
                 client.set_backup_settings(
@@ -225,15 +314,21 @@ def backup_settings_update(*, actor, backup_settings: BackupSettings, data: dict
                 data = {**data, "read_from_appliance_at": timezone.now()}
         except ApplianceError as exc:
             raise ValidationError(f"{backup_settings.appliance.name} did not accept the settings: {exc}") from exc
-    return model_update(actor=actor, instance=backup_settings, data=data,
-                        fields=[*BACKUP_SETTINGS_FIELDS, "read_from_appliance_at"])[0]
+    with transaction.atomic():
+        row = model_update(actor=actor, instance=backup_settings, data=data,
+                           fields=[*BACKUP_SETTINGS_FIELDS, "read_from_appliance_at"])[0]
+        if not _syncs_scheduled(row):
+            # No scheduled sync (nor a pending retry of a failed one) while this backup's syncing is off.
+            Pair.objects.filter(backup_id=row.appliance_id).update(next_sync_at=None)
+    return row
 
 
 def backup_settings_refresh(*, actor, appliance) -> BackupSettings:
     """Read the settings in force on the appliance into the portal."""
+    _require_admin(actor, appliance.organization_id)
     row = backup_settings_for(appliance)
     try:
-        current = client_for(appliance).get_backup_settings()
+        current = interactive_client(appliance).get_backup_settings()
     except ApplianceError as exc:
         raise ValidationError(f"Could not read the backup settings of {appliance.name}: {exc}") from exc
     data = {
@@ -253,13 +348,14 @@ SHARED_IP_WARNING = ("Shared IPs are a per-appliance setting that is not copied 
 
 def shared_ips_set(*, actor, appliance, ips: list[str], prefix_length: int = 24) -> list[str]:
     """Set which shared IPs the appliance takes over as primary. Returns warnings (e.g. the peer differs)."""
+    _require_admin(actor, appliance.organization_id)
     cleaned = []
     for ip in ips:
         try:
             cleaned.append(str(ipaddress.ip_address(str(ip).strip())))
         except ValueError:
             raise ValidationError({"ips": f"“{ip}” is not an IP address."}) from None
-    client = client_for(appliance)
+    client = interactive_client(appliance)
     try:
         if _supports(client, "x_set_shared_ips"):
             client.set_shared_ips(cleaned)
@@ -279,11 +375,10 @@ def shared_ips_set(*, actor, appliance, ips: list[str], prefix_length: int = 24)
         audit_record(actor=actor, organization=appliance.organization, action=AuditAction.ACTION, obj=appliance,
                      verb="set shared IPs", summary=", ".join(cleaned) or "none")
     warnings = [SHARED_IP_WARNING]
-    pair = Pair.objects.filter(Q(primary=appliance) | Q(backup=appliance)).select_related("primary", "backup").first()
+    pair = appliance_pairs(appliance=appliance).first()
     if pair is not None:
         peer = pair.peer_of(appliance)
-        peer_ips = set(ApplianceAddress.objects.filter(appliance=peer, kind=AddressKind.SHARED)
-                       .values_list("address", flat=True))
+        peer_ips = set(appliance_shared_ips(appliance=peer))
         if peer_ips != set(cleaned):
             warnings.append(f"{peer.name} has different shared IPs ({', '.join(sorted(peer_ips)) or 'none'}); "
                             "set it to match.")

@@ -3,8 +3,8 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 
+from ..advice_selectors import advice_list
 from ..forms import AdviceFilterForm
-from ..services.advice import advice_list
 
 
 class AdviceListView(LoginRequiredMixin, TemplateView):

@@ -1,9 +1,10 @@
 """Pair pages: the list, the pair page (what the appliance's failover page shows, for one pair of the fleet),
 add/edit/delete, establish (pre-checks shown first), the action buttons, backup settings and shared IPs."""
 
+from uuid import uuid4
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
@@ -17,10 +18,17 @@ from portal.views.generic import (
     TenantViewMixin,
 )
 
+from ..advice_selectors import advice_list
 from ..filtersets import PairFilterSet
 from ..forms import BackupSettingsForm, EstablishForm, PairForm, ReasonForm, RoleChangeForm, SharedIpsForm
-from ..models import BackupSettings, Operation, OperationKind, Pair, PairState, SyncRecord
-from ..services.advice import advice_list
+from ..models import BackupSettings, OperationKind, Pair
+from ..selectors import (
+    appliance_pairs,
+    appliance_shared_ips,
+    pair_recent_operations,
+    pair_recent_syncs,
+    pair_roles_conflict,
+)
 from ..services.operations import operation_start
 from ..services.pairs import (
     SHARED_IP_WARNING,
@@ -33,9 +41,6 @@ from ..services.pairs import (
     shared_ips_set,
 )
 
-RECENT_OPERATIONS = 10
-RECENT_SYNCS = 20
-
 
 class PairListView(ObjectListView):
     model = Pair
@@ -43,15 +48,6 @@ class PairListView(ObjectListView):
     select_related = ("organization", "primary", "backup")
     table_template = "failover/pairs/pair_table.html"
     add_url_name = "failover:pair_add"
-
-
-def _sync_rows(pair, interval: int) -> list[dict]:
-    """Sync history with the overlap warning: a sync longer than the interval runs into the next one."""
-    rows = []
-    for record in SyncRecord.objects.filter(pair=pair).order_by("-started_at")[:RECENT_SYNCS]:
-        duration = record.duration_seconds
-        rows.append({"record": record, "overlaps": bool(interval and duration and duration > interval)})
-    return rows
 
 
 class PairDetailView(ObjectDetailView):
@@ -63,29 +59,26 @@ class PairDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         pair, user = self.object, self.request.user
-        operations = list(
-            Operation.objects.filter(pair=pair).select_related("requested_by", "appliance")
-            .prefetch_related(Prefetch("steps")).order_by("-created_at")[:RECENT_OPERATIONS]
-        )
-        backup_settings = getattr(pair.backup, "backup_settings", None)
+        operations = pair_recent_operations(pair=pair)
         context.update(
             pair=pair,
             members=[
-                {"appliance": pair.primary, "normal_role": "primary", "settings": getattr(pair.primary, "backup_settings", None),
-                 "shared": [a for a in pair.primary.addresses.all() if a.kind == "shared"]},
-                {"appliance": pair.backup, "normal_role": "backup", "settings": backup_settings,
-                 "shared": [a for a in pair.backup.addresses.all() if a.kind == "shared"]},
+                {"appliance": appliance, "normal_role": normal_role,
+                 "settings": getattr(appliance, "backup_settings", None),
+                 "shared": [a for a in appliance.addresses.all() if a.kind == "shared"]}
+                for appliance, normal_role in ((pair.primary, "primary"), (pair.backup, "backup"))
             ],
             operations=operations,
             active_operation=next((o for o in operations if o.is_active), None),
-            syncs=_sync_rows(pair, backup_settings.sync_interval if backup_settings else 0),
+            syncs=pair_recent_syncs(pair=pair),
             findings=advice_list(user=user, pair=pair),
             can_operate=has_role(user, pair.organization_id, Role.OPERATOR),
             can_admin=has_role(user, pair.organization_id, Role.ADMIN),
-            conflict=pair.state == PairState.CONFLICT or (
-                pair.primary.status_role == pair.backup.status_role and pair.primary.status_role in ("primary", "backup")
-            ),
+            conflict=pair_roles_conflict(pair),
             shared_ip_warning=SHARED_IP_WARNING,
+            # Each action form carries a key made for this rendering: a double-submitted form (or a resent POST)
+            # returns the operation the first submission started instead of starting a second one.
+            form_key=uuid4().hex,
         )
         return context
 
@@ -129,7 +122,8 @@ class PairEstablishView(PairObjectMixin, View):
     template_name = "failover/pairs/pair_establish.html"
 
     def get(self, request, pk):
-        return self._render(EstablishForm(), checks=pair_establish_checks(pair=self.pair))
+        return self._render(EstablishForm(initial={"idempotency_key": uuid4().hex}),
+                            checks=pair_establish_checks(pair=self.pair))
 
     def post(self, request, pk):
         form = EstablishForm(request.POST)
@@ -137,7 +131,8 @@ class PairEstablishView(PairObjectMixin, View):
             data = form.cleaned_data
             try:
                 operation = pair_establish(actor=request.user, pair=self.pair, key_fingerprint=data["key_fingerprint"],
-                                           reason=data["reason"], guided=data["guided"])
+                                           reason=data["reason"], guided=data["guided"],
+                                           idempotency_key=data["idempotency_key"])
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -164,7 +159,8 @@ class PairOperationView(PairObjectMixin, View):
         try:
             operation = operation_start(actor=request.user, pair=self.pair, kind=self.kind,
                                         reason=form.cleaned_data.get("reason", ""),
-                                        idempotency_key=request.POST.get("idempotency_key", ""), **self.operation_arguments(form))
+                                        idempotency_key=form.cleaned_data.get("idempotency_key", ""),
+                                        **self.operation_arguments(form))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -193,13 +189,8 @@ class PairBecomePrimaryView(PairOperationView):
     form_class = RoleChangeForm
 
     def operation_arguments(self, form) -> dict:
-        appliance = {self.pair.primary_id: self.pair.primary, self.pair.backup_id: self.pair.backup}.get(
-            form.cleaned_data["appliance"]
-        )
-        if appliance is None:
-            raise ValidationError("Choose one of the pair's two appliances.")
-        return {"appliance": appliance, "params": {"sync_first": form.cleaned_data["sync_first"],
-                                                   "force": form.cleaned_data["force"]}}
+        return {"appliance": self.pair.member(form.cleaned_data["appliance"]),
+                "params": {"sync_first": form.cleaned_data["sync_first"], "force": form.cleaned_data["force"]}}
 
 
 class PairBecomeBackupView(PairBecomePrimaryView):
@@ -213,17 +204,24 @@ class PairSharedIpsView(PairObjectMixin, View):
     template_name = "failover/pairs/pair_shared_ips.html"
 
     def _appliance(self):
-        wanted = self.request.GET.get("appliance", "")
-        members = {str(self.pair.primary_id): self.pair.primary, str(self.pair.backup_id): self.pair.backup}
-        return members.get(wanted, self.pair.primary)
+        wanted = self.request.GET.get("appliance")
+        return self.pair.member(wanted) if wanted else self.pair.primary
 
     def get(self, request, pk):
-        appliance = self._appliance()
-        current = [str(a.address) for a in appliance.addresses.filter(kind="shared")]
+        try:
+            appliance = self._appliance()
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(self.pair.get_absolute_url())
+        current = appliance_shared_ips(appliance=appliance)
         return self._render(appliance, SharedIpsForm(initial={"ips": ", ".join(current)}))
 
     def post(self, request, pk):
-        appliance = self._appliance()
+        try:
+            appliance = self._appliance()
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(self.pair.get_absolute_url())
         form = SharedIpsForm(request.POST)
         if form.is_valid():
             try:
@@ -253,8 +251,6 @@ class BackupSettingsEditView(ObjectEditView):
         return backup_settings_update(actor=self.request.user, backup_settings=instance, data=dict(form.cleaned_data))
 
     def get_success_url(self):
-        pair = Pair.objects.for_user(self.request.user).filter(
-            primary=self.object.appliance_id).first() or Pair.objects.for_user(self.request.user).filter(
-            backup=self.object.appliance_id).first()
+        pair = appliance_pairs(user=self.request.user, appliance=self.object.appliance_id).first()
         return pair.get_absolute_url() if pair else self.object.appliance.get_absolute_url()
 

@@ -139,3 +139,104 @@ def test_guided_operation_is_confirmed_or_cancelled_over_rest(ops_fleet, make_me
     cancelled = api.post(f"/api/v1/operations/{operation.pk}/cancel/", {"reason": "done by hand later"}, format="json")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == OperationStatus.CANCELLED
     assert api.post(f"/api/v1/operations/{operation.pk}/cancel/").status_code == 400
+
+
+# -- the relationship's integrity -----------------------------------------------------------------------------
+
+
+def _established(organization, **fields):
+    from django.utils import timezone
+
+    return PairFactory(organization=organization, established_at=timezone.now(), **fields)
+
+
+@pytest.mark.django_db
+def test_an_established_pair_keeps_its_members_and_network_method(org_a, make_member, api_as):
+    from tests.factories import ApplianceFactory
+
+    api = api_as(make_member(org_a, Role.ADMIN))
+    pair = _established(org_a)
+    spare = ApplianceFactory(organization=org_a)
+    for body in ({"backup": spare.pk}, {"primary": spare.pk}, {"network_method": "dns_swing", "dns_server": "10.0.0.53",
+                                                               "dns_zone": "example.com"}):
+        response = api.patch(url(pair), body, format="json")
+        assert response.status_code == 400, body
+        field = next(iter(body))
+        assert "Break the relationship first" in str(response.json()[field])
+    pair.refresh_from_db()
+    assert spare.pk not in (pair.primary_id, pair.backup_id) and pair.network_method == "shared_ip"
+    # Anything else may change, and so may the members once the relationship is broken.
+    assert api.patch(url(pair), {"site_hostname": "renamed.example.com"}, format="json").status_code == 200
+    type(pair).objects.filter(pk=pair.pk).update(broken_at=pair.established_at)
+    assert api.patch(url(pair), {"backup": spare.pk}, format="json").status_code == 200
+
+
+@pytest.mark.django_db
+def test_members_cannot_change_while_an_operation_runs(org_a, make_member, api_as):
+    from tests.factories import ApplianceFactory
+
+    api = api_as(make_member(org_a, Role.ADMIN))
+    pair = PairFactory(organization=org_a)  # not established
+    Operation.objects.create(organization=org_a, pair=pair, kind=OperationKind.ESTABLISH, status="running")
+    response = api.patch(url(pair), {"backup": ApplianceFactory(organization=org_a).pk}, format="json")
+    assert response.status_code == 400 and "operation is running" in str(response.json()["backup"])
+
+
+@pytest.mark.django_db
+def test_an_appliance_belongs_to_one_pair_at_most(org_a, make_member, api_as):
+    from tests.factories import ApplianceFactory
+
+    api = api_as(make_member(org_a, Role.ADMIN))
+    taken = PairFactory(organization=org_a)
+    spare = ApplianceFactory(organization=org_a)
+    body = {"organization": org_a.pk, "site_hostname": "second.example.com", "primary": taken.backup_id,
+            "backup": spare.pk, "network_method": "shared_ip", "shared_ip": "10.0.0.10", "backup_host": "10.0.0.2",
+            "reverse_host": "10.0.0.1"}
+    response = api.post("/api/v1/pairs/", body, format="json")
+    assert response.status_code == 400 and taken.site_hostname in str(response.json()["primary"])
+    other = PairFactory(organization=org_a)
+    response = api.patch(url(other), {"backup": taken.primary_id}, format="json")
+    assert response.status_code == 400 and "one pair at most" in str(response.json()["backup"])
+    assert api.post("/api/v1/pairs/", {**body, "primary": ApplianceFactory(organization=org_a).pk},
+                    format="json").status_code == 201
+
+
+@pytest.mark.django_db
+def test_an_established_pair_must_be_broken_before_it_is_deleted(org_a, make_member, api_as):
+    from django.utils import timezone
+
+    from failover.models import Pair
+
+    api = api_as(make_member(org_a, Role.ADMIN))
+    pair = _established(org_a)
+    response = api.delete(url(pair))
+    assert response.status_code == 400 and "break it first" in str(response.json())
+    assert Pair.objects.filter(pk=pair.pk).exists()
+    Pair.objects.filter(pk=pair.pk).update(broken_at=timezone.now())
+    assert api.delete(url(pair)).status_code == 204
+
+
+@pytest.mark.django_db
+def test_sync_history_is_read_from_the_syncs_endpoint_only(org_a, make_member, api_as):
+    from tests.factories import SyncRecordFactory
+
+    api = api_as(make_member(org_a, Role.VIEWER))
+    pair, other = PairFactory(organization=org_a), PairFactory(organization=org_a)
+    mine = SyncRecordFactory(pair=pair)
+    SyncRecordFactory(pair=other)
+    assert api.get(url(pair, "syncs")).status_code == 404  # one way to read it: /api/v1/syncs/?pair=
+    assert [row["id"] for row in api.get(f"/api/v1/syncs/?pair={pair.pk}").json()["results"]] == [mine.pk]
+
+
+@pytest.mark.django_db
+def test_advice_filters_are_validated_and_the_list_is_paginated(org_a, make_member, api_as):
+    api = api_as(make_member(org_a, Role.VIEWER))
+    for _ in range(3):
+        pair = PairFactory(organization=org_a)
+        BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+    for query, field in (("code=no_such_rule", "code"), ("severity=apocalyptic", "severity"),
+                         ("organization=999999", "organization")):
+        response = api.get(f"/api/v1/advice/?{query}")
+        assert response.status_code == 400 and field in response.json(), query
+    page = api.get("/api/v1/advice/?code=primary_backup_operations&limit=2").json()
+    assert page["count"] == 3 and len(page["results"]) == 2 and page["next"]

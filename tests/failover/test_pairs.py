@@ -67,6 +67,7 @@ def test_establish_page_shows_the_checks_in_plain_words(ops_fleet, make_member, 
     client = login(make_member(fleet.organization, Role.ADMIN))
     body = client.get(f"/failover/pairs/{fleet.pair.pk}/establish/").content.decode()
     assert "Both must run the same version and build" in body
+    assert 'name="idempotency_key"' in body  # submitting the form twice establishes once
     response = client.post(f"/failover/pairs/{fleet.pair.pk}/establish/", {"reason": "try"})
     assert response.status_code == 200 and "same version and build" in response.content.decode()
     assert not Operation.objects.filter(kind=OperationKind.ESTABLISH).exists()
@@ -121,3 +122,53 @@ def test_pair_list_and_advice_pages_hold_a_constant_number_of_queries(org_a, mak
     assert body.count('data-code="primary_backup_operations"') == 15
     with django_assert_max_num_queries(12):
         assert client.get("/failover/operations/").status_code == 200
+
+
+def test_a_double_submitted_action_form_starts_one_operation(ops_fleet, make_member, login):  # noqa: F811
+    pair = ops_fleet.pair
+    client = login(make_member(ops_fleet.organization, Role.OPERATOR))
+    page = client.get(pair.get_absolute_url()).content.decode()
+    sync_form = page.split(f'action="/failover/pairs/{pair.pk}/sync/"', 1)[1].split("</form>", 1)[0]
+    key = sync_form.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
+    first = client.post(f"/failover/pairs/{pair.pk}/sync/", {"idempotency_key": key}, follow=True)
+    again = client.post(f"/failover/pairs/{pair.pk}/sync/", {"idempotency_key": key}, follow=True)
+    for response in (first, again):
+        assert [m.level_tag for m in response.context["messages"]] == ["success"]  # no "already running" error
+    assert Operation.objects.filter(pair=pair).count() == 1
+    # The next rendering carries a new key: a new click is a new request.
+    assert key not in client.get(pair.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_pair_configuration_needs_the_admin_role_whoever_calls_the_service(org_a, make_member):
+    from django.core.exceptions import PermissionDenied
+
+    from failover.services.pairs import backup_settings_update, pair_create, pair_update, shared_ips_set
+
+    operator = make_member(org_a, Role.OPERATOR)
+    pair = PairFactory(organization=org_a)
+    settings_row = BackupSettingsFactory(appliance=pair.backup)
+    primary, backup = ApplianceFactory(organization=org_a), ApplianceFactory(organization=org_a)
+    attempts = [
+        lambda: pair_create(actor=operator, organization=org_a, site_hostname="x.example.com", primary=primary,
+                            backup=backup, shared_ip="10.0.0.9", backup_host="10.0.0.2", reverse_host="10.0.0.1"),
+        lambda: pair_update(actor=operator, pair=pair, data={"site_hostname": "renamed.example.com"}),
+        lambda: backup_settings_update(actor=operator, backup_settings=settings_row, data={"sync_interval": 0},
+                                       apply=False),
+        lambda: shared_ips_set(actor=operator, appliance=pair.primary, ips=["10.0.0.50"]),
+    ]
+    for attempt in attempts:
+        with pytest.raises(PermissionDenied):
+            attempt()
+    pair.refresh_from_db()
+    settings_row.refresh_from_db()
+    assert pair.site_hostname != "renamed.example.com" and settings_row.sync_interval != 0
+    assert not Pair.objects.filter(site_hostname="x.example.com").exists()
+
+
+def test_an_established_pair_is_not_deleted_from_the_page(ops_fleet, make_member, login):  # noqa: F811
+    pair = ops_fleet.pair
+    client = login(make_member(ops_fleet.organization, Role.ADMIN))
+    response = client.post(f"/failover/pairs/{pair.pk}/delete/", follow=True)
+    assert "break it first" in response.content.decode()
+    assert Pair.objects.filter(pk=pair.pk).exists()

@@ -1,15 +1,18 @@
 """Operations, sync history, backup settings and best-practice findings over REST."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from portal.api.viewsets import Role, TenantReadOnlyViewSet, TenantViewSetMixin
 
+from ...advice_selectors import advice_list
 from ...filtersets import OperationFilterSet, SyncRecordFilterSet
+from ...forms import AdviceFilterForm
 from ...models import BackupSettings, Operation, SyncRecord
-from ...services.advice import advice_list
 from ...services.operations import operation_cancel, operation_confirm
 from ...services.pairs import backup_settings_refresh, backup_settings_update
 from ..serializers import (
@@ -79,20 +82,25 @@ class BackupSettingsViewSet(mixins.UpdateModelMixin, TenantReadOnlyViewSet):
 
 
 class AdviceViewSet(TenantViewSetMixin, viewsets.ViewSet):
-    """Best-practice findings across the caller's pairs, filterable by organization, code, severity and q."""
+    """Best-practice findings across the caller's pairs, filterable by organization, code, severity and q (the
+    web page's filter form: an unknown value is a 400 naming the field, never silently ignored)."""
 
     serializer_class = FindingSerializer
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
-    @extend_schema(responses={200: FindingSerializer(many=True)})
+    @extend_schema(
+        responses={200: FindingSerializer(many=True)},
+        parameters=[OpenApiParameter("organization", OpenApiTypes.INT), OpenApiParameter("code", OpenApiTypes.STR),
+                    OpenApiParameter("severity", OpenApiTypes.STR), OpenApiParameter("q", OpenApiTypes.STR),
+                    OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("offset", OpenApiTypes.INT)],
+    )
     def list(self, request):
-        params = request.query_params
-        organization = None
-        if params.get("organization", "").isdigit():
-            from portal.models import Organization
-
-            organization = Organization.objects.for_user(request.user).filter(pk=params["organization"]).first()
-            if organization is None:
-                return Response([])
-        findings = advice_list(user=request.user, organization=organization, code=params.get("code", ""),
-                               severity=params.get("severity", ""), q=params.get("q", ""))
-        return Response(FindingSerializer(findings, many=True).data)
+        form = AdviceFilterForm(request.query_params, user=request.user)
+        if not form.is_valid():
+            raise serializers.ValidationError({field: list(errors) for field, errors in form.errors.items()})
+        filters = form.cleaned_data
+        findings = advice_list(user=request.user, organization=filters["organization"], code=filters["code"],
+                               severity=filters["severity"], q=filters["q"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(findings, request, view=self)
+        return paginator.get_paginated_response(FindingSerializer(page, many=True).data)

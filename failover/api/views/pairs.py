@@ -12,9 +12,9 @@ from rest_framework.response import Response
 
 from portal.api.viewsets import Role, TenantModelViewSet
 
-from ...filtersets import PairFilterSet, SyncRecordFilterSet
-from ...models import OperationKind, Pair, SyncRecord
-from ...services.advice import advice_list
+from ...advice_selectors import advice_list
+from ...filtersets import PairFilterSet
+from ...models import OperationKind, Pair
 from ...services.operations import operation_start
 from ...services.pairs import (
     pair_create,
@@ -34,7 +34,6 @@ from ..serializers import (
     RoleChangeRequestSerializer,
     SharedIpsRequestSerializer,
     SharedIpsResultSerializer,
-    SyncRecordSerializer,
 )
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -61,7 +60,7 @@ class PairViewSet(TenantModelViewSet):
     action_roles = {
         "sync": Role.OPERATOR, "become_primary": Role.OPERATOR, "become_backup": Role.OPERATOR,
         "fix_conflict": Role.OPERATOR, "establish": Role.ADMIN, "break_relationship": Role.ADMIN,
-        "shared_ips": Role.ADMIN, "establish_checks": Role.ADMIN, "syncs": Role.VIEWER, "advice": Role.VIEWER,
+        "shared_ips": Role.ADMIN, "establish_checks": Role.ADMIN, "advice": Role.VIEWER,
     }
 
     def perform_create(self, serializer):
@@ -95,11 +94,9 @@ class PairViewSet(TenantModelViewSet):
         body = RoleChangeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        appliance = {pair.primary_id: pair.primary, pair.backup_id: pair.backup}.get(data["appliance"])
-        if appliance is None:
-            return Response({"appliance": ["Choose one of the pair's two appliances."]}, status=400)
         operation = operation_start(
-            actor=request.user, pair=pair, kind=kind, appliance=appliance, reason=data.get("reason", ""),
+            actor=request.user, pair=pair, kind=kind, appliance=pair.member(data["appliance"]),
+            reason=data.get("reason", ""),
             params={"sync_first": data["sync_first"], "force": data["force"]},
             idempotency_key=_idempotency_key(request),
         )
@@ -158,21 +155,10 @@ class PairViewSet(TenantModelViewSet):
         body = SharedIpsRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        appliance = {pair.primary_id: pair.primary, pair.backup_id: pair.backup}.get(data["appliance"])
-        if appliance is None:
-            return Response({"appliance": ["Choose one of the pair's two appliances."]}, status=400)
-        warnings = shared_ips_set(actor=request.user, appliance=appliance, ips=[str(ip) for ip in data["ips"]],
+        warnings = shared_ips_set(actor=request.user, appliance=pair.member(data["appliance"]),
+                                  ips=[str(ip) for ip in data["ips"]],
                                   prefix_length=data["prefix_length"])
         return Response({"warnings": warnings})
-
-    @extend_schema(responses={200: SyncRecordSerializer(many=True)}, summary="The pair's sync history")
-    @action(detail=True, methods=["get"])
-    def syncs(self, request, pk=None):
-        pair = self.get_object()
-        queryset = SyncRecordFilterSet(request.query_params, queryset=SyncRecord.objects.filter(pair=pair),
-                                       request=request).qs
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(SyncRecordSerializer(page, many=True).data)
 
     @extend_schema(responses={200: FindingSerializer(many=True)}, summary="Best-practice findings of the pair")
     @action(detail=True, methods=["get"])

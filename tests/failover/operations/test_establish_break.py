@@ -99,3 +99,23 @@ def test_establish_refuses_appliances_serving_different_certificates(broken_pair
                                                fingerprint_sha256=fingerprint, spki_sha256=fingerprint)
     with pytest.raises(ValidationError, match="do not serve the same certificate"):
         pair_establish(actor=fleet.operator, pair=pair)
+
+
+def test_establish_checks_a_person_waits_for_are_short_and_read_both_members_at_once(broken_pair):
+    import time
+
+    from appliances.models import Appliance
+    from failover.services.pairs import pair_establish_checks
+
+    fleet, pair = broken_pair, broken_pair.pair
+    Appliance.objects.filter(pk__in=[pair.primary_id, pair.backup_id]).update(probe_timeout=1)
+    pair.primary.refresh_from_db()
+    pair.backup.refresh_from_db()
+    for member in pair.members:
+        fleet.sim.set_fault(member.management_host, "slow", ms=2500)
+    started = time.monotonic()
+    checks = pair_establish_checks(pair=pair)
+    elapsed = time.monotonic() - started
+    unreachable = [c.message for c in checks if c.name == "reachable" and c.ok is False]
+    assert len(unreachable) == 2  # each call gave up after the interactive (probe) timeout...
+    assert elapsed < 2.0, elapsed  # ...and both members were read at the same time

@@ -129,3 +129,33 @@ def test_stale_operations_are_handed_back_but_not_those_waiting_for_the_operator
                                                                     heartbeat_at=long_ago)
     assert operations_resume_stale(stale_after=timedelta(minutes=2)) == [crashed.pk]
     assert operations_resume_stale(stale_after=timedelta(minutes=20)) == []
+
+
+def test_a_message_that_finds_the_pair_locked_is_retried_not_dropped(ops_fleet):
+    # E.g. the operator's "confirm" arrives while another runner still holds the pair: acknowledging the message
+    # would lose the confirmation (resume leaves operations that wait for the operator alone).
+    from celery.exceptions import Retry
+
+    from failover.tasks import run_operation as task
+
+    operation = ops_fleet.start(OperationKind.SYNC)
+    lock = PairLock(operation.pair_id)
+    assert lock.acquire()
+    try:
+        with pytest.raises(Retry):
+            task(operation.pk)
+    finally:
+        lock.release()
+    assert task(operation.pk) == OperationStatus.SUCCEEDED
+
+
+def test_an_operation_is_recorded_with_its_audit_record_or_not_at_all(ops_fleet, monkeypatch):
+    from failover.services import operations as service
+
+    def audit_unavailable(**kwargs):
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(service, "audit_record", audit_unavailable)
+    with pytest.raises(RuntimeError):
+        ops_fleet.start(OperationKind.SYNC)
+    assert not Operation.objects.exists()  # no unaudited operation, and nothing handed to a worker

@@ -12,9 +12,9 @@ from datetime import timedelta
 from django.db.models import DurationField, ExpressionWrapper, F, Max, Q
 from django.utils import timezone
 
-from ..advisor import RULES, Finding, PairFacts, Severity, check_pair
-from ..models import Pair
-from .pairs import certificate_parity
+from .advisor import RULES, Finding, PairFacts, Severity, check_pair
+from .models import Pair
+from .selectors import certificate_parity
 
 RECENT_SYNCS = timedelta(days=7)
 
