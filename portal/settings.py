@@ -134,6 +134,8 @@ CELERY_BEAT_SCHEDULE: dict = {}
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="failover-portal@localhost")
+# A hung mail server must not hold a worker: delivery is retried by its task.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Secrets at rest ------------------------------------------------------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt (MultiFernet rotation).

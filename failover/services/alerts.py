@@ -6,11 +6,12 @@ per ``dedup_key`` (one condition on one object), so a condition that persists is
 """
 
 import logging
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import Alert, AlertSeverity
@@ -26,6 +27,14 @@ def alert_recent(*, organization, dedup_key: str, within: timedelta) -> Alert | 
     )
 
 
+def _serialise_condition(organization_id: int, dedup_key: str) -> None:
+    """Two workers raising the same condition at once must not both pass the throttle check: on PostgreSQL a
+    transaction-scoped advisory lock on (organisation, key) orders them. SQLite serialises writers already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"alert:{organization_id}:{dedup_key}"])
+
+
 def alert_raise(
     *,
     organization,
@@ -38,12 +47,14 @@ def alert_raise(
     appliance=None,
     throttle: timedelta | None = timedelta(hours=1),
 ) -> Alert | None:
-    """Record and send an alert unless the same condition was alerted within ``throttle``.
+    """Record an alert unless the same condition was alerted within ``throttle``, and queue its email.
 
-    Returns the new alert, or None when throttled. The email goes out after the transaction commits, so a
-    rolled-back caller never notifies anybody.
+    Returns the new alert, or None when throttled. The email is handed to the ``failover.deliver_alert`` task
+    after the transaction commits: a rolled-back caller notifies nobody, and a slow mail server never holds up
+    the probe loop or an operation holding a pair's lock.
     """
     with transaction.atomic():
+        _serialise_condition(organization.pk, dedup_key)
         if throttle is not None and alert_recent(organization=organization, dedup_key=dedup_key, within=throttle):
             return None
         recipients = organization.alert_recipient_list
@@ -57,16 +68,26 @@ def alert_raise(
             subject=subject[:300],
             body=body,
             recipients=recipients,
+            delivery_error="" if recipients else NO_RECIPIENTS,
         )
-        transaction.on_commit(lambda: _deliver(alert.pk))
+        if recipients:
+            from ..tasks import deliver_alert
+
+            deliver_alert.delay_on_commit(alert.pk)
     return alert
 
 
-def _deliver(alert_id: int) -> None:
-    alert = Alert.objects.get(pk=alert_id)
-    if not alert.recipients:
-        Alert.objects.filter(pk=alert_id).update(delivery_error="The organisation has no alert recipients.")
-        return
+NO_RECIPIENTS = "The organisation has no alert recipients."
+# Deliveries older than this are given up: an alert about a condition from yesterday helps nobody.
+DELIVERY_WINDOW = timedelta(hours=6)
+
+
+def alert_deliver(*, alert_id: int) -> bool:
+    """Send one alert's email. Returns True when sent; a failure is recorded on the alert and raised, so the
+    task retries it with backoff."""
+    alert = Alert.objects.filter(pk=alert_id, sent_at__isnull=True).first()
+    if alert is None or not alert.recipients:
+        return False
     try:
         send_mail(
             subject=f"[Failover Portal] {alert.subject}",
@@ -74,8 +95,23 @@ def _deliver(alert_id: int) -> None:
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=alert.recipients,
         )
-    except Exception as exc:  # noqa: BLE001 - any mail failure is recorded on the alert, never raised into a probe
+    except (OSError, smtplib.SMTPException) as exc:
         logger.warning("alert %s not delivered: %s", alert_id, exc)
         Alert.objects.filter(pk=alert_id).update(delivery_error=str(exc)[:300])
-        return
-    Alert.objects.filter(pk=alert_id).update(sent_at=timezone.now())
+        raise
+    Alert.objects.filter(pk=alert_id).update(sent_at=timezone.now(), delivery_error="")
+    return True
+
+
+def alerts_deliver_pending(*, now=None) -> int:
+    """Send every recent alert whose email has not gone out (a lost task message, a mail server that was down):
+    run by beat as a sweeper, and by tests in place of the worker."""
+    now = now or timezone.now()
+    pending = Alert.objects.filter(sent_at__isnull=True, created_at__gte=now - DELIVERY_WINDOW).exclude(recipients=[])
+    sent = 0
+    for alert_id in pending.values_list("pk", flat=True):
+        try:
+            sent += alert_deliver(alert_id=alert_id)
+        except (OSError, smtplib.SMTPException):
+            continue
+    return sent

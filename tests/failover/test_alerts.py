@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from failover.models import Alert, AlertKind, BackupSettings, PairState
+from failover.services.alerts import alert_deliver, alert_raise, alerts_deliver_pending
 from failover.services.watch import pairs_watch
 from tests.factories import AlertFactory
 from tests.failover.probing.fleet import fleet_fixture  # noqa: F401  (fixture)
@@ -19,6 +20,18 @@ def age_alerts(pair, seconds):
     """Pretend the pair's alerts were sent ``seconds`` earlier (the throttle reads created_at)."""
     for alert in Alert.objects.filter(pair=pair):
         Alert.objects.filter(pk=alert.pk).update(created_at=alert.created_at - timedelta(seconds=seconds))
+
+
+@pytest.fixture
+def outbox(mailoutbox):
+    """The mail sent so far, once the delivery work queued by the alerts has run (the test plays the worker
+    that runs ``failover.deliver_alert``)."""
+
+    def read():
+        alerts_deliver_pending()
+        return mailoutbox
+
+    return read
 
 
 @pytest.fixture
@@ -35,34 +48,34 @@ def primary_down(fleet, settings):
     return pair
 
 
-def test_countdown_series_then_recovery(fleet, primary_down, mailoutbox):
+def test_countdown_series_then_recovery(fleet, primary_down, outbox):
     pair = primary_down
     since = pair.primary_unreachable_since
 
     assert pairs_watch(now=since + timedelta(seconds=10)) == 1
-    assert len(mailoutbox) == 1
-    first = mailoutbox[0]
+    assert len(outbox()) == 1
+    first = outbox()[0]
     assert sorted(first.to) == ["noc@example.com", "oncall@example.com"]
     assert "down for 10 s" in first.subject and "automatic failover in 4 min 50 s" in first.subject
     assert pair.primary.name in first.body
 
     # The watch runs every 30 s; inside the countdown interval nothing new goes out.
     assert pairs_watch(now=since + timedelta(seconds=40)) == 0
-    assert len(mailoutbox) == 1
+    assert len(outbox()) == 1
 
     age_alerts(pair, 61)
     assert pairs_watch(now=since + timedelta(seconds=130)) == 1
-    assert "automatic failover in 2 min 50 s" in mailoutbox[1].subject
+    assert "automatic failover in 2 min 50 s" in outbox()[1].subject
 
     age_alerts(pair, 61)
     pairs_watch(now=since + timedelta(seconds=310))
-    assert "failover due" in mailoutbox[2].subject
+    assert "failover due" in outbox()[2].subject
 
     fleet.sim.clear_faults()
     fleet.probe(times=2)
     assert pair.state == PairState.HEALTHY
     assert pairs_watch(now=timezone.now()) == 1
-    recovery = mailoutbox[-1]
+    recovery = outbox()[-1]
     assert "reachable again" in recovery.subject
     assert pairs_watch(now=timezone.now()) == 0  # one recovery email per outage
 
@@ -71,14 +84,14 @@ def test_countdown_series_then_recovery(fleet, primary_down, mailoutbox):
     assert all(a.sent_at and a.recipients for a in alerts)
 
 
-def test_countdown_without_automatic_failover_says_so(fleet, primary_down, mailoutbox):
+def test_countdown_without_automatic_failover_says_so(fleet, primary_down, outbox):
     BackupSettings.objects.filter(appliance=primary_down.backup).update(automatic_failover=False)
     pairs_watch(now=primary_down.primary_unreachable_since + timedelta(seconds=5))
-    assert "no automatic failover" in mailoutbox[0].subject
-    assert "Automatic failover is off" in mailoutbox[0].body
+    assert "no automatic failover" in outbox()[0].subject
+    assert "Automatic failover is off" in outbox()[0].body
 
 
-def test_stale_sync_alert_repeats_at_a_throttled_rate(fleet, settings, mailoutbox):
+def test_stale_sync_alert_repeats_at_a_throttled_rate(fleet, settings, outbox):
     settings.ALERT_SYNC_STALE_REPEAT_SECONDS = 6 * 3600
     fleet.probe()
     pair = fleet.pairs[1]
@@ -87,22 +100,22 @@ def test_stale_sync_alert_repeats_at_a_throttled_rate(fleet, settings, mailoutbo
     assert pairs_watch(now=pair.last_sync_at + timedelta(hours=1)) == 0
     sent = pairs_watch(now=later)
     assert sent == len(fleet.pairs)  # every pair of the fleet last synced when the simulator started
-    stale = [m for m in mailoutbox if pair.site_hostname in m.subject]
+    stale = [m for m in outbox() if pair.site_hostname in m.subject]
     assert len(stale) == 1 and "data sync stale" in stale[0].subject
 
     assert pairs_watch(now=later + timedelta(minutes=30)) == 0  # throttled
     age_alerts(pair, 6 * 3600 + 1)
     assert pairs_watch(now=later + timedelta(hours=6)) == 1
-    assert len([m for m in mailoutbox if pair.site_hostname in m.subject]) == 2
+    assert len([m for m in outbox() if pair.site_hostname in m.subject]) == 2
 
 
-def test_alert_without_recipients_is_recorded_as_undelivered(fleet, primary_down, mailoutbox):
+def test_alert_without_recipients_is_recorded_as_undelivered(fleet, primary_down, outbox):
     fleet.organization.alert_recipients = ""
     fleet.organization.save(update_fields=["alert_recipients"])
     primary_down.organization.refresh_from_db()
     pairs_watch(now=primary_down.primary_unreachable_since + timedelta(seconds=5))
     alert = Alert.objects.get(pair=primary_down)
-    assert mailoutbox == []
+    assert outbox() == []
     assert alert.sent_at is None and "no alert recipients" in alert.delivery_error
 
 
@@ -120,3 +133,25 @@ def test_a_tenant_sees_only_its_own_alerts(org_a, org_b, make_member, login, api
     subjects = [row["subject"] for row in listed.get("results", listed)]
     assert subjects == [mine.subject]
     assert api.get(f"/api/v1/alerts/{theirs.pk}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=False)  # inside the test's transaction, so the on-commit hand-off is visible
+def test_alert_email_waits_for_the_worker_and_a_failed_delivery_is_retried(org_a, settings, mailoutbox,
+                                                                           django_capture_on_commit_callbacks):
+    org_a.alert_recipients = "noc@example.com"
+    org_a.save()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        alert = alert_raise(organization=org_a, kind=AlertKind.SYNC_STALE, dedup_key="k", subject="stale", body="b")
+    assert len(callbacks) == 1  # the delivery task is queued after commit, not sent by the raiser
+    assert mailoutbox == []
+    settings.EMAIL_BACKEND = "tests.failover.broken_mail.RefusingBackend"
+    with pytest.raises(OSError):
+        alert_deliver(alert_id=alert.pk)
+    alert.refresh_from_db()
+    assert alert.sent_at is None and "refused" in alert.delivery_error
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert alerts_deliver_pending() == 1
+    alert.refresh_from_db()
+    assert alert.sent_at is not None and alert.delivery_error == ""
+    assert [m.subject for m in mailoutbox] == ["[Failover Portal] stale"]
+    assert alerts_deliver_pending() == 0  # sent once
