@@ -29,7 +29,11 @@ def probe_dispatch() -> int:
 @shared_task(name="failover.probe_batch", ignore_result=True, acks_late=True,
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def probe_batch(appliance_ids: list[int]) -> int:
-    return probe_batch_run(appliance_ids=appliance_ids).probed
+    report = probe_batch_run(appliance_ids=appliance_ids)
+    if report.pair_state_changes:
+        # A pair just changed state (e.g. its primary went down): alert now, not at the next beat tick.
+        watch_pairs.apply_async(expires=60)
+    return report.probed
 
 
 @shared_task(name="failover.watch_pairs", ignore_result=True, acks_late=True,

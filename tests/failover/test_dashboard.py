@@ -29,7 +29,9 @@ def test_dashboard_counts_and_attention_order(org_a, org_b, make_member, login):
     assert counts["total"] == 5
     assert {row["state"]: row["count"] for row in counts["states"]}["healthy"] == 2
     attention = page.context["panels"][0]["data"]["attention"]
-    assert [p.state for p in attention] == [PairState.CONFLICT, PairState.PRIMARY_UNREACHABLE, PairState.SYNC_STALE]
+    assert [p.state for p in attention] == [PairState.CONFLICT, PairState.PRIMARY_UNREACHABLE, PairState.SYNC_STALE,
+                                            PairState.HEALTHY, PairState.HEALTHY]
+    assert html.index(attention[0].site_hostname) < html.index(attention[3].site_hostname)
     assert hidden.site_hostname not in html
     assert 'hx-trigger="every 10s"' in html  # live
 

@@ -59,3 +59,10 @@ def test_probe_batch_task_records_a_result(fleet):
     appliance.refresh_from_db()
     assert appliance.status_reachable is True
     assert appliance.next_probe_at > timezone.now() + timedelta(seconds=appliance.probe_interval - 5)
+
+
+def test_probe_tasks_go_to_the_probes_queue():
+    from portal.celery import app
+
+    for name in ("failover.probe_dispatch", "failover.probe_batch"):
+        assert app.amqp.router.route({}, name)["queue"].name == "probes"

@@ -22,6 +22,9 @@ def test_first_sweep_records_status_and_pair_state(fleet):
     assert primary.status_role == "primary"
     assert primary.status_latency_ms > 0
     assert primary.status_last_sync_status == "Success"
+    assert primary.status_shared_ips == ["127.250.0.1"]  # shared IPs are enabled on the primary only
+    pair.backup.refresh_from_db()
+    assert pair.backup.status_role == "backup" and pair.backup.status_shared_ips == []
     assert primary.next_probe_at > primary.status_checked_at
     assert pair.state == PairState.HEALTHY
     assert pair.last_status_check_at is not None and pair.last_sync_at is not None
