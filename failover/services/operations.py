@@ -7,9 +7,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from portal.db import Seconds
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
 from portal.services.audit import audit_record
@@ -175,8 +176,7 @@ def syncs_schedule_due(*, now=None) -> list[int]:
     has passed since the last sync, or the first sync after establishing is due). The sync first looks at the
     appliance's own history: when the appliance already synced by itself, it is recorded, not repeated."""
     now = now or timezone.now()
-    interval = ExpressionWrapper(F("backup__backup_settings__sync_interval") * timedelta(seconds=1),
-                                 output_field=DurationField())
+    interval = Seconds("backup__backup_settings__sync_interval")
     active = Operation.objects.filter(pair=OuterRef("pk"), status__in=OperationStatus.active())
     due = (
         # Only while the backup's settings ask for scheduled syncs, whichever reason made the pair due (a retry

@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import DateTimeField, ExpressionWrapper, F, Max, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, Max, Q, Value
 from django.db.models.functions import Coalesce
+
+from portal.db import Seconds
 
 from ..models import Alert, AlertKind, AlertSeverity, Pair, PairState
 from .alerts import alert_raise
@@ -148,7 +150,7 @@ def pairs_watch(*, now: datetime) -> int:
         last = pair.alerts.filter(kind=AlertKind.PRIMARY_DOWN_COUNTDOWN).order_by("-created_at", "-id").first()
         raised += recovery_alert(pair=pair, last_countdown=last, now=now) is not None
 
-    stale_before = ExpressionWrapper(now - F("sync_stale_after") * timedelta(seconds=1), output_field=DateTimeField())
+    stale_before = ExpressionWrapper(Value(now) - Seconds("sync_stale_after"), output_field=DateTimeField())
     stale = (
         _pairs().filter(broken_at__isnull=True)
         .exclude(state__in=[PairState.NEVER_CHECKED, PairState.BROKEN])
