@@ -119,7 +119,8 @@ class ParityResult:
 def _check(server_name: str, primary: ServedCertificate | None, backup: ServedCertificate | None) -> ParityCheck:
     if primary is None or backup is None:
         missing = " and ".join(n for n, o in (("primary", primary), ("backup", backup)) if o is None)
-        return ParityCheck(server_name, None, None, None, f"The {missing} has not been checked yet.")
+        verb = "have" if primary is None and backup is None else "has"
+        return ParityCheck(server_name, None, None, None, f"The {missing} {verb} not been checked yet.")
     failed = [(n, o) for n, o in (("primary", primary), ("backup", backup)) if not o.ok]
     if failed:
         reason = " ".join(f"The {n} could not be read: {o.error or 'no certificate'}" for n, o in failed)

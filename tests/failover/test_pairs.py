@@ -16,9 +16,17 @@ def test_pair_page_shows_the_failover_page_for_the_pair(ops_fleet, make_member, 
     assert page.status_code == 200
     for expected in (pair.site_hostname, pair.primary.name, pair.backup.name, "Sync now", "Become backup",
                      "Become primary", "Become backup even if the peer cannot be contacted", "Pull a data sync",
-                     "Fix this error", "Shared IPs", "Backup settings", "Sync history", f'id="pair-status-{pair.pk}"'):
+                     "Shared IPs", "Backup settings", "Sync history", f'id="pair-status-{pair.pk}"'):
         assert expected in body, expected
     assert "Break relationship" not in body  # admin only
+    assert "Fix this error" not in body  # only offered when the roles conflict
+
+
+def test_pair_page_offers_fix_this_error_when_both_report_primary(ops_fleet, make_member, login):  # noqa: F811
+    pair = ops_fleet.pair
+    type(pair.primary).objects.filter(pk__in=[pair.primary_id, pair.backup_id]).update(status_role="primary")
+    body = login(make_member(ops_fleet.organization, Role.OPERATOR)).get(pair.get_absolute_url()).content.decode()
+    assert 'id="conflict-warning"' in body and "Fix this error" in body
 
 
 def test_viewer_sees_no_action_and_cannot_post_one(ops_fleet, make_member, login):  # noqa: F811
