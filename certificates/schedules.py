@@ -5,4 +5,7 @@ SCHEDULE: dict = {
     # change rarely; a quarter of an hour bounds how long drift goes unnoticed at two TLS handshakes per appliance.
     "certificates-refresh-served": {"task": "certificates.refresh_served", "schedule": 15 * 60.0,
                                     "options": {"expires": 15 * 60}},
+    # What each appliance holds (its certificate list): hourly, one API call per appliance.
+    "certificates-sync-inventories": {"task": "certificates.sync_inventories", "schedule": 3600.0,
+                                      "options": {"expires": 3600}},
 }

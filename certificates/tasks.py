@@ -52,6 +52,16 @@ def refresh_served_appliance(appliance_id: int) -> int:
     return len(appliance_certificates_check(appliance=appliance))
 
 
+@shared_task(name="certificates.sync_inventories", ignore_result=True)
+def sync_inventories() -> int:
+    """Fan out one inventory sync per appliance the portal can call, so the inventory follows what the appliances
+    hold even when nobody presses the button."""
+    appliance_ids = list(Appliance.objects.exclude(client_id="").values_list("pk", flat=True))
+    for appliance_id in appliance_ids:
+        sync_inventory.delay_on_commit(appliance_id)
+    return len(appliance_ids)
+
+
 @shared_task(name="certificates.sync_inventory", ignore_result=True, **_RETRY)
 def sync_inventory(appliance_id: int) -> int:
     """Read an appliance's certificates into the inventory; an unreachable appliance is logged, not retried

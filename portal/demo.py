@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from appliances.fleet_loader import fleet_load
+from certificates.services import certificate_inventory_sync
 
 from .models import Membership, Role, User
 
@@ -39,4 +41,10 @@ def demo_seed(*, fleet_path: Path, ca_pem: str, port: int) -> list[DemoLogin]:
             user = _user(username)
             Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": role})
             logins.append(DemoLogin(username, f"{role} of {organization.name}"))
+    # The demo starts with every appliance's certificate inventory read, as the hourly sync would.
+    for appliance in result.appliances.values():
+        try:
+            certificate_inventory_sync(actor=None, appliance=appliance)
+        except ValidationError:
+            continue
     return logins

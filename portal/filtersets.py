@@ -1,4 +1,5 @@
 import django_filters
+from django.forms import NullBooleanSelect
 from django_filters.rest_framework import DjangoFilterBackend
 
 from .models import AuditAction, AuditEvent, Membership, Organization, Role
@@ -14,6 +15,10 @@ class TenantScopedFilterSet(django_filters.FilterSet):
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         user = getattr(request, "user", None)
+        for field in self.form.fields.values():
+            if isinstance(field.widget, NullBooleanSelect):
+                # In a filter, "unknown" means "don't filter": say so.
+                field.widget.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
         for name, filter_ in self.filters.items():
             queryset = getattr(filter_, "queryset", None)
             if queryset is not None and not callable(queryset) and hasattr(queryset, "for_user"):
