@@ -5,14 +5,21 @@ register = template.Library()
 
 
 @register.inclusion_tag("portal/includes/nav_link.html", takes_context=True)
-def nav_link(context, url_name: str, label: str, icon: str = ""):
-    """A navigation entry that only shows once its app provides the route."""
+def nav_link(context, url_name: str, label: str, icon: str = "", exclude: str = ""):
+    """A navigation entry that only shows once its app provides the route. ``exclude`` names a route below this
+    one that has its own entry (RMA lives under /appliances/), so only one entry is highlighted."""
     try:
         url = reverse(url_name)
     except NoReverseMatch:
         return {"url": None}
     request = context.get("request")
-    active = request is not None and request.path.startswith(url) and (url != "/" or request.path == "/")
+    path = request.path if request is not None else ""
+    active = path.startswith(url) and (url != "/" or path == "/")
+    if active and exclude:
+        try:
+            active = not path.startswith(reverse(exclude))
+        except NoReverseMatch:
+            pass
     return {"url": url, "label": label, "icon": icon, "active": active}
 
 
