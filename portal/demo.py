@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from appliances.fleet_loader import fleet_load
+from appliances.models import Appliance
 from certificates.services import certificate_inventory_sync
 
 from .models import Membership, Role, User
@@ -41,6 +42,8 @@ def demo_seed(*, fleet_path: Path, ca_pem: str, port: int) -> list[DemoLogin]:
             user = _user(username)
             Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": role})
             logins.append(DemoLogin(username, f"{role} of {organization.name}"))
+    # A lively demo: probe every 10 s (production default 60 s), so an injected fault shows within half a minute.
+    Appliance.objects.filter(pk__in=[a.pk for a in result.appliances.values()]).update(probe_interval=10)
     # The demo starts with every appliance's certificate inventory read, as the hourly sync would.
     for appliance in result.appliances.values():
         try:

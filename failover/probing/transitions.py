@@ -21,6 +21,9 @@ from appliances.drivers import ProbeResult
 
 DEFAULT_FAILURES_TO_DOWN = 3
 DEFAULT_SUCCESSES_TO_UP = 2
+# While a change is unconfirmed (a failure on an appliance believed up, a success on one believed down), the
+# next probe comes this soon, so an outage is confirmed in seconds rather than in N full probe intervals.
+DEFAULT_CONFIRM_INTERVAL = 10
 
 #: Columns the probe loop writes (bulk_update field list).
 STATUS_FIELDS = [
@@ -69,13 +72,21 @@ def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
+def _schedule_next(appliance, *, now: datetime, confirming: bool) -> None:
+    interval = appliance.probe_interval
+    if confirming:
+        interval = min(interval, getattr(settings, "PROBE_CONFIRM_INTERVAL", DEFAULT_CONFIRM_INTERVAL))
+    appliance.next_probe_at = now + timedelta(seconds=interval)
+
+
 def apply_failure(appliance, error: str, *, now: datetime, thresholds: Thresholds) -> Transition | None:
     before = _confirmed(appliance)
     appliance.status_failures += 1
     appliance.status_successes = 0
     appliance.status_checked_at = now
     appliance.status_latency_ms = None
-    appliance.next_probe_at = now + timedelta(seconds=appliance.probe_interval)
+    _schedule_next(appliance, now=now, confirming=appliance.status_reachable is True
+                   and appliance.status_failures < thresholds.failures_to_down)
     if appliance.status_reachable is False:
         # Already down: keep the latest reason on the row, but a different error wording is no new event.
         appliance.status_error = _clip(error, 500)
@@ -94,7 +105,8 @@ def apply_success(appliance, result: ProbeResult, *, now: datetime, thresholds: 
     appliance.status_failures = 0
     appliance.status_checked_at = now
     appliance.status_latency_ms = round(result.elapsed_ms, 2)
-    appliance.next_probe_at = now + timedelta(seconds=appliance.probe_interval)
+    _schedule_next(appliance, now=now, confirming=appliance.status_reachable is False
+                   and appliance.status_successes < thresholds.successes_to_up)
     if appliance.status_reachable is False and appliance.status_successes < thresholds.successes_to_up:
         return None  # recovering: not believed yet
     error = health.error_message or ""

@@ -50,6 +50,10 @@ def test_down_after_n_failures_not_after_one(fleet, settings):
     pair.primary.refresh_from_db()
     assert pair.primary.status_reachable is True
     assert pair.primary.status_failures == 1
+    # An unconfirmed failure is re-checked soon, not a whole probe interval later.
+    assert (pair.primary.next_probe_at - pair.primary.status_checked_at).total_seconds() == min(
+        pair.primary.probe_interval, 10
+    )
     assert len(history(pair.primary)) == 1
     pair.refresh_from_db()
     assert pair.state == PairState.HEALTHY
