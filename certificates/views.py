@@ -4,7 +4,7 @@ replication. Thin: each view reads through the chokepoint, checks the role, call
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +13,7 @@ from django.views.generic import DetailView
 
 from appliances.models import Appliance
 from failover.models import Pair
+from portal.http import attachment_response
 from portal.models import Role
 from portal.permissions import has_role, require_role
 from portal.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
@@ -108,10 +109,7 @@ class CertificateExportView(CertificateQuerysetMixin, ObjectEditView):
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
-        response = HttpResponse(exported.data, content_type=exported.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return attachment_response(exported.data, filename=exported.filename, content_type=exported.content_type)
 
 
 class CertificateDeleteView(ObjectDeleteView):

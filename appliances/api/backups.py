@@ -2,7 +2,6 @@
 and the organisation's backup policy (read and update)."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,12 +10,13 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from portal.api.viewsets import TenantReadOnlyViewSet, TenantViewSetMixin
+from portal.http import attachment_response
 from portal.models import Role
 
 from ..backups import POLICY_FIELDS, backup_policy_save, backup_read, backup_request
 from ..filtersets import BackupFilterSet
 from ..models import Appliance, BackupPolicy, ConfigurationBackup
-from ..views.backups import _safe_filename
+from ..views.backups import backup_filename
 
 
 class ConfigurationBackupSerializer(serializers.ModelSerializer):
@@ -53,9 +53,7 @@ class ConfigurationBackupViewSet(TenantReadOnlyViewSet):
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
-        response = HttpResponse(blob, content_type="application/octet-stream")
-        response["Content-Disposition"] = f'attachment; filename="{_safe_filename(backup)}"'
-        return response
+        return attachment_response(blob, filename=backup_filename(backup), content_type="application/octet-stream")
 
 
 class BackupRequestedSerializer(serializers.Serializer):

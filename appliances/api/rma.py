@@ -1,7 +1,6 @@
 """REST for RMA cases: list/read with steps, open a case, record a step (same forms and rules as the UI)."""
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 
 from portal.api.fields import TenantRelatedField
 from portal.api.viewsets import TenantReadOnlyViewSet, TenantViewSetMixin
+from portal.http import attachment_response
 from portal.models import Role
 
 from ..filtersets import RmaFilterSet
@@ -154,6 +154,6 @@ class RmaAttachmentViewSet(TenantReadOnlyViewSet):
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         attachment = self.get_object()
-        response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-        response["Content-Disposition"] = "attachment"
-        return response
+        return attachment_response(
+            attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
+        )

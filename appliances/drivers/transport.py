@@ -8,7 +8,6 @@ Both go through exactly these two functions, so options, limits and error mappin
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -24,6 +23,7 @@ from .errors import (
     ApplianceUnreachable,
 )
 from .models import ApplianceAddress, Timeouts
+from .tlscache import EC_CURVES, ca_file, session_share
 from .trust import TrustSettings, fingerprint_of_certinfo
 
 MAX_XML_BYTES = 1024 * 1024
@@ -89,24 +89,6 @@ _PROTOCOL_CODES = {
     pycurl.E_FILESIZE_EXCEEDED,
     pycurl.E_HTTP2,
 }
-
-_share: pycurl.CurlShare | None = None
-_share_guard = threading.Lock()
-
-
-def session_share() -> pycurl.CurlShare:
-    """Process-wide share handle holding TLS sessions.
-
-    The vendor wants a new connection per call, so every call handshakes; resuming the TLS session makes
-    that handshake cheap. pycurl locks the share handle itself, so threads may use it concurrently.
-    """
-    global _share
-    with _share_guard:
-        if _share is None:
-            _share = pycurl.CurlShare()
-            _share.setopt(pycurl.SH_SHARE, pycurl.LOCK_DATA_SSL_SESSION)
-        return _share
-
 
 class Exchange:
     """Collects headers and body of one transfer and enforces size limits while it streams."""
@@ -283,7 +265,8 @@ class Transport:
         if trust.ca_pem:
             curl.setopt(pycurl.SSL_VERIFYPEER, 1)
             curl.setopt(pycurl.SSL_VERIFYHOST, 2)  # certificate must name the host / IP we dialled
-            curl.setopt(pycurl.CAINFO_BLOB, trust.ca_pem.encode())
+            # A file, not CAINFO_BLOB: libcurl caches the store it builds from a file (see tlscache).
+            curl.setopt(pycurl.CAINFO, ca_file(trust.ca_pem))
             curl.unsetopt(pycurl.CAPATH)  # only the given bundle, not the system store
         else:
             # Pin-only trust (factory self-signed certificate): the pin below *is* the verification,
@@ -295,8 +278,10 @@ class Transport:
         if trust.cert_fingerprint:
             curl.setopt(pycurl.OPT_CERTINFO, 1)
             curl.setopt(pycurl.PREREQFUNCTION, lambda *_conn: exchange.on_prereq(curl))
+        if EC_CURVES:
+            curl.setopt(pycurl.SSL_EC_CURVES, EC_CURVES)
         if self._share_sessions:
-            curl.setopt(pycurl.SHARE, session_share())
+            curl.setopt(pycurl.SHARE, session_share(self.address))
         else:
             curl.setopt(pycurl.SSL_SESSIONID_CACHE, 0)
 

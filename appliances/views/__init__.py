@@ -1,9 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from portal.http import attachment_response
 from portal.models import Role
 from portal.permissions import has_role, require_role
 from portal.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
@@ -112,8 +112,8 @@ def appliance_export(request):
     filterset = ApplianceFilterSet(
         request.GET or None, queryset=appliance_list(user=request.user, organization=request.organization), request=request
     )
-    response = HttpResponse(appliances_export_csv(filterset.qs), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="appliances-{stamp}.csv"'
-    return response
+    return attachment_response(
+        appliances_export_csv(filterset.qs), filename=f"appliances-{stamp}.csv", content_type="text/csv; charset=utf-8"
+    )
 

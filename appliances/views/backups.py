@@ -2,10 +2,11 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.views import View
 
+from portal.http import attachment_response
 from portal.views.generic import ObjectEditView, ObjectListView, TenantViewMixin
 
 from ..backups import backup_policy_save, backup_read, backup_request
@@ -37,16 +38,12 @@ class BackupDownloadView(TenantViewMixin, View):
             blob = backup_read(actor=request.user, backup=backup)
         except ValueError as exc:
             raise PermissionDenied(str(exc)) from exc
-        response = HttpResponse(blob, content_type="application/octet-stream")
-        response["Content-Disposition"] = f'attachment; filename="{_safe_filename(backup)}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return attachment_response(blob, filename=backup_filename(backup), content_type="application/octet-stream")
 
 
-def _safe_filename(backup: ConfigurationBackup) -> str:
-    # The appliance chose the name: keep only harmless characters for the header.
-    name = "".join(c for c in backup.filename if c.isalnum() or c in "._-") or "backup.nsb"
-    return f"{backup.started_at:%Y%m%d-%H%M}-{name}"[:150]
+def backup_filename(backup: ConfigurationBackup) -> str:
+    # The appliance chose the name; attachment_response keeps only harmless characters of it.
+    return f"{backup.started_at:%Y%m%d-%H%M}-{backup.filename or 'backup.nsb'}"
 
 
 class BackupRequestView(TenantViewMixin, View):

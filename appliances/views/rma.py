@@ -3,12 +3,13 @@ a step, and attachments served only through the tenancy chokepoint."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView
 
+from portal.http import attachment_response
 from portal.models import Role
 from portal.permissions import has_role
 from portal.views.generic import ObjectDetailView, ObjectListView, TenantViewMixin
@@ -140,9 +141,7 @@ class RmaAttachmentView(TenantViewMixin, View):
 
     def get(self, request, pk):
         attachment = get_object_or_404(self.get_base_queryset(), pk=pk)
-        response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-        safe = "".join(c for c in attachment.original_name if c.isalnum() or c in "._-") or "attachment"
-        response["Content-Disposition"] = f'attachment; filename="{safe[-100:]}"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(
+            attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
+        )
 

@@ -1,6 +1,5 @@
 """REST endpoints of the certificates app: thin over the same services and selectors as the pages."""
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -10,6 +9,7 @@ from rest_framework.response import Response
 from appliances.models import Appliance
 from failover.models import Pair
 from portal.api.viewsets import TenantReadOnlyViewSet, TenantViewSetMixin
+from portal.http import attachment_response
 from portal.models import Role
 
 from ..filtersets import CertificateFilterSet
@@ -84,10 +84,7 @@ class CertificateViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.Retri
             actor=request.user, certificate=certificate, export_format=data["format"],
             include_key=data["include_key"], include_chain=data["include_chain"], passphrase=data["passphrase"],
         )
-        response = HttpResponse(exported.data, content_type=exported.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return attachment_response(exported.data, filename=exported.filename, content_type=exported.content_type)
 
 
     @extend_schema(request=None, responses={200: CertificateSerializer})

@@ -1,3 +1,5 @@
+import contextlib
+
 from django import template
 from django.urls import NoReverseMatch, reverse
 
@@ -16,10 +18,8 @@ def nav_link(context, url_name: str, label: str, icon: str = "", exclude: str = 
     path = request.path if request is not None else ""
     active = path.startswith(url) and (url != "/" or path == "/")
     if active and exclude:
-        try:
+        with contextlib.suppress(NoReverseMatch):
             active = not path.startswith(reverse(exclude))
-        except NoReverseMatch:
-            pass
     return {"url": url, "label": label, "icon": icon, "active": active}
 
 
