@@ -42,6 +42,18 @@ class ApplianceLatestStatusSerializer(serializers.ModelSerializer):
         ]
 
 
+class ApplianceSummarySerializer(serializers.ModelSerializer):
+    """An appliance as other resources show it (a pair's members, the status endpoint): identity and the latest
+    probe result, in the same shape as the appliance endpoint's ``status``."""
+
+    status = ApplianceLatestStatusSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = Appliance
+        fields = ["id", "organization", "name", "management_host", "product_version", "build", "status"]
+        read_only_fields = fields
+
+
 class ApplianceSerializer(TenantModelSerializer):
     client_secret = serializers.CharField(
         write_only=True, required=False, allow_blank=True, style={"input_type": "password"},

@@ -5,25 +5,25 @@ Shared module: the pair/operation part below; other areas add their own serializ
 
 from rest_framework import serializers
 
+from appliances.api.serializers import ApplianceSummarySerializer
 from appliances.models import Appliance
 from portal.api.fields import TenantRelatedField
 from portal.api.serializers import TenantModelSerializer
 from portal.models import Role
 
-from ..models import BackupSettings, Operation, OperationStep, Pair, SyncRecord
+from ..models import (
+    Alert,
+    BackupSettings,
+    Operation,
+    OperationStep,
+    Pair,
+    PairStateChange,
+    StatusChange,
+    SyncRecord,
+)
 from ..services.pairs import BACKUP_SETTINGS_FIELDS, PAIR_EDITABLE_FIELDS
 
 # -- pairs and operations -----------------------------------------------------------------------------------
-
-
-class PairMemberSerializer(serializers.ModelSerializer):
-    """A member as the pair page shows it: identity and the role it holds now (from the latest probe)."""
-
-    class Meta:
-        model = Appliance
-        fields = ["id", "name", "management_host", "product_version", "build", "status_role", "status_reachable",
-                  "status_healthy", "status_checked_at", "status_last_sync_at", "status_last_sync_status"]
-        read_only_fields = fields
 
 
 # What the portal and the probes maintain: shown, never written through the API.
@@ -38,8 +38,8 @@ class PairSerializer(TenantModelSerializer):
         write_only=True, required=False, allow_blank=True, style={"input_type": "password"},
         help_text="Write-only; stored encrypted, never returned. Omit or leave empty to keep the stored one.",
     )
-    primary_member = PairMemberSerializer(source="primary", read_only=True)
-    backup_member = PairMemberSerializer(source="backup", read_only=True)
+    primary_member = ApplianceSummarySerializer(source="primary", read_only=True)
+    backup_member = ApplianceSummarySerializer(source="backup", read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="failover-api:pair-detail")
 
     class Meta:
@@ -150,3 +150,52 @@ class EstablishCheckSerializer(serializers.Serializer):
     name = serializers.CharField()
     ok = serializers.BooleanField(allow_null=True)
     message = serializers.CharField()
+
+
+# -- status, history and alerts (read-only) ------------------------------------------------------------
+
+
+class ApplianceProbeStatusSerializer(ApplianceSummarySerializer):
+    """The status endpoint adds how the appliance is probed and the anti-flap counter."""
+
+    consecutive_failures = serializers.IntegerField(source="status_failures", read_only=True)
+
+    class Meta(ApplianceSummarySerializer.Meta):
+        fields = [*ApplianceSummarySerializer.Meta.fields, "probe_interval", "probe_timeout",
+                  "consecutive_failures", "next_probe_at"]
+        read_only_fields = fields
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatusChange
+        fields = ["id", "organization", "appliance", "at", "reachable", "healthy", "role", "last_sync_status",
+                  "error", "summary"]
+        read_only_fields = fields
+
+
+class PairStatusSerializer(serializers.ModelSerializer):
+    primary = ApplianceSummarySerializer(read_only=True)
+    backup = ApplianceSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Pair
+        fields = ["id", "organization", "site_hostname", "state", "state_since", "state_reason",
+                  "primary_unreachable_since", "both_backup_since", "last_status_check_at", "last_sync_at",
+                  "sync_stale_after", "primary", "backup"]
+        read_only_fields = fields
+
+
+class PairStateChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PairStateChange
+        fields = ["id", "organization", "pair", "at", "previous_state", "state", "reason"]
+        read_only_fields = fields
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = ["id", "organization", "kind", "severity", "pair", "appliance", "dedup_key", "subject", "body",
+                  "recipients", "created_at", "sent_at", "delivery_error"]
+        read_only_fields = fields
