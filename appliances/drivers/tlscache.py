@@ -114,6 +114,8 @@ class _CaFiles:
         return self._directory
 
     def cleanup(self) -> None:
+        # Only the creating process removes it. A process ending through os._exit or a signal (Celery
+        # prefork children, a killed worker) leaves the directory behind: public CA certificates only.
         if self._directory and self._owner_pid == os.getpid():
             shutil.rmtree(self._directory, ignore_errors=True)
 

@@ -103,7 +103,7 @@ def probe_appliances(
         bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
         StatusChange.objects.bulk_create(history)
         report.pairs_written, report.pair_state_changes = refresh_pair_states(
-            appliance_ids=[a.pk for a in appliances], now=now
+            appliance_ids=[a.pk for a in appliances], now=now, known={a.pk: a for a in appliances}
         )
     for appliance, guid in guids_to_learn:
         _learn_guid(appliance, guid)
