@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -197,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Fleet-wide failover for primary/backup appliance pairs.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from the portal itself (no CDN: operators' networks and the tests have none).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "kind"; name each enum after its model's choices.
     "ENUM_NAME_OVERRIDES": {
