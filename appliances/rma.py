@@ -245,15 +245,6 @@ def _registered(case, step, data, actor):
     return RmaStepState.WAITING_VENDOR, {"status_details_sent": True, "package_received": False}
 
 
-def _pairs_establish():
-    """The pairs feature's establish service, when this deployment has it (built alongside this module)."""
-    try:
-        from failover.services.pairs import pair_establish
-    except ImportError:
-        return None
-    return pair_establish
-
-
 def _failover_roles_ok(case) -> tuple[bool, str]:
     """The manual path's proof: both members answer, and each reports its normal role."""
     pair = case.pair
@@ -296,15 +287,11 @@ def _failover(case, step, data, actor):
     details["verified"] = observed
     if ok:
         return RmaStepState.DONE, details
-    establish = _pairs_establish()
-    if establish is None:
-        # TODO(pairs feature): without it the relationship is established on the primary by hand; the probe
-        # above is what proves it.
-        raise ValidationError(
-            f"Failover is not restored yet: {observed}. Establish the relationship on the primary, then record again."
-        )
+    # Imported here: the failover app imports this app's models, so a module-level import would be circular.
+    from failover.services.pairs import pair_establish
+
     try:
-        operation = establish(actor=actor, pair=case.pair, reason=f"RMA #{case.pk}: replacement of {case.appliance}")
+        operation = pair_establish(actor=actor, pair=case.pair, reason=f"RMA #{case.pk}: replacement of {case.appliance}")
     except ValidationError as exc:
         raise ValidationError([f"Failover is not restored yet: {observed}.", *exc.messages]) from exc
     details["establish_operation"] = operation.pk
