@@ -13,6 +13,22 @@ from .models import Operation, Pair, PairState, PairStateChange, StatusChange, S
 
 STATUS_HISTORY_LIMIT = 50
 
+#: Appliance and pair columns no status page or endpoint shows. Deferred wherever rows are loaded for display:
+#: an encrypted column is decrypted when its row is loaded, and the status panels are polled every few seconds.
+APPLIANCE_UNSHOWN_FIELDS = ("client_secret", "ca_bundle", "tls_pin")
+PAIR_UNSHOWN_FIELDS = ("dns_tsig_secret",)
+
+
+def appliance_unshown_fields(*relations: str) -> list[str]:
+    """``APPLIANCE_UNSHOWN_FIELDS`` of the appliances reached through ``relations`` (none: the model's own)."""
+    return [f"{relation}__{name}" if relation else name
+            for relation in (relations or ("",)) for name in APPLIANCE_UNSHOWN_FIELDS]
+
+
+def pair_unshown_fields() -> list[str]:
+    """What to defer when loading pairs with both members for display."""
+    return [*PAIR_UNSHOWN_FIELDS, *appliance_unshown_fields("primary", "backup")]
+
 
 def _attention_rank():
     """Most urgent state first (PairState.attention_order), as a sortable SQL expression."""
@@ -36,6 +52,7 @@ def pairs_by_attention(*, user, organization=None):
     return (
         Pair.objects.for_user(user).in_organization(organization)
         .select_related("organization", "primary", "backup")
+        .defer(*pair_unshown_fields())
         .annotate(attention=_attention_rank())
         .order_by("attention", "state_since", "site_hostname")
     )
@@ -56,7 +73,7 @@ def pair_status_history(*, user, pair, limit: int = STATUS_HISTORY_LIMIT) -> dic
         "pair_changes": list(PairStateChange.objects.for_user(user).filter(pair=pair).order_by("-at", "-id")[:limit]),
         "appliance_changes": list(
             StatusChange.objects.for_user(user).filter(appliance_id__in=[pair.primary_id, pair.backup_id])
-            .select_related("appliance").order_by("-at", "-id")[:limit]
+            .select_related("appliance").defer(*appliance_unshown_fields("appliance")).order_by("-at", "-id")[:limit]
         ),
     }
 

@@ -6,30 +6,42 @@ Shared by several engineers: add or change your own tasks with targeted edits, n
 # -- probes and alerts (fleet probing engineer) -------------------------------------------------------------
 
 import smtplib  # noqa: E402
+from datetime import datetime  # noqa: E402
 
 from celery import shared_task  # noqa: E402
 from django.db import OperationalError  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from .services.alerts import alert_deliver, alerts_deliver_pending  # noqa: E402
-from .services.probes import probe_batch_run, probe_batches_claim  # noqa: E402
+from .services.probes import (  # noqa: E402
+    claim_lease_seconds,
+    claim_lease_until,
+    probe_batch_run,
+    probe_batches_claim,
+)
 from .services.watch import pairs_watch  # noqa: E402
 
 
 @shared_task(name="failover.probe_dispatch", ignore_result=True)
 def probe_dispatch() -> int:
     """Claim the due appliances and hand them to the probe workers in batches (queue ``probes``)."""
-    batches = probe_batches_claim(now=timezone.now())
+    now = timezone.now()
+    batches = probe_batches_claim(now=now)
+    lease_until = claim_lease_until(now=now)
     for ids in batches:
-        probe_batch.delay_on_commit(ids)
+        # A batch not started within the lease is dropped: its appliances are due again and claimed afresh.
+        probe_batch.apply_async_on_commit((ids,), {"lease_until": lease_until.isoformat()},
+                                          expires=claim_lease_seconds())
     return sum(len(ids) for ids in batches)
 
 
-# Idempotent (probing twice only refreshes the status), so a batch lost with its worker is redone.
+# Idempotent (probing twice only refreshes the status), so a batch lost with its worker is redone; a batch
+# redelivered after its lease ran out finds its appliances re-claimed and leaves them to the newer batch.
 @shared_task(name="failover.probe_batch", ignore_result=True, acks_late=True,
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
-def probe_batch(appliance_ids: list[int]) -> int:
-    report = probe_batch_run(appliance_ids=appliance_ids)
+def probe_batch(appliance_ids: list[int], lease_until: str | None = None) -> int:
+    report = probe_batch_run(appliance_ids=appliance_ids,
+                             lease_until=datetime.fromisoformat(lease_until) if lease_until else None)
     if report.pair_state_changes:
         # A pair just changed state (e.g. its primary went down): alert now, not at the next beat tick.
         watch_pairs.apply_async(expires=60)

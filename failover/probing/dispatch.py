@@ -14,6 +14,17 @@ from appliances.models import Appliance
 DEFAULT_CLAIM_LEASE_SECONDS = 120
 
 
+def claim_lease_seconds() -> int:
+    return getattr(settings, "PROBE_CLAIM_LEASE_SECONDS", DEFAULT_CLAIM_LEASE_SECONDS)
+
+
+def claim_lease_until(*, now: datetime) -> datetime:
+    """The ``next_probe_at`` a claim made at ``now`` writes: it identifies the claim. A batch given it probes
+    and writes only the rows that still hold it, so a batch that outlived its lease (redelivered, stuck) does
+    not overwrite what the batch of the newer claim recorded."""
+    return now + timedelta(seconds=claim_lease_seconds())
+
+
 def claim_due_appliances(*, now: datetime, limit: int) -> list[int]:
     """Ids of up to ``limit`` due appliances, most overdue first, leased to the caller.
 
@@ -21,7 +32,6 @@ def claim_due_appliances(*, now: datetime, limit: int) -> list[int]:
     pushing ``next_probe_at`` past the lease in the same transaction makes them not due for anyone else.
     The batch that probes them sets the real ``next_probe_at`` (now + the appliance's probe interval).
     """
-    lease = timedelta(seconds=getattr(settings, "PROBE_CLAIM_LEASE_SECONDS", DEFAULT_CLAIM_LEASE_SECONDS))
     with transaction.atomic():
         ids = list(
             Appliance.objects.select_for_update(skip_locked=True)
@@ -30,5 +40,5 @@ def claim_due_appliances(*, now: datetime, limit: int) -> list[int]:
             .values_list("pk", flat=True)[:limit]
         )
         if ids:
-            Appliance.objects.filter(pk__in=ids).update(next_probe_at=now + lease)
+            Appliance.objects.filter(pk__in=ids).update(next_probe_at=claim_lease_until(now=now))
     return ids

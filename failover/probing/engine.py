@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,7 +30,7 @@ from ..models import StatusChange
 from .bulk import bulk_update_rows
 from .pairs import refresh_pair_states
 from .targets import probe_target
-from .transitions import STATUS_FIELDS, Thresholds, apply_failure, apply_success
+from .transitions import STATUS_FIELDS, Thresholds, apply_failure, apply_success, reported_guid
 
 DEFAULT_CONCURRENCY = 128
 
@@ -63,11 +64,19 @@ def probe_appliances(
     concurrency: int | None = None,
     token_cache: TokenCache | None = None,
     thresholds: Thresholds | None = None,
+    lease_until: datetime | None = None,
 ) -> SweepReport:
     """Probe these appliances now and record the outcome. Never raises for an appliance's misbehaviour:
-    every failure ends up as that appliance's recorded error."""
+    every failure ends up as that appliance's recorded error.
+
+    ``lease_until``: the claim this batch works for (``dispatch.claim_lease_until``). Only the appliances whose
+    ``next_probe_at`` still equals it are probed and written; the others were re-claimed after the lease ran
+    out (or already recorded) and belong to another batch."""
     report = SweepReport()
-    appliances = list(Appliance.objects.filter(pk__in=list(appliance_ids)).order_by("pk"))
+    leased = Appliance.objects.filter(pk__in=list(appliance_ids))
+    if lease_until is not None:
+        leased = leased.filter(next_probe_at=lease_until)
+    appliances = list(leased.order_by("pk"))
     if not appliances:
         return report
     thresholds = thresholds or Thresholds.from_settings()
@@ -85,8 +94,10 @@ def probe_appliances(
         if isinstance(outcome, ProbeResult) and outcome.ok:
             report.succeeded += 1
             transition = apply_success(appliance, outcome, now=now, thresholds=thresholds)
-            if not appliance.appliance_guid and outcome.health.appliance_id:
-                guids_to_learn.append((appliance, outcome.health.appliance_id.lower()))
+            # Only a well-formed id is learnt (an appliance's answer is untrusted; the column holds 32 hex).
+            guid = reported_guid(outcome.health)
+            if not appliance.appliance_guid and guid:
+                guids_to_learn.append((appliance, guid))
         else:
             report.failed += 1
             message = outcome if isinstance(outcome, str) else str(outcome.error)
@@ -100,13 +111,21 @@ def probe_appliances(
                 error=appliance.status_error, summary=transition.summary,
             ))
     with transaction.atomic():
+        if lease_until is not None:
+            # Probing took time: keep only the rows still under this batch's lease, locked until written.
+            still = set(leased.select_for_update().values_list("pk", flat=True))
+            appliances = [a for a in appliances if a.pk in still]
+            history = [change for change in history if change.appliance.pk in still]
+            report.errors = {pk: error for pk, error in report.errors.items() if pk in still}
         bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
         StatusChange.objects.bulk_create(history)
         report.pairs_written, report.pair_state_changes = refresh_pair_states(
             appliance_ids=[a.pk for a in appliances], now=now, known={a.pk: a for a in appliances}
         )
+    written = {a.pk for a in appliances}
     for appliance, guid in guids_to_learn:
-        _learn_guid(appliance, guid)
+        if appliance.pk in written:
+            _learn_guid(appliance, guid)
     report.write_seconds = time.perf_counter() - started
     report.probed = len(appliances)
     report.status_changes = len(history)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from appliances.models import Appliance
 
 from ..models import Pair, PairStateChange
+from ..selectors import APPLIANCE_UNSHOWN_FIELDS, PAIR_UNSHOWN_FIELDS
 from ..services.pair_state import derive_pair_state
 from .bulk import bulk_update_rows
 
@@ -24,14 +25,15 @@ PAIR_STATUS_FIELDS = [
 ]
 
 
-# Never read to derive a pair's state; deferred so that loading rows costs no decryption.
-_UNUSED_MEMBER_FIELDS = ("client_secret", "ca_bundle", "tls_pin")
-_UNUSED_PAIR_FIELDS = ("dns_tsig_secret",)
+# Never read to derive a pair's state either; deferred so that loading rows costs no decryption.
+_UNUSED_MEMBER_FIELDS = APPLIANCE_UNSHOWN_FIELDS
+_UNUSED_PAIR_FIELDS = PAIR_UNSHOWN_FIELDS
 
 
 def refresh_pair_states(*, appliance_ids: Iterable[int], now: datetime,
                         known: Mapping[int, Appliance] | None = None) -> tuple[int, int]:
-    """Returns (pairs rewritten, state changes recorded). Runs inside the caller's transaction.
+    """Returns (pairs rewritten, state changes recorded). Runs inside the caller's transaction (it locks the
+    pairs until that commits).
 
     ``known``: appliances (by pk) the caller holds with their current status (the probe batch just wrote
     them); only the other members are loaded. Measured on a 10,000-appliance sweep, re-loading every member
@@ -41,7 +43,11 @@ def refresh_pair_states(*, appliance_ids: Iterable[int], now: datetime,
     if not ids:
         return 0, 0
     known = known or {}
-    pairs = list(Pair.objects.filter(Q(primary_id__in=ids) | Q(backup_id__in=ids)).defer(*_UNUSED_PAIR_FIELDS))
+    # Locked in pk order: two batches sharing pairs wait for each other instead of deadlocking, and the one that
+    # waited derives from the other's committed member rows (loaded below, after the lock) rather than from
+    # rows it read before the other batch wrote them.
+    pairs = list(Pair.objects.select_for_update().filter(Q(primary_id__in=ids) | Q(backup_id__in=ids))
+                 .defer(*_UNUSED_PAIR_FIELDS).order_by("pk"))
     missing = {pk for pair in pairs for pk in (pair.primary_id, pair.backup_id) if pk not in known}
     members = {**known, **Appliance.objects.defer(*_UNUSED_MEMBER_FIELDS).in_bulk(missing)} if missing else known
     # A member deleted meanwhile takes its pair with it (cascade): nothing left to derive for that pair.

@@ -12,10 +12,13 @@ garbage answer) is a failure: the portal cannot manage an appliance it cannot re
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from appliances.drivers import ProbeResult
 
@@ -24,6 +27,12 @@ DEFAULT_SUCCESSES_TO_UP = 2
 # While a change is unconfirmed (a failure on an appliance believed up, a success on one believed down), the
 # next probe comes this soon, so an outage is confirmed in seconds rather than in N full probe intervals.
 DEFAULT_CONFIRM_INTERVAL = 10
+# A reported sync time this far ahead of our clock is believed (clock skew); later ones are clamped to it, so
+# an appliance claiming a sync in the future cannot hide a stale sync from the pair's staleness check forever.
+SYNC_CLOCK_SKEW = timedelta(minutes=5)
+MAX_SHARED_IPS = 64
+# What a genuine appliance reports as its id (and what ``appliance_guid`` holds).
+_GUID = re.compile(r"^[0-9a-fA-F]{32}$")
 
 #: Columns the probe loop writes (bulk_update field list).
 STATUS_FIELDS = [
@@ -79,7 +88,47 @@ def _schedule_next(appliance, *, now: datetime, confirming: bool) -> None:
     appliance.next_probe_at = now + timedelta(seconds=interval)
 
 
-def apply_failure(appliance, error: str, *, now: datetime, thresholds: Thresholds) -> Transition | None:
+def reported_guid(health) -> str | None:
+    """The appliance id the health document reports, lowercased, or None when it is not a well-formed id."""
+    reported = health.appliance_id or ""
+    return reported.lower() if _GUID.fullmatch(reported) else None
+
+
+def _identity_error(appliance, health) -> str:
+    """Why this answer must not be taken as our appliance's status ("" when it may)."""
+    guid = reported_guid(health)
+    if guid is None:
+        return "The appliance reports an invalid id."
+    if appliance.appliance_guid and guid != appliance.appliance_guid:
+        # Somebody else answers at this address (replaced hardware, moved IP): never manage it as ours.
+        return f"The appliance at this address reports id {guid}, not {appliance.appliance_guid}."
+    return ""
+
+
+def _shared_ips(reported) -> list[str]:
+    ips = []
+    for text in list(reported or [])[: MAX_SHARED_IPS * 4]:
+        try:
+            ips.append(str(ipaddress.ip_address(str(text).strip()[:64])))
+        except ValueError:
+            continue
+        if len(ips) == MAX_SHARED_IPS:
+            break
+    return ips
+
+
+def _sync_time(reported: datetime | None, *, now: datetime) -> datetime | None:
+    if reported is None:
+        return None
+    if timezone.is_naive(reported):
+        reported = reported.replace(tzinfo=UTC)
+    return min(reported, now + SYNC_CLOCK_SKEW)
+
+
+def apply_failure(appliance, error: str, *, now: datetime, thresholds: Thresholds,
+                  not_ours: bool = False) -> Transition | None:
+    """``not_ours``: an answer that is not our appliance's (wrong or invalid id). It counts as a failure (the
+    role, shared IPs and sync status it reports are never copied) but is flagged unhealthy at once."""
     before = _confirmed(appliance)
     appliance.status_failures += 1
     appliance.status_successes = 0
@@ -95,11 +144,17 @@ def apply_failure(appliance, error: str, *, now: datetime, thresholds: Threshold
         appliance.status_reachable = False
         appliance.status_healthy = None
         appliance.status_error = _clip(error, 500)
+    if not_ours:
+        appliance.status_healthy = False
+        appliance.status_error = _clip(error, 500)
     return _transition(before, appliance)
 
 
 def apply_success(appliance, result: ProbeResult, *, now: datetime, thresholds: Thresholds) -> Transition | None:
     health = result.health
+    identity_error = _identity_error(appliance, health)
+    if identity_error:
+        return apply_failure(appliance, identity_error, now=now, thresholds=thresholds, not_ours=True)
     before = _confirmed(appliance)
     appliance.status_successes += 1
     appliance.status_failures = 0
@@ -110,15 +165,12 @@ def apply_success(appliance, result: ProbeResult, *, now: datetime, thresholds: 
     if appliance.status_reachable is False and appliance.status_successes < thresholds.successes_to_up:
         return None  # recovering: not believed yet
     error = health.error_message or ""
-    if appliance.appliance_guid and health.appliance_id and health.appliance_id.lower() != appliance.appliance_guid:
-        # Somebody else answers at this address (replaced hardware, moved IP): never manage it as ours.
-        error = f"The appliance at this address reports id {health.appliance_id}, not {appliance.appliance_guid}."
     appliance.status_reachable = True
     appliance.status_healthy = bool(health.success) and not error
     appliance.status_role = str(health.failover_role)
     appliance.status_version = _clip(" ".join(filter(None, (health.version, health.build))), 100)
-    appliance.status_shared_ips = list(health.enabled_shared_ips)[:64]
-    appliance.status_last_sync_at = health.last_data_sync_at
+    appliance.status_shared_ips = _shared_ips(health.enabled_shared_ips)
+    appliance.status_last_sync_at = _sync_time(health.last_data_sync_at, now=now)
     appliance.status_last_sync_status = _clip(health.last_data_sync_status or "", 200)
     appliance.status_error = _clip(error, 500)
     return _transition(before, appliance)

@@ -35,6 +35,12 @@ def _serialise_condition(organization_id: int, dedup_key: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"alert:{organization_id}:{dedup_key}"])
 
 
+def _single_line(text: str) -> str:
+    """An email subject is one header line: a newline in it (from an appliance's or operator's text) would make
+    the mail library refuse the message, or worse, add a header."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def alert_raise(
     *,
     organization,
@@ -65,7 +71,7 @@ def alert_raise(
             pair=pair,
             appliance=appliance,
             dedup_key=dedup_key,
-            subject=subject[:300],
+            subject=_single_line(subject)[:300],
             body=body,
             recipients=recipients,
             delivery_error="" if recipients else NO_RECIPIENTS,
@@ -82,24 +88,44 @@ NO_RECIPIENTS = "The organisation has no alert recipients."
 DELIVERY_WINDOW = timedelta(hours=6)
 
 
+#: Prefix of ``delivery_error`` for an alert that can never be sent as it is: the sweeper no longer retries it.
+UNDELIVERABLE = "Not deliverable: "
+
+
 def alert_deliver(*, alert_id: int) -> bool:
-    """Send one alert's email. Returns True when sent; a failure is recorded on the alert and raised, so the
-    task retries it with backoff."""
-    alert = Alert.objects.filter(pk=alert_id, sent_at__isnull=True).first()
-    if alert is None or not alert.recipients:
-        return False
-    try:
-        send_mail(
-            subject=f"[Failover Portal] {alert.subject}",
-            message=alert.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=alert.recipients,
-        )
-    except (OSError, smtplib.SMTPException) as exc:
-        logger.warning("alert %s not delivered: %s", alert_id, exc)
-        Alert.objects.filter(pk=alert_id).update(delivery_error=str(exc)[:300])
-        raise
-    Alert.objects.filter(pk=alert_id).update(sent_at=timezone.now(), delivery_error="")
+    """Send one alert's email. Returns True when sent; a transient failure is recorded on the alert and raised,
+    so the task retries it with backoff; a message the mail library refuses is recorded as undeliverable.
+
+    The alert row stays locked while it is sent (a short wait: the SMTP timeout bounds it): the
+    ``deliver_alert`` task and the pending-alerts sweeper may both pick the same alert, and only the one that
+    holds the lock sends it; the other skips it and then finds it sent.
+    """
+    failure = None
+    with transaction.atomic():
+        alert = (Alert.objects.select_for_update(skip_locked=True)
+                 .filter(pk=alert_id, sent_at__isnull=True).exclude(delivery_error__startswith=UNDELIVERABLE)
+                 .first())
+        if alert is None or not alert.recipients:
+            return False
+        try:
+            send_mail(
+                subject=f"[Failover Portal] {alert.subject}",
+                message=alert.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=alert.recipients,
+            )
+        except ValueError as exc:  # BadHeaderError and the like: retrying sends nothing more
+            logger.warning("alert %s cannot be delivered: %s", alert_id, exc)
+            Alert.objects.filter(pk=alert_id).update(delivery_error=(UNDELIVERABLE + str(exc))[:300])
+            return False
+        except (OSError, smtplib.SMTPException) as exc:
+            logger.warning("alert %s not delivered: %s", alert_id, exc)
+            Alert.objects.filter(pk=alert_id).update(delivery_error=str(exc)[:300])
+            failure = exc
+        else:
+            Alert.objects.filter(pk=alert_id).update(sent_at=timezone.now(), delivery_error="")
+    if failure is not None:
+        raise failure  # outside the transaction: the recorded error is kept, the task retries
     return True
 
 
@@ -107,7 +133,8 @@ def alerts_deliver_pending(*, now=None) -> int:
     """Send every recent alert whose email has not gone out (a lost task message, a mail server that was down):
     run by beat as a sweeper, and by tests in place of the worker."""
     now = now or timezone.now()
-    pending = Alert.objects.filter(sent_at__isnull=True, created_at__gte=now - DELIVERY_WINDOW).exclude(recipients=[])
+    pending = (Alert.objects.filter(sent_at__isnull=True, created_at__gte=now - DELIVERY_WINDOW)
+               .exclude(recipients=[]).exclude(delivery_error__startswith=UNDELIVERABLE))
     sent = 0
     for alert_id in pending.values_list("pk", flat=True):
         try:

@@ -11,6 +11,9 @@ from datetime import datetime
 from django.conf import settings
 
 from ..probing import SweepReport, claim_due_appliances, probe_appliances
+from ..probing.dispatch import claim_lease_seconds, claim_lease_until
+
+__all__ = ["claim_lease_seconds", "claim_lease_until", "probe_batch_run", "probe_batches_claim"]
 
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_DISPATCH_LIMIT = 50_000
@@ -23,5 +26,6 @@ def probe_batches_claim(*, now: datetime, batch_size: int | None = None, limit: 
     return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
 
 
-def probe_batch_run(*, appliance_ids: list[int], concurrency: int | None = None) -> SweepReport:
-    return probe_appliances(appliance_ids, concurrency=concurrency)
+def probe_batch_run(*, appliance_ids: list[int], concurrency: int | None = None,
+                    lease_until: datetime | None = None) -> SweepReport:
+    return probe_appliances(appliance_ids, concurrency=concurrency, lease_until=lease_until)

@@ -5,7 +5,13 @@ from appliances.models import Appliance
 from portal.views.generic import ObjectDetailView
 
 from ..models import Pair
-from ..selectors import appliance_pairs, appliance_status_history, pair_status_history
+from ..selectors import (
+    appliance_pairs,
+    appliance_status_history,
+    appliance_unshown_fields,
+    pair_status_history,
+    pair_unshown_fields,
+)
 
 #: Seconds between htmx refreshes of a status panel (the probe loop itself runs every few seconds).
 REFRESH_SECONDS = 10
@@ -16,12 +22,15 @@ class ApplianceStatusView(ObjectDetailView):
     select_related = ("organization",)
     template_name = "failover/status/appliance_status.html"
 
+    def get_queryset(self):
+        return super().get_queryset().defer(*appliance_unshown_fields())
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
             appliance=self.object,
             history=appliance_status_history(user=self.request.user, appliance=self.object),
-            pairs=appliance_pairs(user=self.request.user, appliance=self.object),
+            pairs=appliance_pairs(user=self.request.user, appliance=self.object).defer(*pair_unshown_fields()),
             refresh_seconds=REFRESH_SECONDS,
         )
         return context
@@ -35,6 +44,9 @@ class PairStatusView(ObjectDetailView):
     model = Pair
     select_related = ("organization", "primary", "backup")
     template_name = "failover/status/pair_status.html"
+
+    def get_queryset(self):
+        return super().get_queryset().defer(*pair_unshown_fields())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

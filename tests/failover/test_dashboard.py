@@ -3,11 +3,19 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from failover.models import PairState
-from tests.factories import PairFactory, PairStateChangeFactory, StatusChangeFactory
+from tests.factories import (
+    AlertFactory,
+    ApplianceFactory,
+    PairFactory,
+    PairStateChangeFactory,
+    StatusChangeFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +106,75 @@ def test_status_rest_queries_are_constant(org_a, make_member, api_as, django_ass
     PairFactory.create_batch(20, organization=org_a)
     with django_assert_max_num_queries(len(small.captured_queries)):
         api.get("/api/v1/pair-status/")
+
+
+def _alerts(org, n):
+    AlertFactory.create_batch(n, organization=org, pair=PairFactory(organization=org))
+
+
+def _status_changes(org, n):
+    StatusChangeFactory.create_batch(n, organization=org, appliance=ApplianceFactory(organization=org))
+
+
+def _pair_state_changes(org, n):
+    PairStateChangeFactory.create_batch(n, organization=org, pair=PairFactory(organization=org))
+
+
+@pytest.mark.parametrize(
+    ("url", "make_rows"),
+    [
+        ("/api/v1/appliance-status/", lambda org, n: ApplianceFactory.create_batch(n, organization=org)),
+        ("/api/v1/alerts/", _alerts),
+        ("/api/v1/status-changes/", _status_changes),
+        ("/api/v1/pair-state-changes/", _pair_state_changes),
+    ],
+)
+def test_status_endpoints_hold_constant_queries(org_a, make_member, api_as, django_assert_max_num_queries,
+                                                url, make_rows):
+    api = api_as(make_member(org_a))
+    make_rows(org_a, 10)
+    with django_assert_max_num_queries(10) as small:
+        assert api.get(url).json()["count"] == 10
+    make_rows(org_a, 40)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert api.get(url).json()["count"] == 50
+
+
+def test_alert_list_page_holds_constant_queries(org_a, make_member, login, django_assert_max_num_queries):
+    client = login(make_member(org_a))
+    _alerts(org_a, 10)
+    with django_assert_max_num_queries(20) as small:
+        assert client.get(reverse("failover:alert_list")).status_code == 200
+    _alerts(org_a, 40)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(reverse("failover:alert_list")).status_code == 200
+
+
+def _selects_secrets(queries) -> list[str]:
+    return [q["sql"] for q in queries if any(f'"{name}"' in q["sql"] for name in (
+        "client_secret", "ca_bundle", "tls_pin", "dns_tsig_secret"))]
+
+
+def test_status_reads_never_load_secrets(org_a, make_member, login, api_as):
+    """The status pages are polled every few seconds: loading a secret column decrypts it for nothing."""
+    member = make_member(org_a)
+    pair = make_pairs(org_a, [PairState.CONFLICT])[0]
+    StatusChangeFactory(organization=org_a, appliance=pair.primary)
+    client, api = login(member), api_as(member)
+    reads = [
+        lambda: api.get("/api/v1/appliance-status/"),
+        lambda: api.get("/api/v1/pair-status/"),
+        lambda: client.get(reverse("failover:appliance_status", args=[pair.primary.pk])),
+        lambda: client.get(reverse("failover:appliance_status_fragment", args=[pair.primary.pk])),
+        lambda: client.get(reverse("failover:pair_status", args=[pair.pk])),
+    ]
+    for read in reads:
+        with CaptureQueriesContext(connection) as queries:
+            response = read()
+        assert response.status_code == 200
+        assert _selects_secrets(queries.captured_queries) == [], response.request["PATH_INFO"]
+    # The dashboard's other panels (RMA cases...) belong to other apps: only its pair list is checked here.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("portal:dashboard")).status_code == 200
+    pair_reads = [q for q in queries.captured_queries if 'FROM "failover_pair"' in q["sql"]]
+    assert pair_reads and _selects_secrets(pair_reads) == []

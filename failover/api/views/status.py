@@ -5,6 +5,7 @@ from appliances.models import Appliance
 from portal.api.viewsets import TenantReadOnlyViewSet
 
 from ...models import Alert, Pair, PairStateChange, StatusChange
+from ...selectors import appliance_unshown_fields, pair_unshown_fields
 from ..serializers import (
     AlertSerializer,
     ApplianceProbeStatusSerializer,
@@ -20,6 +21,9 @@ class ApplianceStatusViewSet(TenantReadOnlyViewSet):
     filterset_fields = ["organization", "status_reachable", "status_healthy", "status_role"]
     ordering_fields = ["name", "status_checked_at", "status_latency_ms"]
 
+    def get_queryset(self):
+        return super().get_queryset().defer(*appliance_unshown_fields())
+
 
 class StatusChangeViewSet(TenantReadOnlyViewSet):
     queryset = StatusChange.objects.all()
@@ -34,6 +38,9 @@ class PairStatusViewSet(TenantReadOnlyViewSet):
     select_related = ("primary", "backup")
     filterset_fields = ["organization", "state"]
     ordering_fields = ["site_hostname", "state_since", "last_status_check_at", "last_sync_at"]
+
+    def get_queryset(self):
+        return super().get_queryset().defer(*pair_unshown_fields())
 
 
 class PairStateChangeViewSet(TenantReadOnlyViewSet):

@@ -1,6 +1,7 @@
 """Claiming due appliances: only what is due, most overdue first, and never twice."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -8,8 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from appliances.models import Appliance
-from failover.services.probes import probe_batches_claim
-from failover.tasks import probe_batch
+from failover.services.probes import claim_lease_until, probe_batches_claim
+from failover.tasks import probe_batch, probe_dispatch
 from tests.factories import ApplianceFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,3 +67,74 @@ def test_probe_tasks_go_to_the_probes_queue():
 
     for name in ("failover.probe_dispatch", "failover.probe_batch"):
         assert app.amqp.router.route({}, name)["queue"].name == "probes"
+
+
+def test_batch_whose_lease_was_taken_over_does_nothing(fleet):
+    ids = sorted(a.pk for a in fleet.appliances.values())
+    first_claim = timezone.now()
+    assert sorted(i for b in probe_batches_claim(now=first_claim) for i in b) == ids
+    stale_lease = claim_lease_until(now=first_claim)
+    # The first batch's message sat unacknowledged past its lease; the next dispatcher claimed them again.
+    second_claim = stale_lease + timedelta(seconds=1)
+    assert sorted(i for b in probe_batches_claim(now=second_claim) for i in b) == ids
+    fresh_lease = claim_lease_until(now=second_claim)
+
+    assert probe_batch(ids, lease_until=stale_lease.isoformat()) == 0  # redelivered late: leaves them alone
+    rows = Appliance.objects.filter(pk__in=ids)
+    assert {a.next_probe_at for a in rows} == {fresh_lease}
+    assert {a.status_checked_at for a in rows} == {None}
+
+    assert probe_batch(ids, lease_until=fresh_lease.isoformat()) == len(ids)
+    assert all(a.status_reachable is True and a.next_probe_at < fresh_lease for a in rows.all())
+    # Redelivered once more after it was done: the rows no longer hold that lease either.
+    checked = {a.pk: a.status_checked_at for a in rows.all()}
+    assert probe_batch(ids, lease_until=fresh_lease.isoformat()) == 0
+    assert {a.pk: a.status_checked_at for a in rows.all()} == checked
+
+
+def test_rows_reclaimed_while_the_batch_probed_are_not_written(fleet, settings):
+    """The lease ran out while the batch was still probing (a hanging appliance): its result is dropped for the
+    appliance re-claimed meanwhile, the newer batch's record stands."""
+    settings.PROBE_CLAIM_LEASE_SECONDS = 1
+    slow, other = fleet.pairs[0].primary, fleet.pairs[0].backup
+    Appliance.objects.filter(pk=slow.pk).update(probe_timeout=2)
+    fleet.sim.set_fault(slow.management_host, "hang")
+    claimed_at = timezone.now()
+    probe_batches_claim(now=claimed_at)
+    lease = claim_lease_until(now=claimed_at)
+    taken_over = threading.Event()
+
+    def next_dispatcher():
+        try:
+            # Re-claims just the slow one once the lease has run out (the other is written by then or not).
+            time.sleep(1.3)
+            Appliance.objects.filter(pk=slow.pk).update(next_probe_at=timezone.now() + timedelta(minutes=5))
+            taken_over.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=next_dispatcher)
+    thread.start()
+    try:
+        assert probe_batch([slow.pk, other.pk], lease_until=lease.isoformat()) == 1
+    finally:
+        thread.join()
+    assert taken_over.is_set()
+    slow.refresh_from_db()
+    other.refresh_from_db()
+    assert slow.status_checked_at is None and slow.next_probe_at > lease
+    assert other.status_reachable is True
+
+
+def test_dispatch_hands_each_batch_its_lease(fleet):
+    """The dispatcher's batches carry the claim's lease and run (here in-process: eager mode)."""
+    from celery import current_app
+
+    ids = [a.pk for a in fleet.appliances.values()]
+    current_app.conf.task_always_eager = True
+    try:
+        assert probe_dispatch() == len(ids)
+    finally:
+        current_app.conf.task_always_eager = False
+    rows = Appliance.objects.filter(pk__in=ids)
+    assert all(a.status_reachable is True for a in rows)
