@@ -4,6 +4,16 @@ from django.db.models import Count, Max, Q
 
 from .models import Appliance
 
+#: Appliance columns no page or endpoint shows. Deferred wherever rows are loaded for display: an encrypted
+#: column is decrypted when its row is loaded, and status panels are polled every few seconds.
+APPLIANCE_UNSHOWN_FIELDS = ("client_secret", "ca_bundle", "tls_pin")
+
+
+def appliance_unshown_fields(*relations: str) -> list[str]:
+    """``APPLIANCE_UNSHOWN_FIELDS`` of the appliances reached through ``relations`` (none: the model's own)."""
+    return [f"{relation}__{name}" if relation else name
+            for relation in (relations or ("",)) for name in APPLIANCE_UNSHOWN_FIELDS]
+
 
 def appliance_list(*, user, organization=None):
     return (
@@ -128,6 +138,8 @@ def pairs_without_failover_for_rma(user, organization=None) -> list[dict]:
         .annotate(restored=Exists(restored))
         .filter(restored=False)
         .select_related("pair__primary", "pair__backup")
+        # Shown on the dashboard, polled: never load (and decrypt) the secrets of the rows it displays.
+        .defer(*appliance_unshown_fields("appliance", "pair__primary", "pair__backup"), "pair__dns_tsig_secret")
         .order_by("created_at")
     )
     return [{"pair": case.pair, "appliance": case.appliance, "case": case, "since": case.created_at} for case in cases]

@@ -6,6 +6,7 @@ Shared module: status/dashboard reads below; pair and operation reads may be add
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from appliances.models import AddressKind, ApplianceAddress
+from appliances.selectors import appliance_unshown_fields
 
 from .models import Operation, Pair, PairState, PairStateChange, StatusChange, SyncRecord
 
@@ -13,16 +14,8 @@ from .models import Operation, Pair, PairState, PairStateChange, StatusChange, S
 
 STATUS_HISTORY_LIMIT = 50
 
-#: Appliance and pair columns no status page or endpoint shows. Deferred wherever rows are loaded for display:
-#: an encrypted column is decrypted when its row is loaded, and the status panels are polled every few seconds.
-APPLIANCE_UNSHOWN_FIELDS = ("client_secret", "ca_bundle", "tls_pin")
+#: Pair columns no status page or endpoint shows (see appliances.selectors.APPLIANCE_UNSHOWN_FIELDS).
 PAIR_UNSHOWN_FIELDS = ("dns_tsig_secret",)
-
-
-def appliance_unshown_fields(*relations: str) -> list[str]:
-    """``APPLIANCE_UNSHOWN_FIELDS`` of the appliances reached through ``relations`` (none: the model's own)."""
-    return [f"{relation}__{name}" if relation else name
-            for relation in (relations or ("",)) for name in APPLIANCE_UNSHOWN_FIELDS]
 
 
 def pair_unshown_fields() -> list[str]:

@@ -8,9 +8,10 @@ from datetime import datetime
 from django.db.models import Q
 
 from appliances.models import Appliance
+from appliances.selectors import APPLIANCE_UNSHOWN_FIELDS
 
 from ..models import Pair, PairStateChange
-from ..selectors import APPLIANCE_UNSHOWN_FIELDS, PAIR_UNSHOWN_FIELDS
+from ..selectors import PAIR_UNSHOWN_FIELDS
 from ..services.pair_state import derive_pair_state
 from .bulk import bulk_update_rows
 

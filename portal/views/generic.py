@@ -21,9 +21,13 @@ class TenantViewMixin(LoginRequiredMixin):
     model = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
+    # Columns a page never shows (encrypted secrets above all: loading a row decrypts them).
+    defer: tuple[str, ...] = ()
 
     def get_base_queryset(self):
         queryset = self.model.objects.for_user(self.request.user)
+        if self.defer:
+            queryset = queryset.defer(*self.defer)
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
         if self.prefetch_related:

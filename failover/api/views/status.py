@@ -2,10 +2,11 @@
 pairs' derived state and history, alerts. Everything goes through the chokepoint (TenantReadOnlyViewSet)."""
 
 from appliances.models import Appliance
+from appliances.selectors import appliance_unshown_fields
 from portal.api.viewsets import TenantReadOnlyViewSet
 
 from ...models import Alert, Pair, PairStateChange, StatusChange
-from ...selectors import appliance_unshown_fields, pair_unshown_fields
+from ...selectors import pair_unshown_fields
 from ..serializers import (
     AlertSerializer,
     ApplianceProbeStatusSerializer,
