@@ -1,6 +1,7 @@
 """Failover pairs and the per-appliance backup settings."""
 
 import ipaddress
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -9,6 +10,20 @@ from django.urls import reverse
 
 from portal.fields import EncryptedTextField
 from portal.models import TenantModel
+
+
+def validate_nat_device(value: str) -> None:
+    """The NAT device's API base URL: https with a host, nothing else. The portal calls it from inside the
+    network, so a plain-http or odd URL would let a pair's settings aim the portal at arbitrary services."""
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError for a port that is not a number or out of range
+    except ValueError:
+        raise ValidationError("Give the NAT device's URL, e.g. https://nat.example.com:8443.") from None
+    if url.scheme != "https" or not url.hostname:
+        raise ValidationError("The NAT device's URL must start with https:// and name a host.")
+    if url.username or url.password or url.query or url.fragment:
+        raise ValidationError("The NAT device's URL takes no user, password, query or fragment.")
 
 
 class NetworkMethod(models.TextChoices):
@@ -60,7 +75,7 @@ class Pair(TenantModel):
     nat_public_port = models.PositiveIntegerField(
         default=443, validators=[MinValueValidator(1), MaxValueValidator(65535)]
     )
-    nat_device = models.CharField(max_length=253, blank=True,
+    nat_device = models.CharField(max_length=253, blank=True, validators=[validate_nat_device],
                                   help_text="Base URL of the NAT device's API, e.g. https://nat.example.com:8443.")
 
     # Connection details, as entered on the primary when establishing the relationship.

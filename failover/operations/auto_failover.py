@@ -2,9 +2,11 @@
 stayed unreachable past the standby's primary timeout.
 
 The one rule every step serves: never two primaries. The old primary is fenced first: told to become backup
-when it answers at all, and when it does not answer, a shared IP pair proceeds only once nothing answers on the
-shared IP (an old primary cut off from the portal could still be serving it). Then the standby is promoted,
-the traffic is swung by the pair's network method, the result is verified, and a failover alert goes out.
+when it answers at all, and when it does not answer, the failover proceeds only once nothing answers where the
+old primary would serve (the shared IP, or for DNS/NAT swing its own site address) on the site's port nor the
+management port: a refusal counts as an answer, since a host had to be there to send it (``swing/knock.py``).
+An old primary cut off from the portal could still be serving. Then the standby is promoted, the traffic is
+swung by the pair's network method, the result is verified, and a failover alert goes out.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from datetime import timedelta
 from appliances.drivers import ApplianceError, ApplianceRefused
 
 from ..models import AlertKind, AlertSeverity, Pair, PairState
-from ..swing import SwingConflict, SwingError, driver_for
-from ..swing.shared_ip import shared_ip_answers
+from ..services.pair_state import builtin_failover_on, serving_and_standby
+from ..swing import SwingConflict, SwingError, driver_for, site_address
+from ..swing.knock import anything_answers, service_targets
 from .engine import Context, OperationCancelled, Step, StepFailed
 from .roles import describe, read_role
 
 SETTLE_TIMEOUT = 300.0
 
 
-def serving_and_standby(pair: Pair):
-    """The member that was serving (reported primary last) and the one that takes over, from the probes."""
-    if pair.backup.status_role == "primary" and pair.primary.status_role != "primary":
-        return pair.backup, pair.primary
-    return pair.primary, pair.backup
+#: How the old primary was fenced (``context.state["fenced"]``), told to a person.
+_FENCED = {
+    "demoted": lambda old: f"{old.name} answered and was made backup.",
+    "already backup": lambda old: f"{old.name} was already backup.",
+    "unreachable": lambda old: f"{old.name} did not answer and nothing answers where it served; make sure it comes "
+                               "back as backup.",
+}
 
 
 def _old(context: Context):
@@ -43,7 +48,7 @@ def confirm_outage(context: Context) -> str:
         raise OperationCancelled(f"The pair is no longer “primary unreachable” ({pair.get_state_display()}: "
                                  f"{pair.state_reason}); no failover needed.")
     if "old_primary" not in context.state:
-        old, new = serving_and_standby(pair)
+        old, new = serving_and_standby(pair.primary, pair.backup)
         context.remember(old_primary=old.pk, new_primary=new.pk)
     old, new = _old(context), _new(context)
     standby = read_role(context, new)
@@ -52,7 +57,8 @@ def confirm_outage(context: Context) -> str:
     if standby.role not in ("backup", "primary"):
         raise StepFailed(f"{new.name} is not in a failover relationship (role {standby.role}).")
     # The portal's copy of the backup settings may be old: ask the appliance itself where it can tell.
-    if context.supports(new, "x_get_backup_settings") and context.client(new).get_backup_settings().automatic_failover:
+    if context.supports(new, "x_get_backup_settings") and builtin_failover_on(
+            context.client(new).get_backup_settings()):
         raise OperationCancelled(
             f"{new.name} reports its own (built-in) automatic failover on: it may promote itself at the same time, "
             "so the portal does not act. Turn one of the two automatic failovers off.")
@@ -77,19 +83,28 @@ def fence_old_primary(context: Context) -> str:
                      what=f"{old.name} to become backup")
         context.remember(fenced="demoted")
         return f"{old.name} answered ({reading.role}) and was made backup."
-    if pair.network_method == "shared_ip":
-        port = int(old.management_port)
-        if shared_ip_answers(str(pair.shared_ip), port):
-            raise OperationCancelled(
-                f"{old.name} does not answer on {old.management_host}, but something still answers on the shared IP "
-                f"{pair.shared_ip}:{port}: the old primary may still hold it, and promoting {_new(context).name} "
-                "would put two primaries on the network. Nothing was changed; check the old primary by hand.")
-        context.remember(fenced="unreachable")
-        return (f"{old.name} does not answer ({reading.error}) and nothing answers on the shared IP "
-                f"{pair.shared_ip}:{port}.")
+    try:
+        if pair.network_method == "shared_ip":
+            if not pair.shared_ip:
+                raise SwingError("the pair has no shared IP set")
+            where, address = "the shared IP", str(pair.shared_ip)
+        else:
+            where, address = f"{old.name}'s site address", site_address(old)
+    except SwingError as exc:
+        raise OperationCancelled(f"{old.name} does not answer and the portal cannot tell whether it still serves "
+                                 f"({exc}). Nothing was changed.") from exc
+    targets = service_targets(address, old.management_port)
+    ports = "/".join(str(port) for _address, port in targets)
+    if anything_answers(targets):
+        raise OperationCancelled(
+            f"{old.name} does not answer on {old.management_host}, but something still answers (or refuses) on "
+            f"{where} {address} (ports {ports}): the old primary may still be serving, and promoting "
+            f"{_new(context).name} would put two primaries on the network. Nothing was changed; check the old "
+            "primary by hand.")
     context.remember(fenced="unreachable")
-    return (f"{old.name} does not answer ({reading.error}); the {pair.get_network_method_display()} moves the "
-            f"site's traffic away from it. When it is back it may still believe it is primary: make it backup.")
+    return (f"{old.name} does not answer ({reading.error}) and nothing answers on {where} {address} (ports {ports}); "
+            f"the {pair.get_network_method_display()} moves the site's traffic away from it. When it is back it may "
+            "still believe it is primary: it is then made backup.")
 
 
 def fence_recheck(context: Context) -> str | None:
@@ -104,8 +119,9 @@ def promote(context: Context) -> str:
     try:
         answer = context.client(new).set_failover_role("primary")
     except (ApplianceRefused, ApplianceError) as exc:
-        raise StepFailed(f"{new.name} did not become primary: {exc}. The old primary is fenced, so nobody "
-                         "serves the site: make a member primary from the pair page.") from exc
+        fenced = _FENCED[context.state.get("fenced", "already backup")](_old(context))
+        raise StepFailed(f"{new.name} did not become primary: {exc}. {fenced} Nobody may serve the site now: "
+                         "make a member primary from the pair page.") from exc
     context.poll(lambda: read_role(context, new).role == "primary" or None, timeout=SETTLE_TIMEOUT,
                  what=f"{new.name} to become primary")
     return f"{new.name}: {answer.message}"
@@ -158,9 +174,7 @@ def notify(context: Context) -> str:
     from ..services.alerts import alert_raise
 
     pair, old, new = context.pair, _old(context), _new(context)
-    fenced = {"demoted": f"{old.name} answered and was made backup.",
-              "already backup": f"{old.name} was already backup.",
-              "unreachable": f"{old.name} did not answer; make sure it comes back as backup."}[context.state.get("fenced", "already backup")]
+    fenced = _FENCED[context.state.get("fenced", "already backup")](old)
     body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n"
             f"The portal failed over automatically: {new.name} is primary now and the site's traffic was moved to it "
             f"by {pair.get_network_method_display()}.\n{fenced}\n\nReason: {context.operation.reason}\n"

@@ -6,8 +6,9 @@ A pair fails over automatically when all of these hold (each refusal is explaine
 * the serving primary has been unreachable from the portal (debounced probes, ``primary_unreachable_since``)
   for at least the standby's primary timeout (its BackupSettings);
 * the standby answers the probes, healthy, in the backup role;
-* the standby's connectivity test IPs answer from the portal, or none are configured: when the portal itself
-  cannot reach them, the outage may be the portal's own network, not the primary;
+* the standby has connectivity test IPs and at least one answers from the portal (an accepted connection or a
+  refusal, ``swing/knock.py``): when the portal itself cannot reach them, the outage may be the portal's own
+  network, not the primary; with none configured the portal cannot tell, so it does not act;
 * no other operation runs on the pair;
 * the standby's *built-in* automatic failover is off. With both on, the appliance and the portal may both act
   on one outage (the vendor warns against mixing them): the portal refuses and says so in an alert.
@@ -22,8 +23,6 @@ operation on it), provided nothing changed the roles since the failover (the pai
 
 from __future__ import annotations
 
-import errno
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,15 +31,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Subquery
 
 from ..models import AlertKind, AlertSeverity, Operation, OperationKind, OperationStatus, Pair, PairState
-from ..operations.auto_failover import serving_and_standby
+from ..swing.knock import SERVICE_PORT, answering
 from .alerts import alert_raise
 from .operations import operation_start
+from .pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
 from .watch import duration
-
-DEFAULT_PRIMARY_TIMEOUT = 300
-#: TCP port knocked on the connectivity test IPs; an answer of any kind (even "refused") proves the path works.
-DEFAULT_CONNECTIVITY_PORT = 443
-CONNECTIVITY_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -56,37 +51,21 @@ class Decision:
         return self.code == "go"
 
 
-def _settings_of(appliance):
-    try:
-        return appliance.backup_settings
-    except appliance._meta.model.backup_settings.RelatedObjectDoesNotExist:
-        return None
-
-
 def outage_key(pair: Pair) -> str:
     return f"auto-failover:{pair.pk}:{int(pair.primary_unreachable_since.timestamp())}"
 
 
-def connectivity_ips_reachable(ips: list[str], *, port: int | None = None,
-                               timeout: float = CONNECTIVITY_TIMEOUT) -> bool:
-    """Whether any of the IPs answers from here. A TCP connect that is accepted or actively refused proves the
-    host is reachable; silence or "no route" does not. No ICMP: the portal does not run with raw sockets."""
-    port = port or getattr(settings, "FAILOVER_CONNECTIVITY_TEST_PORT", DEFAULT_CONNECTIVITY_PORT)
-    for ip in ips:
-        try:
-            with socket.create_connection((str(ip), port), timeout=timeout):
-                return True
-        except ConnectionRefusedError:
-            return True
-        except OSError as exc:
-            if exc.errno == errno.ECONNRESET:
-                return True
-    return False
+def connectivity_targets(backup_settings) -> list[tuple[str, int]]:
+    """(ip, port) knocked for the standby's connectivity test IPs; any answer, even a refusal, proves the path."""
+    port = int(getattr(settings, "FAILOVER_CONNECTIVITY_TEST_PORT", SERVICE_PORT))
+    return [(str(ip), port) for ip in (backup_settings.connectivity_test_ips or [])] if backup_settings else []
 
 
-def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None) -> Decision:
+def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
+                        answered: set[tuple[str, int]] | None = None) -> Decision:
     """Whether the policy fails this pair over now, and why (not). Reads the pair, its members' latest probe
-    status and backup settings; knocks on the standby's connectivity test IPs only when all else says go."""
+    status and backup settings; knocks on the standby's connectivity test IPs only when all else says go
+    (``answered``: the targets already known to answer, when the caller knocked for many pairs at once)."""
     def decision(code, reason):
         return Decision(pair.pk, code, reason)
 
@@ -94,14 +73,14 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None) 
         return decision("off", "Portal automatic failover is off for this pair.")
     if pair.state != PairState.PRIMARY_UNREACHABLE or pair.primary_unreachable_since is None:
         return decision("not_down", f"The primary is not unreachable (pair state: {pair.get_state_display()}).")
-    down, standby = serving_and_standby(pair)
-    backup_settings = _settings_of(standby)
-    if backup_settings is not None and backup_settings.automatic_failover:
+    down, standby = serving_and_standby(pair.primary, pair.backup)
+    backup_settings = settings_of(standby)
+    if builtin_failover_on(backup_settings):
         return decision("builtin_on", (
             f"{standby.name} has its own (built-in) automatic failover on, and the portal's automatic failover is on "
             "too: both could act on the same outage and leave two primaries, so the portal does not act. Turn one "
             f"of them off (the built-in one in {standby.name}'s backup settings, or the portal's on the pair)."))
-    timeout = timedelta(seconds=backup_settings.primary_timeout if backup_settings else DEFAULT_PRIMARY_TIMEOUT)
+    timeout = primary_timeout(backup_settings)
     down_for = now - pair.primary_unreachable_since
     if down_for < timeout:
         return decision("waiting", f"{down.name} has been unreachable for {duration(down_for)}; automatic failover "
@@ -116,9 +95,16 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None) 
         busy = Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).exists()
     if busy:
         return decision("busy", "Another operation is running on the pair.")
-    ips = list(backup_settings.connectivity_test_ips or []) if backup_settings else []
-    if ips and not connectivity_ips_reachable(ips):
-        return decision("connectivity", f"None of {standby.name}'s connectivity test IPs ({', '.join(ips)}) answers "
+    targets = connectivity_targets(backup_settings)
+    if not targets:
+        return decision("connectivity", f"{standby.name} has no connectivity test IPs: without them the portal "
+                        "cannot tell an outage of the primary from one of its own network (two primaries could "
+                        f"result), so it does not act. Set them in {standby.name}'s backup settings.")
+    if answered is None:
+        answered = answering(targets)
+    if not answered.intersection(targets):
+        ips = ", ".join(ip for ip, _port in targets)
+        return decision("connectivity", f"None of {standby.name}'s connectivity test IPs ({ips}) answers "
                         "from the portal: the outage may be the portal's own network, so it does not act.")
     return decision("go", f"{down.name} unreachable for {duration(down_for)} (primary timeout {duration(timeout)}); "
                     f"{standby.name} is a healthy backup.")
@@ -144,11 +130,12 @@ def _report_unfinished(pair: Pair, operation: Operation) -> None:
     )
 
 
-def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None) -> Decision:
+def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None,
+                          answered: set[tuple[str, int]] | None = None) -> Decision:
     """Apply the policy to one pair: start the failover, explain a refusal, or do nothing. Idempotent: one
     operation per outage, whatever happens to it (a failed automatic failover is reported, not retried)."""
-    decision = autofailover_decide(pair=pair, now=now, busy=busy)
-    if decision.code == "builtin_on":
+    decision = autofailover_decide(pair=pair, now=now, busy=busy, answered=answered)
+    if decision.code in ("builtin_on", "connectivity"):
         _explain_block(pair, decision)
     if decision.code not in ("go", "busy"):
         return decision
@@ -175,9 +162,15 @@ def autofailover_fence_returned(*, pair: Pair, failover: Operation | None) -> De
     result = failover.result or {}
     if result.get("fenced") != "unreachable":
         return Decision(pair.pk, "off", "The old primary was fenced during the failover.")
-    old = pair.primary if pair.primary_id == result.get("old_primary") else pair.backup
+    members = {pair.primary_id: pair.primary, pair.backup_id: pair.backup}
+    old = members.get(result.get("old_primary"))
+    if old is None:
+        return Decision(pair.pk, "off", "The failover did not record which member was the old primary.")
     new = pair.peer_of(old)
-    if not (old.status_reachable and old.status_role == "primary" and new.status_role == "primary"):
+    # Both must answer as primary now: demoting the old one while the new one is not seen serving could leave
+    # the site with no primary at all.
+    if not (old.status_reachable is True and old.status_role == "primary"
+            and new.status_reachable is True and new.status_role == "primary"):
         return Decision(pair.pk, "off", "The old primary is not back as a primary.")
     reason = (f"{old.name} was unreachable during the automatic failover to {new.name} (operation "
               f"#{failover.pk}) and came back still primary: it is made backup so that one primary remains.")
@@ -199,7 +192,14 @@ def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
         .annotate(busy=Exists(active))
         .select_related("organization", "primary__backup_settings", "backup__backup_settings")
     )
-    decisions = [autofailover_evaluate(pair=pair, now=now, busy=pair.busy) for pair in pairs[:1000]]
+    pairs = list(pairs[:1000])
+    # Knock every due pair's connectivity test IPs at once, under one time cap, not one pair after another.
+    standby_settings = {pair.pk: settings_of(serving_and_standby(pair.primary, pair.backup)[1]) for pair in pairs}
+    answered = answering(
+        target for pair in pairs
+        if not pair.busy and now - pair.primary_unreachable_since >= primary_timeout(standby_settings[pair.pk])
+        for target in connectivity_targets(standby_settings[pair.pk]))
+    decisions = [autofailover_evaluate(pair=pair, now=now, busy=pair.busy, answered=answered) for pair in pairs]
 
     latest_failover = Operation.objects.filter(pair=OuterRef("pk"), kind=OperationKind.AUTO_FAILOVER).order_by(
         "-created_at", "-id").values("pk")[:1]

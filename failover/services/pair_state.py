@@ -21,6 +21,27 @@ DEFAULT_SWAP_WINDOW_SECONDS = 120
 
 PRIMARY, BACKUP, NONE = "primary", "backup", "none"
 
+#: The appliance's default primary timeout (seconds), used while the portal has not read its backup settings.
+DEFAULT_PRIMARY_TIMEOUT = 300
+
+
+def settings_of(appliance):
+    """The portal's copy of the appliance's backup settings, or None when it was never read."""
+    try:
+        return appliance.backup_settings
+    except appliance._meta.model.backup_settings.RelatedObjectDoesNotExist:
+        return None
+
+
+def builtin_failover_on(backup_settings) -> bool:
+    """Whether the appliance's own (built-in) automatic failover would act: it needs backup operations enabled
+    as well as automatic failover. ``backup_settings`` is the model row or the driver's reading (or None)."""
+    return bool(backup_settings and backup_settings.automatic_failover and backup_settings.enable_backup_operations)
+
+
+def primary_timeout(backup_settings) -> timedelta:
+    return timedelta(seconds=backup_settings.primary_timeout if backup_settings else DEFAULT_PRIMARY_TIMEOUT)
+
 
 def swap_window() -> timedelta:
     return timedelta(seconds=getattr(settings, "PAIR_SWAP_WINDOW_SECONDS", DEFAULT_SWAP_WINDOW_SECONDS))
@@ -48,10 +69,9 @@ class Countdown:
     @classmethod
     def of(cls, *, since: datetime, now: datetime, backup_settings, portal_auto_failover: bool = False) -> Countdown:
         down_for = max(now - since, timedelta(0))
-        timeout = timedelta(seconds=backup_settings.primary_timeout if backup_settings else 300)
+        timeout = primary_timeout(backup_settings)
         # Either the appliance's own automatic failover or the portal's (services/autofailover.py) acts at the timeout.
-        enabled = bool(backup_settings and backup_settings.automatic_failover
-                       and backup_settings.enable_backup_operations) or portal_auto_failover
+        enabled = builtin_failover_on(backup_settings) or portal_auto_failover
         return cls(down_for=down_for, failover_enabled=enabled, primary_timeout=timeout,
                    failover_in=max(timeout - down_for, timedelta(0)) if enabled else None)
 
@@ -64,7 +84,7 @@ def _up(member) -> bool:
     return member.status_reachable is True
 
 
-def _serving_roles(pair, primary, backup) -> tuple:
+def serving_and_standby(primary, backup) -> tuple:
     """(the member that should be serving, the other): the one reporting primary, else the normal primary.
     A member that cannot be reached keeps the role it last reported."""
     if backup.status_role == PRIMARY and primary.status_role != PRIMARY:
@@ -103,7 +123,7 @@ def derive_pair_state(*, pair, primary, backup, now: datetime) -> PairStatus:
             return result(PairState.CONFLICT, f"Both appliances report the backup role for {seconds} s: nobody serves "
                           "the site.", both_backup_since=both_backup_since)
 
-    serving, standby = _serving_roles(pair, primary, backup)
+    serving, standby = serving_and_standby(primary, backup)
     if not _up(serving) and not (_up(standby) and standby.status_role == PRIMARY):
         since = pair.primary_unreachable_since or now
         detail = serving.status_error or "no answer"

@@ -11,20 +11,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import DateTimeField, ExpressionWrapper, F, Max, Q, Value
+from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from portal.db import Seconds
 
 from ..models import Alert, AlertKind, AlertSeverity, Pair, PairState
 from .alerts import alert_raise
-from .pair_state import Countdown
+from .pair_state import Countdown, serving_and_standby, settings_of
 
 DEFAULT_COUNTDOWN_INTERVAL_SECONDS = 60
 #: Once the countdown has run out (or with automatic failover off, once the timeout has passed), an outage
 #: that goes on is repeated at this slower rate instead of every minute.
 DEFAULT_COUNTDOWN_LATE_INTERVAL_SECONDS = 3600
 DEFAULT_SYNC_STALE_REPEAT_SECONDS = 6 * 3600
+#: How far back the recovery scan looks for an outage's countdown alerts.
+RECOVERY_LOOKBACK = timedelta(days=7)
 
 
 def _seconds(name: str, default: int) -> timedelta:
@@ -49,24 +51,10 @@ def _pairs():
     )
 
 
-def _settings_of(appliance):
-    try:
-        return appliance.backup_settings
-    except appliance._meta.model.backup_settings.RelatedObjectDoesNotExist:
-        return None
-
-
-def _serving_and_standby(pair):
-    """The member that was serving (reported primary last) and the one that would take over."""
-    if pair.backup.status_role == "primary" and pair.primary.status_role != "primary":
-        return pair.backup, pair.primary
-    return pair.primary, pair.backup
-
-
 def countdown_alert(*, pair: Pair, now: datetime) -> Alert | None:
     since = pair.primary_unreachable_since or now
-    down, standby = _serving_and_standby(pair)
-    countdown = Countdown.of(since=since, now=now, backup_settings=_settings_of(standby),
+    down, standby = serving_and_standby(pair.primary, pair.backup)
+    countdown = Countdown.of(since=since, now=now, backup_settings=settings_of(standby),
                              portal_auto_failover=pair.portal_auto_failover)
     if countdown.failover_in is not None and countdown.failover_in > timedelta(0):
         outlook = (f"Automatic failover to {standby.name} in {duration(countdown.failover_in)} (the backup's primary "
@@ -98,10 +86,11 @@ def countdown_alert(*, pair: Pair, now: datetime) -> Alert | None:
     )
 
 
-def recovery_alert(*, pair: Pair, last_countdown: Alert, now: datetime) -> Alert | None:
-    outage = last_countdown.dedup_key.split(":")[2]
-    serving, _ = _serving_and_standby(pair)
-    started = datetime.fromtimestamp(int(outage), tz=now.tzinfo) if outage.isdigit() else last_countdown.created_at
+def recovery_alert(*, pair: Pair, outage_key: str, outage_alerted_at: datetime, now: datetime) -> Alert | None:
+    """``outage_key``/``outage_alerted_at``: the dedup key and time of the outage's last countdown alert."""
+    outage = outage_key.split(":")[2]
+    serving, _ = serving_and_standby(pair.primary, pair.backup)
+    started = datetime.fromtimestamp(int(outage), tz=now.tzinfo) if outage.isdigit() else outage_alerted_at
     body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n"
             f"{serving.name} answers as primary again; the outage lasted about {duration(now - started)} "
             f"(since {started:%Y-%m-%d %H:%M:%S} UTC).\nPair state now: {pair.get_state_display()}. "
@@ -137,18 +126,24 @@ def pairs_watch(*, now: datetime) -> int:
     for pair in _pairs().filter(state=PairState.PRIMARY_UNREACHABLE):
         raised += countdown_alert(pair=pair, now=now) is not None
 
+    # Only recent alerts matter (an outage whose recovery went unnoticed for longer is not news), which keeps
+    # this scan, run every few seconds, off each pair's whole alert history.
+    recent = Alert.objects.filter(pair=OuterRef("pk"), created_at__gte=now - RECOVERY_LOOKBACK)
+    last_countdown = recent.filter(kind=AlertKind.PRIMARY_DOWN_COUNTDOWN).order_by("-created_at", "-id")
     recovered = (
         _pairs().exclude(state__in=[PairState.PRIMARY_UNREACHABLE, PairState.NEVER_CHECKED])
         .annotate(
-            last_countdown=Max("alerts__created_at", filter=Q(alerts__kind=AlertKind.PRIMARY_DOWN_COUNTDOWN)),
-            last_recovery=Max("alerts__created_at", filter=Q(alerts__kind=AlertKind.PRIMARY_RECOVERED)),
+            last_countdown_at=Subquery(last_countdown.values("created_at")[:1]),
+            last_countdown_key=Subquery(last_countdown.values("dedup_key")[:1]),
+            last_recovery_at=Subquery(recent.filter(kind=AlertKind.PRIMARY_RECOVERED).order_by("-created_at")
+                                      .values("created_at")[:1]),
         )
-        .filter(last_countdown__isnull=False)
-        .filter(Q(last_recovery__isnull=True) | Q(last_recovery__lt=F("last_countdown")))
+        .filter(last_countdown_at__isnull=False)
+        .filter(Q(last_recovery_at__isnull=True) | Q(last_recovery_at__lt=F("last_countdown_at")))
     )
     for pair in recovered:
-        last = pair.alerts.filter(kind=AlertKind.PRIMARY_DOWN_COUNTDOWN).order_by("-created_at", "-id").first()
-        raised += recovery_alert(pair=pair, last_countdown=last, now=now) is not None
+        raised += recovery_alert(pair=pair, outage_key=pair.last_countdown_key,
+                                 outage_alerted_at=pair.last_countdown_at, now=now) is not None
 
     stale_before = ExpressionWrapper(Value(now) - Seconds("sync_stale_after"), output_field=DateTimeField())
     stale = (

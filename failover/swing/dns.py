@@ -1,5 +1,6 @@
 """DNS swing: an RFC 2136 dynamic update, signed with the pair's TSIG key, replaces the site's A (or AAAA)
-record on the pair's authoritative server; the result is verified by asking that server back.
+record on the pair's authoritative server; the result is verified by asking that server back, with queries
+signed by the same key (so the answers are authenticated too).
 
 Clients that cached the old answer keep it for up to the record's TTL (``pair.dns_ttl``), which is why the
 detail says so: the swing is done on the server at once, in the resolvers only after the TTL.
@@ -101,9 +102,13 @@ class DnsSwing(SwingDriver):
     def answered_addresses(self, pair) -> set[str]:
         """The A and AAAA addresses the authoritative server gives for the site name now."""
         _zone, site = self._names(pair)
+        tsig = self._tsig(pair)
         found: set[str] = set()
         for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-            answer = self._send(pair, dns.message.make_query(site, rdtype))
+            query = dns.message.make_query(site, rdtype)
+            if tsig:  # signed like the update: a forged answer would otherwise "verify" a swing that did not happen
+                query.use_tsig(tsig["keyring"], keyname=tsig["keyname"], algorithm=tsig["keyalgorithm"])
+            answer = self._send(pair, query)
             for rrset in answer.answer:
                 if rrset.rdtype == rdtype:
                     found.update(rdata.address for rdata in rrset)

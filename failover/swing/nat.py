@@ -8,7 +8,9 @@ device offers (docs/simulator.md, "Simulated NAT device"); a site with a differe
     PUT  {nat_device}/nat/{public_address}:{public_port}  <- {"target_address": ..., "target_port": ...}
 
 ``pair.nat_device`` is the device's base URL (``https://nat.example.com:8443``; ``host:port`` means https).
-HTTPS is verified against the system's CA store, never skipped.
+HTTPS is verified against the system's CA store, never skipped. The URL is operator input and the portal calls
+it from inside the network, so the call goes straight to that host: no proxy from the environment, no redirect
+followed, and no part of the device's error answers is echoed back (only the status code).
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ from .base import SwingDriver, SwingError, member_at, site_address
 
 TIMEOUT = 5.0
 MAX_ANSWER_BYTES = 64 * 1024
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could send the portal's request (and its verdict) to a host nobody configured."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, "redirect refused", headers, fp)
+
+
+def _opener(context: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
+    handlers = [urllib.request.ProxyHandler({}), _NoRedirects()]
+    if context is not None:
+        handlers.append(urllib.request.HTTPSHandler(context=context))
+    return urllib.request.build_opener(*handlers)
 
 
 class NatSwing(SwingDriver):
@@ -51,13 +67,15 @@ class NatSwing(SwingDriver):
                                          headers={"Content-Type": "application/json", "Accept": "application/json"})
         context = ssl.create_default_context() if url.startswith("https://") else None
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:  # noqa: S310
+            with _opener(context).open(request, timeout=self.timeout) as response:
                 raw = response.read(MAX_ANSWER_BYTES + 1)
         except urllib.error.HTTPError as exc:
-            detail = exc.read(2000).decode("utf-8", "replace")
-            raise SwingError(f"The NAT device answered {exc.code} to {method} {url}: {detail[:300]}") from exc
+            what = " (a redirect, which the portal does not follow)" if 300 <= exc.code < 400 else ""
+            raise SwingError(f"The NAT device answered {exc.code}{what} to {method} {url}.") from None
         except (urllib.error.URLError, OSError) as exc:
-            raise SwingError(f"Could not reach the NAT device at {pair.nat_device}: {exc}") from exc
+            reason = getattr(exc, "reason", exc)
+            raise SwingError(f"Could not reach the NAT device at {pair.nat_device}: "
+                             f"{type(reason).__name__}: {getattr(reason, 'strerror', None) or reason}") from exc
         if len(raw) > MAX_ANSWER_BYTES:
             raise SwingError("The NAT device's answer is too large.")
         try:
@@ -65,7 +83,7 @@ class NatSwing(SwingDriver):
             target = str(ipaddress.ip_address(answer["target_address"]))
             port = int(answer["target_port"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise SwingError(f"The NAT device's answer is not a translation: {raw[:200]!r}") from exc
+            raise SwingError("The NAT device's answer is not a translation (target_address/target_port).") from exc
         return {"target_address": target, "target_port": port}
 
     def translation(self, pair) -> dict:

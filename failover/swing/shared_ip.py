@@ -8,30 +8,17 @@ from its list, it is added there (the setting is per appliance and not synchroni
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 from appliances.drivers import ApplianceClient, ApplianceError, HealthReport
 
 from .base import SwingConflict, SwingDriver, SwingError
 
-#: Seconds to wait for a TCP answer on the shared IP before calling it silent.
-ANSWER_TIMEOUT = 2.0
-
 
 def _default_client(appliance) -> ApplianceClient:
     from ..operations.clients import client_for
 
     return client_for(appliance)
-
-
-def shared_ip_answers(address: str, port: int, timeout: float = ANSWER_TIMEOUT) -> bool:
-    """Whether anything accepts a TCP connection on the shared IP: if so, some appliance still holds it."""
-    try:
-        with socket.create_connection((address, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 class SharedIpSwing(SwingDriver):

@@ -155,3 +155,24 @@ def test_alert_email_waits_for_the_worker_and_a_failed_delivery_is_retried(org_a
     assert alert.sent_at is not None and alert.delivery_error == ""
     assert [m.subject for m in mailoutbox] == ["[Failover Portal] stale"]
     assert alerts_deliver_pending() == 0  # sent once
+
+
+def _countdown(pair, *, days_ago: float):
+    since = timezone.now() - timedelta(days=days_ago)
+    alert = AlertFactory(pair=pair, kind=AlertKind.PRIMARY_DOWN_COUNTDOWN,
+                         dedup_key=f"countdown:{pair.pk}:{int(since.timestamp())}")
+    Alert.objects.filter(pk=alert.pk).update(created_at=since)
+
+
+def test_the_recovery_scan_reads_recent_outages_only(fleet):
+    fleet.probe()
+    first = fleet.pairs[0]
+    _countdown(first, days_ago=30)  # long past: no "reachable again" email a month late
+    assert pairs_watch(now=timezone.now()) == 0
+    assert not Alert.objects.filter(kind=AlertKind.PRIMARY_RECOVERED).exists()
+
+    for pair in fleet.pairs:
+        _countdown(pair, days_ago=0.01)
+    assert pairs_watch(now=timezone.now()) == len(fleet.pairs)
+    recovered = Alert.objects.filter(kind=AlertKind.PRIMARY_RECOVERED)
+    assert {alert.dedup_key.split(":")[1] for alert in recovered} == {str(pair.pk) for pair in fleet.pairs}

@@ -19,11 +19,13 @@ from failover.models import (
     StepStatus,
 )
 from failover.probing import probe_appliances
-from failover.services.autofailover import autofailovers_evaluate, connectivity_ips_reachable
+from failover.services.autofailover import autofailover_fence_returned, autofailovers_evaluate
+from failover.services.pair_state import Countdown
 from failover.services.watch import pairs_watch
+from failover.swing.knock import anything_answers, knock
 from failover.tasks import evaluate_auto_failover
 from simulator.testing import free_port
-from tests.failover.swing.fixtures import swing_fleet_fixture  # noqa: F401  (fixture swing_fleet)
+from tests.failover.swing.fixtures import Silence, swing_fleet_fixture  # noqa: F401  (fixture swing_fleet)
 
 
 def auto_failovers(pair) -> int:
@@ -69,6 +71,20 @@ def test_refused_and_explained_when_the_backups_own_automatic_failover_is_on(swi
     blocked = Alert.objects.filter(pair=pair, kind=AlertKind.AUTO_FAILOVER_BLOCKED)
     assert blocked.count() == 1  # explained once per outage, not at every evaluation
     assert "Turn one of them off" in blocked.get().body
+
+
+def test_the_built_in_failover_counts_as_on_only_with_backup_operations_enabled(swing_fleet):
+    # The same predicate as the countdown's: automatic failover with backup operations disabled cannot act.
+    BackupSettings.objects.filter(appliance=swing_fleet.pair.backup).update(
+        automatic_failover=True, enable_backup_operations=False)
+    swing_fleet.take_primary_down()
+
+    decision = swing_fleet.evaluate()
+
+    assert decision.go, decision.reason
+    countdown = Countdown.of(since=swing_fleet.pair.primary_unreachable_since, now=timezone.now(),
+                             backup_settings=swing_fleet.pair.backup.backup_settings)
+    assert not countdown.failover_enabled
 
 
 def test_no_failover_when_the_backup_is_unreachable_too(swing_fleet):
@@ -161,11 +177,77 @@ def test_evaluating_many_pairs_costs_the_same_queries_as_one(swing_fleet):
     assert one == many
 
 
-def test_connectivity_test_ips_count_as_reachable_when_a_host_answers():
-    with socket.socket() as listener:
+def test_a_knock_counts_accepted_and_refused_as_answers_and_only_a_timeout_as_silence():
+    with socket.socket() as listener, socket.socket() as bound_only:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
-        assert connectivity_ips_reachable(["127.0.0.1"], port=listener.getsockname()[1])
+        bound_only.bind(("127.0.0.1", 0))  # not listening: connection refused
+        assert knock("127.0.0.1", listener.getsockname()[1], 1.0)
+        assert knock("127.0.0.1", bound_only.getsockname()[1], 1.0)
+    silence = Silence()
+    try:
+        silence.add("127.0.0.1", free_port())
+        port = silence._sockets[0].getsockname()[1]
+        assert not knock("127.0.0.1", port, 0.3)
+        assert not anything_answers([("127.0.0.1", port)], timeout=0.3)
+    finally:
+        silence.close()
+
+
+def _set_connectivity_ips(pair, ips):
+    BackupSettings.objects.filter(appliance_id=pair.backup_id).update(connectivity_test_ips=ips)
+
+
+def test_no_failover_without_connectivity_test_ips_and_it_is_explained(swing_fleet):
+    _set_connectivity_ips(swing_fleet.pair, [])
+    pair = swing_fleet.take_primary_down()
+
+    decision = swing_fleet.evaluate()
+
+    assert decision.code == "connectivity" and "no connectivity test IPs" in decision.reason
+    assert auto_failovers(pair) == 0
+    blocked = Alert.objects.get(pair=pair, kind=AlertKind.AUTO_FAILOVER_BLOCKED)
+    assert "no connectivity test IPs" in blocked.body
+
+
+def test_no_failover_when_the_connectivity_test_ips_are_silent(swing_fleet, settings):
+    port = free_port()
+    settings.FAILOVER_CONNECTIVITY_TEST_PORT = port
+    swing_fleet.silence.add("127.0.0.1", port)  # as if the portal's own network were cut
+    _set_connectivity_ips(swing_fleet.pair, ["127.0.0.1"])
+    pair = swing_fleet.take_primary_down()
+
+    decision = swing_fleet.evaluate()
+
+    assert decision.code == "connectivity" and "127.0.0.1" in decision.reason
+    assert "portal's own network" in decision.reason
+    assert auto_failovers(pair) == 0
+
+
+def test_a_refusing_connectivity_test_ip_counts_as_reachable(swing_fleet, settings):
+    with socket.socket() as bound_only:
+        bound_only.bind(("127.0.0.1", 0))
+        settings.FAILOVER_CONNECTIVITY_TEST_PORT = bound_only.getsockname()[1]
+        swing_fleet.take_primary_down()
+        assert swing_fleet.evaluate().go
+
+
+def test_a_returned_old_primary_is_not_demoted_while_the_new_one_is_not_seen_serving(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    failover = swing_fleet.run(swing_fleet.evaluate().operation)
+    assert failover.status == OperationStatus.SUCCEEDED, failover.error
+    swing_fleet.sim.clear_fault(pair.primary.management_host)
+    pair = swing_fleet.probe()
+    assert pair.state == "conflict"
+
+    # The new primary drops off the probes: demoting the old one could leave no primary at all.
+    pair.backup.status_reachable = False
+    assert autofailover_fence_returned(pair=pair, failover=failover).code == "off"
+    pair.backup.status_reachable = True
+    # A failover that did not record the old primary is not guessed at.
+    failover.result = {key: value for key, value in failover.result.items() if key != "old_primary"}
+    decision = autofailover_fence_returned(pair=pair, failover=failover)
+    assert decision.code == "off" and decision.operation is None
 
 
 def test_the_operation_rechecks_the_appliances_own_setting_before_acting(swing_fleet):

@@ -4,6 +4,7 @@ policy and run the operation the way the Celery task does. Imported by the swing
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -11,15 +12,44 @@ from datetime import timedelta
 import pytest
 
 from appliances.fleet_loader import fleet_load
-from failover.models import Operation, Pair
+from failover.models import BackupSettings, Operation, Pair
 from failover.operations import run_operation
 from failover.probing import probe_appliances
 from failover.services.autofailover import autofailover_evaluate
+from failover.swing.knock import service_targets
+
+
+class Silence:
+    """Addresses where a knock gets no answer at all, as from a host that is really gone (a loopback address
+    with nothing bound *refuses*, which counts as an answer). Each is a listener whose accept queue is full, so
+    the kernel drops further SYNs and a connect times out."""
+
+    def __init__(self) -> None:
+        self._sockets: list[socket.socket] = []
+
+    def add(self, address: str, port: int) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, port))
+        listener.listen(0)
+        self._sockets.append(listener)
+        for _ in range(2):  # the first fills the queue of one; the second stays half-open
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex((address, port))
+            self._sockets.append(filler)
+        time.sleep(0.02)
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()
 
 
 class SwingFleet:
     def __init__(self, sim, loaded):
         self.sim = sim
+        self.silence = Silence()
         self.organization = loaded.organizations[0]
         self.appliances = loaded.appliances
         self.pair: Pair = next(iter(loaded.pairs.values()))
@@ -37,8 +67,17 @@ class SwingFleet:
             "organization", "primary__backup_settings", "backup__backup_settings").get(pk=self.pair.pk)
         return self.pair
 
-    def take_primary_down(self) -> Pair:
-        self.sim.set_fault(self.pair.primary.management_host, "down")
+    def take_primary_down(self, *, silent: bool = True) -> Pair:
+        """The primary stops answering the portal. ``silent``: nothing answers where it served the site either
+        (shared IP, or its own address for DNS/NAT swing), as after a power cut; otherwise those addresses
+        refuse connections, which the failover takes as a sign that a host may still be there."""
+        old = self.pair.primary
+        self.sim.set_fault(old.management_host, "down")
+        if silent:
+            now = Pair.objects.get(pk=self.pair.pk)  # a test may have changed the method since the last probe
+            address = now.shared_ip if now.network_method == "shared_ip" else old.management_host
+            for target in service_targets(address, old.management_port):
+                self.silence.add(*target)
         pair = self.probe()
         assert pair.state == "primary_unreachable", pair.state_reason
         return pair
@@ -96,12 +135,16 @@ def swing_fleet_fixture(db, fresh_simulator, settings):
     settings.FAILOVER_POLL_INTERVAL = 0.02
     settings.PROBE_FAILURES_TO_DOWN = 1
     settings.PROBE_SUCCESSES_TO_UP = 1
+    settings.FAILOVER_KNOCK_TIMEOUT = 0.3
     sim = fresh_simulator
     loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
     fleet = SwingFleet(sim, loaded)
     fleet.organization.alert_recipients = "noc@example.com"
     fleet.organization.save(update_fields=["alert_recipients"])
     Pair.objects.filter(pk=fleet.pair.pk).update(portal_auto_failover=True)
+    # The policy needs the standby's connectivity test IPs; on loopback 127.0.0.1 always answers (or refuses).
+    BackupSettings.objects.filter(appliance_id=fleet.pair.backup_id).update(connectivity_test_ips=["127.0.0.1"])
     pair = fleet.probe()
     assert pair.state == "healthy", pair.state_reason
-    return fleet
+    yield fleet
+    fleet.silence.close()

@@ -55,6 +55,16 @@ def test_a_wrong_tsig_secret_is_refused_and_the_record_stays(dns_pair):
     assert server.addresses(pair.site_hostname) == {pair.primary.management_host}
 
 
+def test_the_verification_queries_are_signed_with_the_pairs_key(dns_pair):
+    fleet, _server = dns_pair
+    pair = fleet.pair
+    assert driver_for(pair).currently_serving(pair) == pair.primary
+    # Signed with a secret the server does not share, the read-back is rejected: the queries carry TSIG.
+    pair.dns_tsig_secret = base64.b64encode(b"not the server's secret, 32 byte").decode()
+    with pytest.raises(SwingError, match="BADSIG"):
+        driver_for(pair).currently_serving(pair)
+
+
 def test_an_unknown_tsig_key_name_is_refused(dns_pair):
     fleet, server = dns_pair
     pair = fleet.pair

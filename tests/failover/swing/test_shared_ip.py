@@ -6,7 +6,7 @@ import socket
 import pytest
 from django.utils import timezone
 
-from failover.models import OperationKind, OperationStatus
+from failover.models import Alert, AlertKind, OperationKind, OperationStatus
 from failover.services.autofailover import autofailovers_evaluate
 from failover.swing import SwingError, driver_for
 from failover.swing.shared_ip import SharedIpSwing
@@ -58,6 +58,9 @@ def test_failover_with_the_old_primary_down_moves_the_shared_ip_and_never_to_bot
     assert all(len(holders) <= 1 for holders in sampler.samples), [s for s in sampler.samples if len(s) > 1][:3]
     fence = operation.steps.get(name="fence_old_primary")
     assert "nothing answers on the shared IP" in fence.detail
+    # Told as it was: not "fenced", only silent where it served.
+    alert = Alert.objects.get(pair=pair, kind=AlertKind.FAILOVER)
+    assert f"{pair.primary.name} did not answer and nothing answers where it served" in alert.body
     pair.refresh_from_db()
     assert pair.epoch == operation.epoch == 1
 
@@ -79,8 +82,8 @@ def test_failover_with_an_old_primary_that_answers_demotes_it_first(swing_fleet)
     assert all(len(holders) <= 1 for holders in sampler.samples)
 
 
-def test_failover_is_cancelled_while_something_still_answers_on_the_shared_ip(swing_fleet):
-    swing_fleet.take_primary_down()
+def test_failover_is_cancelled_while_something_still_accepts_on_the_shared_ip(swing_fleet):
+    swing_fleet.take_primary_down(silent=False)
     pair = swing_fleet.pair
     # The old primary is cut off from the portal's management network but still serves the site's address.
     with socket.socket() as still_serving:
@@ -89,8 +92,22 @@ def test_failover_is_cancelled_while_something_still_answers_on_the_shared_ip(sw
         operation = swing_fleet.run(swing_fleet.evaluate().operation)
 
     assert operation.status == OperationStatus.CANCELLED
-    assert "still answers on the shared IP" in operation.error
+    assert "still answers (or refuses) on the shared IP" in operation.error
     assert swing_fleet.role(pair.backup) == "backup"  # nobody was promoted
+    assert operation.steps.get(name="promote").status == "pending"
+
+
+def test_a_refusal_on_the_shared_ip_counts_as_an_answer_and_nobody_is_promoted(swing_fleet):
+    swing_fleet.take_primary_down(silent=False)
+    pair = swing_fleet.pair
+    # Bound but not listening: a connection is refused, i.e. a host holding the address replied.
+    with socket.socket() as holder:
+        holder.bind((pair.shared_ip, pair.primary.management_port))
+        operation = swing_fleet.run(swing_fleet.evaluate().operation)
+
+    assert operation.status == OperationStatus.CANCELLED
+    assert f"on the shared IP {pair.shared_ip}" in operation.error
+    assert swing_fleet.role(pair.backup) == "backup"
     assert operation.steps.get(name="promote").status == "pending"
 
 

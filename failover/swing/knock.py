@@ -1,0 +1,66 @@
+"""Does anything answer at an address? The one TCP "knock" the failover rules use, for proving a path works
+(the standby's connectivity test IPs) and for proving an old primary silent (the shared IP, its site address).
+
+Any answer counts: an accepted connection, and equally a refusal or a reset, since a host had to be there to
+send it. Only silence (a timeout) or "no route / unreachable" counts as nobody there. No ICMP: the portal does
+not run with raw sockets. Knocks run concurrently, under one overall time cap.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from django.conf import settings
+
+#: Seconds one knock waits for any answer before calling the address silent.
+DEFAULT_KNOCK_TIMEOUT = 2.0
+#: The site's service port, knocked besides the appliance's management port.
+SERVICE_PORT = 443
+MAX_WORKERS = 16
+
+_ANSWER_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED}
+
+
+def knock_timeout() -> float:
+    return float(getattr(settings, "FAILOVER_KNOCK_TIMEOUT", DEFAULT_KNOCK_TIMEOUT))
+
+
+def knock(address: str, port: int, timeout: float) -> bool:
+    """Whether ``address:port`` answers at all within ``timeout`` (accepted, refused or reset)."""
+    try:
+        with socket.create_connection((str(address), int(port)), timeout=timeout):
+            return True
+    except OSError as exc:
+        # socket.timeout / TimeoutError, EHOSTUNREACH, ENETUNREACH...: nobody answered.
+        return exc.errno in _ANSWER_ERRNOS
+
+
+def anything_answers(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
+                     knocker: Callable[[str, int, float], bool] = knock) -> bool:
+    """Whether any of the (address, port) targets answers (see ``answering``)."""
+    return bool(answering(targets, timeout=timeout, knocker=knocker))
+
+
+def service_targets(address: str, management_port: int) -> list[tuple[str, int]]:
+    """The ports a site's primary serves on one address: the service port and the management port."""
+    return [(str(address), SERVICE_PORT), (str(address), int(management_port))]
+
+
+def answering(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
+              knocker: Callable[[str, int, float], bool] = knock) -> set[tuple[str, int]]:
+    """Which of the (address, port) targets answer, all knocked at once under one overall cap (for the beat
+    task, which may have many pairs to look at and must not take one timeout per address)."""
+    targets = list(dict.fromkeys((str(a), int(p)) for a, p in targets))
+    if not targets:
+        return set()
+    timeout = knock_timeout() if timeout is None else timeout
+    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(targets)), thread_name_prefix="knock")
+    try:
+        futures = {pool.submit(knocker, address, port, timeout): (address, port) for address, port in targets}
+        done, _late = wait(futures, timeout=timeout + 1.0)
+        return {futures[future] for future in done if future.result()}
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
