@@ -31,6 +31,22 @@ import pycurl
 
 from .models import ApplianceAddress
 
+# Sharing TLS sessions between handles is safe only because libcurl keys its session cache by the peer *and*
+# the trust settings (CA file, verify flags, pinned key): a session made under one trust is never resumed under
+# another. libcurl's rewritten session cache (8.12) does that; refuse to run on an older one.
+MINIMUM_LIBCURL = (8, 12)
+
+
+def _libcurl_version() -> tuple[int, ...]:
+    return tuple(int(part) for part in pycurl.version_info()[1].split(".")[:2])
+
+
+if _libcurl_version() < MINIMUM_LIBCURL:
+    raise ImportError(
+        f"libcurl {pycurl.version_info()[1]} is too old for the appliance driver: it needs "
+        f"{'.'.join(map(str, MINIMUM_LIBCURL))} or newer (install the pycurl wheel pinned in requirements.txt)"
+    )
+
 # libcurl's cache holds 25 peers; a group of 16 appliances leaves room for the same appliance reached
 # under another TLS configuration (e.g. while its trust settings change), which is a separate peer.
 PEERS_PER_SHARE = 16
