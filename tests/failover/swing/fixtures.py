@@ -4,10 +4,14 @@ policy and run the operation the way the Celery task does. Imported by the swing
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import socket
+import tempfile
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +34,11 @@ class Silence:
     def add(self, address: str, port: int) -> None:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((address, port))
+        try:
+            listener.bind((address, port))
+        except OSError as exc:
+            listener.close()
+            raise OSError(exc.errno, f"cannot silence {address}:{port}: {exc.strerror}") from exc
         listener.listen(0)
         self._sockets.append(listener)
         for _ in range(2):  # the first fills the queue of one; the second stays half-open
@@ -130,8 +138,26 @@ class SharedIpSampler:
         self.samples.append(self.holders())
 
 
+@contextlib.contextmanager
+def loopback_silence_lock():
+    """Silence binds ports on the simulated fleet's loopback addresses, which every xdist worker's simulator
+    shares: one test at a time, across workers, holds them (an exclusive lock on a file)."""
+    path = Path(tempfile.gettempdir()) / "failover-portal-loopback-silence.lock"
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(name="swing_fleet")
 def swing_fleet_fixture(db, fresh_simulator, settings):
+    with loopback_silence_lock():
+        yield from _swing_fleet(fresh_simulator, settings)
+
+
+def _swing_fleet(fresh_simulator, settings):
     settings.FAILOVER_POLL_INTERVAL = 0.02
     settings.PROBE_FAILURES_TO_DOWN = 1
     settings.PROBE_SUCCESSES_TO_UP = 1
