@@ -21,10 +21,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+import defusedxml.ElementTree as SafeElementTree
 
 from .fleet import generate_fleet, load_fleet, write_fleet
 
@@ -278,7 +279,7 @@ class ApplianceClient:
             status, _headers, body = self.request("GET", "/api/command", params=args, headers=auth)
         else:
             status, _headers, body = self.request("POST", "/api/command", form=args, headers=auth)
-        root = ET.fromstring(body)  # noqa: S314 - parsing our own simulator's trusted output
+        root = SafeElementTree.fromstring(body)
         for element in root.iter():
             element.tag = element.tag.rpartition("}")[2]
         root.set("_status", str(status))

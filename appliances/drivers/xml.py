@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeElementTree
 from defusedxml import DefusedXmlException
@@ -38,7 +37,7 @@ class XmlNode(Mapping[str, "XmlNode"]):
         self.children = children
 
     @classmethod
-    def from_element(cls, element: Element) -> XmlNode:
+    def from_element(cls, element: Any) -> XmlNode:  # an element as defusedxml parsed it
         return cls(
             tag=local_name(element.tag),
             text=(element.text or "").strip(),
@@ -93,6 +92,6 @@ def parse_xml(body: bytes) -> XmlNode:
     except DefusedXmlException as exc:
         # DTDForbidden / EntitiesForbidden / ExternalReferenceForbidden: never legitimate from an appliance.
         raise ApplianceProtocolError(f"answer contains forbidden XML constructs ({type(exc).__name__})") from exc
-    except ParseError as exc:
+    except SafeElementTree.ParseError as exc:
         raise ApplianceProtocolError(f"answer is not well-formed XML ({exc})") from exc
     return XmlNode.from_element(root)
