@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-
-# Building XML only: this module never parses anything (answers are parsed with defusedxml elsewhere).
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 from . import XML_NAMESPACE
 from .appliance import Appliance, iso
@@ -15,22 +14,35 @@ from .appliance import Appliance, iso
 API_VERSION = "1.24.3"
 
 
-def _root(tag: str) -> ET.Element:
-    # A default-namespace declaration on the root keeps every child in the namespace without
-    # the ns0: prefixes ElementTree would otherwise invent.
-    return ET.Element(tag, xmlns=XML_NAMESPACE)
+@dataclass
+class Element:
+    """The little of an XML element the simulator writes: this module only *builds* XML (escaping text and
+    attributes), it never parses any, so it needs no XML library at all."""
+
+    tag: str
+    attrs: dict[str, str] = field(default_factory=dict)
+    text: str | None = None
+    children: list[Element] = field(default_factory=list)
+
+    def render(self) -> str:
+        attrs = "".join(f" {name}={quoteattr(value)}" for name, value in self.attrs.items())
+        inner = escape(self.text or "") + "".join(child.render() for child in self.children)
+        return f"<{self.tag}{attrs}>{inner}</{self.tag}>" if inner else f"<{self.tag}{attrs} />"
 
 
-def _child(parent: ET.Element, tag: str, text: Any = None, **attrs: Any) -> ET.Element:
-    element = ET.SubElement(parent, tag, {k: str(v) for k, v in attrs.items()})
-    if text is not None:
-        element.text = str(text)
+def _root(tag: str) -> Element:
+    # A default-namespace declaration on the root puts every child in the namespace.
+    return Element(tag, {"xmlns": XML_NAMESPACE})
+
+
+def _child(parent: Element, tag: str, text: Any = None, **attrs: Any) -> Element:
+    element = Element(tag, {k: str(v) for k, v in attrs.items()}, None if text is None else str(text))
+    parent.children.append(element)
     return element
 
 
-def to_bytes(root: ET.Element) -> bytes:
-    # Declaration written by hand: ElementTree's uses single quotes, appliances use double quotes.
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode").encode()
+def to_bytes(root: Element) -> bytes:
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + root.render().encode()
 
 
 def error(message: str) -> bytes:
@@ -100,7 +112,7 @@ def record(tag: str, fields: dict[str, Any]) -> bytes:
     return to_bytes(root)
 
 
-def _fill(parent: ET.Element, fields: dict[str, Any]) -> None:
+def _fill(parent: Element, fields: dict[str, Any]) -> None:
     for key, value in fields.items():
         if value is None:
             continue  # omitted, as the vendor omits elements without a value
