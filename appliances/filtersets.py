@@ -4,7 +4,7 @@ from django.db.models import Q
 
 from portal.filtersets import OrganizationScopedFilterSet
 
-from .models import Appliance, BackupStatus, ConfigurationBackup, FailoverRole, RmaCase, RmaStatus
+from .models import Appliance, BackupStatus, ConfigurationBackup, FailoverRole
 
 ANY_YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
@@ -42,16 +42,3 @@ class BackupFilterSet(OrganizationScopedFilterSet):
         model = ConfigurationBackup
         fields = ["organization", "appliance", "status"]
 
-
-class RmaFilterSet(OrganizationScopedFilterSet):
-    status = django_filters.ChoiceFilter(choices=RmaStatus.choices)
-    open = django_filters.BooleanFilter(method="only_open", label="Open cases only")
-
-    class Meta:
-        model = RmaCase
-        fields = ["organization", "status", "open"]
-
-    def only_open(self, queryset, name, value):
-        if value is None:
-            return queryset
-        return queryset.exclude(status=RmaStatus.CLOSED) if value else queryset.filter(status=RmaStatus.CLOSED)

@@ -2,7 +2,6 @@ from django.urls import path
 
 from . import views
 from .views import backups as backup_views
-from .views import rma as rma_views
 
 app_name = "appliances"
 
@@ -23,10 +22,4 @@ urlpatterns = [
     path("<int:pk>/backup/", backup_views.BackupRequestView.as_view(), name="backup_request"),
     path("backups/policy/add/", backup_views.BackupPolicyEditView.as_view(), name="backup_policy_add"),
     path("backups/policy/<int:pk>/edit/", backup_views.BackupPolicyEditView.as_view(), name="backup_policy_edit"),
-    # Hardware replacement (RMA) cases.
-    path("rma/", rma_views.RmaListView.as_view(), name="rma_list"),
-    path("rma/add/", rma_views.RmaOpenView.as_view(), name="rma_add"),
-    path("rma/<int:pk>/", rma_views.RmaDetailView.as_view(), name="rma"),
-    path("rma/<int:pk>/step/", rma_views.RmaStepView.as_view(), name="rma_step"),
-    path("rma/attachments/<int:pk>/", rma_views.RmaAttachmentView.as_view(), name="rma_attachment"),
 ]

@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class FailoverConfig(AppConfig):
     name = "failover"
     verbose_name = "Failover"
+
+    def ready(self):
+        from portal.panels import PanelSlot, register_panel
+
+        from .selectors import pair_state_counts, pairs_needing_attention
+
+        def pair_states(request) -> dict:
+            # Pair states, those needing attention first.
+            user, organization = request.user, request.organization
+            return {"counts": pair_state_counts(user=user, organization=organization),
+                    "attention": pairs_needing_attention(user=user, organization=organization)}
+
+        register_panel(PanelSlot.DASHBOARD, template="failover/status/dashboard_panel.html", data=pair_states, order=20)

@@ -44,8 +44,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "portal",
     "appliances",
-    "failover",
     "certificates",
+    "failover",
+    "rma",
+    "demo",
 ]
 
 MIDDLEWARE = [

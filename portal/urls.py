@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("appliances.api.urls")),
     path("", include("failover.api.urls")),
     path("", include("certificates.api.urls")),
+    path("", include("rma.api.urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Before appliances/: RMA kept the /appliances/rma/ addresses when it became its own app.
+    path("appliances/rma/", include("rma.urls")),
     path("appliances/", include("appliances.urls")),
     path("failover/", include("failover.urls")),
     path("certificates/", include("certificates.urls")),

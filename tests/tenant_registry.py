@@ -81,7 +81,7 @@ REGISTRY: dict[type, Entry] = {
 
 def _load_app_entries() -> None:
     """Each app's tests add their models in ``tests/<app>/tenancy.py`` (an ``ENTRIES`` dict)."""
-    for app in ("appliances", "failover", "certificates"):
+    for app in ("appliances", "certificates", "failover", "rma"):
         try:
             module = importlib.import_module(f"tests.{app}.tenancy")
         except ModuleNotFoundError as exc:

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from . import backups, rma, views
+from . import backups, views
 
 app_name = "appliances-api"
 
@@ -11,7 +11,5 @@ router.register("appliance-addresses", views.ApplianceAddressViewSet)
 router.register("backups", backups.ConfigurationBackupViewSet)
 router.register("appliance-backups", backups.ApplianceBackupViewSet, basename="appliance-backup")
 router.register("backup-policies", backups.BackupPolicyViewSet)
-router.register("rma-cases", rma.RmaCaseViewSet)
-router.register("rma-attachments", rma.RmaAttachmentViewSet)
 
 urlpatterns = router.urls

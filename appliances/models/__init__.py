@@ -6,35 +6,15 @@ from .backups import (
     BackupTrigger,
     ConfigurationBackup,
 )
-from .rma import (
-    ApplianceHardwareRecord,
-    HardwareEvent,
-    RestorePath,
-    RmaAttachment,
-    RmaCase,
-    RmaStatus,
-    RmaStep,
-    RmaStepKey,
-    RmaStepState,
-)
 
 __all__ = [
     "AddressKind",
     "Appliance",
     "ApplianceAddress",
-    "ApplianceHardwareRecord",
     "BackupFailure",
     "BackupPolicy",
     "BackupStatus",
     "BackupTrigger",
     "ConfigurationBackup",
     "FailoverRole",
-    "HardwareEvent",
-    "RestorePath",
-    "RmaAttachment",
-    "RmaCase",
-    "RmaStatus",
-    "RmaStep",
-    "RmaStepKey",
-    "RmaStepState",
 ]

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from portal.http import attachment_response
 from portal.models import Role
+from portal.panels import PanelSlot, panels_for
 from portal.permissions import has_role, require_role
 from portal.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 
@@ -41,6 +42,7 @@ class ApplianceDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_edit"] = has_role(self.request.user, self.object.organization_id, Role.ADMIN)
+        context["panels"] = panels_for(PanelSlot.APPLIANCE_DETAIL, self.request, appliance=self.object)
         return context
 
 

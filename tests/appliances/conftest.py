@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from appliances.fleet_loader import fleet_load
+from demo.fleet_loader import fleet_load
 from portal.models import Role
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from appliances.fleet_loader import fleet_load
 from certificates.crypto import export_pem, export_pkcs12, generate
+from demo.fleet_loader import fleet_load
 from failover.models import Pair
 from portal.models import Role
 from tests.factories.certificates import factory_ca

@@ -5,10 +5,10 @@ manual steps, with the reason, instead of failing."""
 import pytest
 from cryptography.hazmat.primitives import hashes
 
-from appliances.fleet_loader import fleet_load
 from certificates.crypto import export_pkcs12, generate
 from certificates.models import Certificate
 from certificates.services import certificate_import, pair_certificate_replicate
+from demo.fleet_loader import fleet_load
 from failover.models import Pair
 from portal.models import Role
 from simulator.fleet import generate_fleet

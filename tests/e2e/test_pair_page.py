@@ -6,7 +6,7 @@ import uuid
 import pytest
 import redis
 
-from appliances.fleet_loader import fleet_load
+from demo.fleet_loader import fleet_load
 from failover.models import Operation, OperationKind, OperationStatus
 from portal.models import Role
 from tests.celery_worker import Worker

@@ -3,8 +3,8 @@ a screenshot attached, and find the case in the RMA list."""
 
 import pytest
 
-from appliances.models import RmaCase, RmaStepState
 from portal.models import Role
+from rma.models import RmaCase, RmaStepState
 from tests.factories import ApplianceFactory, PairFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

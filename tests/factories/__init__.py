@@ -12,21 +12,9 @@ __all__ = [
     "UserFactory",
 ]
 
-from .appliances import (  # noqa: E402
-    ApplianceHardwareRecordFactory,
-    BackupPolicyFactory,
-    ConfigurationBackupFactory,
-    RmaAttachmentFactory,
-    RmaCaseFactory,
-)
+from .appliances import BackupPolicyFactory, ConfigurationBackupFactory  # noqa: E402
 
-__all__ += [
-    "ApplianceHardwareRecordFactory",
-    "BackupPolicyFactory",
-    "ConfigurationBackupFactory",
-    "RmaAttachmentFactory",
-    "RmaCaseFactory",
-]
+__all__ += ["BackupPolicyFactory", "ConfigurationBackupFactory"]
 
 from .failover import (  # noqa: E402
     AlertFactory,
@@ -53,3 +41,7 @@ __all__ += [
 from .certificates import CertificateFactory, ServedCertificateFactory  # noqa: E402
 
 __all__ += ["CertificateFactory", "ServedCertificateFactory"]
+
+from .rma import ApplianceHardwareRecordFactory, RmaAttachmentFactory, RmaCaseFactory  # noqa: E402
+
+__all__ += ["ApplianceHardwareRecordFactory", "RmaAttachmentFactory", "RmaCaseFactory"]

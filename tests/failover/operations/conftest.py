@@ -3,7 +3,7 @@ helpers that start an operation through the service and run it the way the Celer
 
 import pytest
 
-from appliances.fleet_loader import fleet_load
+from demo.fleet_loader import fleet_load
 from failover.models import Operation
 from failover.operations import run_operation
 from failover.services.operations import operation_start

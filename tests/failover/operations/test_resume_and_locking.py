@@ -69,7 +69,7 @@ def test_finished_operations_are_never_rerun(ops_fleet):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_role_changes_on_one_pair_exactly_one_runs(fresh_simulator, settings):
-    from appliances.fleet_loader import fleet_load
+    from demo.fleet_loader import fleet_load
 
     from .conftest import OpsFleet
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import redis
 
-from appliances.fleet_loader import fleet_load
+from demo.fleet_loader import fleet_load
 from failover.models import Operation, OperationKind, OperationStatus, StepStatus, SyncRecord
 from failover.operations import run_operation
 from portal.celery import app

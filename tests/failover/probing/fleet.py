@@ -3,7 +3,7 @@
 import pytest
 
 from appliances.drivers import InMemoryTokenCache
-from appliances.fleet_loader import fleet_load
+from demo.fleet_loader import fleet_load
 from failover.models import BackupSettings, Pair
 from failover.probing import probe_appliances
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from appliances.fleet_loader import fleet_load
+from demo.fleet_loader import fleet_load
 from failover.models import BackupSettings, Operation, Pair
 from failover.operations import run_operation
 from failover.probing import probe_appliances

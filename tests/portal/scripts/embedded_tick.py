@@ -14,10 +14,10 @@ from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from appliances.models import Appliance  # noqa: E402
+from demo.seed import demo_seed  # noqa: E402
 from failover.models import Pair  # noqa: E402
 from failover.services.probes import probe_batch_run, probe_batches_claim  # noqa: E402
 from portal.celery import app  # noqa: E402
-from portal.demo import demo_seed  # noqa: E402
 from simulator.fleet import generate_fleet  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
 

@@ -10,16 +10,17 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from appliances.models import Appliance
 from portal.api.fields import TenantRelatedField
 from portal.api.viewsets import TenantReadOnlyViewSet, TenantViewSetMixin
 from portal.http import attachment_response
 from portal.models import Role
 
 from ..filtersets import RmaFilterSet
-from ..forms.rma import STEP_FORMS, step_data
-from ..models import Appliance, ApplianceHardwareRecord, RmaAttachment, RmaCase, RmaStep
-from ..rma import rma_open, rma_record_step
-from ..rma_rules import STEP_RULES, next_step, step_blockers
+from ..forms import STEP_FORMS, step_data
+from ..models import ApplianceHardwareRecord, RmaAttachment, RmaCase, RmaStep
+from ..rules import STEP_RULES, next_step, step_blockers
+from ..services import rma_open, rma_record_step
 
 
 class RmaStepSerializer(serializers.ModelSerializer):
@@ -53,7 +54,7 @@ class RmaCaseSerializer(serializers.ModelSerializer):
     steps = serializers.SerializerMethodField()
     next_step = serializers.SerializerMethodField()
     hardware_history = HardwareRecordSerializer(source="hardware_records", many=True, read_only=True)
-    url = serializers.HyperlinkedIdentityField(view_name="appliances-api:rmacase-detail")
+    url = serializers.HyperlinkedIdentityField(view_name="rma-api:rmacase-detail")
 
     class Meta:
         model = RmaCase
@@ -135,7 +136,7 @@ class RmaCaseViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
 
 class RmaAttachmentSerializer(serializers.ModelSerializer):
     step = serializers.CharField(source="step.key", read_only=True, default=None)
-    download_url = serializers.HyperlinkedIdentityField(view_name="appliances-api:rmaattachment-download")
+    download_url = serializers.HyperlinkedIdentityField(view_name="rma-api:rmaattachment-download")
 
     class Meta:
         model = RmaAttachment

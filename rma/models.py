@@ -16,7 +16,7 @@ class RmaStatus(models.TextChoices):
 
 
 class RmaStepKey(models.TextChoices):
-    """The replacement procedure, in order (rules and forms per step live in ``appliances.rma``)."""
+    """The replacement procedure, in order (rules per step in ``rma.rules``, forms in ``rma.forms``)."""
 
     RECEIVED = "received", "Replacement received and first login done"
     NETWORK = "network", "Network configured and checked"
@@ -85,7 +85,7 @@ class RmaCase(TenantModel):
         return f"RMA #{self.pk} {self.appliance}{number}"
 
     def get_absolute_url(self) -> str:
-        return reverse("appliances:rma", args=[self.pk])
+        return reverse("rma:case", args=[self.pk])
 
     @property
     def is_open(self) -> bool:
@@ -147,7 +147,7 @@ class RmaAttachment(TenantModel):
         return self.original_name
 
     def get_absolute_url(self) -> str:
-        return reverse("appliances:rma_attachment", args=[self.pk])
+        return reverse("rma:attachment", args=[self.pk])
 
 
 class HardwareEvent(models.TextChoices):

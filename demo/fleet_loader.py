@@ -5,13 +5,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
+from appliances.models import AddressKind, Appliance, ApplianceAddress
+from appliances.services import address_create, appliance_create, appliance_update
+from failover.models import Pair
+from failover.services.pairs import backup_settings_for, backup_settings_update, pair_create, pair_update
 from portal.models import Organization
 from portal.services.organizations import organization_create
 from simulator.fleet import iter_appliances, load_fleet, normalise_fleet
-
-from .models import AddressKind, Appliance, ApplianceAddress
-from .services import address_create, appliance_create, appliance_update
 
 
 @dataclass
@@ -20,7 +22,7 @@ class FleetLoadResult:
     created: int = 0
     updated: int = 0
     appliances: dict[str, Appliance] = field(default_factory=dict)
-    pairs: dict[str, object] = field(default_factory=dict)  # primary appliance name -> failover Pair
+    pairs: dict[str, Pair] = field(default_factory=dict)  # primary appliance name -> pair
 
 
 def _organization(actor, org_data) -> Organization:
@@ -74,11 +76,6 @@ def fleet_load(*, actor, fleet: dict | str | Path, ca_pem: str, port: int, pairs
 def _load_pairs(actor, organization, org_data, result: FleetLoadResult, port: int) -> None:
     """The fleet file's pairs start established and in sync: record them so, with both members' backup settings
     and the shared IPs (enabled on the primary only)."""
-    from django.utils import timezone
-
-    from failover.models import Pair
-    from failover.services.pairs import backup_settings_for, backup_settings_update, pair_create, pair_update
-
     for item in org_data.get("pairs", []):
         primary, backup = result.appliances[item["primary"]], result.appliances[item["backup"]]
         shared_ips = item.get("shared_ips") or []

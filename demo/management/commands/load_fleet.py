@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from appliances.fleet_loader import fleet_load
+from demo.fleet_loader import fleet_load
 from simulator.fleet import FleetError
 
 

@@ -11,18 +11,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from appliances.connect import appliance_client, client_for
+from appliances.drivers import ApplianceError, TrustSettings
+from appliances.models import Appliance, BackupStatus, ConfigurationBackup
+from failover.selectors import appliance_pairs
+from failover.services.pairs import pair_establish
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
 from portal.services.audit import audit_create, audit_record
 from portal.services.common import model_update
 
-from .connect import appliance_client, client_for
-from .drivers import ApplianceError, TrustSettings
 from .models import (
-    Appliance,
     ApplianceHardwareRecord,
-    BackupStatus,
-    ConfigurationBackup,
     HardwareEvent,
     RestorePath,
     RmaAttachment,
@@ -32,7 +32,7 @@ from .models import (
     RmaStepKey,
     RmaStepState,
 )
-from .rma_rules import FACTORY_DEFAULT_LOGIN_REMINDER, STEP_ORDER, STEP_RULES, case_status, step_blockers
+from .rules import FACTORY_DEFAULT_LOGIN_REMINDER, STEP_ORDER, STEP_RULES, case_status, step_blockers
 
 K = RmaStepKey
 
@@ -41,8 +41,6 @@ K = RmaStepKey
 
 
 def _pair_of(appliance: Appliance):
-    from failover.selectors import appliance_pairs
-
     return appliance_pairs(appliance=appliance).first()
 
 
@@ -287,9 +285,6 @@ def _failover(case, step, data, actor):
     details["verified"] = observed
     if ok:
         return RmaStepState.DONE, details
-    # Imported here: the failover app imports this app's models, so a module-level import would be circular.
-    from failover.services.pairs import pair_establish
-
     try:
         operation = pair_establish(actor=actor, pair=case.pair, reason=f"RMA #{case.pk}: replacement of {case.appliance}")
     except ValidationError as exc:

@@ -8,20 +8,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from appliances.backups import backup_download
 from appliances.connect import appliance_client
-from appliances.models import (
-    Appliance,
-    ApplianceHardwareRecord,
-    HardwareEvent,
-    RmaAttachment,
-    RmaCase,
-    RmaStatus,
-    RmaStepState,
-)
-from appliances.selectors import pairs_without_failover_for_rma
+from appliances.models import Appliance
 from portal.models import AuditEvent, Role
+from rma.models import ApplianceHardwareRecord, HardwareEvent, RmaAttachment, RmaCase, RmaStatus, RmaStepState
+from rma.selectors import pairs_without_failover_for_rma
 from tests.factories import ApplianceFactory, PairFactory, RmaCaseFactory
 
-from ..factories.appliances import PNG_BYTES
+from ..factories.rma import PNG_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -288,8 +281,8 @@ def test_rma_list_and_api_hold_constant_queries(org_a, make_member, login, api_a
 def test_asynchronous_path_needs_the_primarys_latest_backup(org_a, make_member):
     from django.core.exceptions import ValidationError
 
-    from appliances.models import RmaStep
-    from appliances.rma import rma_record_step
+    from rma.models import RmaStep
+    from rma.services import rma_record_step
     from tests.factories import ConfigurationBackupFactory
 
     admin = make_member(org_a, Role.ADMIN)

@@ -6,11 +6,11 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from appliances.fleet_loader import fleet_load
 from appliances.models import Appliance
 from certificates.services import certificate_inventory_sync
+from portal.models import Membership, Role, User
 
-from .models import Membership, Role, User
+from .fleet_loader import fleet_load
 
 DEMO_PASSWORD = "demo-failover-2026"
 

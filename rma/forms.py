@@ -1,16 +1,17 @@
 """Forms of the RMA pages: opening a case, and one form per step (the same forms validate the REST payloads).
 
-Fields are mostly optional here on purpose: the step rules in ``appliances.rma`` decide what is missing and
+Fields are mostly optional here on purpose: the step rules in ``rma.services`` decide what is missing and
 say why, so the UI and the API give the same reasons."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from appliances.models import Appliance, ConfigurationBackup
 from portal.models import Role
 
-from ..models import Appliance, ConfigurationBackup, RestorePath, RmaStepKey
-from ..rma_rules import FACTORY_DEFAULT_LOGIN_REMINDER
+from .models import RestorePath, RmaStepKey
+from .rules import FACTORY_DEFAULT_LOGIN_REMINDER
 
 
 class RmaOpenForm(forms.Form):

@@ -14,20 +14,20 @@ from portal.models import Role
 from portal.permissions import has_role
 from portal.views.generic import ObjectDetailView, ObjectListView, TenantViewMixin
 
-from ..filtersets import RmaFilterSet
-from ..forms.rma import STEP_FORMS, RmaOpenForm, step_data
-from ..models import RmaAttachment, RmaCase
-from ..rma import rma_open, rma_record_step
-from ..rma_rules import STEP_RULES, next_step, step_blockers
-from ..selectors import rma_case_steps
+from .filtersets import RmaFilterSet
+from .forms import STEP_FORMS, RmaOpenForm, step_data
+from .models import RmaAttachment, RmaCase
+from .rules import STEP_RULES, next_step, step_blockers
+from .selectors import rma_case_steps
+from .services import rma_open, rma_record_step
 
 
 class RmaListView(ObjectListView):
     model = RmaCase
     filterset_class = RmaFilterSet
     select_related = ("appliance", "organization", "pair", "opened_by")
-    table_template = "appliances/rma/rma_table.html"
-    add_url_name = "appliances:rma_add"
+    table_template = "rma/rma_table.html"
+    add_url_name = "rma:case_add"
     add_role = Role.OPERATOR
 
     def get_context_data(self, **kwargs):
@@ -102,7 +102,7 @@ def case_context(request, case: RmaCase, bound: dict | None = None) -> dict:
 class RmaDetailView(ObjectDetailView):
     model = RmaCase
     select_related = ("appliance", "organization", "pair", "opened_by", "restore_backup")
-    template_name = "appliances/rma/rma_detail.html"
+    template_name = "rma/rma_detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -133,7 +133,7 @@ class RmaStepView(TenantViewMixin, View):
                 messages.success(request, f"Recorded: {step} — {step.get_state_display().lower()}.")
                 return HttpResponseRedirect(case.get_absolute_url())
         case.refresh_from_db()
-        return render(request, "appliances/rma/rma_detail.html", case_context(request, case, {key: form}), status=400)
+        return render(request, "rma/rma_detail.html", case_context(request, case, {key: form}), status=400)
 
 
 class RmaAttachmentView(TenantViewMixin, View):
