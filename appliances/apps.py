@@ -6,9 +6,16 @@ class AppliancesConfig(AppConfig):
     verbose_name = "Appliances"
 
     def ready(self):
+        from portal.alerts import register_alert_kinds, register_alert_link
         from portal.panels import PanelSlot, register_panel
 
+        from .alerts import ApplianceAlertKind
+        from .models import Appliance
         from .selectors import appliance_fleet_summary
+
+        register_alert_kinds(ApplianceAlertKind)
+        # An alert's target is the appliance it concerns (Appliance.alerts is the query side).
+        register_alert_link("appliance", slot="target", model=Appliance)
 
         def summary(request) -> dict:
             return appliance_fleet_summary(user=request.user, organization=request.organization)

@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
+from portal.services.alerts import alert_raise
 from portal.services.audit import audit_record
 from portal.services.common import model_create, model_update
 
+from .alerts import ApplianceAlertKind
 from .connect import appliance_client
 from .drivers import (
     ApplianceAuthError,
@@ -118,9 +120,6 @@ def _classify(error: ApplianceError, max_bytes: int) -> tuple[str, str]:
 
 @transaction.atomic
 def _record_failure(*, actor, appliance: Appliance, trigger: str, started_at: datetime, kind: str, reason: str):
-    from failover.models import AlertKind
-    from failover.services.alerts import alert_raise
-
     backup = ConfigurationBackup.objects.create(
         organization_id=appliance.organization_id,
         appliance=appliance,
@@ -138,7 +137,7 @@ def _record_failure(*, actor, appliance: Appliance, trigger: str, started_at: da
     )
     alert_raise(
         organization=appliance.organization,
-        kind=AlertKind.BACKUP_FAILED,
+        kind=ApplianceAlertKind.BACKUP_FAILED,
         dedup_key=f"backup_failed:{appliance.pk}:{kind}",
         subject=f"Configuration backup of {appliance} failed ({BackupFailure(kind).label})",
         body=(
@@ -146,7 +145,7 @@ def _record_failure(*, actor, appliance: Appliance, trigger: str, started_at: da
             f"({appliance.management_host}:{appliance.management_port}).\n\n{reason}\n\n"
             "Earlier good backups are kept."
         ),
-        appliance=appliance,
+        target=appliance,
     )
     return backup
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Alert, BackupSettings, Operation, OperationStep, Pair, SyncRecord
+from .models import BackupSettings, Operation, OperationStep, Pair, SyncRecord
 
 
 @admin.register(Pair)
@@ -32,8 +32,3 @@ class OperationAdmin(admin.ModelAdmin):
 class SyncRecordAdmin(admin.ModelAdmin):
     list_display = ("pair", "trigger", "started_at", "finished_at", "result")
 
-
-@admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "organization", "kind", "severity", "subject", "sent_at")
-    list_filter = ("kind", "severity")

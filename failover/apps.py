@@ -6,9 +6,16 @@ class FailoverConfig(AppConfig):
     verbose_name = "Failover"
 
     def ready(self):
+        from portal.alerts import register_alert_kinds, register_alert_link
         from portal.panels import PanelSlot, register_panel
 
+        from .alerts import AlertKind
+        from .models import Pair
         from .selectors import pair_state_counts, pairs_needing_attention
+
+        register_alert_kinds(AlertKind)
+        # An alert's scope is the pair it is about (Pair.alerts is the query side).
+        register_alert_link("pair", slot="scope", model=Pair)
 
         def pair_states(request) -> dict:
             # Pair states, those needing attention first.

@@ -2,9 +2,13 @@
 
 import django_filters
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from appliances.models import Appliance
-from portal.filtersets import OrganizationScopedFilterSet
+from portal.alerts import alert_kind_choices
+from portal.filtersets import OrganizationScopedFilterSet, TenantScopedFilterSet
+from portal.models import Alert
 
 from .models import (
     NetworkMethod,
@@ -71,3 +75,21 @@ class SyncRecordFilterSet(_PairScoped):
     class Meta:
         model = SyncRecord
         fields = ["organization", "pair", "result", "trigger", "since"]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class _LinkedObjectFilter(django_filters.ModelChoiceFilter):
+    """By id, like a foreign key's filter: the alert's links are generic, so the schema is told the type."""
+
+
+class AlertFilterSet(TenantScopedFilterSet):
+    """The alerts REST filters: an alert's pair is its scope and its appliance its target (portal.models.Alert)."""
+
+    pair = _LinkedObjectFilter(queryset=Pair.objects.all())
+    appliance = _LinkedObjectFilter(queryset=Appliance.objects.all())
+    kind = django_filters.ChoiceFilter(choices=alert_kind_choices)
+
+    class Meta:
+        model = Alert
+        fields = {"organization": ["exact"], "kind": ["exact"], "severity": ["exact"], "pair": ["exact"],
+                  "appliance": ["exact"], "created_at": ["gte", "lte"]}

@@ -10,9 +10,6 @@ SCHEDULE: dict = {
                                          "options": {"expires": 60}},
     "failover-schedule-syncs": {"task": "failover.schedule_syncs", "schedule": 60.0, "options": {"expires": 60}},
     # Cheap when nothing is down (one indexed query); often enough that failover follows the timeout closely.
-    # Catches alert emails whose task message was lost or whose retries ran out while the mail server was down.
-    "failover-deliver-pending-alerts": {"task": "failover.deliver_pending_alerts", "schedule": 300.0,
-                                        "options": {"expires": 300}},
     "failover-evaluate-auto-failover": {"task": "failover.evaluate_auto_failover", "schedule": 10.0,
                                         "options": {"expires": 10}},
 }

@@ -3,9 +3,10 @@
 Shared module: status/dashboard reads below; pair and operation reads may be added by their owners.
 """
 
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from appliances.models import AddressKind, ApplianceAddress
+from appliances.models import AddressKind, Appliance, ApplianceAddress
 from appliances.selectors import appliance_unshown_fields
 
 from .models import Operation, Pair, PairState, PairStateChange, StatusChange, SyncRecord
@@ -21,6 +22,13 @@ PAIR_UNSHOWN_FIELDS = ("dns_tsig_secret",)
 def pair_unshown_fields() -> list[str]:
     """What to defer when loading pairs with both members for display."""
     return [*PAIR_UNSHOWN_FIELDS, *appliance_unshown_fields("primary", "backup")]
+
+
+def alert_links_prefetch() -> list[GenericPrefetch]:
+    """An alert's pair (its scope) and appliance (its target), loaded in one query each for a list of alerts,
+    without the columns no page shows."""
+    return [GenericPrefetch("scope", [Pair.objects.defer(*PAIR_UNSHOWN_FIELDS)]),
+            GenericPrefetch("target", [Appliance.objects.defer(*appliance_unshown_fields())])]
 
 
 def _attention_rank():

@@ -5,14 +5,12 @@ Shared by several engineers: add or change your own tasks with targeted edits, n
 
 # -- probes and alerts (fleet probing engineer) -------------------------------------------------------------
 
-import smtplib  # noqa: E402
 from datetime import datetime  # noqa: E402
 
 from celery import shared_task  # noqa: E402
 from django.db import OperationalError  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from .services.alerts import alert_deliver, alerts_deliver_pending  # noqa: E402
 from .services.probes import (  # noqa: E402
     claim_lease_seconds,
     claim_lease_until,
@@ -104,13 +102,3 @@ def evaluate_auto_failover() -> int:
     that come back as a second primary); returns how many operations it started."""
     return sum(1 for decision in autofailovers_evaluate(now=timezone.now()) if decision.code in ("go", "fence"))
 
-
-@shared_task(name="failover.deliver_alert", ignore_result=True, acks_late=True,
-             autoretry_for=(OSError, smtplib.SMTPException), retry_backoff=10, retry_backoff_max=600, max_retries=8)
-def deliver_alert(alert_id: int) -> bool:
-    return alert_deliver(alert_id=alert_id)
-
-
-@shared_task(name="failover.deliver_pending_alerts", ignore_result=True)
-def deliver_pending_alerts() -> int:
-    return alerts_deliver_pending()

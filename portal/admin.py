@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ApiToken, AuditEvent, Membership, Organization, User
+from .models import Alert, ApiToken, AuditEvent, Membership, Organization, User
 
 
 @admin.register(User)
@@ -39,3 +39,9 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "organization", "kind", "severity", "subject", "sent_at")
+    list_filter = ("kind", "severity")

@@ -9,7 +9,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-SCHEDULE_MODULES = ("appliances.schedules", "failover.schedules", "certificates.schedules")
+SCHEDULE_MODULES = ("portal.schedules", "appliances.schedules", "certificates.schedules", "failover.schedules")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -209,7 +209,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AddressKindEnum": "appliances.models.AddressKind",
         "OperationKindEnum": "failover.models.OperationKind",
-        "AlertKindEnum": "failover.models.AlertKind",
+        "AlertKindEnum": "portal.alerts.ALERT_KIND_CHOICES",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"tokenAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}}

@@ -2,6 +2,7 @@
 
 import ipaddress
 
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -81,6 +82,10 @@ class Appliance(TenantModel):
     status_failures = models.PositiveIntegerField(default=0, editable=False)
     status_successes = models.PositiveIntegerField(default=0, editable=False)
     next_probe_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+
+    # Alerts about the appliance (their ``target``): ``Alert.objects.filter(appliance=...)``, deleted with it.
+    alerts = GenericRelation("portal.Alert", content_type_field="target_type", object_id_field="target_id",
+                             related_query_name="appliance")
 
     class Meta:
         ordering = ["name"]

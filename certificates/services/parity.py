@@ -12,9 +12,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from failover.models import AlertKind, AlertSeverity, Pair
-from failover.services.alerts import alert_raise
+from failover.models import Pair
+from portal.models import AlertSeverity
+from portal.services.alerts import alert_raise
 
+from ..alerts import CertificateAlertKind
 from ..conf import expiry_threshold_days
 from ..crypto import ServedCertificateError, fetch_served_certificate
 from ..models import Certificate, ServedCertificate
@@ -75,15 +77,15 @@ def _alert_expiry(appliance, observations: list[ServedCertificate], *, pair=None
         when = "expired" if expired else f"expires in {remaining.days} days"
         alert_raise(
             organization=appliance.organization,
-            kind=AlertKind.CERTIFICATE_EXPIRY,
+            kind=CertificateAlertKind.CERTIFICATE_EXPIRY,
             dedup_key=f"certificate-expiry:{appliance.pk}:{observation.fingerprint_sha256}",
             subject=f"Certificate served by {appliance} {when}",
             body=(f"{appliance} serves the certificate {observation.subject} (SHA-256 "
                   f"{observation.fingerprint_sha256}), valid until {observation.not_after:%Y-%m-%d %H:%M} UTC. "
                   "Renew it and install the renewed certificate on both members of the pair."),
             severity=AlertSeverity.CRITICAL if expired else AlertSeverity.WARNING,
-            pair=pair,
-            appliance=appliance,
+            scope=pair,
+            target=appliance,
         )
 
 
@@ -93,14 +95,14 @@ def _alert_unknown_certificate(appliance, observations: list[ServedCertificate],
             continue
         alert_raise(
             organization=appliance.organization,
-            kind=AlertKind.CERTIFICATE_DRIFT,
+            kind=CertificateAlertKind.CERTIFICATE_DRIFT,
             dedup_key=f"certificate-unknown:{appliance.pk}:{observation.fingerprint_sha256}",
             subject=f"{appliance} serves a certificate the portal does not know",
             body=(f"With {'SNI ' + observation.server_name if observation.server_name else 'no SNI'}, {appliance} "
                   f"serves {observation.subject} (SHA-256 {observation.fingerprint_sha256}), which is not in its "
                   "certificate inventory: it was changed outside the portal. Sync the inventory and check the pair."),
-            pair=pair,
-            appliance=appliance,
+            scope=pair,
+            target=appliance,
         )
 
 
@@ -126,13 +128,13 @@ def pair_certificates_check(*, pair: Pair, alert: bool = True) -> PairCheck:
     if alert and parity.match is False:
         alert_raise(
             organization=pair.organization,
-            kind=AlertKind.CERTIFICATE_DRIFT,
+            kind=CertificateAlertKind.CERTIFICATE_DRIFT,
             dedup_key=f"certificate-drift:pair:{pair.pk}",
             subject=f"{pair}: primary and backup serve different certificates",
             body=(f"{parity.reason}\nPrimary {pair.primary}: {parity.primary_fingerprint}\n"
                   f"Backup {pair.backup}: {parity.backup_fingerprint}\n"
                   "Clients could not connect after a failover. Replicate the certificate from the primary."),
-            pair=pair,
+            scope=pair,
         )
     return PairCheck(parity=parity, observations=observations)
 

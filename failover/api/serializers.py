@@ -9,10 +9,9 @@ from appliances.api.serializers import ApplianceSummarySerializer
 from appliances.models import Appliance
 from portal.api.fields import TenantRelatedField
 from portal.api.serializers import TenantModelSerializer
-from portal.models import Role
+from portal.models import Alert, Role
 
 from ..models import (
-    Alert,
     BackupSettings,
     Operation,
     OperationStep,
@@ -194,6 +193,10 @@ class PairStateChangeSerializer(serializers.ModelSerializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
+    # The alert's scope and target (portal.models.Alert, links named in the apps' ready()), as ids.
+    pair = serializers.IntegerField(source="pair_id", read_only=True, allow_null=True)
+    appliance = serializers.IntegerField(source="appliance_id", read_only=True, allow_null=True)
+
     class Meta:
         model = Alert
         fields = ["id", "organization", "kind", "severity", "pair", "appliance", "dedup_key", "subject", "body",

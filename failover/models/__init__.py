@@ -1,13 +1,9 @@
-from .alerts import Alert, AlertKind, AlertSeverity
 from .history import PairStateChange, StatusChange
 from .operations import Operation, OperationKind, OperationStatus, OperationStep, StepStatus
 from .pairs import BackupSettings, NetworkMethod, Pair, PairState
 from .syncs import SyncRecord, SyncResult, SyncTrigger
 
 __all__ = [
-    "Alert",
-    "AlertKind",
-    "AlertSeverity",
     "BackupSettings",
     "NetworkMethod",
     "Operation",

@@ -3,6 +3,7 @@
 import ipaddress
 from urllib.parse import urlsplit
 
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -59,6 +60,9 @@ class Pair(TenantModel):
         "appliances.Appliance", on_delete=models.PROTECT, related_name="pairs_as_backup", verbose_name="normal backup"
     )
     network_method = models.CharField(max_length=16, choices=NetworkMethod.choices, default=NetworkMethod.SHARED_IP)
+    # Alerts about the pair (their ``scope``): ``Alert.objects.filter(pair=...)``, deleted with the pair.
+    alerts = GenericRelation("portal.Alert", content_type_field="scope_type", object_id_field="scope_id",
+                             related_query_name="pair")
 
     # Shared IP method.
     shared_ip = models.GenericIPAddressField(null=True, blank=True, unpack_ipv4=True)

@@ -14,8 +14,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from appliances.drivers import ApplianceError, ApplianceRefused
+from portal.models import AlertSeverity
+from portal.services.alerts import alert_raise
 
-from ..models import AlertKind, AlertSeverity, Pair, PairState
+from ..alerts import AlertKind
+from ..models import Pair, PairState
 from ..services.pair_state import builtin_failover_on, serving_and_standby
 from ..swing import SwingConflict, SwingError, driver_for, site_address
 from ..swing.knock import anything_answers, service_targets
@@ -171,8 +174,6 @@ def verify(context: Context) -> str:
 
 
 def notify(context: Context) -> str:
-    from ..services.alerts import alert_raise
-
     pair, old, new = context.pair, _old(context), _new(context)
     fenced = _FENCED[context.state.get("fenced", "already backup")](old)
     body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n"
@@ -181,7 +182,7 @@ def notify(context: Context) -> str:
             "Data written on the old primary since the last data sync is not on the new primary.\n")
     alert = alert_raise(
         organization=pair.organization, kind=AlertKind.FAILOVER, severity=AlertSeverity.CRITICAL,
-        dedup_key=f"failover:{pair.pk}:{context.operation.pk}", pair=pair, appliance=new, body=body,
+        dedup_key=f"failover:{pair.pk}:{context.operation.pk}", scope=pair, target=new, body=body,
         subject=f"{pair.site_hostname}: automatic failover to {new.name} done", throttle=timedelta(days=365),
     )
     return "Failover alert recorded." if alert else "Failover alert was already recorded."

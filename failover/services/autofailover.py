@@ -30,9 +30,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Subquery
 
-from ..models import AlertKind, AlertSeverity, Operation, OperationKind, OperationStatus, Pair, PairState
+from portal.models import AlertSeverity
+from portal.services.alerts import alert_raise
+
+from ..alerts import AlertKind
+from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
 from ..swing.knock import SERVICE_PORT, answering
-from .alerts import alert_raise
 from .operations import operation_start
 from .pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
 from .watch import duration
@@ -115,14 +118,14 @@ def _explain_block(pair: Pair, decision: Decision) -> None:
     alert_raise(
         organization=pair.organization, kind=AlertKind.AUTO_FAILOVER_BLOCKED, severity=AlertSeverity.WARNING,
         dedup_key=f"failover_blocked:{pair.pk}:{int(pair.primary_unreachable_since.timestamp())}:{decision.code}",
-        subject=f"{pair.site_hostname}: the portal will not fail over automatically", pair=pair,
+        subject=f"{pair.site_hostname}: the portal will not fail over automatically", scope=pair,
         body=f"Pair {pair.site_hostname} ({pair.organization}).\n\n{decision.reason}\n", throttle=timedelta(days=365),
     )
 
 
 def _report_unfinished(pair: Pair, operation: Operation) -> None:
     alert_raise(
-        organization=pair.organization, kind=AlertKind.FAILOVER, severity=AlertSeverity.CRITICAL, pair=pair,
+        organization=pair.organization, kind=AlertKind.FAILOVER, severity=AlertSeverity.CRITICAL, scope=pair,
         dedup_key=f"failover_unfinished:{operation.pk}", throttle=timedelta(days=365),
         subject=f"{pair.site_hostname}: automatic failover {operation.status}",
         body=(f"Pair {pair.site_hostname} ({pair.organization}).\n\nThe portal's automatic failover "

@@ -15,9 +15,11 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, S
 from django.db.models.functions import Coalesce
 
 from portal.db import Seconds
+from portal.models import Alert, AlertSeverity
+from portal.services.alerts import alert_raise
 
-from ..models import Alert, AlertKind, AlertSeverity, Pair, PairState
-from .alerts import alert_raise
+from ..alerts import AlertKind
+from ..models import Pair, PairState
 from .pair_state import Countdown, serving_and_standby, settings_of
 
 DEFAULT_COUNTDOWN_INTERVAL_SECONDS = 60
@@ -82,7 +84,7 @@ def countdown_alert(*, pair: Pair, now: datetime) -> Alert | None:
         organization=pair.organization, kind=AlertKind.PRIMARY_DOWN_COUNTDOWN, severity=AlertSeverity.CRITICAL,
         # The overdue phase has its own key, so its first email is not held back by the countdown's throttle.
         dedup_key=f"countdown:{pair.pk}:{int(since.timestamp())}{':late' if late else ''}", subject=subject, body=body,
-        pair=pair, appliance=down, throttle=throttle,
+        scope=pair, target=down, throttle=throttle,
     )
 
 
@@ -98,7 +100,7 @@ def recovery_alert(*, pair: Pair, outage_key: str, outage_alerted_at: datetime, 
     return alert_raise(
         organization=pair.organization, kind=AlertKind.PRIMARY_RECOVERED, severity=AlertSeverity.INFO,
         dedup_key=f"recovered:{pair.pk}:{outage}", subject=f"{pair.site_hostname}: primary reachable again",
-        body=body, pair=pair, appliance=serving, throttle=timedelta(days=365),  # once per outage
+        body=body, scope=pair, target=serving, throttle=timedelta(days=365),  # once per outage
     )
 
 
@@ -115,7 +117,7 @@ def sync_stale_alert(*, pair: Pair, now: datetime) -> Alert | None:
     return alert_raise(
         organization=pair.organization, kind=AlertKind.SYNC_STALE, severity=AlertSeverity.WARNING,
         dedup_key=f"sync_stale:{pair.pk}:{int(reference.timestamp())}",
-        subject=f"{pair.site_hostname}: data sync stale for {duration(age)}", body=body, pair=pair,
+        subject=f"{pair.site_hostname}: data sync stale for {duration(age)}", body=body, scope=pair,
         throttle=_seconds("ALERT_SYNC_STALE_REPEAT_SECONDS", DEFAULT_SYNC_STALE_REPEAT_SECONDS),
     )
 

@@ -1,13 +1,15 @@
 """The alerts that were sent (or suppressed for want of recipients): who was told what, when."""
 
-from appliances.selectors import appliance_unshown_fields
+from portal.models import Alert
 from portal.views.generic import ObjectListView
 
-from ..models import Alert
+from ..selectors import alert_links_prefetch
 
 
 class AlertListView(ObjectListView):
     model = Alert
-    select_related = ("organization", "pair", "appliance")
-    defer = ("pair__dns_tsig_secret", *appliance_unshown_fields("appliance"))
+    select_related = ("organization",)
     table_template = "failover/alerts/alert_table.html"
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().prefetch_related(*alert_links_prefetch())

@@ -1,3 +1,4 @@
+from .alerts import Alert, AlertSeverity
 from .audit import AuditAction, AuditEvent
 from .roles import Role
 from .scoping import TenantModel, TenantQuerySet
@@ -5,6 +6,8 @@ from .tenancy import Membership, Organization, User
 from .tokens import ApiToken
 
 __all__ = [
+    "Alert",
+    "AlertSeverity",
     "ApiToken",
     "AuditAction",
     "AuditEvent",

@@ -9,12 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from appliances.alerts import ApplianceAlertKind as AlertKind
 from appliances.backups import NotABackup, backup_download, backup_parse_header, backup_prune, retained_ids
 from appliances.models import BackupFailure, BackupPolicy, BackupStatus, ConfigurationBackup
 from appliances.selectors import backups_due
 from appliances.tasks import download_backup, prune_backups
-from failover.models import Alert, AlertKind
-from portal.models import AuditEvent, Role
+from portal.models import Alert, AuditEvent, Role
 from tests.factories import ApplianceFactory, BackupPolicyFactory, ConfigurationBackupFactory, PairFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 
 from certificates import tasks
 from certificates.schedules import SCHEDULE
-from failover.models import Alert
+from portal.models import Alert
 from tests.factories import ApplianceFactory, PairFactory
 
 pytestmark = pytest.mark.django_db

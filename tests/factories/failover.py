@@ -1,9 +1,8 @@
 import factory
 from django.utils import timezone
 
+from failover.alerts import AlertKind
 from failover.models import (
-    Alert,
-    AlertKind,
     BackupSettings,
     NetworkMethod,
     Operation,
@@ -15,6 +14,7 @@ from failover.models import (
     SyncRecord,
     SyncTrigger,
 )
+from portal.models import Alert
 
 from .appliances import ApplianceFactory
 from .portal import OrganizationFactory
@@ -100,7 +100,13 @@ class AlertFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Alert
 
-    pair = factory.SubFactory(PairFactory)
+    class Params:
+        # An alert about a pair (its scope) and, optionally, one of its appliances (its target).
+        pair = factory.SubFactory(PairFactory)
+        appliance = None
+
+    scope = factory.SelfAttribute("pair")
+    target = factory.SelfAttribute("appliance")
     organization = factory.SelfAttribute("pair.organization")
     kind = AlertKind.SYNC_STALE
     dedup_key = factory.Sequence(lambda n: f"key-{n}")

@@ -3,7 +3,6 @@
 import itertools
 
 from failover.models import (
-    Alert,
     BackupSettings,
     Operation,
     OperationStep,
@@ -12,6 +11,7 @@ from failover.models import (
     StatusChange,
     SyncRecord,
 )
+from portal.models import Alert
 from tests.factories import (
     AlertFactory,
     ApplianceFactory,

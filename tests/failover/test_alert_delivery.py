@@ -6,8 +6,9 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from failover.models import Alert, AlertKind
-from failover.services.alerts import UNDELIVERABLE, alert_deliver, alert_raise, alerts_deliver_pending
+from failover.alerts import AlertKind
+from portal.models import Alert
+from portal.services.alerts import UNDELIVERABLE, alert_deliver, alert_raise, alerts_deliver_pending
 from tests.factories import AlertFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

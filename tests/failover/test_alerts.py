@@ -7,9 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from failover.models import Alert, AlertKind, BackupSettings, PairState
-from failover.services.alerts import alert_deliver, alert_raise, alerts_deliver_pending
+from failover.alerts import AlertKind
+from failover.models import BackupSettings, PairState
 from failover.services.watch import pairs_watch
+from portal.models import Alert
+from portal.services.alerts import alert_deliver, alert_raise, alerts_deliver_pending
 from tests.factories import AlertFactory
 from tests.failover.probing.fleet import fleet_fixture  # noqa: F401  (fixture)
 

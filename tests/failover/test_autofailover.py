@@ -8,9 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from failover.alerts import AlertKind
 from failover.models import (
-    Alert,
-    AlertKind,
     BackupSettings,
     Operation,
     OperationKind,
@@ -24,6 +23,7 @@ from failover.services.pair_state import Countdown
 from failover.services.watch import pairs_watch
 from failover.swing.knock import anything_answers, knock
 from failover.tasks import evaluate_auto_failover
+from portal.models import Alert
 from simulator.testing import free_port
 from tests.failover.swing.fixtures import Silence, swing_fleet_fixture  # noqa: F401  (fixture swing_fleet)
 

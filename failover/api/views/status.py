@@ -4,9 +4,11 @@ pairs' derived state and history, alerts. Everything goes through the chokepoint
 from appliances.models import Appliance
 from appliances.selectors import appliance_unshown_fields
 from portal.api.viewsets import TenantReadOnlyViewSet
+from portal.models import Alert
 
-from ...models import Alert, Pair, PairStateChange, StatusChange
-from ...selectors import pair_unshown_fields
+from ...filtersets import AlertFilterSet
+from ...models import Pair, PairStateChange, StatusChange
+from ...selectors import alert_links_prefetch, pair_unshown_fields
 from ..serializers import (
     AlertSerializer,
     ApplianceProbeStatusSerializer,
@@ -53,5 +55,7 @@ class PairStateChangeViewSet(TenantReadOnlyViewSet):
 class AlertViewSet(TenantReadOnlyViewSet):
     queryset = Alert.objects.all()
     serializer_class = AlertSerializer
-    filterset_fields = {"organization": ["exact"], "kind": ["exact"], "severity": ["exact"], "pair": ["exact"],
-                        "appliance": ["exact"], "created_at": ["gte", "lte"]}
+    filterset_class = AlertFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related(*alert_links_prefetch())

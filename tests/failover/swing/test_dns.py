@@ -4,9 +4,11 @@ import base64
 
 import pytest
 
-from failover.models import Alert, AlertKind, OperationStatus, Pair
+from failover.alerts import AlertKind
+from failover.models import OperationStatus, Pair
 from failover.swing import SwingError, driver_for
 from failover.swing.dns import DnsSwing
+from portal.models import Alert
 
 from .knot import ALGORITHM, KEY_NAME, KnotServer
 

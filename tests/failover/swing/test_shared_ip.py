@@ -6,10 +6,12 @@ import socket
 import pytest
 from django.utils import timezone
 
-from failover.models import Alert, AlertKind, OperationKind, OperationStatus
+from failover.alerts import AlertKind
+from failover.models import OperationKind, OperationStatus
 from failover.services.autofailover import autofailovers_evaluate
 from failover.swing import SwingError, driver_for
 from failover.swing.shared_ip import SharedIpSwing
+from portal.models import Alert
 
 from .fixtures import SharedIpSampler
 

@@ -1,6 +1,7 @@
 """Raising alerts: recorded, deduplicated, throttled, then emailed to the organisation's recipients.
 
-Every alert source (probe loop, sync watch, certificates, backups) calls ``alert_raise``; the throttle is
+Every alert source (probe loop, sync watch, certificates, backups) calls ``alert_raise`` with a kind its app
+registered (``portal.alerts``); the throttle is
 per ``dedup_key`` (one condition on one object), so a condition that persists is repeated at most once per
 ``throttle`` and two different conditions never suppress each other.
 """
@@ -15,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import Alert, AlertSeverity
+from ..queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +51,14 @@ def alert_raise(
     subject: str,
     body: str,
     severity: str = AlertSeverity.WARNING,
-    pair=None,
-    appliance=None,
+    scope=None,
+    target=None,
     throttle: timedelta | None = timedelta(hours=1),
 ) -> Alert | None:
     """Record an alert unless the same condition was alerted within ``throttle``, and queue its email.
 
-    Returns the new alert, or None when throttled. The email is handed to the ``failover.deliver_alert`` task
+    ``scope`` is what the condition is about (a pair), ``target`` the member concerned (an appliance); either may
+    be None. Returns the new alert, or None when throttled. The email is handed to the ``portal.deliver_alert`` task
     after the transaction commits: a rolled-back caller notifies nobody, and a slow mail server never holds up
     the probe loop or an operation holding a pair's lock.
     """
@@ -68,8 +71,8 @@ def alert_raise(
             organization=organization,
             kind=kind,
             severity=severity,
-            pair=pair,
-            appliance=appliance,
+            scope=scope,
+            target=target,
             dedup_key=dedup_key,
             subject=_single_line(subject)[:300],
             body=body,
@@ -77,13 +80,12 @@ def alert_raise(
             delivery_error="" if recipients else NO_RECIPIENTS,
         )
         if recipients:
-            from ..tasks import deliver_alert
-
-            deliver_alert.delay_on_commit(alert.pk)
+            enqueue_on_commit(DELIVER_ALERT_TASK, alert.pk)
     return alert
 
 
 NO_RECIPIENTS = "The organisation has no alert recipients."
+DELIVER_ALERT_TASK = "portal.deliver_alert"
 # Deliveries older than this are given up: an alert about a condition from yesterday helps nobody.
 DELIVERY_WINDOW = timedelta(hours=6)
 
