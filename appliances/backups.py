@@ -17,12 +17,13 @@ from django.utils import timezone
 
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
+from portal.queue import enqueue_on_commit
 from portal.services.alerts import alert_raise
 from portal.services.audit import audit_record
 from portal.services.common import model_create, model_update
 
 from .alerts import ApplianceAlertKind
-from .connect import appliance_client
+from .connect import ClientPurpose, appliance_client, purpose_timeout
 from .drivers import (
     ApplianceAuthError,
     ApplianceError,
@@ -32,9 +33,9 @@ from .drivers import (
 )
 from .models import Appliance, BackupFailure, BackupPolicy, BackupStatus, BackupTrigger, ConfigurationBackup
 
+DOWNLOAD_BACKUP_TASK = "appliances.download_backup"
 BACKUP_MAGIC = b"NSB1"
 MAX_HEADER_BYTES = 1024 * 1024
-DOWNLOAD_TIMEOUT_SECONDS = 300.0
 POLICY_FIELDS = ["scheduled", "interval_hours", "keep_last", "keep_weekly_weeks", "max_backup_mb"]
 
 
@@ -165,8 +166,8 @@ def backup_download(*, actor, appliance: Appliance, trigger: str = BackupTrigger
         )
     sink = io.BytesIO()  # bounded by max_bytes: the driver aborts the transfer beyond it
     try:
-        download = appliance_client(appliance, timeout=DOWNLOAD_TIMEOUT_SECONDS).download_backup(
-            sink, max_bytes=policy.max_backup_bytes, timeout=DOWNLOAD_TIMEOUT_SECONDS
+        download = appliance_client(appliance, purpose=ClientPurpose.BACKUP).download_backup(
+            sink, max_bytes=policy.max_backup_bytes, timeout=purpose_timeout(ClientPurpose.BACKUP)
         )
     except ApplianceError as error:
         kind, reason = _classify(error, policy.max_backup_bytes)
@@ -237,14 +238,12 @@ def backup_read(*, actor, backup: ConfigurationBackup) -> bytes:
 
 def backup_request(*, actor, appliance: Appliance) -> None:
     """An operator asks for a backup now: queued for a worker (a download can take minutes)."""
-    from .tasks import download_backup
-
     require_role(actor, appliance.organization_id, Role.OPERATOR)
     audit_record(
         actor=actor, organization=appliance.organization, action=AuditAction.ACTION, obj=appliance,
         verb="backup requested", summary="Configuration backup requested",
     )
-    download_backup.delay_on_commit(appliance.pk, BackupTrigger.MANUAL, getattr(actor, "pk", None))
+    enqueue_on_commit(DOWNLOAD_BACKUP_TASK, appliance.pk, BackupTrigger.MANUAL, getattr(actor, "pk", None))
 
 
 # -- retention -------------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """Reads of the appliance inventory, always through the tenancy chokepoint."""
 
-from django.db.models import Count, Max, Q
+from datetime import timedelta
 
-from .models import Appliance
+from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.utils import timezone
+
+from .models import Appliance, BackupPolicy, BackupStatus, ConfigurationBackup
 
 #: Appliance columns no page or endpoint shows. Deferred wherever rows are loaded for display: an encrypted
 #: column is decrypted when its row is loaded, and status panels are polled every few seconds.
@@ -37,8 +40,6 @@ def appliance_fleet_summary(*, user, organization=None) -> dict:
 
 
 def backup_list(*, user, organization=None):
-    from .models import ConfigurationBackup
-
     return (
         ConfigurationBackup.objects.for_user(user)
         .in_organization(organization)
@@ -55,13 +56,6 @@ def backups_due(*, now=None) -> list[int]:
     """Ids of appliances whose scheduled backup is due: normal primaries of organisations with scheduled backups
     on (no policy row means the defaults: daily), with no good backup within the interval and no attempt in the
     last hour (a failing appliance is retried hourly, not on every beat tick)."""
-    from datetime import timedelta
-
-    from django.db.models import Exists, OuterRef
-    from django.utils import timezone
-
-    from .models import BackupPolicy, BackupStatus, ConfigurationBackup
-
     now = now or timezone.now()
     policies = {p.organization_id: p for p in BackupPolicy.objects.all()}
     recent_attempt = ConfigurationBackup.objects.filter(

@@ -5,14 +5,14 @@ from django.contrib.auth import get_user_model
 
 from portal.models import Organization
 
-from .backups import backup_download, backup_prune
+from .backups import DOWNLOAD_BACKUP_TASK, backup_download, backup_prune
 from .models import Appliance, BackupTrigger
 from .selectors import backups_due
 
 
 # Idempotent enough to run twice after a worker crash (acks_late): a second download only adds one more good
 # backup, which retention removes. Appliance errors are recorded by the service, not retried here.
-@shared_task(name="appliances.download_backup", acks_late=True)
+@shared_task(name=DOWNLOAD_BACKUP_TASK, acks_late=True)
 def download_backup(appliance_id: int, trigger: str = BackupTrigger.SCHEDULED, actor_id: int | None = None) -> str:
     appliance = Appliance.objects.select_related("organization").filter(pk=appliance_id).first()
     if appliance is None:

@@ -9,7 +9,6 @@ from portal.models import Role
 
 from .conf import max_upload_size
 from .crypto import ExportFormat
-from .models import Certificate
 
 PASSPHRASE_WIDGET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
 
@@ -100,22 +99,3 @@ class CertificateExportForm(PortalForm):
         return data
 
 
-class PairReplicateForm(PortalForm):
-    submit_label = "Replicate to the backup"
-
-    certificate = forms.ModelChoiceField(
-        queryset=Certificate.objects.none(), required=False,
-        help_text="The primary's certificate to copy (default: the primary's default certificate).",
-    )
-    file = CertificateFileField(
-        required=False,
-        help_text="Only when the portal does not hold the key: the primary's export (certificate, chain and key).",
-    )
-    passphrase = forms.CharField(required=False, strip=False, widget=PASSPHRASE_WIDGET,
-                                 help_text="The export file's passphrase; asked once, used for the backup too.")
-
-    def __init__(self, *args, pair, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["certificate"].queryset = Certificate.objects.for_user(self.user, role=Role.OPERATOR).filter(
-            appliance_id=pair.primary_id
-        )

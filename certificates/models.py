@@ -15,7 +15,7 @@ from django.urls import reverse
 from portal.fields import EncryptedTextField
 from portal.models import TenantModel
 
-from .crypto import CertificateDetails, parse_pem
+from .crypto import CertificateDetails, parse_certificate, parse_pem
 
 
 class CertificateSource(models.TextChoices):
@@ -109,8 +109,6 @@ class Certificate(TenantModel):
 
     @cached_property
     def chain_details(self) -> list[CertificateDetails]:
-        from .crypto import parse_certificate
-
         return [parse_certificate(c) for c in self.chain]
 
 

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, Subquery
-
-from failover.models import Pair
-from failover.selectors import appliance_pairs
+from django.db.models import CharField, OuterRef, Value
 
 from .conf import expiry_threshold_days
+from .couple import Couple
 from .crypto import CertificateWarning, WarningCode, compare_served, evaluate
 from .models import Certificate, ServedCertificate
 
+#: ``(appliance reference) -> Subquery`` of the site name an appliance serves together with another one (its
+#: failover pair's), or None. Registered by the app that knows pairs (``FailoverConfig.ready``): the warnings
+#: check a paired appliance's certificate against the pair's site name.
+_paired_site_name: Callable | None = None
 
-def _active_pair_of(appliance_ref) -> Subquery:
-    pairs = appliance_pairs(appliance=appliance_ref).filter(broken_at__isnull=True)
-    return Subquery(pairs.order_by("pk").values("site_hostname")[:1])
+
+def register_paired_site_name(subquery: Callable) -> None:
+    global _paired_site_name
+    _paired_site_name = subquery
+
+
+def _active_pair_of(appliance_ref):
+    if _paired_site_name is None:
+        return Value(None, output_field=CharField())
+    return _paired_site_name(appliance_ref)
 
 
 def certificate_list(*, user, organization=None):
@@ -46,8 +55,9 @@ def warning_context(certificate: Certificate) -> dict:
     pair_site = getattr(certificate, "pair_site_hostname", None)
     if not hasattr(certificate, "pair_site_hostname"):
         pair_site = (
-            appliance_pairs(appliance=appliance).filter(broken_at__isnull=True)
-            .order_by("pk").values_list("site_hostname", flat=True).first()
+            type(appliance).objects.filter(pk=appliance.pk)
+            .annotate(pair_site_hostname=_active_pair_of(OuterRef("pk")))
+            .values_list("pair_site_hostname", flat=True).first()
         )
     if pair_site:
         site_hostname, appliance_hostname = pair_site, appliance.site_hostname
@@ -103,7 +113,7 @@ class ParityCheck:
 
 @dataclass(frozen=True)
 class ParityResult:
-    """Whether a pair's two appliances serve the same certificate, from the latest observations.
+    """Whether two appliances (a couple) serve the same certificate, from the latest observations.
 
     ``match`` is None when it is not known (never checked, or an appliance could not be read).
     """
@@ -132,7 +142,7 @@ def _check(server_name: str, primary: ServedCertificate | None, backup: ServedCe
                        comparison.backup_fingerprint, comparison.reason)
 
 
-def parity_from_observations(pair: Pair, observations: Iterable[ServedCertificate]) -> ParityResult:
+def parity_from_observations(pair: Couple, observations: Iterable[ServedCertificate]) -> ParityResult:
     by_key = {(o.appliance_id, o.server_name): o for o in observations}
     checks = tuple(
         _check(name, by_key.get((pair.primary_id, name)), by_key.get((pair.backup_id, name)))
@@ -153,8 +163,8 @@ def parity_from_observations(pair: Pair, observations: Iterable[ServedCertificat
     return ParityResult(match, reason, shown.primary_fingerprint, shown.backup_fingerprint, checked_at, checks)
 
 
-def pair_certificate_parity(pair: Pair) -> ParityResult:
-    """Served-certificate parity of ``pair`` from the stored observations (one query; no network)."""
+def couple_parity(pair: Couple) -> ParityResult:
+    """Served-certificate parity of two appliances from the stored observations (one query; no network)."""
     observations = ServedCertificate.objects.filter(
         organization_id=pair.organization_id, appliance_id__in=[pair.primary_id, pair.backup_id]
     )
@@ -165,14 +175,13 @@ def served_certificates_for(*, user, appliance_ids: Iterable[int]):
     return ServedCertificate.objects.for_user(user).filter(appliance_id__in=list(appliance_ids))
 
 
-def pair_parities(pairs: Iterable[Pair]) -> dict[int, ParityResult]:
-    """Parity of many pairs in one query (lists and the advisor)."""
-    pairs = list(pairs)
-    appliance_ids = {i for p in pairs for i in (p.primary_id, p.backup_id)}
+def couple_parities(couples: dict) -> dict:
+    """Parity of many couples in one query (lists and the advisor): ``{key: Couple}`` -> ``{key: ParityResult}``."""
+    appliance_ids = {i for c in couples.values() for i in (c.primary_id, c.backup_id)}
     by_appliance: dict[int, list[ServedCertificate]] = {}
     for observation in ServedCertificate.objects.filter(appliance_id__in=appliance_ids):
         by_appliance.setdefault(observation.appliance_id, []).append(observation)
     return {
-        p.pk: parity_from_observations(p, by_appliance.get(p.primary_id, []) + by_appliance.get(p.backup_id, []))
-        for p in pairs
+        key: parity_from_observations(c, by_appliance.get(c.primary_id, []) + by_appliance.get(c.backup_id, []))
+        for key, c in couples.items()
     }

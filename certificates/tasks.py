@@ -1,8 +1,9 @@
 """Celery tasks of the certificates app: thin wrappers that take ids and call services.
 
-``certificates.refresh_served`` (beat) fans out one task per pair and per unpaired appliance; each refresh reads
-what is served on the wire and alerts (throttled) on expiry and drift. Refreshes are idempotent (they overwrite
-the latest observation), hence ``acks_late``; unreachable appliances are recorded, not retried.
+``certificates.refresh_served`` (beat; in failover/tasks.py, which knows the pairs) fans out one task per pair
+and per unpaired appliance (``refresh_served_appliance`` here); each refresh reads what is served on the wire and
+alerts (throttled) on expiry and drift. Refreshes are idempotent (they overwrite the latest observation), hence
+``acks_late``; unreachable appliances are recorded, not retried.
 """
 
 import logging
@@ -12,39 +13,16 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 
 from appliances.models import Appliance
-from failover.models import Pair
 
-from .services import appliance_certificates_check, certificate_inventory_sync, pair_certificates_check
+from .services import appliance_certificates_check, certificate_inventory_sync
 
 logger = logging.getLogger(__name__)
 
-_RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 3}
+#: Shared with failover's per-pair refresh (failover/tasks.py).
+RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 3}
 
 
-@shared_task(name="certificates.refresh_served", ignore_result=True)
-def refresh_served() -> dict:
-    pairs = Pair.objects.filter(broken_at__isnull=True)
-    paired = {i for ids in pairs.values_list("primary_id", "backup_id") for i in ids}
-    pair_ids = list(pairs.values_list("pk", flat=True))
-    single_ids = list(Appliance.objects.exclude(pk__in=paired).values_list("pk", flat=True))
-    for pair_id in pair_ids:
-        refresh_served_pair.delay_on_commit(pair_id)
-    for appliance_id in single_ids:
-        refresh_served_appliance.delay_on_commit(appliance_id)
-    return {"pairs": len(pair_ids), "appliances": len(single_ids)}
-
-
-@shared_task(name="certificates.refresh_served_pair", ignore_result=True, **_RETRY)
-def refresh_served_pair(pair_id: int) -> bool | None:
-    pair = Pair.objects.select_related("organization", "primary__organization", "backup__organization").filter(
-        pk=pair_id
-    ).first()
-    if pair is None:
-        return None
-    return pair_certificates_check(pair=pair).parity.match
-
-
-@shared_task(name="certificates.refresh_served_appliance", ignore_result=True, **_RETRY)
+@shared_task(name="certificates.refresh_served_appliance", ignore_result=True, **RETRY)
 def refresh_served_appliance(appliance_id: int) -> int:
     appliance = Appliance.objects.select_related("organization").filter(pk=appliance_id).first()
     if appliance is None:
@@ -62,7 +40,7 @@ def sync_inventories() -> int:
     return len(appliance_ids)
 
 
-@shared_task(name="certificates.sync_inventory", ignore_result=True, **_RETRY)
+@shared_task(name="certificates.sync_inventory", ignore_result=True, **RETRY)
 def sync_inventory(appliance_id: int) -> int:
     """Read an appliance's certificates into the inventory; an unreachable appliance is logged, not retried
     (the next sync or the operator's button catches up)."""

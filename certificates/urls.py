@@ -14,6 +14,4 @@ urlpatterns = [
     path("appliances/<int:pk>/", views.ApplianceCertificatesView.as_view(), name="appliance_certificates"),
     path("appliances/<int:pk>/sync/", views.ApplianceSyncView.as_view(), name="appliance_sync"),
     path("appliances/<int:pk>/check/", views.ApplianceCheckView.as_view(), name="appliance_check"),
-    path("pairs/<int:pk>/", views.PairCertificatesView.as_view(), name="pair_certificates"),
-    path("pairs/<int:pk>/check/", views.PairCheckView.as_view(), name="pair_check"),
 ]

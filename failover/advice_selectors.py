@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .advisor import RULES, Finding, PairFacts, Severity, check_pair
 from .models import Pair
-from .selectors import certificate_parity
+from .selectors import pair_parities
 
 RECENT_SYNCS = timedelta(days=7)
 
@@ -38,11 +38,7 @@ def _pairs(*, user, organization=None, pair_ids=None):
 
 
 def _parities(pairs: list[Pair]) -> dict[int, tuple[bool | None, str]]:
-    """Certificate parity of every pair: in one query when the certificates app offers the batch selector."""
-    try:
-        from certificates.selectors import pair_parities
-    except ImportError:
-        return {pair.pk: certificate_parity(pair) for pair in pairs}
+    """Certificate parity of every pair, in one query."""
     return {pk: (result.match, result.reason) for pk, result in pair_parities(pairs).items()}
 
 

@@ -6,16 +6,19 @@ class FailoverConfig(AppConfig):
     verbose_name = "Failover"
 
     def ready(self):
+        from certificates.selectors import register_paired_site_name
         from portal.alerts import register_alert_kinds, register_alert_link
         from portal.panels import PanelSlot, register_panel
 
         from .alerts import AlertKind
         from .models import Pair
-        from .selectors import pair_state_counts, pairs_needing_attention
+        from .selectors import pair_site_name_of, pair_state_counts, pairs_needing_attention
 
         register_alert_kinds(AlertKind)
         # An alert's scope is the pair it is about (Pair.alerts is the query side).
         register_alert_link("pair", slot="scope", model=Pair)
+        # A paired appliance's certificate is checked against its pair's site name.
+        register_paired_site_name(pair_site_name_of)
 
         def pair_states(request) -> dict:
             # Pair states, those needing attention first.

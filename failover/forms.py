@@ -1,5 +1,5 @@
 """Forms of the failover pages: the pair, establishing it, the role-change and other actions, backup settings,
-shared IPs, and the advice filter."""
+shared IPs, the advice filter, and replicating the pair's certificate."""
 
 import ipaddress
 
@@ -7,8 +7,10 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from certificates.forms import PASSPHRASE_WIDGET, CertificateFileField, PortalForm
+from certificates.models import Certificate
 from portal.forms import TenantModelForm
-from portal.models import Organization
+from portal.models import Organization, Role
 
 from .advice_selectors import CODE_CHOICES, SEVERITY_CHOICES
 from .models import BackupSettings, Pair
@@ -115,3 +117,24 @@ class AdviceFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = Organization.objects.for_user(user)
+
+
+class PairReplicateForm(PortalForm):
+    submit_label = "Replicate to the backup"
+
+    certificate = forms.ModelChoiceField(
+        queryset=Certificate.objects.none(), required=False,
+        help_text="The primary's certificate to copy (default: the primary's default certificate).",
+    )
+    file = CertificateFileField(
+        required=False,
+        help_text="Only when the portal does not hold the key: the primary's export (certificate, chain and key).",
+    )
+    passphrase = forms.CharField(required=False, strip=False, widget=PASSPHRASE_WIDGET,
+                                 help_text="The export file's passphrase; asked once, used for the backup too.")
+
+    def __init__(self, *args, pair, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["certificate"].queryset = Certificate.objects.for_user(self.user, role=Role.OPERATOR).filter(
+            appliance_id=pair.primary_id
+        )

@@ -10,6 +10,11 @@ SCHEDULE: dict = {
                                          "options": {"expires": 60}},
     "failover-schedule-syncs": {"task": "failover.schedule_syncs", "schedule": 60.0, "options": {"expires": 60}},
     # Cheap when nothing is down (one indexed query); often enough that failover follows the timeout closely.
+    # What each appliance serves on the wire: parity between pair members, expiry and drift alerts. Certificates
+    # change rarely; a quarter of an hour bounds how long drift goes unnoticed at two TLS handshakes per appliance.
+    # (The entry keeps its name from the certificates app: beat's database updates that row in place.)
+    "certificates-refresh-served": {"task": "certificates.refresh_served", "schedule": 15 * 60.0,
+                                    "options": {"expires": 15 * 60}},
     "failover-evaluate-auto-failover": {"task": "failover.evaluate_auto_failover", "schedule": 10.0,
                                         "options": {"expires": 10}},
 }

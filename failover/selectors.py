@@ -4,10 +4,12 @@ Shared module: status/dashboard reads below; pair and operation reads may be add
 """
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Subquery, Value, When
 
 from appliances.models import AddressKind, Appliance, ApplianceAddress
 from appliances.selectors import appliance_unshown_fields
+from certificates.couple import Couple
+from certificates.selectors import ParityResult, couple_parities, couple_parity
 
 from .models import Operation, Pair, PairState, PairStateChange, StatusChange, SyncRecord
 
@@ -92,14 +94,37 @@ def appliance_pairs(*, appliance, user=None) -> QuerySet[Pair]:
 # -- pairs and operations -----------------------------------------------------------------------------------
 
 
+def pair_couple(pair, *, with_appliances: bool = False) -> Couple:
+    """The pair as the certificates app sees it: two appliances that must serve the same certificate (the
+    normal primary's counts). ``with_appliances`` for what talks to them (checks, replication)."""
+    return Couple(
+        organization_id=pair.organization_id, primary_id=pair.primary_id, backup_id=pair.backup_id,
+        site_hostname=pair.site_hostname, shared_ip=pair.shared_ip, about=pair,
+        primary=pair.primary if with_appliances else None, backup=pair.backup if with_appliances else None,
+    )
+
+
+def pair_certificate_parity(pair) -> ParityResult:
+    """Served-certificate parity of the pair's members, from the stored observations (no network)."""
+    return couple_parity(pair_couple(pair))
+
+
+def pair_parities(pairs) -> dict[int, ParityResult]:
+    """Parity of many pairs in one query (lists and the advisor), by pair id."""
+    return couple_parities({pair.pk: pair_couple(pair) for pair in pairs})
+
+
 def certificate_parity(pair) -> tuple[bool | None, str]:
-    """Whether both members serve the same certificate, from the certificates app (unknown until it exists)."""
-    try:
-        from certificates.selectors import pair_certificate_parity
-    except ImportError:
-        return None, "Certificates are not compared yet."
+    """Whether both members serve the same certificate, and why (pair page, establish checks)."""
     result = pair_certificate_parity(pair)
     return result.match, result.reason
+
+
+def pair_site_name_of(appliance_ref) -> Subquery:
+    """The site name of the unbroken pair an appliance belongs to (the certificates app's warnings check the
+    appliance's certificate against it; registered in FailoverConfig.ready)."""
+    pairs = appliance_pairs(appliance=appliance_ref).filter(broken_at__isnull=True)
+    return Subquery(pairs.order_by("pk").values("site_hostname")[:1])
 
 
 RECENT_OPERATIONS = 10

@@ -30,6 +30,8 @@ def register_alert_link(name: str, *, slot: str, model) -> None:
     model=Pair)``, ``alert.pair`` / ``alert.pair_id`` are the alert's scope when it is a pair, else None (and
     ``Alert(pair=...)`` sets the scope). The app calls it in ``AppConfig.ready``; querying by that name comes
     from the app's ``GenericRelation(..., related_query_name=name)``."""
+    # Imported here: the Alert model imports this module (its kind choices), and ContentType needs the app
+    # registry, which is ready by the time an app's ready() calls this.
     from django.contrib.contenttypes.models import ContentType
 
     from .models import Alert

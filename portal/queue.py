@@ -7,9 +7,9 @@ enqueues nothing, and a worker never picks up a message for a row it cannot see 
 
 from django.db import transaction
 
+from .celery import app
+
 
 def enqueue_on_commit(task_name: str, *args, **options) -> None:
     """``options`` are Celery's ``apply_async`` options (``queue``, ``countdown``, ``expires``...)."""
-    from .celery import app
-
     transaction.on_commit(lambda: app.send_task(task_name, args=args, **options))

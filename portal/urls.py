@@ -22,6 +22,8 @@ urlpatterns = [
     path("appliances/rma/", include("rma.urls")),
     path("appliances/", include("appliances.urls")),
     path("failover/", include("failover.urls")),
+    # Before certificates/: a pair's certificate pages are failover's, at the addresses they always had.
+    path("certificates/pairs/", include("failover.certificate_urls")),
     path("certificates/", include("certificates.urls")),
     path("", include("portal.urls_ui")),
 ]

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from appliances.connect import appliance_client, client_for
+from appliances.connect import ClientPurpose, appliance_client, client_for
 from appliances.drivers import ApplianceError, TrustSettings
 from appliances.models import Appliance, BackupStatus, ConfigurationBackup
 from failover.selectors import appliance_pairs
@@ -177,7 +177,7 @@ def _probe_replacement(data) -> dict:
     except ValueError as exc:
         raise ValidationError({"tls_pin": str(exc)}) from exc
     client = client_for(host=data["management_host"], port=data["management_port"], client_id=data["client_id"],
-                        client_secret=data["client_secret"], trust=trust, timeout=15.0)
+                        client_secret=data["client_secret"], trust=trust, purpose=ClientPurpose.REPLACEMENT)
     try:
         health = client.check_health()
     except ApplianceError as error:
@@ -221,8 +221,8 @@ def _certificates(case, step, data, actor):
     peer = case.pair.peer_of(case.appliance) if case.pair_id else None
     if peer is not None:
         try:
-            theirs = {c.sha256_fingerprint for c in appliance_client(peer, timeout=15.0).get_certificates() if _imported(c)}
-            ours = {c.sha256_fingerprint for c in appliance_client(case.appliance, timeout=15.0).get_certificates()}
+            theirs = {c.sha256_fingerprint for c in appliance_client(peer, purpose=ClientPurpose.REPLACEMENT).get_certificates() if _imported(c)}
+            ours = {c.sha256_fingerprint for c in appliance_client(case.appliance, purpose=ClientPurpose.REPLACEMENT).get_certificates()}
         except ApplianceError as error:
             raise ValidationError(f"The certificate parity check could not run: {error}") from error
         missing = sorted(theirs - ours)
@@ -249,7 +249,7 @@ def _failover_roles_ok(case) -> tuple[bool, str]:
     results = []
     for member, expected in ((pair.primary, "primary"), (pair.backup, "backup")):
         try:
-            health = appliance_client(member, timeout=15.0).check_health()
+            health = appliance_client(member, purpose=ClientPurpose.REPLACEMENT).check_health()
         except ApplianceError as error:
             return False, f"{member} could not be probed: {error}"
         results.append(f"{member}: {health.failover_role}")

@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appliances.models import Appliance
-from failover.models import Pair
 from portal.api.fields import TenantRelatedField
 from portal.models import Role
 
@@ -144,19 +143,6 @@ class ParitySerializer(serializers.Serializer):
     backup_fingerprint = serializers.CharField(allow_null=True)
     checked_at = serializers.DateTimeField(allow_null=True)
     checks = ParityCheckSerializer(many=True)
-
-
-class PairCertificatesSerializer(serializers.ModelSerializer):
-    parity = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Pair
-        fields = ["id", "organization", "site_hostname", "primary", "backup", "parity"]
-        read_only_fields = fields
-
-    @extend_schema_field(ParitySerializer)
-    def get_parity(self, pair):
-        return ParitySerializer(self.context["parity"][pair.pk]).data
 
 
 class ReplicateSerializer(serializers.Serializer):

@@ -8,7 +8,6 @@ router = DefaultRouter()
 router.include_root_view = False
 router.register("certificates", views.CertificateViewSet)
 router.register("served-certificates", views.ServedCertificateViewSet)
-router.register("pair-certificates", views.PairCertificatesViewSet, basename="pair-certificates")
 router.register("appliance-certificates", views.ApplianceCertificatesViewSet, basename="appliance-certificates")
 
 urlpatterns = router.urls

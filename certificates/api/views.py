@@ -7,32 +7,25 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from appliances.models import Appliance
-from failover.models import Pair
 from portal.api.viewsets import TenantReadOnlyViewSet, TenantViewSetMixin
 from portal.http import attachment_response
 from portal.models import Role
 
 from ..filtersets import CertificateFilterSet
 from ..models import Certificate, ServedCertificate
-from ..selectors import certificate_list, pair_parities, with_warnings
+from ..selectors import certificate_list, with_warnings
 from ..services import (
     certificate_delete,
     certificate_export,
     certificate_import,
     certificate_inventory_sync,
     certificate_set_default,
-    pair_certificate_replicate,
-    pair_certificates_check,
 )
 from .serializers import (
     CertificateExportSerializer,
     CertificateImportSerializer,
     CertificateSerializer,
     InventorySyncResultSerializer,
-    PairCertificatesSerializer,
-    ParitySerializer,
-    ReplicateSerializer,
-    ReplicationResultSerializer,
     ServedCertificateSerializer,
 )
 
@@ -101,52 +94,6 @@ class ServedCertificateViewSet(TenantReadOnlyViewSet):
     queryset = ServedCertificate.objects.all()
     serializer_class = ServedCertificateSerializer
     filterset_fields = ["appliance", "server_name", "in_inventory"]
-
-
-class PairCertificatesViewSet(TenantReadOnlyViewSet):
-    """Served-certificate parity per pair; ``check`` refreshes it from the wire, ``replicate`` copies the
-    primary's certificate to the backup."""
-
-    queryset = Pair.objects.all()
-    serializer_class = PairCertificatesSerializer
-    action_roles = {"check": Role.OPERATOR, "replicate": Role.OPERATOR}
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["parity"] = getattr(self, "_parity", {})
-        return context
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        self._parity = pair_parities(page)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, *args, **kwargs):
-        pair = self.get_object()
-        self._parity = pair_parities([pair])
-        return Response(self.get_serializer(pair).data)
-
-    @extend_schema(request=None, responses={200: ParitySerializer})
-    @action(detail=True, methods=["post"])
-    def check(self, request, pk=None):
-        pair = self.get_object()
-        return Response(ParitySerializer(pair_certificates_check(pair=pair).parity).data)
-
-    @extend_schema(request=ReplicateSerializer, responses={200: ReplicationResultSerializer})
-    @action(detail=True, methods=["post"])
-    def replicate(self, request, pk=None):
-        pair = self.get_object()
-        serializer = ReplicateSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        result = pair_certificate_replicate(
-            actor=request.user, pair=pair, certificate=data.get("certificate"), data=data.get("content"),
-            passphrase=data["passphrase"],
-        )
-        return Response(ReplicationResultSerializer({
-            "via_appliance": result.via_appliance, "message": result.message, "target": result.target,
-            "parity": result.check.parity if result.check else None,
-        }).data)
 
 
 class ApplianceCertificatesViewSet(TenantViewSetMixin, viewsets.GenericViewSet):

@@ -1,4 +1,5 @@
-"""Certificate services (writes): inventory import/sync/delete, export, served-certificate parity, replication."""
+"""Certificate services (writes): inventory import/sync/delete, export, served-certificate parity of two
+appliances, replication from one appliance to another."""
 
 from .defaults import certificate_set_default
 from .export import ExportedFile, certificate_export
@@ -9,13 +10,13 @@ from .inventory import (
     certificate_inventory_sync,
     certificate_store,
 )
-from .parity import PairCheck, appliance_certificates_check, pair_certificates_check, served_refresh
-from .replication import ReplicationResult, pair_certificate_replicate
+from .parity import CoupleCheck, appliance_certificates_check, couple_certificates_check, served_refresh
+from .replication import ReplicationResult, couple_certificate_replicate
 
 __all__ = [
     "ExportedFile",
     "InventorySyncResult",
-    "PairCheck",
+    "CoupleCheck",
     "ReplicationResult",
     "appliance_certificates_check",
     "certificate_delete",
@@ -24,7 +25,7 @@ __all__ = [
     "certificate_inventory_sync",
     "certificate_set_default",
     "certificate_store",
-    "pair_certificate_replicate",
-    "pair_certificates_check",
+    "couple_certificate_replicate",
+    "couple_certificates_check",
     "served_refresh",
 ]

@@ -2,7 +2,6 @@
 
 from django.core.exceptions import ValidationError
 
-from appliances import connect
 from appliances.drivers import ApplianceError
 
 from ..crypto import CertificateError
@@ -15,10 +14,6 @@ def validation_error(error: CertificateError) -> ValidationError:
     """A crypto error as a field error: passphrase problems on ``passphrase``, the rest on ``file``."""
     field = "passphrase" if error.code in _PASSPHRASE_CODES else "file"
     return ValidationError({field: ValidationError(error.message, code=error.code)})
-
-
-# The inventory's one client builder (it refuses, as a form error, an appliance without an API account).
-appliance_client = connect.appliance_client
 
 
 def appliance_error(appliance, error: ApplianceError, doing: str) -> ValidationError:

@@ -7,6 +7,7 @@ from cryptography import x509
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceError
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
@@ -15,7 +16,7 @@ from portal.services.audit import audit_record
 from ..crypto import CertificateDetails, covers_hostname
 from ..crypto.chain import build_path
 from ..models import Certificate
-from .common import appliance_client, appliance_error
+from .common import appliance_error
 
 
 def clear_other_defaults(certificate: Certificate) -> None:
@@ -67,7 +68,7 @@ def apply_default(certificate: Certificate) -> None:
         raise ValidationError("The appliance does not hold this certificate: install it first, or sync the inventory.")
     check_default_allowed(appliance, certificate.details, certificate.chain_pem, is_factory=certificate.is_factory)
     try:
-        appliance_client(appliance).set_default_certificate(certificate.appliance_certificate_id)
+        appliance_client(appliance, purpose=ClientPurpose.CERTIFICATE).set_default_certificate(certificate.appliance_certificate_id)
     except ApplianceError as error:
         raise appliance_error(appliance, error, "change the default certificate") from error
     certificate.is_default = True

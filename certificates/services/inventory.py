@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceError
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
@@ -27,7 +28,7 @@ from ..crypto import (
     parse_pem,
 )
 from ..models import Certificate, CertificateSource
-from .common import appliance_client, appliance_error, validation_error
+from .common import appliance_error, validation_error
 from .defaults import check_default_allowed, clear_other_defaults
 
 
@@ -93,7 +94,7 @@ def install_on_appliance(*, appliance, certificate_pem: str, key_pem: str, chain
         raise ValidationError({"file": "Installing on the appliance needs the private key; include it in the file."})
     if make_default:
         check_default_allowed(appliance, parse_pem(certificate_pem), chain_pem)
-    client = appliance_client(appliance)
+    client = appliance_client(appliance, purpose=ClientPurpose.CERTIFICATE)
     try:
         result = client.import_certificate(
             certificate=certificate_pem, private_key=key_pem, chain=chain_pem or None,
@@ -207,7 +208,7 @@ def certificate_inventory_sync(*, actor, appliance) -> InventorySyncResult:
     if actor is not None:
         require_role(actor, appliance.organization_id, Role.OPERATOR)
     try:
-        reported = appliance_client(appliance).get_certificates()
+        reported = appliance_client(appliance, purpose=ClientPurpose.CERTIFICATE).get_certificates()
     except ApplianceError as error:
         raise appliance_error(appliance, error, "read the certificates") from error
     now = timezone.now()

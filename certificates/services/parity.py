@@ -1,8 +1,9 @@
 """Parity from the wire: read the certificate each appliance really serves, compare, alert on expiry and drift.
 
 The portal opens a TLS connection to the appliance's address twice, once with the site name as SNI and once
-with none (what clients without SNI get: the default certificate), and records what it saw. Drift is a pair
-whose members serve different certificates, or an appliance serving a certificate its inventory does not know.
+with none (what clients without SNI get: the default certificate), and records what it saw. Drift is a couple
+(two appliances that must match, e.g. a failover pair) serving different certificates, or an appliance serving
+a certificate its inventory does not know.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from failover.models import Pair
 from portal.models import AlertSeverity
 from portal.services.alerts import alert_raise
 
 from ..alerts import CertificateAlertKind
 from ..conf import expiry_threshold_days
+from ..couple import Couple
 from ..crypto import ServedCertificateError, fetch_served_certificate
 from ..models import Certificate, ServedCertificate
 from ..selectors import ParityResult, parity_from_observations
@@ -66,7 +67,7 @@ def served_refresh(*, appliance, site_hostname: str | None = None) -> list[Serve
     return [_observe(appliance, name, inventory, now) for name in names]
 
 
-def _alert_expiry(appliance, observations: list[ServedCertificate], *, pair=None) -> None:
+def _alert_expiry(appliance, observations: list[ServedCertificate], *, scope=None) -> None:
     threshold = timedelta(days=expiry_threshold_days())
     now = timezone.now()
     for observation in {o.fingerprint_sha256: o for o in observations if o.ok and o.not_after}.values():
@@ -84,12 +85,12 @@ def _alert_expiry(appliance, observations: list[ServedCertificate], *, pair=None
                   f"{observation.fingerprint_sha256}), valid until {observation.not_after:%Y-%m-%d %H:%M} UTC. "
                   "Renew it and install the renewed certificate on both members of the pair."),
             severity=AlertSeverity.CRITICAL if expired else AlertSeverity.WARNING,
-            scope=pair,
+            scope=scope,
             target=appliance,
         )
 
 
-def _alert_unknown_certificate(appliance, observations: list[ServedCertificate], *, pair=None) -> None:
+def _alert_unknown_certificate(appliance, observations: list[ServedCertificate], *, scope=None) -> None:
     for observation in observations:
         if observation.in_inventory is not False:
             continue
@@ -101,42 +102,43 @@ def _alert_unknown_certificate(appliance, observations: list[ServedCertificate],
             body=(f"With {'SNI ' + observation.server_name if observation.server_name else 'no SNI'}, {appliance} "
                   f"serves {observation.subject} (SHA-256 {observation.fingerprint_sha256}), which is not in its "
                   "certificate inventory: it was changed outside the portal. Sync the inventory and check the pair."),
-            scope=pair,
+            scope=scope,
             target=appliance,
         )
 
 
 @dataclass(frozen=True)
-class PairCheck:
+class CoupleCheck:
     parity: ParityResult
     observations: list[ServedCertificate]
 
 
-def pair_certificates_check(*, pair: Pair, alert: bool = True) -> PairCheck:
-    """Refresh both members' served certificates, compute parity, and alert on drift and expiry.
+def couple_certificates_check(*, couple: Couple, alert: bool = True) -> CoupleCheck:
+    """Refresh both appliances' served certificates, compute parity, and alert on drift and expiry (the alerts'
+    scope is ``couple.about``).
 
     No transaction around it: each observation is its own fact, and no row lock is held during TLS handshakes.
     """
     observations = []
-    for appliance in (pair.primary, pair.backup):
-        seen = served_refresh(appliance=appliance, site_hostname=pair.site_hostname)
+    for appliance in (couple.primary, couple.backup):
+        seen = served_refresh(appliance=appliance, site_hostname=couple.site_hostname)
         observations += seen
         if alert:
-            _alert_expiry(appliance, seen, pair=pair)
-            _alert_unknown_certificate(appliance, seen, pair=pair)
-    parity = parity_from_observations(pair, observations)
+            _alert_expiry(appliance, seen, scope=couple.about)
+            _alert_unknown_certificate(appliance, seen, scope=couple.about)
+    parity = parity_from_observations(couple, observations)
     if alert and parity.match is False:
         alert_raise(
-            organization=pair.organization,
+            organization=couple.organization,
             kind=CertificateAlertKind.CERTIFICATE_DRIFT,
-            dedup_key=f"certificate-drift:pair:{pair.pk}",
-            subject=f"{pair}: primary and backup serve different certificates",
-            body=(f"{parity.reason}\nPrimary {pair.primary}: {parity.primary_fingerprint}\n"
-                  f"Backup {pair.backup}: {parity.backup_fingerprint}\n"
+            dedup_key=f"certificate-drift:{couple.key}",
+            subject=f"{couple}: primary and backup serve different certificates",
+            body=(f"{parity.reason}\nPrimary {couple.primary}: {parity.primary_fingerprint}\n"
+                  f"Backup {couple.backup}: {parity.backup_fingerprint}\n"
                   "Clients could not connect after a failover. Replicate the certificate from the primary."),
-            scope=pair,
+            scope=couple.about,
         )
-    return PairCheck(parity=parity, observations=observations)
+    return CoupleCheck(parity=parity, observations=observations)
 
 
 def appliance_certificates_check(*, appliance, alert: bool = True) -> list[ServedCertificate]:

@@ -1,28 +1,10 @@
-"""Template helpers so other apps' pages can embed certificate facts without a view change."""
+"""Template helpers of the certificate pages (labels and classes of the warnings, fingerprints)."""
 
 from django import template
-
-from portal.models import Role
-from portal.permissions import has_role
-
-from ..selectors import pair_certificate_parity
 
 register = template.Library()
 
 _SEVERITY_CLASSES = {"error": "text-bg-danger", "warning": "text-bg-warning", "info": "text-bg-info"}
-
-
-@register.simple_tag
-def certificate_parity(pair):
-    """``{% certificate_parity pair as parity %}``: the stored served-certificate parity (one query)."""
-    return pair_certificate_parity(pair)
-
-
-@register.simple_tag(takes_context=True)
-def can_operate_pair(context, pair) -> bool:
-    """Whether the viewing user may run certificate actions (check, replicate) on ``pair``."""
-    request = context.get("request")
-    return request is not None and has_role(request.user, pair.organization_id, Role.OPERATOR)
 
 
 @register.filter

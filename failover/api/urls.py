@@ -1,5 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
+from .views import certificates as certificate_views
 from .views import operations as operation_views
 from .views import pairs as pair_views
 from .views import status as status_views
@@ -21,5 +22,7 @@ router.register("operations", operation_views.OperationViewSet)
 router.register("syncs", operation_views.SyncRecordViewSet)
 router.register("backup-settings", operation_views.BackupSettingsViewSet)
 router.register("advice", operation_views.AdviceViewSet, basename="advice")
+# -- a pair's certificates (parity, check, replication)
+router.register("pair-certificates", certificate_views.PairCertificatesViewSet, basename="pair-certificates")
 
 urlpatterns = router.urls

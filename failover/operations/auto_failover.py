@@ -18,11 +18,12 @@ from portal.models import AlertSeverity
 from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
-from ..models import Pair, PairState
-from ..services.pair_state import builtin_failover_on, serving_and_standby
+from ..models import OperationKind, Pair, PairState
+from ..pair_state import builtin_failover_on, serving_and_standby
 from ..swing import SwingConflict, SwingError, driver_for, site_address
 from ..swing.knock import anything_answers, service_targets
 from .engine import Context, OperationCancelled, Step, StepFailed
+from .registry import planner
 from .roles import describe, read_role
 
 SETTLE_TIMEOUT = 300.0
@@ -188,6 +189,7 @@ def notify(context: Context) -> str:
     return "Failover alert recorded." if alert else "Failover alert was already recorded."
 
 
+@planner(OperationKind.AUTO_FAILOVER)
 def plan(context: Context) -> list[Step]:
     return [
         Step("confirm_outage", "Confirm the primary is still down and the standby answers", confirm_outage),

@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from appliances.drivers import ApplianceRefused
 
-from ..models import Pair
+from ..models import OperationKind, Pair
 from .engine import Context, Step, StepFailed, Waiting
+from .registry import planner
 from .roles import describe, read_role, read_roles
 
 
@@ -62,6 +63,7 @@ def record(context: Context) -> str:
     return "The pair no longer syncs; the data already copied to the backup is kept."
 
 
+@planner(OperationKind.BREAK)
 def plan(context: Context) -> list[Step]:
     return [
         Step("break", "Break the relationship", break_relationship, recheck=_broken_now, verify=_broken_now),

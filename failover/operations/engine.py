@@ -23,11 +23,14 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceClient, ApplianceError, Capabilities
+from portal.models import AuditAction
+from portal.services.audit import audit_record
 
 from ..models import Operation, OperationStatus, OperationStep, Pair, StepStatus
-from .clients import client_for
 from .locks import LockLost, PairLock
+from .registry import PLANNERS
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +95,7 @@ class Context:
 
     def client(self, appliance) -> ApplianceClient:
         if appliance.pk not in self._clients:
-            self._clients[appliance.pk] = client_for(appliance)
+            self._clients[appliance.pk] = appliance_client(appliance, purpose=ClientPurpose.OPERATION)
         return self._clients[appliance.pk]
 
     def supports(self, appliance, action: str) -> bool:
@@ -145,9 +148,7 @@ class Context:
 
 
 def _planner(kind: str) -> Callable[[Context], list[Step]]:
-    from . import registry
-
-    return registry.PLANNERS[kind]
+    return PLANNERS[kind]
 
 
 def _update_step(step: OperationStep, **fields) -> None:
@@ -170,9 +171,6 @@ def _ensure_steps(operation: Operation, plan: list[Step]) -> list[OperationStep]
 
 
 def _finish(operation: Operation, status: str, error: str = "", state: dict | None = None) -> None:
-    from portal.models import AuditAction
-    from portal.services.audit import audit_record
-
     now = timezone.now()
     operation.status, operation.error, operation.finished_at = status, error[:2000], now
     if state is not None:

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from appliances.drivers import ApplianceRefused
 
-from ..models import Pair
+from ..models import OperationKind, Pair
 from .engine import Context, Step, StepFailed, Waiting
+from .registry import planner
 from .roles import describe, read_roles, roles_are
 
 FIRST_SYNC_DELAY = timedelta(seconds=60)
@@ -59,6 +60,7 @@ def record(context: Context) -> str:
     return f"Relationship recorded; the first data sync is expected around {first_sync:%H:%M:%S} UTC."
 
 
+@planner(OperationKind.ESTABLISH)
 def plan(context: Context) -> list[Step]:
     return [
         Step("establish", "Establish the relationship on the intended primary", establish,

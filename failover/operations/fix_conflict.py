@@ -7,11 +7,16 @@ from __future__ import annotations
 import ipaddress
 import socket
 
+import dns.exception
+import dns.resolver
 from django.conf import settings
 
+from appliances.backups import backup_download
 from appliances.drivers import ApplianceRefused
 
+from ..models import OperationKind
 from .engine import Context, OperationCancelled, Skipped, Step, StepFailed
+from .registry import planner
 from .roles import describe, read_role, read_roles, roles_are
 from .sync import sync_steps
 
@@ -57,9 +62,6 @@ def _is_ip(value: str) -> bool:
 
 def _dns_addresses(context: Context) -> tuple[set[str], str]:
     """Addresses the site name resolves to, and which resolver said so."""
-    import dns.exception
-    import dns.resolver
-
     pair = context.pair
     address = _resolver_address(pair)
     if address is None:
@@ -126,8 +128,6 @@ def safety_backup(context: Context):
     configuration backup of it first (a failed download is reported, not fatal: the conflict still needs fixing)."""
     if context.state.get("no_conflict"):
         return Skipped("No conflict.")
-    from appliances.backups import backup_download
-
     loser = context.appliance(context.state["loser"])
     backup = backup_download(actor=None, appliance=loser)
     if backup.failure_kind:
@@ -179,6 +179,7 @@ def _unless_no_conflict(step):
     return run
 
 
+@planner(OperationKind.FIX_CONFLICT)
 def plan(context: Context) -> list[Step]:
     follow_up = [
         Step(s.name, s.description, _unless_no_conflict(s), recheck=s.recheck, verify=s.verify) for s in sync_steps()

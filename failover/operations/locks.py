@@ -16,7 +16,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
 
-# Longer than the longest appliance call made without a heartbeat (appliances.connect.OPERATION_TIMEOUT); waits are
+# Longer than the longest appliance call made without a heartbeat (appliances.connect.PURPOSE_TIMEOUTS[OPERATION]); waits are
 # polls, which extend the lock. A dead worker's lock is gone after this, so its operation can be resumed.
 LOCK_TTL_SECONDS = 60
 

@@ -1,16 +1,20 @@
-"""Which module plans which operation kind."""
+"""Which function plans which operation kind. The planners register themselves (``@planner(kind)``); the engine
+reads them from here, so it imports no planner and the planners import the engine without a circle."""
 
-from ..models import OperationKind
-from . import auto_failover, breaking, establish, fix_conflict, role_change, sync
+from collections.abc import Callable
 
-PLANNERS = {
-    OperationKind.SYNC: sync.plan,
-    OperationKind.BECOME_PRIMARY: role_change.plan,
-    OperationKind.BECOME_BACKUP: role_change.plan,
-    OperationKind.ESTABLISH: establish.plan,
-    OperationKind.BREAK: breaking.plan,
-    OperationKind.FIX_CONFLICT: fix_conflict.plan,
-    OperationKind.AUTO_FAILOVER: auto_failover.plan,
-}
+PLANNERS: dict[str, Callable] = {}
 
-SUPPORTED_KINDS = frozenset(PLANNERS)
+
+def planner(*kinds: str) -> Callable[[Callable], Callable]:
+    def register(plan: Callable) -> Callable:
+        for kind in kinds:
+            PLANNERS[kind] = plan
+        return plan
+
+    return register
+
+
+def supported_kinds() -> frozenset[str]:
+    """The kinds a planner is registered for (all of them once ``failover.operations`` is imported)."""
+    return frozenset(PLANNERS)

@@ -14,6 +14,7 @@ from appliances.drivers import ApplianceError, ApplianceRefused
 
 from ..models import OperationKind, SyncRecord, SyncResult, SyncTrigger
 from .engine import Context, OperationCancelled, Skipped, Step, StepFailed
+from .registry import planner
 from .roles import RoleReading, describe, read_role
 from .sync import sync_timeout
 from .sync_records import finish_sync_record, parse_bytes, parse_time, sync_succeeded
@@ -175,6 +176,7 @@ def wait_roles(context: Context):
     return roles
 
 
+@planner(OperationKind.BECOME_PRIMARY, OperationKind.BECOME_BACKUP)
 def plan(context: Context) -> list[Step]:
     role = _target_role(context)
     return [

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import BackupSettings, SyncRecord, SyncResult, SyncTrigger
+from ..models import BackupSettings, OperationKind, SyncRecord, SyncResult, SyncTrigger
 from .engine import Context, Skipped, Step, StepFailed, Waiting
+from .registry import planner
 from .roles import describe, read_roles
 from .sync_records import finish_sync_record, parse_bytes, parse_time, sync_succeeded
 
@@ -18,8 +19,6 @@ def sync_timeout() -> float:
 
 
 def _trigger(context: Context) -> str:
-    from ..models import OperationKind
-
     if context.operation.kind != OperationKind.SYNC:
         return SyncTrigger.OPERATION
     return context.params.get("trigger", SyncTrigger.MANUAL)
@@ -187,5 +186,6 @@ def sync_steps() -> list[Step]:
     ]
 
 
+@planner(OperationKind.SYNC)
 def plan(context: Context) -> list[Step]:
     return sync_steps()

@@ -23,13 +23,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from appliances.connect import probe_target
 from appliances.drivers import ProbeResult, TokenCache, probe_many
 from appliances.models import Appliance
 
 from ..models import StatusChange
 from .bulk import bulk_update_rows
 from .pairs import refresh_pair_states
-from .targets import probe_target
 from .transitions import STATUS_FIELDS, Thresholds, apply_failure, apply_success, reported_guid
 
 DEFAULT_CONCURRENCY = 128

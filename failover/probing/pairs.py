@@ -11,8 +11,8 @@ from appliances.models import Appliance
 from appliances.selectors import APPLIANCE_UNSHOWN_FIELDS
 
 from ..models import Pair, PairStateChange
+from ..pair_state import derive_pair_state
 from ..selectors import PAIR_UNSHOWN_FIELDS
-from ..services.pair_state import derive_pair_state
 from .bulk import bulk_update_rows
 
 PAIR_STATUS_FIELDS = [

@@ -35,9 +35,9 @@ from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
 from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
+from ..pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
 from ..swing.knock import SERVICE_PORT, answering
 from .operations import operation_start
-from .pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
 from .watch import duration
 
 

@@ -13,10 +13,12 @@ from django.utils import timezone
 from portal.db import Seconds
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
+from portal.queue import enqueue_on_commit
 from portal.services.audit import audit_record
 
 from ..models import Operation, OperationKind, OperationStatus, OperationStep, Pair, StepStatus, SyncTrigger
-from ..operations.registry import SUPPORTED_KINDS
+from ..operations import run_operation
+from ..operations.registry import supported_kinds
 
 #: Who may start what: role changes and syncs are day-to-day work; the relationship itself is configuration.
 KIND_ROLES = {
@@ -33,12 +35,19 @@ POLICY_ONLY_KINDS = (OperationKind.AUTO_FAILOVER,)
 ROLE_CHANGES = (OperationKind.BECOME_PRIMARY, OperationKind.BECOME_BACKUP)
 
 
-def _enqueue(operation: Operation) -> None:
-    from ..tasks import run_operation
+RUN_OPERATION_TASK = "failover.run_operation"
 
+
+def _enqueue(operation: Operation) -> None:
     # A dedicated queue when configured (tests point their own worker at one).
     queue = getattr(settings, "FAILOVER_OPERATIONS_QUEUE", None)
-    run_operation.apply_async_on_commit((operation.pk,), **({"queue": queue} if queue else {}))
+    enqueue_on_commit(RUN_OPERATION_TASK, operation.pk, **({"queue": queue} if queue else {}))
+
+
+def operation_run(*, operation_id: int) -> str:
+    """Run (or resume) an operation's steps: what the ``failover.run_operation`` task does. Returns the outcome
+    (``"locked"`` when another runner holds the pair)."""
+    return run_operation(operation_id)
 
 
 def _clean_params(*, pair: Pair, kind: str, params: dict, appliance) -> dict:
@@ -72,7 +81,7 @@ def operation_start(*, actor, pair: Pair, kind: str, params: dict | None = None,
 
     A request repeated with the same idempotency key returns the operation the first one created.
     """
-    if kind not in SUPPORTED_KINDS:
+    if kind not in supported_kinds():
         raise ValidationError({"kind": f"“{kind}” is not an operation the portal runs."})
     if actor is not None:
         if kind in POLICY_ONLY_KINDS:

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from appliances.connect import appliance_client, interactive_timeout
+from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceClient, ApplianceError, HealthReport
 from appliances.models import AddressKind, Appliance
 from appliances.services import address_create, address_delete, address_update
@@ -143,7 +143,7 @@ def _on_subnet(appliance, address) -> bool:
 
 def interactive_client(appliance) -> ApplianceClient:
     """A client for calls a person waits for: the appliance's probe timeout, not an operation's long one."""
-    return appliance_client(appliance, timeout=interactive_timeout(appliance))
+    return appliance_client(appliance, purpose=ClientPurpose.INTERACTIVE)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
 from ..models import Pair, PairState
-from .pair_state import Countdown, serving_and_standby, settings_of
+from ..pair_state import Countdown, serving_and_standby, settings_of
 
 DEFAULT_COUNTDOWN_INTERVAL_SECONDS = 60
 #: Once the countdown has run out (or with automatic failover off, once the timeout has passed), an outage

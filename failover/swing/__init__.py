@@ -4,17 +4,20 @@
 ``point_site_at(pair, appliance)`` and ``currently_serving(pair)`` (see ``base.SwingDriver``).
 """
 
+from ..models import NetworkMethod
 from .base import SwingConflict, SwingDriver, SwingError, member_at, site_address
+from .dns import DnsSwing
+from .nat import NatSwing
+from .shared_ip import SharedIpSwing
+
+DRIVERS: dict[str, type[SwingDriver]] = {
+    NetworkMethod.SHARED_IP: SharedIpSwing, NetworkMethod.DNS_SWING: DnsSwing, NetworkMethod.NAT_SWING: NatSwing,
+}
 
 
 def driver_for(pair) -> SwingDriver:
-    from .dns import DnsSwing
-    from .nat import NatSwing
-    from .shared_ip import SharedIpSwing
-
-    drivers = {"shared_ip": SharedIpSwing, "dns_swing": DnsSwing, "nat_swing": NatSwing}
     try:
-        return drivers[pair.network_method]()
+        return DRIVERS[pair.network_method]()
     except KeyError:
         raise SwingError(f"Unknown network method “{pair.network_method}”.") from None
 

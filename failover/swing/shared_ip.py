@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceClient, ApplianceError, HealthReport
 
 from .base import SwingConflict, SwingDriver, SwingError
 
 
 def _default_client(appliance) -> ApplianceClient:
-    from ..operations.clients import client_for
-
-    return client_for(appliance)
+    return appliance_client(appliance, purpose=ClientPurpose.OPERATION)
 
 
 class SharedIpSwing(SwingDriver):

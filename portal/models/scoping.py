@@ -17,6 +17,8 @@ class TenantQuerySet(models.QuerySet):
             return self.none()
         if user.sees_all_organizations:
             return self
+        # Imported here: tenancy's models are built on this module's queryset (a module-level import would be
+        # circular).
         from .tenancy import Membership
 
         organization_ids = Membership.objects.filter(user=user, role__in=Role.at_least(role)).values(

@@ -7,13 +7,15 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives import hashes
 
+from appliances.connect import appliance_client
 from certificates.alerts import CertificateAlertKind as AlertKind
 from certificates.crypto import generate
 from certificates.models import ServedCertificate
-from certificates.selectors import pair_certificate_parity
-from certificates.services import certificate_inventory_sync, pair_certificates_check
-from certificates.services.common import appliance_client
-from certificates.tasks import refresh_served_appliance, refresh_served_pair
+from certificates.services import certificate_inventory_sync
+from certificates.tasks import refresh_served_appliance
+from failover.selectors import pair_certificate_parity
+from failover.services.certificates import pair_certificates_check
+from failover.tasks import refresh_served_pair
 from portal.models import Alert
 from tests.factories.certificates import factory_ca
 

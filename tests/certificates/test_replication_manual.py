@@ -7,9 +7,10 @@ from cryptography.hazmat.primitives import hashes
 
 from certificates.crypto import export_pkcs12, generate
 from certificates.models import Certificate
-from certificates.services import certificate_import, pair_certificate_replicate
+from certificates.services import certificate_import
 from demo.fleet_loader import fleet_load
 from failover.models import Pair
+from failover.services.certificates import pair_certificate_replicate
 from portal.models import Role
 from simulator.fleet import generate_fleet
 from simulator.testing import SimulatorProcess

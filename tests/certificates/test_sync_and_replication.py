@@ -10,13 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from certificates.crypto import export_pkcs12, generate
 from certificates.models import Certificate, CertificateSource
-from certificates.selectors import certificate_warnings, pair_certificate_parity
+from certificates.selectors import certificate_warnings
 from certificates.services import (
     certificate_import,
     certificate_inventory_sync,
     certificate_set_default,
-    pair_certificate_replicate,
 )
+from failover.selectors import pair_certificate_parity
+from failover.services.certificates import pair_certificate_replicate
 from portal.models import AuditEvent
 from tests.factories.certificates import factory_ca
 

@@ -17,9 +17,9 @@ from failover.models import (
     Pair,
     StepStatus,
 )
+from failover.pair_state import Countdown
 from failover.probing import probe_appliances
 from failover.services.autofailover import autofailover_fence_returned, autofailovers_evaluate
-from failover.services.pair_state import Countdown
 from failover.services.watch import pairs_watch
 from failover.swing.knock import anything_answers, knock
 from failover.tasks import evaluate_auto_failover

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from failover.models import PairState
-from failover.services.pair_state import Countdown, derive_pair_state
+from failover.pair_state import Countdown, derive_pair_state
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

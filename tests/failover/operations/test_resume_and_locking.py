@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from failover.models import Operation, OperationKind, OperationStatus, OperationStep, Pair, StepStatus
 from failover.operations import run_operation
-from failover.operations.clients import client_for
 from failover.operations.locks import PairLock
+from tests.failover.operations.clients import client_for
 
 from .test_role_change import role_changes
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from ..models import PairState
+from .models import PairState
 
 #: Seconds both members may report "backup" before it is a conflict: a serial swap passes through it.
 DEFAULT_SWAP_WINDOW_SECONDS = 120
