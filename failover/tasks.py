@@ -11,7 +11,8 @@ from appliances.models import Appliance
 from certificates.tasks import RETRY, refresh_served_appliance
 
 from .models import Pair
-from .services.autofailover import autofailovers_evaluate
+from .operations.engine import RunOutcome
+from .services.autofailover import ACTING_CODES, autofailovers_evaluate
 from .services.certificates import pair_certificates_check
 from .services.operations import (
     RUN_OPERATION_TASK,
@@ -67,7 +68,7 @@ OPERATION_LOCKED_MAX_RETRIES = 24
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def run_operation(self, operation_id: int) -> str:
     result = operation_run(operation_id=operation_id)
-    if result == "locked":
+    if result == RunOutcome.LOCKED:
         # Another runner holds the pair (e.g. the operator confirmed a step while it was finishing a poll):
         # dropping this message would lose the confirmation, and resume skips operations that wait for one.
         raise self.retry(countdown=OPERATION_LOCKED_RETRY_SECONDS, max_retries=OPERATION_LOCKED_MAX_RETRIES)
@@ -93,7 +94,7 @@ def schedule_syncs() -> int:
 def evaluate_auto_failover() -> int:
     """Apply the portal's automatic failover policy to every pair whose primary is down (and fence old primaries
     that come back as a second primary); returns how many operations it started."""
-    return sum(1 for decision in autofailovers_evaluate(now=timezone.now()) if decision.code in ("go", "fence"))
+    return sum(1 for decision in autofailovers_evaluate(now=timezone.now()) if decision.code in ACTING_CODES)
 
 
 # The names stay "certificates.*" (they were the certificates app's): beat's stored schedule and queued messages

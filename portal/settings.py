@@ -112,12 +112,14 @@ else:
 _celery_fs = VAR_DIR / "celery"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (_celery_fs / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_fs / "in"),
         "data_folder_out": str(_celery_fs / "in"),
         "processed_folder": str(_celery_fs / "processed"),
+        # kombu's broadcast (control) exchanges; its default is ./control, i.e. wherever the process started.
+        "control_folder": str(_celery_fs / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,20 @@ from .locks import LockLost, PairLock
 from .registry import PLANNERS
 
 logger = logging.getLogger(__name__)
+
+
+class RunOutcome(StrEnum):
+    """What one call of the runner did, besides an operation's final status (succeeded, failed, cancelled)."""
+
+    FINISHED = "finished"  # the operation was already over
+    LOCKED = "locked"  # another runner holds the pair: the task retries
+    LOCK_LOST = "lock lost"  # the pair's lock expired mid-run: resumed later
+    WAITING = "waiting"  # a step waits for a person (or a later poll)
+
+
+class StepOutcome(StrEnum):
+    DONE = "done"
+    WAITING = "waiting"
 
 
 class StepFailed(Exception):
@@ -191,19 +206,19 @@ def run_operation(operation_id: int) -> str:
         pk=operation_id
     ).first()
     if operation is None or not operation.is_active:
-        return "finished"
+        return RunOutcome.FINISHED
     lock = PairLock(operation.pair_id)
     if not lock.acquire():
-        return "locked"
+        return RunOutcome.LOCKED
     try:
         operation.refresh_from_db(fields=["status", "epoch", "result", "attempts", "started_at"])
         if not operation.is_active:
-            return "finished"
+            return RunOutcome.FINISHED
         return _run_locked(operation, lock)
     except LockLost:
         # Stalled past the lock's TTL and someone else resumed the operation: stop without touching it.
         logger.warning("operation %s: lost the pair lock; leaving the operation to its new runner", operation_id)
-        return "lock lost"
+        return RunOutcome.LOCK_LOST
     finally:
         lock.release()
 
@@ -230,8 +245,8 @@ def _run_locked(operation: Operation, lock: PairLock) -> str:
         for row, step in zip(rows, plan, strict=True):
             context.step = row
             outcome = _run_step(context, row, step)
-            if outcome == "waiting":
-                return "waiting"
+            if outcome == StepOutcome.WAITING:
+                return RunOutcome.WAITING
         _finish(operation, OperationStatus.SUCCEEDED, state=context.state)
         return OperationStatus.SUCCEEDED
     except OperationCancelled as exc:
@@ -261,29 +276,29 @@ def _close_current(context: Context, status: str, detail: str) -> None:
 
 def _run_step(context: Context, row: OperationStep, step: Step) -> str:
     if row.status in (StepStatus.DONE, StepStatus.SKIPPED):
-        return "done"
+        return StepOutcome.DONE
     if row.status == StepStatus.WAITING:
         verified = step.verify(context) if step.verify else None
         if verified is None:
             context.heartbeat()
-            return "waiting"
+            return StepOutcome.WAITING
         _update_step(row, status=StepStatus.DONE, finished_at=timezone.now(), detail=f"Verified: {verified}")
-        return "done"
+        return StepOutcome.DONE
     if row.status == StepStatus.RUNNING and step.recheck is not None:
         already = step.recheck(context)
         if already is not None:
             _update_step(row, status=StepStatus.DONE, finished_at=timezone.now(),
                          detail=f"{already} (found done after a restart, not repeated)")
-            return "done"
+            return StepOutcome.DONE
     _update_step(row, status=StepStatus.RUNNING, started_at=row.started_at or timezone.now())
     result = step.run(context)
     if isinstance(result, Waiting):
         _update_step(row, status=StepStatus.WAITING, detail=result.instructions)
         context.heartbeat()
-        return "waiting"
+        return StepOutcome.WAITING
     if isinstance(result, Skipped):
         _update_step(row, status=StepStatus.SKIPPED, finished_at=timezone.now(), detail=result.reason)
-        return "done"
+        return StepOutcome.DONE
     _update_step(row, status=StepStatus.DONE, finished_at=timezone.now(), detail=(result or row.detail or "")[:4000])
     context.heartbeat()
-    return "done"
+    return StepOutcome.DONE

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -41,17 +42,35 @@ from .operations import operation_start
 from .watch import duration
 
 
+class DecisionCode(StrEnum):
+    """Why the policy acts on a pair or not (a StrEnum: logs and the API show the plain value)."""
+
+    GO = "go"  # fail over now
+    OFF = "off"  # portal automatic failover off for the pair (or nothing to follow up)
+    NOT_DOWN = "not_down"
+    WAITING = "waiting"  # the primary timeout has not run out yet
+    STANDBY_DOWN = "standby_down"
+    CONNECTIVITY = "connectivity"  # no connectivity test IP answers (or none is set): maybe the portal's network
+    BUSY = "busy"  # another operation runs on the pair
+    BUILTIN_ON = "builtin_on"  # the appliance's own automatic failover is on too
+    DONE = "done"  # this outage already has its failover operation
+    FENCE = "fence"  # the old primary came back as a second primary: demote it
+
+
+#: The decisions that start an operation.
+ACTING_CODES = (DecisionCode.GO, DecisionCode.FENCE)
+
+
 @dataclass(frozen=True)
 class Decision:
     pair_id: int
-    # "go", "off", "not_down", "waiting", "standby_down", "connectivity", "busy", "builtin_on", "done", "fence"
-    code: str
+    code: DecisionCode
     reason: str
     operation: Operation | None = None
 
     @property
     def go(self) -> bool:
-        return self.code == "go"
+        return self.code == DecisionCode.GO
 
 
 def outage_key(pair: Pair) -> str:
@@ -73,43 +92,43 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
         return Decision(pair.pk, code, reason)
 
     if not pair.portal_auto_failover:
-        return decision("off", "Portal automatic failover is off for this pair.")
+        return decision(DecisionCode.OFF, "Portal automatic failover is off for this pair.")
     if pair.state != PairState.PRIMARY_UNREACHABLE or pair.primary_unreachable_since is None:
-        return decision("not_down", f"The primary is not unreachable (pair state: {pair.get_state_display()}).")
+        return decision(DecisionCode.NOT_DOWN, f"The primary is not unreachable (pair state: {pair.get_state_display()}).")
     down, standby = serving_and_standby(pair.primary, pair.backup)
     backup_settings = settings_of(standby)
     if builtin_failover_on(backup_settings):
-        return decision("builtin_on", (
+        return decision(DecisionCode.BUILTIN_ON, (
             f"{standby.name} has its own (built-in) automatic failover on, and the portal's automatic failover is on "
             "too: both could act on the same outage and leave two primaries, so the portal does not act. Turn one "
             f"of them off (the built-in one in {standby.name}'s backup settings, or the portal's on the pair)."))
     timeout = primary_timeout(backup_settings)
     down_for = now - pair.primary_unreachable_since
     if down_for < timeout:
-        return decision("waiting", f"{down.name} has been unreachable for {duration(down_for)}; automatic failover "
+        return decision(DecisionCode.WAITING, f"{down.name} has been unreachable for {duration(down_for)}; automatic failover "
                         f"in {duration(timeout - down_for)} (primary timeout {duration(timeout)}).")
     if standby.status_reachable is not True:
-        return decision("standby_down", f"{standby.name} (the standby) is unreachable too: "
+        return decision(DecisionCode.STANDBY_DOWN, f"{standby.name} (the standby) is unreachable too: "
                         f"{standby.status_error or 'no answer'}.")
     if standby.status_healthy is False or standby.status_role != "backup":
-        return decision("standby_down", f"{standby.name} is not a healthy backup (role {standby.status_role or '?'}"
+        return decision(DecisionCode.STANDBY_DOWN, f"{standby.name} is not a healthy backup (role {standby.status_role or '?'}"
                         f"{', ' + standby.status_error if standby.status_error else ''}).")
     if busy is None:
         busy = Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).exists()
     if busy:
-        return decision("busy", "Another operation is running on the pair.")
+        return decision(DecisionCode.BUSY, "Another operation is running on the pair.")
     targets = connectivity_targets(backup_settings)
     if not targets:
-        return decision("connectivity", f"{standby.name} has no connectivity test IPs: without them the portal "
+        return decision(DecisionCode.CONNECTIVITY, f"{standby.name} has no connectivity test IPs: without them the portal "
                         "cannot tell an outage of the primary from one of its own network (two primaries could "
                         f"result), so it does not act. Set them in {standby.name}'s backup settings.")
     if answered is None:
         answered = answering(targets)
     if not answered.intersection(targets):
         ips = ", ".join(ip for ip, _port in targets)
-        return decision("connectivity", f"None of {standby.name}'s connectivity test IPs ({ips}) answers "
+        return decision(DecisionCode.CONNECTIVITY, f"None of {standby.name}'s connectivity test IPs ({ips}) answers "
                         "from the portal: the outage may be the portal's own network, so it does not act.")
-    return decision("go", f"{down.name} unreachable for {duration(down_for)} (primary timeout {duration(timeout)}); "
+    return decision(DecisionCode.GO, f"{down.name} unreachable for {duration(down_for)} (primary timeout {duration(timeout)}); "
                     f"{standby.name} is a healthy backup.")
 
 
@@ -138,51 +157,51 @@ def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None
     """Apply the policy to one pair: start the failover, explain a refusal, or do nothing. Idempotent: one
     operation per outage, whatever happens to it (a failed automatic failover is reported, not retried)."""
     decision = autofailover_decide(pair=pair, now=now, busy=busy, answered=answered)
-    if decision.code in ("builtin_on", "connectivity"):
+    if decision.code in (DecisionCode.BUILTIN_ON, DecisionCode.CONNECTIVITY):
         _explain_block(pair, decision)
-    if decision.code not in ("go", "busy"):
+    if decision.code not in (DecisionCode.GO, DecisionCode.BUSY):
         return decision
     existing = Operation.objects.filter(organization_id=pair.organization_id, idempotency_key=outage_key(pair)).first()
     if existing is not None:
         if existing.status in (OperationStatus.FAILED, OperationStatus.CANCELLED):
             _report_unfinished(pair, existing)
-        return Decision(pair.pk, "done", f"Automatic failover for this outage already {existing.status}.", existing)
+        return Decision(pair.pk, DecisionCode.DONE, f"Automatic failover for this outage already {existing.status}.", existing)
     if not decision.go:
         return decision
     try:
         operation = operation_start(actor=None, pair=pair, kind=OperationKind.AUTO_FAILOVER,
                                     reason=decision.reason, idempotency_key=outage_key(pair))
     except ValidationError as exc:  # another operation got there first; the next evaluation looks again
-        return Decision(pair.pk, "busy", " ".join(exc.messages))
-    return Decision(pair.pk, "go", decision.reason, operation)
+        return Decision(pair.pk, DecisionCode.BUSY, " ".join(exc.messages))
+    return Decision(pair.pk, DecisionCode.GO, decision.reason, operation)
 
 
 def autofailover_fence_returned(*, pair: Pair, failover: Operation | None) -> Decision:
     """After ``failover`` could not reach the old primary: once that one is back as a second primary, make it
     backup. Only while the roles are still the failover's (same epoch) and both members report primary."""
     if failover is None or failover.status != OperationStatus.SUCCEEDED or failover.epoch != pair.epoch:
-        return Decision(pair.pk, "off", "No automatic failover of the current roles to follow up.")
+        return Decision(pair.pk, DecisionCode.OFF, "No automatic failover of the current roles to follow up.")
     result = failover.result or {}
     if result.get("fenced") != "unreachable":
-        return Decision(pair.pk, "off", "The old primary was fenced during the failover.")
+        return Decision(pair.pk, DecisionCode.OFF, "The old primary was fenced during the failover.")
     members = {pair.primary_id: pair.primary, pair.backup_id: pair.backup}
     old = members.get(result.get("old_primary"))
     if old is None:
-        return Decision(pair.pk, "off", "The failover did not record which member was the old primary.")
+        return Decision(pair.pk, DecisionCode.OFF, "The failover did not record which member was the old primary.")
     new = pair.peer_of(old)
     # Both must answer as primary now: demoting the old one while the new one is not seen serving could leave
     # the site with no primary at all.
     if not (old.status_reachable is True and old.status_role == "primary"
             and new.status_reachable is True and new.status_role == "primary"):
-        return Decision(pair.pk, "off", "The old primary is not back as a primary.")
+        return Decision(pair.pk, DecisionCode.OFF, "The old primary is not back as a primary.")
     reason = (f"{old.name} was unreachable during the automatic failover to {new.name} (operation "
               f"#{failover.pk}) and came back still primary: it is made backup so that one primary remains.")
     try:
         operation = operation_start(actor=None, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=old,
                                     reason=reason, idempotency_key=f"fence-returned:{failover.pk}")
     except ValidationError as exc:
-        return Decision(pair.pk, "busy", " ".join(exc.messages))
-    return Decision(pair.pk, "fence", reason, operation)
+        return Decision(pair.pk, DecisionCode.BUSY, " ".join(exc.messages))
+    return Decision(pair.pk, DecisionCode.FENCE, reason, operation)
 
 
 def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
