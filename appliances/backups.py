@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.models import AuditAction, Role
-from portal.permissions import require_role
+from portal.permissions import SYSTEM, require_role
 from portal.queue import enqueue_on_commit
 from portal.services.alerts import alert_raise
 from portal.services.audit import audit_record
@@ -290,7 +290,7 @@ def backup_prune(*, organization, now: datetime | None = None) -> int:
     deleted_good, _ = ConfigurationBackup.objects.filter(pk__in=doomed).delete()
     if deleted_good or deleted_failures:
         audit_record(
-            actor=None, organization=organization, action=AuditAction.DELETE, object_type="appliances.configurationbackup",
+            actor=SYSTEM, organization=organization, action=AuditAction.DELETE, object_type="appliances.configurationbackup",
             object_repr="configuration backups", verb="prune",
             summary=f"Retention removed {deleted_good} backup(s) and {deleted_failures} failed attempt(s) "
             f"(keep last {policy.keep_last}, weekly for {policy.keep_weekly_weeks} weeks)",

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from portal.models import Role
+from portal.permissions import require_role
 from portal.services.common import model_create, model_delete, model_update
 
 from .models import Appliance, ApplianceAddress
@@ -27,9 +29,14 @@ APPLIANCE_EDITABLE_FIELDS = [
 ]
 ADDRESS_EDITABLE_FIELDS = ["address", "prefix_length", "kind", "enabled"]
 
+#: The role each inventory write (appliances and their addresses) needs: checked here; the pages and the API
+#: read this same table.
+INVENTORY_ROLES = {"create": Role.ADMIN, "update": Role.ADMIN, "delete": Role.ADMIN}
+
 
 @transaction.atomic
 def appliance_create(*, actor, organization, addresses: list[dict] | None = None, **fields) -> Appliance:
+    require_role(actor, organization, INVENTORY_ROLES["create"])
     appliance = model_create(actor=actor, model=Appliance, data={"organization": organization, **fields})
     for address in addresses or []:
         address_create(actor=actor, appliance=appliance, **address)
@@ -37,10 +44,12 @@ def appliance_create(*, actor, organization, addresses: list[dict] | None = None
 
 
 def appliance_update(*, actor, appliance: Appliance, data: dict) -> Appliance:
+    require_role(actor, appliance.organization_id, INVENTORY_ROLES["update"])
     return model_update(actor=actor, instance=appliance, data=data, fields=APPLIANCE_EDITABLE_FIELDS)[0]
 
 
 def appliance_delete(*, actor, appliance: Appliance) -> None:
+    require_role(actor, appliance.organization_id, INVENTORY_ROLES["delete"])
     try:
         model_delete(actor=actor, instance=appliance)
     except ProtectedError as exc:
@@ -53,6 +62,7 @@ def appliance_delete(*, actor, appliance: Appliance) -> None:
 
 
 def address_create(*, actor, appliance: Appliance, **fields) -> ApplianceAddress:
+    require_role(actor, appliance.organization_id, INVENTORY_ROLES["create"])
     return model_create(
         actor=actor,
         model=ApplianceAddress,
@@ -61,8 +71,10 @@ def address_create(*, actor, appliance: Appliance, **fields) -> ApplianceAddress
 
 
 def address_update(*, actor, address: ApplianceAddress, data: dict) -> ApplianceAddress:
+    require_role(actor, address.organization_id, INVENTORY_ROLES["update"])
     return model_update(actor=actor, instance=address, data=data, fields=ADDRESS_EDITABLE_FIELDS)[0]
 
 
 def address_delete(*, actor, address: ApplianceAddress) -> None:
+    require_role(actor, address.organization_id, INVENTORY_ROLES["delete"])
     model_delete(actor=actor, instance=address)

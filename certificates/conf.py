@@ -1,15 +1,13 @@
-"""Certificate settings with their defaults (override in Django settings)."""
+"""Certificate tunables (declared in portal/settings.py, documented in docs/install.md)."""
 
 from django.conf import settings
-
-from .crypto import DEFAULT_MAX_IMPORT_SIZE
 
 
 def max_upload_size() -> int:
     """Largest certificate file accepted for import, in bytes."""
-    return getattr(settings, "CERTIFICATE_MAX_UPLOAD_BYTES", DEFAULT_MAX_IMPORT_SIZE)
+    return settings.CERTIFICATE_MAX_UPLOAD_BYTES
 
 
 def expiry_threshold_days() -> int:
     """Days before expiry from which a certificate is flagged and alerted."""
-    return getattr(settings, "CERTIFICATE_EXPIRY_WARNING_DAYS", 30)
+    return settings.CERTIFICATE_EXPIRY_WARNING_DAYS

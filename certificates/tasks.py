@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 
 from appliances.models import Appliance
+from portal.permissions import SYSTEM
 
 from .services import appliance_certificates_check, certificate_inventory_sync
 
@@ -48,7 +49,7 @@ def sync_inventory(appliance_id: int) -> int:
     if appliance is None:
         return 0
     try:
-        result = certificate_inventory_sync(actor=None, appliance=appliance)
+        result = certificate_inventory_sync(actor=SYSTEM, appliance=appliance)
     except ValidationError as error:
         logger.warning("certificate inventory of appliance %s not synced: %s", appliance_id, error.messages)
         return 0

@@ -9,6 +9,7 @@ from django.db import transaction
 from appliances.models import Appliance
 from certificates.services import certificate_inventory_sync
 from portal.models import Membership, Role, User
+from portal.permissions import SYSTEM
 
 from .fleet_loader import fleet_load
 
@@ -31,7 +32,7 @@ def _user(username: str, **fields) -> User:
 
 @transaction.atomic
 def demo_seed(*, fleet_path: Path, ca_pem: str, port: int) -> list[DemoLogin]:
-    result = fleet_load(actor=None, fleet=fleet_path, ca_pem=ca_pem, port=port, pairs=True)
+    result = fleet_load(actor=SYSTEM, fleet=fleet_path, ca_pem=ca_pem, port=port, pairs=True)
     logins = [DemoLogin("platform", "platform operator: every organisation, Django admin")]
     _user("platform", is_platform_operator=True, is_staff=True, is_superuser=True)
     for organization in result.organizations:
@@ -47,7 +48,7 @@ def demo_seed(*, fleet_path: Path, ca_pem: str, port: int) -> list[DemoLogin]:
     # The demo starts with every appliance's certificate inventory read, as the hourly sync would.
     for appliance in result.appliances.values():
         try:
-            certificate_inventory_sync(actor=None, appliance=appliance)
+            certificate_inventory_sync(actor=SYSTEM, appliance=appliance)
         except ValidationError:
             continue
     return logins

@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from appliances.models import AddressKind
+
+from .models import NetworkMethod
+
 
 class Severity:
     DANGER = "danger"
@@ -130,7 +134,7 @@ def _sync_too_slow(pair, facts):
 
 
 def _subnets(appliance) -> set:
-    return {a.network for a in appliance.addresses.all() if a.kind == "unique"}
+    return {a.network for a in appliance.addresses.all() if a.kind == AddressKind.UNIQUE}
 
 
 def _same_subnet(pair) -> bool | None:
@@ -166,13 +170,13 @@ def _auto_failover_subnets(pair, facts):
 
 def _shared_enabled(appliance) -> bool:
     return bool(appliance.status_shared_ips) or any(
-        a.kind == "shared" and a.enabled for a in appliance.addresses.all()
+        a.kind == AddressKind.SHARED and a.enabled for a in appliance.addresses.all()
     )
 
 
 @rule("shared_ip_on_both", "The shared IP is enabled on both appliances")
 def _shared_on_both(pair, facts):
-    if pair.network_method == "shared_ip" and _shared_enabled(pair.primary) and _shared_enabled(pair.backup):
+    if pair.network_method == NetworkMethod.SHARED_IP and _shared_enabled(pair.primary) and _shared_enabled(pair.backup):
         return _finding(
             "shared_ip_on_both", Severity.DANGER, pair,
             "Only the primary may have the shared IP enabled; enabled on both, the two appliances fight over the "

@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from appliances.models import FailoverRole
+
 from .models import PairState
 
-#: Seconds both members may report "backup" before it is a conflict: a serial swap passes through it.
-DEFAULT_SWAP_WINDOW_SECONDS = 120
-
-PRIMARY, BACKUP, NONE = "primary", "backup", "none"
+PRIMARY, BACKUP, NONE = FailoverRole.PRIMARY, FailoverRole.BACKUP, FailoverRole.NONE
 
 #: The appliance's default primary timeout (seconds), used while the portal has not read its backup settings.
 DEFAULT_PRIMARY_TIMEOUT = 300
@@ -44,7 +43,7 @@ def primary_timeout(backup_settings) -> timedelta:
 
 
 def swap_window() -> timedelta:
-    return timedelta(seconds=getattr(settings, "PAIR_SWAP_WINDOW_SECONDS", DEFAULT_SWAP_WINDOW_SECONDS))
+    return timedelta(seconds=settings.PAIR_SWAP_WINDOW_SECONDS)
 
 
 @dataclass(frozen=True)

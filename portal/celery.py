@@ -9,6 +9,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
+# Named as strings (importlib), like portal/urls.py names the apps' URLconfs: the project gathers what the apps
+# declare; no app imports another's schedule.
 SCHEDULE_MODULES = ("portal.schedules", "appliances.schedules", "certificates.schedules", "failover.schedules")
 
 app = Celery("portal")
@@ -19,13 +21,7 @@ app.autodiscover_tasks()
 def collect_beat_schedule() -> dict:
     schedule: dict = {}
     for name in SCHEDULE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        schedule.update(module.SCHEDULE)
+        schedule.update(importlib.import_module(name).SCHEDULE)
     return schedule
 
 

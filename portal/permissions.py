@@ -5,8 +5,32 @@ from django.core.exceptions import PermissionDenied
 from .models import Membership, Role
 
 
+class SystemActor:
+    """The portal acting on its own (beat, workers, the automatic-failover policy, commands): named explicitly
+    where a service is called without a person, so ``actor=None`` is never a silent "no check". It holds every
+    role; the audit log records it as "system" and no row stores it as a user."""
+
+    pk = None
+    username = "system"
+    is_authenticated = True
+    is_active = True
+    sees_all_organizations = True
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+SYSTEM = SystemActor()
+
+
 def role_in(user, organization) -> str | None:
-    """The user's role in the organisation (admin for platform operators), or None."""
+    """The user's role in the organisation (admin for platform operators and the system), or None (no user, an
+    inactive one, or ``actor=None``: a service must be told who acts)."""
+    if user is SYSTEM:
+        return Role.ADMIN
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if user.sees_all_organizations:

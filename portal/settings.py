@@ -135,6 +135,35 @@ CELERY_TASK_ROUTES = {"failover.probe_*": {"queue": "probes"}}
 # Beat schedule defined in code; the DatabaseScheduler loads it into django-celery-beat's tables.
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# --- Tunables -------------------------------------------------------------------------------------------
+# Declared here once, with their defaults and units (docs/install.md, "Tunables"); the code reads settings.X.
+# Probing (failover/probing): how many appliances at once, in which batches, how flaps are damped.
+PROBE_CONCURRENCY = env.int("PROBE_CONCURRENCY", default=128)  # transfers at once per probe worker
+PROBE_BATCH_SIZE = env.int("PROBE_BATCH_SIZE", default=500)  # appliances per probe task
+PROBE_DISPATCH_LIMIT = env.int("PROBE_DISPATCH_LIMIT", default=50_000)  # appliances claimed per dispatcher tick
+PROBE_CLAIM_LEASE_SECONDS = env.int("PROBE_CLAIM_LEASE_SECONDS", default=120)  # s before a lost batch is redone
+PROBE_FAILURES_TO_DOWN = env.int("PROBE_FAILURES_TO_DOWN", default=3)  # consecutive failures to call it down
+PROBE_SUCCESSES_TO_UP = env.int("PROBE_SUCCESSES_TO_UP", default=2)  # consecutive successes to call it up
+PROBE_CONFIRM_INTERVAL = env.int("PROBE_CONFIRM_INTERVAL", default=10)  # s to the next probe of an unconfirmed change
+PAIR_SWAP_WINDOW_SECONDS = env.int("PAIR_SWAP_WINDOW_SECONDS", default=120)  # s both may be backup during a swap
+# Alerts (failover/services/watch.py): how often a persisting condition is repeated.
+ALERT_COUNTDOWN_INTERVAL_SECONDS = env.int("ALERT_COUNTDOWN_INTERVAL_SECONDS", default=60)
+ALERT_COUNTDOWN_LATE_INTERVAL_SECONDS = env.int("ALERT_COUNTDOWN_LATE_INTERVAL_SECONDS", default=3600)
+ALERT_SYNC_STALE_REPEAT_SECONDS = env.int("ALERT_SYNC_STALE_REPEAT_SECONDS", default=6 * 3600)
+# Operations (failover/operations).
+FAILOVER_OPERATIONS_QUEUE = env.str("FAILOVER_OPERATIONS_QUEUE", default="") or None  # Celery queue, else default
+FAILOVER_OPERATION_LOCK_TTL = env.int("FAILOVER_OPERATION_LOCK_TTL", default=60)  # s; > any single appliance call
+FAILOVER_OPERATION_STALE_SECONDS = env.int("FAILOVER_OPERATION_STALE_SECONDS", default=120)  # s without heartbeat
+FAILOVER_POLL_INTERVAL = env.float("FAILOVER_POLL_INTERVAL", default=0.25)  # s between polls of a waiting step
+FAILOVER_SYNC_TIMEOUT = env.int("FAILOVER_SYNC_TIMEOUT", default=6 * 3600)  # s a data sync may take
+FAILOVER_DNS_RESOLVER = env.str("FAILOVER_DNS_RESOLVER", default="")  # "ip:port" for conflict checks; "" = system
+# Automatic failover and network swing (failover/swing).
+FAILOVER_KNOCK_TIMEOUT = env.float("FAILOVER_KNOCK_TIMEOUT", default=2.0)  # s one knock waits for any answer
+FAILOVER_CONNECTIVITY_TEST_PORT = env.int("FAILOVER_CONNECTIVITY_TEST_PORT", default=443)  # port knocked
+# Certificates.
+CERTIFICATE_MAX_UPLOAD_BYTES = env.int("CERTIFICATE_MAX_UPLOAD_BYTES", default=256 * 1024)  # bytes per import file
+CERTIFICATE_EXPIRY_WARNING_DAYS = env.int("CERTIFICATE_EXPIRY_WARNING_DAYS", default=30)  # days before expiry
+
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -1,8 +1,9 @@
-from portal.api.viewsets import TenantModelViewSet
+from portal.api.viewsets import TenantModelViewSet, crud_action_roles
 
 from ..filtersets import ApplianceFilterSet
 from ..models import Appliance, ApplianceAddress
 from ..services import (
+    INVENTORY_ROLES,
     address_create,
     address_delete,
     address_update,
@@ -20,6 +21,7 @@ class ApplianceViewSet(TenantModelViewSet):
     select_related = ("organization",)
     prefetch_related = ("addresses",)
     ordering_fields = ["name", "status_checked_at", "management_host"]
+    action_roles = crud_action_roles(INVENTORY_ROLES)
 
     def perform_create(self, serializer):
         self.require_role_on(serializer.validated_data["organization"])
@@ -39,6 +41,7 @@ class ApplianceAddressViewSet(TenantModelViewSet):
     serializer_class = ApplianceAddressSerializer
     select_related = ("appliance",)
     filterset_fields = ["appliance", "kind", "enabled"]
+    action_roles = crud_action_roles(INVENTORY_ROLES)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

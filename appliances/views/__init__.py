@@ -4,7 +4,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from portal.http import attachment_response
-from portal.models import Role
 from portal.panels import PanelSlot, panels_for
 from portal.permissions import has_role, require_role
 from portal.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
@@ -15,6 +14,7 @@ from ..forms import ApplianceAddressForm, ApplianceForm, ApplianceImportForm
 from ..models import Appliance, ApplianceAddress
 from ..selectors import appliance_list
 from ..services import (
+    INVENTORY_ROLES,
     address_create,
     address_delete,
     address_update,
@@ -32,6 +32,7 @@ class ApplianceListView(ObjectListView):
     table_template = "appliances/includes/appliance_table.html"
     extra_buttons_template = "appliances/includes/appliance_list_buttons.html"
     add_url_name = "appliances:appliance_add"
+    add_role = INVENTORY_ROLES["create"]
 
 
 class ApplianceDetailView(ObjectDetailView):
@@ -41,7 +42,7 @@ class ApplianceDetailView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_edit"] = has_role(self.request.user, self.object.organization_id, Role.ADMIN)
+        context["can_edit"] = has_role(self.request.user, self.object.organization_id, INVENTORY_ROLES["update"])
         context["panels"] = panels_for(PanelSlot.APPLIANCE_DETAIL, self.request, appliance=self.object)
         return context
 
@@ -49,6 +50,7 @@ class ApplianceDetailView(ObjectDetailView):
 class ApplianceEditView(ObjectEditView):
     model = Appliance
     form_class = ApplianceForm
+    required_role = INVENTORY_ROLES["update"]
 
     def save(self, form, instance):
         data = dict(form.cleaned_data)
@@ -59,6 +61,7 @@ class ApplianceEditView(ObjectEditView):
 
 class ApplianceDeleteView(ObjectDeleteView):
     model = Appliance
+    required_role = INVENTORY_ROLES["delete"]
     success_url_name = "appliances:appliance_list"
 
     def delete(self, instance):
@@ -68,6 +71,7 @@ class ApplianceDeleteView(ObjectDeleteView):
 class ApplianceAddressEditView(ObjectEditView):
     model = ApplianceAddress
     form_class = ApplianceAddressForm
+    required_role = INVENTORY_ROLES["update"]
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -86,6 +90,7 @@ class ApplianceAddressEditView(ObjectEditView):
 
 class ApplianceAddressDeleteView(ObjectDeleteView):
     model = ApplianceAddress
+    required_role = INVENTORY_ROLES["delete"]
     success_url_name = "appliances:appliance_list"
 
     def delete(self, instance):
@@ -98,7 +103,7 @@ def appliance_import(request):
     result = None
     if request.method == "POST" and form.is_valid():
         organization = form.cleaned_data["organization"]
-        require_role(request.user, organization, Role.ADMIN)
+        require_role(request.user, organization, INVENTORY_ROLES["create"])
         result = appliances_import_csv(actor=request.user, organization=organization, data=form.cleaned_data["file"].read())
         if result.ok:
             messages.success(request, f"Imported {len(result.created)} appliance(s) into {organization}.")

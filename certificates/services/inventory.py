@@ -15,7 +15,7 @@ from django.utils import timezone
 from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceError
 from portal.models import AuditAction, Role
-from portal.permissions import require_role
+from portal.permissions import SYSTEM, require_role
 from portal.services.audit import SECRET_MARK, audit_record
 from portal.services.common import model_delete
 
@@ -205,8 +205,7 @@ def certificate_inventory_sync(*, actor, appliance) -> InventorySyncResult:
     the appliance claims. Rows the appliance no longer lists are kept (the portal may hold their key) but marked
     as no longer on the appliance.
     """
-    if actor is not None:
-        require_role(actor, appliance.organization_id, Role.OPERATOR)
+    require_role(actor, appliance.organization_id, Role.OPERATOR)
     try:
         reported = appliance_client(appliance, purpose=ClientPurpose.CERTIFICATE).get_certificates()
     except ApplianceError as error:
@@ -252,7 +251,8 @@ def certificate_inventory_sync(*, actor, appliance) -> InventorySyncResult:
     Certificate.objects.filter(appliance=appliance, is_default=True).exclude(pk__in=reported_defaults).update(
         is_default=False
     )
-    if actor is not None:
+    # The hourly sync of every appliance (the system) is not audited: only what a person asked for.
+    if actor is not SYSTEM:
         audit_record(
             actor=actor, organization=appliance.organization, action=AuditAction.ACTION, obj=appliance,
             verb="certificate_sync",

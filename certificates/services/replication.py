@@ -19,7 +19,7 @@ from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceAuthError, ApplianceError
 from appliances.models import AddressKind
 from portal.models import AuditAction, Role
-from portal.permissions import require_role
+from portal.permissions import SYSTEM, require_role
 from portal.services.audit import audit_record
 
 from ..couple import Couple
@@ -84,7 +84,7 @@ def _backup_assignment(couple: Couple, source: Certificate) -> str | None:
 
 
 def _held_by_backup(couple: Couple, source: Certificate) -> Certificate | None:
-    certificate_inventory_sync(actor=None, appliance=couple.backup)
+    certificate_inventory_sync(actor=SYSTEM, appliance=couple.backup)
     return Certificate.objects.filter(
         appliance_id=couple.backup_id, fingerprint_sha256=source.fingerprint_sha256, on_appliance=True
     ).exclude(appliance_certificate_id="").first()

@@ -14,11 +14,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from appliances.drivers import ApplianceError, ApplianceRefused
+from appliances.models import FailoverRole
 from portal.models import AlertSeverity
 from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
-from ..models import OperationKind, Pair, PairState
+from ..models import NetworkMethod, OperationKind, Pair, PairState
 from ..pair_state import builtin_failover_on, serving_and_standby
 from ..swing import SwingConflict, SwingError, driver_for, site_address
 from ..swing.knock import anything_answers, service_targets
@@ -75,7 +76,7 @@ def fence_old_primary(context: Context) -> str:
     context.bump_epoch()
     reading = read_role(context, old)
     if reading.reachable:
-        if reading.role == "backup":
+        if reading.role == FailoverRole.BACKUP:
             context.remember(fenced="already backup")
             return f"{old.name} answers and is already backup."
         try:
@@ -83,12 +84,12 @@ def fence_old_primary(context: Context) -> str:
         except ApplianceRefused as exc:
             raise OperationCancelled(f"{old.name} answers but refused to become backup: {exc.detail} Nothing else "
                                      "was changed, so the pair keeps one primary.") from exc
-        context.poll(lambda: read_role(context, old).role == "backup" or None, timeout=SETTLE_TIMEOUT,
+        context.poll(lambda: read_role(context, old).role == FailoverRole.BACKUP or None, timeout=SETTLE_TIMEOUT,
                      what=f"{old.name} to become backup")
         context.remember(fenced="demoted")
         return f"{old.name} answered ({reading.role}) and was made backup."
     try:
-        if pair.network_method == "shared_ip":
+        if pair.network_method == NetworkMethod.SHARED_IP:
             if not pair.shared_ip:
                 raise SwingError("the pair has no shared IP set")
             where, address = "the shared IP", str(pair.shared_ip)
@@ -113,12 +114,12 @@ def fence_old_primary(context: Context) -> str:
 
 def fence_recheck(context: Context) -> str | None:
     reading = read_role(context, _old(context))
-    return f"{_old(context).name} is backup." if reading.role == "backup" else None
+    return f"{_old(context).name} is backup." if reading.role == FailoverRole.BACKUP else None
 
 
 def promote(context: Context) -> str:
     new = _new(context)
-    if read_role(context, new).role == "primary":
+    if read_role(context, new).role == FailoverRole.PRIMARY:
         return f"{new.name} is already primary."
     try:
         answer = context.client(new).set_failover_role("primary")
@@ -126,13 +127,13 @@ def promote(context: Context) -> str:
         fenced = _FENCED[context.state.get("fenced", "already backup")](_old(context))
         raise StepFailed(f"{new.name} did not become primary: {exc}. {fenced} Nobody may serve the site now: "
                          "make a member primary from the pair page.") from exc
-    context.poll(lambda: read_role(context, new).role == "primary" or None, timeout=SETTLE_TIMEOUT,
+    context.poll(lambda: read_role(context, new).role == FailoverRole.PRIMARY or None, timeout=SETTLE_TIMEOUT,
                  what=f"{new.name} to become primary")
     return f"{new.name}: {answer.message}"
 
 
 def promote_recheck(context: Context) -> str | None:
-    return f"{_new(context).name} is primary." if read_role(context, _new(context)).role == "primary" else None
+    return f"{_new(context).name} is primary." if read_role(context, _new(context)).role == FailoverRole.PRIMARY else None
 
 
 def swing(context: Context) -> str:
@@ -156,7 +157,7 @@ def verify(context: Context) -> str:
 
     def settled():
         mine, theirs = read_role(context, new), read_role(context, old)
-        if mine.role != "primary" or theirs.role == "primary":
+        if mine.role != FailoverRole.PRIMARY or theirs.role == FailoverRole.PRIMARY:
             context.heartbeat(f"Waiting: {describe((mine, theirs))}")
             return None
         try:

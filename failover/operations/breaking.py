@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from appliances.drivers import ApplianceRefused
+from appliances.models import FailoverRole
 
 from ..models import OperationKind, Pair
 from .engine import Context, Step, StepFailed, Waiting
@@ -24,7 +25,7 @@ def _caller(context: Context):
 def _broken_now(context: Context) -> str | None:
     readings = read_roles(context)
     answering = [r for r in readings if r.reachable]
-    if answering and all(r.role == "none" for r in answering):
+    if answering and all(r.role == FailoverRole.NONE for r in answering):
         return describe(readings)
     return None
 
@@ -40,7 +41,7 @@ def break_relationship(context: Context):
     try:
         answer = context.client(caller).break_relationship()
     except ApplianceRefused as exc:
-        if read_role(context, caller).role == "none":
+        if read_role(context, caller).role == FailoverRole.NONE:
             return f"{caller.name} was not in a relationship any more."
         raise StepFailed(f"{caller.name} refused to break the relationship: {exc.detail}") from exc
     return f"{caller.name}: {answer.message}"
@@ -48,7 +49,7 @@ def break_relationship(context: Context):
 
 def verify(context: Context) -> str:
     readings = read_roles(context)
-    paired = [r for r in readings if r.reachable and r.role != "none"]
+    paired = [r for r in readings if r.reachable and r.role != FailoverRole.NONE]
     if paired:
         raise StepFailed(f"The relationship is still in place: {describe(readings)}.")
     unreachable = [r for r in readings if not r.reachable]

@@ -27,6 +27,7 @@ from django.utils import timezone
 from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceClient, ApplianceError, Capabilities
 from portal.models import AuditAction
+from portal.permissions import SYSTEM
 from portal.services.audit import audit_record
 
 from ..models import Operation, OperationStatus, OperationStep, Pair, StepStatus
@@ -85,7 +86,7 @@ class Step:
 
 
 def poll_interval() -> float:
-    return float(getattr(settings, "FAILOVER_POLL_INTERVAL", 0.25))
+    return float(settings.FAILOVER_POLL_INTERVAL)
 
 
 class Context:
@@ -194,7 +195,7 @@ def _finish(operation: Operation, status: str, error: str = "", state: dict | No
         status=status, error=operation.error, finished_at=now, heartbeat_at=now, result=operation.result
     )
     audit_record(
-        actor=None, organization=operation.organization, action=AuditAction.ACTION, obj=operation,
+        actor=SYSTEM, organization=operation.organization, action=AuditAction.ACTION, obj=operation,
         verb=f"operation {status}", summary=f"{operation.get_kind_display()} on {operation.pair}: {status}"
         + (f" ({error[:300]})" if error else ""),
     )

@@ -13,8 +13,10 @@ from django.conf import settings
 
 from appliances.backups import backup_download
 from appliances.drivers import ApplianceRefused
+from appliances.models import AddressKind
+from portal.permissions import SYSTEM
 
-from ..models import OperationKind
+from ..models import NetworkMethod, OperationKind
 from .engine import Context, OperationCancelled, Skipped, Step, StepFailed
 from .registry import planner
 from .roles import describe, read_role, read_roles, roles_are
@@ -43,9 +45,9 @@ def read_conflict(context: Context) -> str:
 
 def _resolver_address(pair) -> tuple[str, int] | None:
     """The pair's own DNS server for DNS swing; else ``FAILOVER_DNS_RESOLVER`` ("ip:port"); else the system's."""
-    if pair.network_method == "dns_swing" and pair.dns_server:
+    if pair.network_method == NetworkMethod.DNS_SWING and pair.dns_server:
         return pair.dns_server, pair.dns_port
-    configured = getattr(settings, "FAILOVER_DNS_RESOLVER", "")
+    configured = settings.FAILOVER_DNS_RESOLVER
     if configured:
         host, _, port = configured.rpartition(":") if configured.count(":") == 1 else (configured, "", "53")
         return host, int(port or 53)
@@ -88,7 +90,7 @@ def _dns_addresses(context: Context) -> tuple[set[str], str]:
 
 def _appliance_addresses(appliance) -> set[str]:
     addresses = {appliance.management_host}
-    addresses.update(str(a.address) for a in appliance.addresses.all() if a.kind == "unique")
+    addresses.update(str(a.address) for a in appliance.addresses.all() if a.kind == AddressKind.UNIQUE)
     return addresses
 
 
@@ -129,7 +131,7 @@ def safety_backup(context: Context):
     if context.state.get("no_conflict"):
         return Skipped("No conflict.")
     loser = context.appliance(context.state["loser"])
-    backup = backup_download(actor=None, appliance=loser)
+    backup = backup_download(actor=SYSTEM, appliance=loser)
     if backup.failure_kind:
         return f"Could not keep a configuration backup of {loser.name}: {backup.failure_reason}"
     context.remember(safety_backup_id=backup.pk)

@@ -16,18 +16,18 @@ import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
 
-# Longer than the longest appliance call made without a heartbeat (appliances.connect.PURPOSE_TIMEOUTS[OPERATION]); waits are
-# polls, which extend the lock. A dead worker's lock is gone after this, so its operation can be resumed.
-LOCK_TTL_SECONDS = 60
+# The TTL (settings.FAILOVER_OPERATION_LOCK_TTL) is longer than the longest appliance call made without a
+# heartbeat (appliances.connect.PURPOSE_TIMEOUTS[OPERATION]); waits are polls, which extend the lock. A dead
+# worker's lock is gone after it, so its operation can be resumed.
 
 
 def lock_ttl() -> int:
-    return int(getattr(settings, "FAILOVER_OPERATION_LOCK_TTL", LOCK_TTL_SECONDS))
+    return int(settings.FAILOVER_OPERATION_LOCK_TTL)
 
 
 @cache
 def _redis() -> redis.Redis | None:
-    url = getattr(settings, "REDIS_URL", "")
+    url = settings.REDIS_URL
     return redis.Redis.from_url(url) if url else None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from appliances.drivers import ApplianceError, ApplianceRefused
+from appliances.models import FailoverRole
 
 from ..models import OperationKind, SyncRecord, SyncResult, SyncTrigger
 from .engine import Context, OperationCancelled, Skipped, Step, StepFailed
@@ -46,7 +47,7 @@ def check_roles(context: Context) -> str:
     if not mine.reachable:
         raise StepFailed(f"{acting.name} cannot be contacted: {mine.error}")
     role = _target_role(context)
-    if mine.role == "none":
+    if mine.role == FailoverRole.NONE:
         raise StepFailed(f"{acting.name} is not in a failover relationship; establish the relationship first.")
     if mine.role == role and theirs.role == _opposite(role):
         context.remember(nothing_to_do=True)
@@ -149,7 +150,7 @@ def wait_roles(context: Context):
             return ("alone", mine, theirs)
         if sync_first and mine.reachable and mine.role != role and _sync_over(context, mine):
             return ("sync_failed", mine, theirs)
-        if force and role == "backup" and mine.role == "backup":
+        if force and role == FailoverRole.BACKUP and mine.role == FailoverRole.BACKUP:
             return ("alone", mine, theirs)
         context.heartbeat(f"Waiting for the roles to settle: {describe((mine, theirs))}")
         return None

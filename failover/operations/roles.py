@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appliances.drivers import ApplianceError, HealthReport
+from appliances.models import FailoverRole
 
 from .engine import Context
 
@@ -45,6 +46,6 @@ def describe(readings) -> str:
 def roles_are(context: Context, *, primary, backup) -> str | None:
     """A detail when ``primary`` is primary and ``backup`` is backup now, else None."""
     first, second = read_role(context, primary), read_role(context, backup)
-    if first.role == "primary" and second.role == "backup":
+    if first.role == FailoverRole.PRIMARY and second.role == FailoverRole.BACKUP:
         return describe((first, second))
     return None

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from appliances.models import FailoverRole
+
 from ..models import BackupSettings, OperationKind, SyncRecord, SyncResult, SyncTrigger
 from .engine import Context, Skipped, Step, StepFailed, Waiting
 from .registry import planner
@@ -15,7 +17,7 @@ from .sync_records import finish_sync_record, parse_bytes, parse_time, sync_succ
 
 
 def sync_timeout() -> float:
-    return float(getattr(settings, "FAILOVER_SYNC_TIMEOUT", 6 * 3600))
+    return float(settings.FAILOVER_SYNC_TIMEOUT)
 
 
 def _trigger(context: Context) -> str:
@@ -58,8 +60,8 @@ def import_history(context: Context, history: list[dict]) -> int:
 
 def find_roles(context: Context) -> str:
     readings = read_roles(context)
-    primaries = [r for r in readings if r.role == "primary"]
-    backups = [r for r in readings if r.role == "backup"]
+    primaries = [r for r in readings if r.role == FailoverRole.PRIMARY]
+    backups = [r for r in readings if r.role == FailoverRole.BACKUP]
     if len(primaries) != 1 or len(backups) != 1:
         hint = " Fix the conflict first." if len(primaries) == 2 or len(backups) == 2 else ""
         raise StepFailed(f"A data sync needs one primary and one backup; now {describe(readings)}.{hint}")

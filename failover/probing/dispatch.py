@@ -10,12 +10,10 @@ from django.db.models import F, Q
 
 from appliances.models import Appliance
 
-#: A claimed appliance is not due again for this long; if its batch is lost (worker killed), it comes back.
-DEFAULT_CLAIM_LEASE_SECONDS = 120
-
 
 def claim_lease_seconds() -> int:
-    return getattr(settings, "PROBE_CLAIM_LEASE_SECONDS", DEFAULT_CLAIM_LEASE_SECONDS)
+    # A claimed appliance is not due again for this long; if its batch is lost (worker killed), it comes back.
+    return settings.PROBE_CLAIM_LEASE_SECONDS
 
 
 def claim_lease_until(*, now: datetime) -> datetime:

@@ -32,8 +32,6 @@ from .bulk import bulk_update_rows
 from .pairs import refresh_pair_states
 from .transitions import STATUS_FIELDS, Thresholds, apply_failure, apply_success, reported_guid
 
-DEFAULT_CONCURRENCY = 128
-
 
 @dataclass
 class SweepReport:
@@ -80,7 +78,7 @@ def probe_appliances(
     if not appliances:
         return report
     thresholds = thresholds or Thresholds.from_settings()
-    concurrency = concurrency or getattr(settings, "PROBE_CONCURRENCY", DEFAULT_CONCURRENCY)
+    concurrency = concurrency or settings.PROBE_CONCURRENCY
 
     started = time.perf_counter()
     outcomes = _probe(appliances, concurrency=concurrency, token_cache=token_cache)

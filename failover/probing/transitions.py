@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -22,11 +22,9 @@ from django.utils import timezone
 
 from appliances.drivers import ProbeResult
 
-DEFAULT_FAILURES_TO_DOWN = 3
-DEFAULT_SUCCESSES_TO_UP = 2
 # While a change is unconfirmed (a failure on an appliance believed up, a success on one believed down), the
-# next probe comes this soon, so an outage is confirmed in seconds rather than in N full probe intervals.
-DEFAULT_CONFIRM_INTERVAL = 10
+# next probe comes within settings.PROBE_CONFIRM_INTERVAL, so an outage is confirmed in seconds rather than in
+# N full probe intervals.
 # A reported sync time this far ahead of our clock is believed (clock skew); later ones are clamped to it, so
 # an appliance claiming a sync in the future cannot hide a stale sync from the pair's staleness check forever.
 SYNC_CLOCK_SKEW = timedelta(minutes=5)
@@ -54,15 +52,14 @@ STATUS_FIELDS = [
 
 @dataclass(frozen=True)
 class Thresholds:
-    failures_to_down: int = DEFAULT_FAILURES_TO_DOWN
-    successes_to_up: int = DEFAULT_SUCCESSES_TO_UP
+    """Anti-flap: consecutive results needed to change the confirmed view (settings.PROBE_*, at least 1)."""
+
+    failures_to_down: int = field(default_factory=lambda: max(1, settings.PROBE_FAILURES_TO_DOWN))
+    successes_to_up: int = field(default_factory=lambda: max(1, settings.PROBE_SUCCESSES_TO_UP))
 
     @classmethod
     def from_settings(cls) -> Thresholds:
-        return cls(
-            failures_to_down=max(1, getattr(settings, "PROBE_FAILURES_TO_DOWN", DEFAULT_FAILURES_TO_DOWN)),
-            successes_to_up=max(1, getattr(settings, "PROBE_SUCCESSES_TO_UP", DEFAULT_SUCCESSES_TO_UP)),
-        )
+        return cls()
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ def _clip(text: str, size: int) -> str:
 def _schedule_next(appliance, *, now: datetime, confirming: bool) -> None:
     interval = appliance.probe_interval
     if confirming:
-        interval = min(interval, getattr(settings, "PROBE_CONFIRM_INTERVAL", DEFAULT_CONFIRM_INTERVAL))
+        interval = min(interval, settings.PROBE_CONFIRM_INTERVAL)
     appliance.next_probe_at = now + timedelta(seconds=interval)
 
 

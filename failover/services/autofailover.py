@@ -31,13 +31,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Subquery
 
+from appliances.models import FailoverRole
 from portal.models import AlertSeverity
+from portal.permissions import SYSTEM
 from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
 from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
 from ..pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
-from ..swing.knock import SERVICE_PORT, answering
+from ..swing.knock import answering
 from .operations import operation_start
 from .watch import duration
 
@@ -79,7 +81,7 @@ def outage_key(pair: Pair) -> str:
 
 def connectivity_targets(backup_settings) -> list[tuple[str, int]]:
     """(ip, port) knocked for the standby's connectivity test IPs; any answer, even a refusal, proves the path."""
-    port = int(getattr(settings, "FAILOVER_CONNECTIVITY_TEST_PORT", SERVICE_PORT))
+    port = int(settings.FAILOVER_CONNECTIVITY_TEST_PORT)
     return [(str(ip), port) for ip in (backup_settings.connectivity_test_ips or [])] if backup_settings else []
 
 
@@ -110,7 +112,7 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
     if standby.status_reachable is not True:
         return decision(DecisionCode.STANDBY_DOWN, f"{standby.name} (the standby) is unreachable too: "
                         f"{standby.status_error or 'no answer'}.")
-    if standby.status_healthy is False or standby.status_role != "backup":
+    if standby.status_healthy is False or standby.status_role != FailoverRole.BACKUP:
         return decision(DecisionCode.STANDBY_DOWN, f"{standby.name} is not a healthy backup (role {standby.status_role or '?'}"
                         f"{', ' + standby.status_error if standby.status_error else ''}).")
     if busy is None:
@@ -169,7 +171,7 @@ def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None
     if not decision.go:
         return decision
     try:
-        operation = operation_start(actor=None, pair=pair, kind=OperationKind.AUTO_FAILOVER,
+        operation = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.AUTO_FAILOVER,
                                     reason=decision.reason, idempotency_key=outage_key(pair))
     except ValidationError as exc:  # another operation got there first; the next evaluation looks again
         return Decision(pair.pk, DecisionCode.BUSY, " ".join(exc.messages))
@@ -191,13 +193,13 @@ def autofailover_fence_returned(*, pair: Pair, failover: Operation | None) -> De
     new = pair.peer_of(old)
     # Both must answer as primary now: demoting the old one while the new one is not seen serving could leave
     # the site with no primary at all.
-    if not (old.status_reachable is True and old.status_role == "primary"
-            and new.status_reachable is True and new.status_role == "primary"):
+    if not (old.status_reachable is True and old.status_role == FailoverRole.PRIMARY
+            and new.status_reachable is True and new.status_role == FailoverRole.PRIMARY):
         return Decision(pair.pk, DecisionCode.OFF, "The old primary is not back as a primary.")
     reason = (f"{old.name} was unreachable during the automatic failover to {new.name} (operation "
               f"#{failover.pk}) and came back still primary: it is made backup so that one primary remains.")
     try:
-        operation = operation_start(actor=None, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=old,
+        operation = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=old,
                                     reason=reason, idempotency_key=f"fence-returned:{failover.pk}")
     except ValidationError as exc:
         return Decision(pair.pk, DecisionCode.BUSY, " ".join(exc.messages))

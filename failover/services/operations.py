@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from portal.db import Seconds
 from portal.models import AuditAction, Role
-from portal.permissions import require_role
+from portal.permissions import SYSTEM, require_role
 from portal.queue import enqueue_on_commit
 from portal.services.audit import audit_record
 
@@ -28,6 +28,8 @@ KIND_ROLES = {
     OperationKind.FIX_CONFLICT: Role.OPERATOR,
     OperationKind.ESTABLISH: Role.ADMIN,
     OperationKind.BREAK: Role.ADMIN,
+    # Started by the portal's policy only (POLICY_ONLY_KINDS), i.e. by SYSTEM, which holds every role.
+    OperationKind.AUTO_FAILOVER: Role.ADMIN,
 }
 # Started only by the portal's own policy (failover/services/autofailover.py), never by a person.
 POLICY_ONLY_KINDS = (OperationKind.AUTO_FAILOVER,)
@@ -40,7 +42,7 @@ RUN_OPERATION_TASK = "failover.run_operation"
 
 def _enqueue(operation: Operation) -> None:
     # A dedicated queue when configured (tests point their own worker at one).
-    queue = getattr(settings, "FAILOVER_OPERATIONS_QUEUE", None)
+    queue = settings.FAILOVER_OPERATIONS_QUEUE
     enqueue_on_commit(RUN_OPERATION_TASK, operation.pk, **({"queue": queue} if queue else {}))
 
 
@@ -83,10 +85,9 @@ def operation_start(*, actor, pair: Pair, kind: str, params: dict | None = None,
     """
     if kind not in supported_kinds():
         raise ValidationError({"kind": f"“{kind}” is not an operation the portal runs."})
-    if actor is not None:
-        if kind in POLICY_ONLY_KINDS:
-            raise ValidationError({"kind": "Automatic failover is started by the portal's policy, not by hand."})
-        require_role(actor, pair.organization_id, KIND_ROLES[kind])
+    if kind in POLICY_ONLY_KINDS and actor is not SYSTEM:
+        raise ValidationError({"kind": "Automatic failover is started by the portal's policy, not by hand."})
+    require_role(actor, pair.organization_id, KIND_ROLES[kind])
     key = (idempotency_key or "").strip()
     if len(key) > 100:
         raise ValidationError({"idempotency_key": "An idempotency key is at most 100 characters."})
@@ -166,7 +167,7 @@ def operations_resume_stale(*, stale_after: timedelta | None = None) -> list[int
     """Hand operations whose worker died back to a worker. The runner re-checks in-flight steps, so this
     never doubles an appliance call; operations waiting for the operator are left alone."""
     if stale_after is None:
-        stale_after = timedelta(seconds=getattr(settings, "FAILOVER_OPERATION_STALE_SECONDS", 120))
+        stale_after = timedelta(seconds=settings.FAILOVER_OPERATION_STALE_SECONDS)
     cutoff = timezone.now() - stale_after
     waiting = OperationStep.objects.filter(operation=OuterRef("pk"), status=StepStatus.WAITING)
     stale = Operation.objects.filter(
@@ -209,7 +210,7 @@ def syncs_schedule_due(*, now=None) -> list[int]:
         Pair.objects.filter(pk=pair.pk).update(next_sync_at=now + retry)
         try:
             operation = operation_start(
-                actor=None, pair=pair, kind=OperationKind.SYNC, reason="Scheduled sync",
+                actor=SYSTEM, pair=pair, kind=OperationKind.SYNC, reason="Scheduled sync",
                 params={"trigger": SyncTrigger.SCHEDULE, "adopt_running": True},
             )
         except ValidationError:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceClient, ApplianceError, HealthReport
-from appliances.models import AddressKind, Appliance
+from appliances.models import AddressKind, Appliance, FailoverRole
 from appliances.services import address_create, address_delete, address_update
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
@@ -43,9 +43,8 @@ BYTES_PER_KBIT = 125
 
 
 def _require_admin(actor, organization_id: int) -> None:
-    # actor None: the portal itself (fleet loading, policies), which acts on already-authorised objects.
-    if actor is not None:
-        require_role(actor, organization_id, Role.ADMIN)
+    # The portal itself (fleet loading, policies) acts as SYSTEM, which holds every role.
+    require_role(actor, organization_id, Role.ADMIN)
 
 
 def _check_members(organization_id: int, members: dict, *, pair_id: int | None = None) -> None:
@@ -369,7 +368,7 @@ def shared_ips_set(*, actor, appliance, ips: list[str], prefix_length: int = 24)
         for ip in cleaned:
             if ip not in existing:
                 address_create(actor=actor, appliance=appliance, address=ip, prefix_length=prefix_length,
-                               kind=AddressKind.SHARED, enabled=appliance.status_role == "primary")
+                               kind=AddressKind.SHARED, enabled=appliance.status_role == FailoverRole.PRIMARY)
             elif existing[ip].prefix_length != prefix_length:
                 address_update(actor=actor, address=existing[ip], data={"prefix_length": prefix_length})
         audit_record(actor=actor, organization=appliance.organization, action=AuditAction.ACTION, obj=appliance,

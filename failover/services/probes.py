@@ -15,14 +15,12 @@ from ..probing.dispatch import claim_lease_seconds, claim_lease_until
 
 __all__ = ["claim_lease_seconds", "claim_lease_until", "probe_batch_run", "probe_batches_claim"]
 
-DEFAULT_BATCH_SIZE = 500
-DEFAULT_DISPATCH_LIMIT = 50_000
 
 
 def probe_batches_claim(*, now: datetime, batch_size: int | None = None, limit: int | None = None) -> list[list[int]]:
     """Claim every due appliance (up to ``limit``) and cut the ids into batches for the probe workers."""
-    batch_size = batch_size or getattr(settings, "PROBE_BATCH_SIZE", DEFAULT_BATCH_SIZE)
-    ids = claim_due_appliances(now=now, limit=limit or getattr(settings, "PROBE_DISPATCH_LIMIT", DEFAULT_DISPATCH_LIMIT))
+    batch_size = batch_size or settings.PROBE_BATCH_SIZE
+    ids = claim_due_appliances(now=now, limit=limit or settings.PROBE_DISPATCH_LIMIT)
     return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
 
 

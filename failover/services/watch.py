@@ -22,17 +22,14 @@ from ..alerts import AlertKind
 from ..models import Pair, PairState
 from ..pair_state import Countdown, serving_and_standby, settings_of
 
-DEFAULT_COUNTDOWN_INTERVAL_SECONDS = 60
-#: Once the countdown has run out (or with automatic failover off, once the timeout has passed), an outage
-#: that goes on is repeated at this slower rate instead of every minute.
-DEFAULT_COUNTDOWN_LATE_INTERVAL_SECONDS = 3600
-DEFAULT_SYNC_STALE_REPEAT_SECONDS = 6 * 3600
+# Repeats (settings.ALERT_*): once the countdown has run out (or with automatic failover off, once the timeout
+# has passed), an outage that goes on is repeated at the slower "late" rate instead of every minute.
 #: How far back the recovery scan looks for an outage's countdown alerts.
 RECOVERY_LOOKBACK = timedelta(days=7)
 
 
-def _seconds(name: str, default: int) -> timedelta:
-    return timedelta(seconds=getattr(settings, name, default))
+def _seconds(name: str) -> timedelta:
+    return timedelta(seconds=getattr(settings, name))
 
 
 def duration(value: timedelta) -> str:
@@ -78,8 +75,8 @@ def countdown_alert(*, pair: Pair, now: datetime) -> Alert | None:
             f"{since:%Y-%m-%d %H:%M:%S} UTC ({duration(countdown.down_for)}).\n"
             f"Last error: {down.status_error or 'none recorded'}\n\n{outlook}\n")
     late = countdown.down_for > countdown.primary_timeout
-    throttle = (_seconds("ALERT_COUNTDOWN_LATE_INTERVAL_SECONDS", DEFAULT_COUNTDOWN_LATE_INTERVAL_SECONDS) if late
-                else _seconds("ALERT_COUNTDOWN_INTERVAL_SECONDS", DEFAULT_COUNTDOWN_INTERVAL_SECONDS))
+    throttle = (_seconds("ALERT_COUNTDOWN_LATE_INTERVAL_SECONDS") if late
+                else _seconds("ALERT_COUNTDOWN_INTERVAL_SECONDS"))
     return alert_raise(
         organization=pair.organization, kind=AlertKind.PRIMARY_DOWN_COUNTDOWN, severity=AlertSeverity.CRITICAL,
         # The overdue phase has its own key, so its first email is not held back by the countdown's throttle.
@@ -118,7 +115,7 @@ def sync_stale_alert(*, pair: Pair, now: datetime) -> Alert | None:
         organization=pair.organization, kind=AlertKind.SYNC_STALE, severity=AlertSeverity.WARNING,
         dedup_key=f"sync_stale:{pair.pk}:{int(reference.timestamp())}",
         subject=f"{pair.site_hostname}: data sync stale for {duration(age)}", body=body, scope=pair,
-        throttle=_seconds("ALERT_SYNC_STALE_REPEAT_SECONDS", DEFAULT_SYNC_STALE_REPEAT_SECONDS),
+        throttle=_seconds("ALERT_SYNC_STALE_REPEAT_SECONDS"),
     )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 from abc import ABC, abstractmethod
 
+from appliances.models import AddressKind
+
 
 class SwingError(Exception):
     """The traffic could not be moved or read; the message is shown to the operator as is."""
@@ -18,7 +20,7 @@ class SwingConflict(SwingError):
 def site_address(appliance) -> str:
     """The IP traffic for the site should reach on this appliance: its first enabled unique address, else its
     management host when that is an IP. DNS and NAT need an address, not a name."""
-    unique = [a for a in appliance.addresses.all() if a.kind == "unique" and a.enabled]
+    unique = [a for a in appliance.addresses.all() if a.kind == AddressKind.UNIQUE and a.enabled]
     if unique:
         return str(sorted(unique, key=lambda a: a.pk)[0].address)
     try:

@@ -15,8 +15,6 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 from django.conf import settings
 
-#: Seconds one knock waits for any answer before calling the address silent.
-DEFAULT_KNOCK_TIMEOUT = 2.0
 #: The site's service port, knocked besides the appliance's management port.
 SERVICE_PORT = 443
 MAX_WORKERS = 16
@@ -25,7 +23,7 @@ _ANSWER_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED}
 
 
 def knock_timeout() -> float:
-    return float(getattr(settings, "FAILOVER_KNOCK_TIMEOUT", DEFAULT_KNOCK_TIMEOUT))
+    return float(settings.FAILOVER_KNOCK_TIMEOUT)
 
 
 def knock(address: str, port: int, timeout: float) -> bool:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from appliances.models import AddressKind
 from portal.models import Role
 from portal.permissions import has_role, require_role
 from portal.views.generic import (
@@ -29,7 +30,7 @@ from ..selectors import (
     pair_recent_syncs,
     pair_roles_conflict,
 )
-from ..services.operations import operation_start
+from ..services.operations import KIND_ROLES, operation_start
 from ..services.pairs import (
     SHARED_IP_WARNING,
     backup_settings_update,
@@ -65,15 +66,16 @@ class PairDetailView(ObjectDetailView):
             members=[
                 {"appliance": appliance, "normal_role": normal_role,
                  "settings": getattr(appliance, "backup_settings", None),
-                 "shared": [a for a in appliance.addresses.all() if a.kind == "shared"]}
+                 "shared": [a for a in appliance.addresses.all() if a.kind == AddressKind.SHARED]}
                 for appliance, normal_role in ((pair.primary, "primary"), (pair.backup, "backup"))
             ],
             operations=operations,
             active_operation=next((o for o in operations if o.is_active), None),
             syncs=pair_recent_syncs(pair=pair),
             findings=advice_list(user=user, pair=pair),
-            can_operate=has_role(user, pair.organization_id, Role.OPERATOR),
-            can_admin=has_role(user, pair.organization_id, Role.ADMIN),
+            # The buttons follow the services' table: day-to-day actions, then the relationship itself.
+            can_operate=has_role(user, pair.organization_id, KIND_ROLES[OperationKind.SYNC]),
+            can_admin=has_role(user, pair.organization_id, KIND_ROLES[OperationKind.ESTABLISH]),
             conflict=pair_roles_conflict(pair),
             shared_ip_warning=SHARED_IP_WARNING,
             # Each action form carries a key made for this rendering: a double-submitted form (or a resent POST)
@@ -118,7 +120,7 @@ class PairObjectMixin(TenantViewMixin):
 
 
 class PairEstablishView(PairObjectMixin, View):
-    required_role = Role.ADMIN
+    required_role = KIND_ROLES[OperationKind.ESTABLISH]
     template_name = "failover/pairs/pair_establish.html"
 
     def get(self, request, pk):
@@ -146,10 +148,14 @@ class PairEstablishView(PairObjectMixin, View):
 
 
 class PairOperationView(PairObjectMixin, View):
-    """The pair page's action buttons (POST only)."""
+    """The pair page's action buttons (POST only). The role each needs is the services' (KIND_ROLES)."""
 
     kind: str = ""
     form_class = ReasonForm
+
+    @property
+    def required_role(self) -> str:
+        return KIND_ROLES[self.kind]
 
     def post(self, request, pk):
         form = self.form_class(request.POST)
@@ -181,7 +187,6 @@ class PairFixConflictView(PairOperationView):
 
 class PairBreakView(PairOperationView):
     kind = OperationKind.BREAK
-    required_role = Role.ADMIN
 
 
 class PairBecomePrimaryView(PairOperationView):

@@ -35,6 +35,12 @@ class TenantViewSetMixin:
             raise PermissionDenied(str(exc)) from exc
 
 
+def crud_action_roles(roles: dict[str, str]) -> dict[str, str]:
+    """A service's role table ({"create", "update", "delete"}) as a viewset's ``action_roles``."""
+    return {"create": roles["create"], "update": roles["update"], "partial_update": roles["update"],
+            "destroy": roles["delete"]}
+
+
 class TenantModelViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
     """CRUD through the generic services; apps with richer rules override the three ``perform_*``."""
 
@@ -60,4 +66,4 @@ class TenantReadOnlyViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
-__all__ = ["Role", "TenantModelViewSet", "TenantReadOnlyViewSet", "mixins"]
+__all__ = ["Role", "TenantModelViewSet", "TenantReadOnlyViewSet", "crud_action_roles", "mixins"]

@@ -15,6 +15,7 @@ from appliances.models import BackupFailure, BackupPolicy, BackupStatus, Configu
 from appliances.selectors import backups_due
 from appliances.tasks import download_backup, prune_backups
 from portal.models import Alert, AuditEvent, Role
+from portal.permissions import SYSTEM
 from tests.factories import ApplianceFactory, BackupPolicyFactory, ConfigurationBackupFactory, PairFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def test_unreachable_appliance_is_a_recorded_failure(sim_inventory):
     appliance = appliances[PRIMARY]
     good = ConfigurationBackupFactory(appliance=appliance, started_at=timezone.now() - timedelta(days=1))
     sim.set_fault(appliance.management_host, "down")
-    failed = backup_download(actor=None, appliance=appliance, trigger="scheduled")
+    failed = backup_download(actor=SYSTEM, appliance=appliance, trigger="scheduled")
     assert failed.failure_kind == BackupFailure.UNREACHABLE
     assert "could not be reached" in failed.failure_reason
     assert Alert.objects.filter(kind=AlertKind.BACKUP_FAILED, appliance=appliance).count() == 1
@@ -255,7 +256,7 @@ def test_a_body_that_is_not_a_backup_is_recorded_and_the_good_backup_stays(body,
     server, appliance = hostile_appliance
     good = ConfigurationBackupFactory(appliance=appliance, started_at=timezone.now() - timedelta(days=1))
     server.routes["/api/backup"] = lambda seen: Reply(200, body, content_type)
-    failed = backup_download(actor=None, appliance=appliance)
+    failed = backup_download(actor=SYSTEM, appliance=appliance)
     assert failed.status == BackupStatus.FAILED and failed.failure_kind == BackupFailure.NOT_A_BACKUP
     assert "not a" in failed.failure_reason and failed.content is None
     assert Alert.objects.filter(kind=AlertKind.BACKUP_FAILED, appliance=appliance).exists()

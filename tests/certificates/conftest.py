@@ -10,6 +10,7 @@ from certificates.crypto import export_pem, export_pkcs12, generate
 from demo.fleet_loader import fleet_load
 from failover.models import Pair
 from portal.models import Role
+from portal.permissions import SYSTEM
 from tests.factories.certificates import factory_ca
 
 SITE = "access.example.com"
@@ -67,7 +68,7 @@ class SimulatedFleet:
 def sim_fleet(db, fresh_simulator, make_member):
     """The session simulator's fleet as inventory appliances (trusted through its CA) and Pair rows."""
     sim = fresh_simulator
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port)
     organization = loaded.organizations[0]
     # The organisation's own CA signs the certificates the tests install; the portal trusts it next to the
     # simulator's, as an administrator would add it before rolling out such certificates.

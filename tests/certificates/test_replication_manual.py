@@ -12,6 +12,7 @@ from demo.fleet_loader import fleet_load
 from failover.models import Pair
 from failover.services.certificates import pair_certificate_replicate
 from portal.models import Role
+from portal.permissions import SYSTEM
 from simulator.fleet import generate_fleet
 from simulator.testing import SimulatorProcess
 from tests.factories.certificates import factory_ca
@@ -31,7 +32,7 @@ def legacy_backup_simulator():
 def test_manual_steps_when_the_backup_cannot_import(legacy_backup_simulator, make_member):
     sim = legacy_backup_simulator
     sim.reset()
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port)
     (primary_data, backup_data), = sim.pairs()
     primary, backup = loaded.appliances[primary_data["name"]], loaded.appliances[backup_data["name"]]
     organization = loaded.organizations[0]

@@ -9,6 +9,7 @@ import redis
 from demo.fleet_loader import fleet_load
 from failover.models import Operation, OperationKind, OperationStatus
 from portal.models import Role
+from portal.permissions import SYSTEM
 from tests.celery_worker import Worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -24,7 +25,7 @@ def worker_queue(settings, tmp_path):
 
 def test_sync_now_from_the_pair_page_runs_and_shows_progress(page, sign_in, fresh_simulator, make_member, worker_queue, tmp_path):
     sim = fresh_simulator
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
     pair = next(iter(loaded.pairs.values()))
     operator = make_member(pair.organization, Role.OPERATOR, username="olga")
     syncs_before = len(sim.state(pair.backup.management_host)["sync_history"])
@@ -47,7 +48,7 @@ def test_sync_now_from_the_pair_page_runs_and_shows_progress(page, sign_in, fres
 
 def test_viewer_sees_the_pair_but_no_action_buttons(page, sign_in, fresh_simulator, make_member):
     sim = fresh_simulator
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
     pair = next(iter(loaded.pairs.values()))
     sign_in(make_member(pair.organization, Role.VIEWER, username="vera"))
     page.goto(pair.get_absolute_url())

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from demo.fleet_loader import fleet_load
+from portal.permissions import SYSTEM
 from simulator.fleet import FleetError
 
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(f"{path} does not exist or is not a file.")
         try:
-            result = fleet_load(actor=None, fleet=fleet, ca_pem=ca.read_text(), port=port, pairs=True)
+            result = fleet_load(actor=SYSTEM, fleet=fleet, ca_pem=ca.read_text(), port=port, pairs=True)
         except (FleetError, ValueError, KeyError) as exc:
             raise CommandError(f"{fleet} is not a valid fleet file: {exc}") from exc
         self.stdout.write(

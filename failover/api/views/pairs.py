@@ -15,7 +15,7 @@ from portal.api.viewsets import Role, TenantModelViewSet
 from ...advice_selectors import advice_list
 from ...filtersets import PairFilterSet
 from ...models import OperationKind, Pair
-from ...services.operations import operation_start
+from ...services.operations import KIND_ROLES, operation_start
 from ...services.pairs import (
     pair_create,
     pair_delete,
@@ -57,10 +57,12 @@ class PairViewSet(TenantModelViewSet):
     filterset_class = PairFilterSet
     select_related = ("organization", "primary", "backup")
     ordering_fields = ["site_hostname", "state", "last_sync_at"]
+    # The operation actions need what the services' table says (KIND_ROLES); the rest are configuration.
     action_roles = {
-        "sync": Role.OPERATOR, "become_primary": Role.OPERATOR, "become_backup": Role.OPERATOR,
-        "fix_conflict": Role.OPERATOR, "establish": Role.ADMIN, "break_relationship": Role.ADMIN,
-        "shared_ips": Role.ADMIN, "establish_checks": Role.ADMIN, "advice": Role.VIEWER,
+        "sync": KIND_ROLES[OperationKind.SYNC], "become_primary": KIND_ROLES[OperationKind.BECOME_PRIMARY],
+        "become_backup": KIND_ROLES[OperationKind.BECOME_BACKUP], "fix_conflict": KIND_ROLES[OperationKind.FIX_CONFLICT],
+        "establish": KIND_ROLES[OperationKind.ESTABLISH], "break_relationship": KIND_ROLES[OperationKind.BREAK],
+        "shared_ips": Role.ADMIN, "establish_checks": KIND_ROLES[OperationKind.ESTABLISH], "advice": Role.VIEWER,
     }
 
     def perform_create(self, serializer):

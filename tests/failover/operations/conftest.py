@@ -8,6 +8,7 @@ from failover.models import Operation
 from failover.operations import run_operation
 from failover.services.operations import operation_start
 from portal.models import Role
+from portal.permissions import SYSTEM
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -51,7 +52,7 @@ def ops_fleet(db, fresh_simulator, settings):
     settings.FAILOVER_POLL_INTERVAL = 0.05
     settings.FAILOVER_SYNC_TIMEOUT = 60
     sim = fresh_simulator
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
     return OpsFleet(sim, loaded)
 
 

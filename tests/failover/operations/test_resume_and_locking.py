@@ -11,6 +11,7 @@ from django.utils import timezone
 from failover.models import Operation, OperationKind, OperationStatus, OperationStep, Pair, StepStatus
 from failover.operations import run_operation
 from failover.operations.locks import PairLock
+from portal.permissions import SYSTEM
 from tests.failover.operations.clients import client_for
 
 from .test_role_change import role_changes
@@ -76,7 +77,7 @@ def test_two_concurrent_role_changes_on_one_pair_exactly_one_runs(fresh_simulato
     settings.FAILOVER_OPERATIONS_QUEUE = "failover-tests-unconsumed"
     settings.FAILOVER_POLL_INTERVAL = 0.05
     sim = fresh_simulator
-    fleet = OpsFleet(sim, fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(),
+    fleet = OpsFleet(sim, fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(),
                                      port=sim.port, pairs=True))
     pair = fleet.pair
     barrier = threading.Barrier(2)

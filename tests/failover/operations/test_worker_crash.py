@@ -11,6 +11,7 @@ from demo.fleet_loader import fleet_load
 from failover.models import Operation, OperationKind, OperationStatus, StepStatus, SyncRecord
 from failover.operations import run_operation
 from portal.celery import app
+from portal.permissions import SYSTEM
 from tests.celery_worker import Worker, wait_until
 
 from .conftest import OpsFleet
@@ -22,7 +23,7 @@ def test_worker_killed_mid_operation_resumes_and_completes_exactly_once(fresh_si
     queue = f"failover-crash-test-{uuid.uuid4().hex[:8]}"
     settings.FAILOVER_OPERATIONS_QUEUE = queue
     sim = fresh_simulator
-    fleet = OpsFleet(sim, fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(),
+    fleet = OpsFleet(sim, fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(),
                                      port=sim.port, pairs=True))
     pair = fleet.pair
     # A sync-first swap whose sync lasts ~4 s real, so the worker can be killed while it waits.

@@ -6,6 +6,7 @@ from appliances.drivers import InMemoryTokenCache
 from demo.fleet_loader import fleet_load
 from failover.models import BackupSettings, Pair
 from failover.probing import probe_appliances
+from portal.permissions import SYSTEM
 
 
 class Fleet:
@@ -35,7 +36,7 @@ class Fleet:
 @pytest.fixture(name="fleet")
 def fleet_fixture(db, fresh_simulator):
     sim = fresh_simulator
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port)
     fleet = Fleet(sim, loaded)
     fleet.organization.alert_recipients = "noc@example.com\noncall@example.com"
     fleet.organization.save(update_fields=["alert_recipients"])

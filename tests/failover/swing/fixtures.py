@@ -21,6 +21,7 @@ from failover.operations import run_operation
 from failover.probing import probe_appliances
 from failover.services.autofailover import autofailover_evaluate
 from failover.swing.knock import service_targets
+from portal.permissions import SYSTEM
 
 
 class Silence:
@@ -163,7 +164,7 @@ def _swing_fleet(fresh_simulator, settings):
     settings.PROBE_SUCCESSES_TO_UP = 1
     settings.FAILOVER_KNOCK_TIMEOUT = 0.3
     sim = fresh_simulator
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
     fleet = SwingFleet(sim, loaded)
     fleet.organization.alert_recipients = "noc@example.com"
     fleet.organization.save(update_fields=["alert_recipients"])
