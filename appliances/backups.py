@@ -157,6 +157,7 @@ def backup_download(*, actor, appliance: Appliance, trigger: str = BackupTrigger
     Not one transaction: the download may take minutes and must not hold a database transaction open; each
     outcome is written atomically once the bytes are in hand.
     """
+    require_role(actor, appliance.organization_id, Role.OPERATOR)
     policy = policy_for(organization=appliance.organization)
     started_at = timezone.now()
     if not appliance.client_id:

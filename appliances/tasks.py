@@ -4,6 +4,7 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from portal.models import Organization
+from portal.permissions import SYSTEM
 
 from .backups import DOWNLOAD_BACKUP_TASK, backup_download, backup_prune
 from .models import Appliance, BackupTrigger
@@ -17,7 +18,9 @@ def download_backup(appliance_id: int, trigger: str = BackupTrigger.SCHEDULED, a
     appliance = Appliance.objects.select_related("organization").filter(pk=appliance_id).first()
     if appliance is None:
         return "gone"
-    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    # The person who asked (checked when asking); the system for scheduled backups, or when that person's account
+    # is gone by the time a worker gets to it.
+    actor = (get_user_model().objects.filter(pk=actor_id).first() if actor_id else None) or SYSTEM
     return backup_download(actor=actor, appliance=appliance, trigger=trigger).status
 
 

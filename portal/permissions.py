@@ -49,6 +49,12 @@ def has_role(user, organization, role: str) -> bool:
     return actual is not None and Role.rank(actual) >= Role.rank(role)
 
 
+def require_platform_operator(user, doing: str = "manage organisations") -> None:
+    """Organisations themselves are the platform operators' (and the system's, e.g. loading a fleet)."""
+    if not (getattr(user, "is_authenticated", False) and getattr(user, "sees_all_organizations", False)):
+        raise PermissionDenied(f"Only platform operators {doing}.")
+
+
 def require_role(user, organization, role: str) -> None:
     if not has_role(user, organization, role):
         raise PermissionDenied(f"This needs the {Role(role).label.lower()} role in this organisation.")

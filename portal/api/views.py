@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from ..filtersets import AuditEventFilterSet, MembershipFilterSet, TenantFilterBackend
 from ..models import AuditEvent, Membership, Organization
 from ..services.organizations import (
+    MEMBERSHIP_ROLES,
     membership_add,
     membership_change_role,
     membership_remove,
@@ -19,7 +20,7 @@ from .serializers import (
     OrganizationSerializer,
     UserSummarySerializer,
 )
-from .viewsets import TenantModelViewSet, TenantReadOnlyViewSet
+from .viewsets import TenantModelViewSet, TenantReadOnlyViewSet, crud_action_roles
 
 
 class OrganizationViewSet(TenantModelViewSet):
@@ -45,6 +46,7 @@ class MembershipViewSet(TenantModelViewSet):
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilterSet
     select_related = ("user", "organization")
+    action_roles = crud_action_roles(MEMBERSHIP_ROLES)
 
     def perform_create(self, serializer):
         self.require_role_on(serializer.validated_data["organization"])

@@ -5,12 +5,17 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from ..models import AuditAction, Membership, Organization, Role
+from ..permissions import require_platform_operator, require_role
 from .audit import audit_create, audit_record
 from .common import model_delete
+
+#: The role each membership change needs in the organisation: checked here; the pages and the API read it.
+MEMBERSHIP_ROLES = {"create": Role.ADMIN, "update": Role.ADMIN, "delete": Role.ADMIN}
 
 
 @transaction.atomic
 def organization_create(*, actor, name: str, slug: str = "", alert_recipients: str = "") -> Organization:
+    require_platform_operator(actor, "create organisations")
     organization = Organization(name=name, slug=slug or slugify(name), alert_recipients=alert_recipients)
     organization.full_clean()
     organization.save()
@@ -30,6 +35,7 @@ def _ensure_an_admin_remains(membership: Membership, new_role: str | None) -> No
 
 @transaction.atomic
 def membership_add(*, actor, organization: Organization, user, role: str = Role.VIEWER) -> Membership:
+    require_role(actor, organization, MEMBERSHIP_ROLES["create"])
     if Membership.objects.filter(organization=organization, user=user).exists():
         raise ValidationError({"user": "This user is already a member of the organisation."})
     membership = Membership(organization=organization, user=user, role=role)
@@ -41,6 +47,7 @@ def membership_add(*, actor, organization: Organization, user, role: str = Role.
 
 @transaction.atomic
 def membership_change_role(*, actor, membership: Membership, role: str) -> Membership:
+    require_role(actor, membership.organization_id, MEMBERSHIP_ROLES["update"])
     if role == membership.role:
         return membership
     _ensure_an_admin_remains(membership, role)
@@ -60,5 +67,6 @@ def membership_change_role(*, actor, membership: Membership, role: str) -> Membe
 
 @transaction.atomic
 def membership_remove(*, actor, membership: Membership) -> None:
+    require_role(actor, membership.organization_id, MEMBERSHIP_ROLES["delete"])
     _ensure_an_admin_remains(membership, None)
     model_delete(actor=actor, instance=membership)

@@ -10,6 +10,7 @@ from ..middleware import SESSION_KEY
 from ..models import Membership, Organization
 from ..services.common import model_update
 from ..services.organizations import (
+    MEMBERSHIP_ROLES,
     membership_add,
     membership_change_role,
     membership_remove,
@@ -79,6 +80,7 @@ class OrganizationDeleteView(ObjectDeleteView):
 
 class MembershipListView(ObjectListView):
     model = Membership
+    add_role = MEMBERSHIP_ROLES["create"]
     select_related = ("user", "organization")
     filterset_class = MembershipFilterSet
     table_template = "portal/includes/membership_table.html"
@@ -88,6 +90,7 @@ class MembershipListView(ObjectListView):
 class MembershipEditView(ObjectEditView):
     model = Membership
     form_class = MembershipForm
+    required_role = MEMBERSHIP_ROLES["update"]
     select_related = ("user", "organization")
 
     def save(self, form, instance):
@@ -101,6 +104,7 @@ class MembershipEditView(ObjectEditView):
 
 class MembershipDeleteView(ObjectDeleteView):
     model = Membership
+    required_role = MEMBERSHIP_ROLES["delete"]
     success_url_name = "portal:membership_list"
 
     def delete(self, instance):
