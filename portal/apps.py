@@ -6,9 +6,11 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal and tenancy"
 
     def ready(self):
+        from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in
 
-        from .services.audit import record_login
+        from .services.audit import record_lockout, record_login
 
         # Sign-ins are audited like every other action; the receiver only records, it decides nothing.
         user_logged_in.connect(record_login, dispatch_uid="portal.audit.login")
+        user_locked_out.connect(record_lockout, dispatch_uid="portal.audit.lockout")

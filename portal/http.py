@@ -1,5 +1,6 @@
 """Downloads: one way to send a file to the browser or an API client."""
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.utils.http import content_disposition_header
 
@@ -22,3 +23,15 @@ def attachment_response(content, *, filename: str, content_type: str, private: b
     if private:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def client_ip(request) -> str:
+    """The client's address: the connection's, or behind ``TRUSTED_PROXY_COUNT`` reverse proxies the address the
+    outermost of them saw (each proxy appends the address it accepted the connection from to X-Forwarded-For, so
+    entries left of that one were written by the client and prove nothing)."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    return forwarded[-min(count, len(forwarded))] if forwarded else remote

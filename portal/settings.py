@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "django_celery_beat",
+    "axes",
+    "csp",
     "portal",
     "appliances",
     "certificates",
@@ -52,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,12 +66,15 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.CurrentOrganizationMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 AUTH_USER_MODEL = "portal.User"
-AUTHENTICATION_BACKENDS = ["portal.auth_backends.PlatformOperatorBackend"]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "portal.auth_backends.PlatformOperatorBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -188,6 +196,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Clients behind proxies ----------------------------------------------------------------------------
+# How many reverse proxies (each appending to X-Forwarded-For) stand between clients and gunicorn: 1 behind the
+# Caddy front. 0 uses the connection's address. It names the client for sign-in lockouts and API throttles
+# (portal.http.client_ip); a larger number than the real one would let a client choose its own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Sign-in lockout (django-axes): the web sign-in and the Django admin's ------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that username is refused from that
+# address for the cool-off time, even with the right password (each attempt during the lockout restarts it).
+# Every lockout is written to the audit log (portal.services.audit.record_lockout).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portal.http.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Successful sign-ins are already in the portal's audit log.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -221,10 +249,20 @@ REST_FRAMEWORK = {
         "portal.filtersets.TenantFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # Rates from API_THROTTLE_RATES below, read on each request (portal/api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api.throttling.AnonymousRateThrottle",
+        "portal.api.throttling.UserRateThrottle",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
+}
+# Requests per client to the API: anonymous ones per address, signed-in ones (token or session) per user.
+API_THROTTLE_RATES = {
+    "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+    "user": env.str("API_THROTTLE_USER", default="1200/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Failover Portal API",
@@ -247,6 +285,34 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The OpenAPI schema and Swagger UI answer signed-in users only, unless this opens them to anyone.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+
+# --- Browser policies -----------------------------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts, styles, fonts and connections from the portal itself only, no
+# inline script or style block, no eval; images also as data: URIs (Bootstrap's and Swagger UI's icons are).
+# Templates carry no inline <script> or on* handler: behaviour lives in static files (portal/static/portal/portal.js).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Permissions-Policy (django-permissions-policy): the portal uses no powerful browser feature.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in ("accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
+                    "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb")
+}
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -258,7 +324,10 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    # Preloading is a promise to browsers' built-in lists that is slow to take back: the operator opts in.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    # check --deploy asks for preload (security.W021); off is the deliberate default here.
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

@@ -22,3 +22,7 @@ CSRF_COOKIE_SECURE = False
 # The manifest storage needs collectstatic; tests serve the source files instead.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
+# Many tests call the API in loops as one user, and xdist workers share one Redis (so user ids of their databases
+# share counters): production rates would throttle unrelated tests. tests/portal/test_brute_force.py sets
+# production-like rates where it checks the throttle.
+API_THROTTLE_RATES = {"anon": "100000/minute", "user": "100000/minute"}

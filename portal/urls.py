@@ -4,7 +4,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from portal.api.docs import SchemaView, SwaggerUIView
 
 api_v1 = [
     path("", include("portal.api.urls")),
@@ -22,8 +23,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
     # Before appliances/: RMA kept the /appliances/rma/ addresses when it became its own app.
     path("appliances/rma/", include("rma.urls")),
     path("appliances/", include("appliances.urls")),

@@ -1,6 +1,8 @@
 """Recording audit events. Every service that writes calls ``audit_record``; secrets never reach the log."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from ..fields import is_secret_field
 from ..models import AuditAction, AuditEvent
@@ -105,4 +107,23 @@ def record_login(sender, request, user, **kwargs) -> None:
     audit_record(
         actor=user, organization=None, action=AuditAction.LOGIN, object_type="portal.user",
         object_repr=user.username, summary="Signed in to the web interface",
+    )
+
+
+LOCKOUT_VERB = "sign-in lockout"
+
+
+def record_lockout(sender, request, username, ip_address, **kwargs) -> None:
+    """django-axes locked a username out after too many wrong passwords (site or admin sign-in): a platform-level
+    event, since the username may not exist and belongs to no organisation yet. Axes signals again on every
+    attempt during the lockout; one event per lockout (username, address, cool-off) is enough."""
+    username = (username or "")[:150]
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    if AuditEvent.objects.filter(verb=LOCKOUT_VERB, object_repr=username, changes__ip_address=ip_address,
+                                 created_at__gte=since).exists():
+        return
+    audit_record(
+        actor=None, organization=None, action=AuditAction.ACTION, verb=LOCKOUT_VERB, object_type="portal.user",
+        object_repr=username, changes={"ip_address": ip_address, "path": request.path},
+        summary=f"Sign-in locked after repeated wrong passwords from {ip_address} ({request.path})",
     )

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ..models import ApiToken
@@ -17,6 +18,7 @@ class ApiTokenForm(forms.Form):
     )
 
 
+@never_cache  # Cache-Control: no-store: the page shows a new token's secret once, no cache may keep it
 @login_required
 def token_list(request):
     """The caller's own tokens. A new token's secret is shown on this page once, right after creation."""
