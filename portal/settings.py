@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversized body is refused before any middleware (CSRF reads the form) or view reads it.
+    "portal.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -233,10 +235,23 @@ STORAGES = {
     },
 }
 
-# --- Uploads --------------------------------------------------------------------------------------------
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# --- Request bodies and uploads -------------------------------------------------------------------------
+# portal.middleware.RequestBodyLimitMiddleware refuses a request whose declared body (Content-Length) is larger
+# than its route allows with 413, before anything reads it (a JSON error under /api/). Under WSGI a body without
+# Content-Length is never read (Django reads Content-Length bytes and no more). The largest file upload a route
+# takes sets its limit, plus room for the multipart envelope and the other fields.
+MULTIPART_ENVELOPE_BYTES = 64 * 1024
 CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
+RMA_ATTACHMENT_MAX_BYTES = env.int("RMA_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=CSV_IMPORT_MAX_BYTES + 1024 * 1024)
+# Routes (URL names) that take more than REQUEST_BODY_MAX_BYTES: the RMA step forms, which carry an attachment.
+REQUEST_BODY_ROUTE_MAX_BYTES = {
+    "appliances:rma_step": RMA_ATTACHMENT_MAX_BYTES + MULTIPART_ENVELOPE_BYTES,
+    "appliances-api:rmacase-record-step": RMA_ATTACHMENT_MAX_BYTES + MULTIPART_ENVELOPE_BYTES,
+}
+# Django's own caps, behind the middleware: form fields in memory, and files kept in memory before a temp file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- REST -----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

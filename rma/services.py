@@ -7,6 +7,7 @@ is not done, and the refusal says which one and why (the same text the UI shows 
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -74,7 +75,6 @@ def rma_open(*, actor, appliance: Appliance, reason: str, vendor_case_number: st
 
 # -- attachments -------------------------------------------------------------------------------------------
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Sniffed from the content, never taken from the browser's claim.
 ALLOWED_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"%PDF-": "application/pdf"}
 
@@ -85,8 +85,9 @@ def sniff_content_type(head: bytes) -> str | None:
 
 def rma_attach(*, actor, case: RmaCase, upload, step: RmaStep | None = None) -> RmaAttachment:
     require_role(actor, case.organization_id, Role.OPERATOR)
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError({"attachment": f"An attachment is at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB."})
+    max_bytes = settings.RMA_ATTACHMENT_MAX_BYTES
+    if upload.size > max_bytes:
+        raise ValidationError({"attachment": f"An attachment is at most {max_bytes // (1024 * 1024)} MiB."})
     upload.seek(0)
     content_type = sniff_content_type(upload.read(16))
     upload.seek(0)
