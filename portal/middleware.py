@@ -59,6 +59,10 @@ class RequestBodyLimitMiddleware:
     def _refuse(request, status: int, message: str):
         # The unread body is the server's to discard (gunicorn's sync workers close the connection).
         if request.path_info.startswith(API_PREFIX):
-            return JsonResponse({"detail": message}, status=status)
-        return HttpResponse(f"<!doctype html><title>Request refused</title><p>{message}</p>", status=status,
-                            content_type="text/html; charset=utf-8")
+            response = JsonResponse({"detail": message}, status=status)
+        else:
+            response = HttpResponse(f"<!doctype html><title>Request refused</title><p>{message}</p>", status=status,
+                                    content_type="text/html; charset=utf-8")
+        # Set here: CommonMiddleware, which would, never sees this response.
+        response["Content-Length"] = str(len(response.content))
+        return response

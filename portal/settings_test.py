@@ -26,3 +26,7 @@ WHITENOISE_AUTOREFRESH = True
 # share counters): production rates would throttle unrelated tests. tests/portal/test_brute_force.py sets
 # production-like rates where it checks the throttle.
 API_THROTTLE_RATES = {"anon": "100000/minute", "user": "100000/minute"}
+# xdist workers share one Redis database but each has its own PostgreSQL database, where ids repeat: a key per
+# worker keeps one worker's counters and caches (API throttles, lockouts) from another's. Processes a test starts
+# (Celery workers) inherit the variable, so they share their test's keys.
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405

@@ -1,6 +1,6 @@
 """The production install, step by step: the commands docs/install.md shows, with the values it shows.
 
-``tests/production/test_stack.py`` runs exactly these (with free ports and a temporary directory instead of the
+``tests/e2e/test_production_stack.py`` runs exactly these (with free ports and a temporary directory instead of the
 documented ones), and ``test_install_doc_shows_these_steps`` checks that the documentation still shows each of
 them, so the documented install and the tested one cannot drift apart.
 """

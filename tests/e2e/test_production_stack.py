@@ -28,9 +28,8 @@ import redis
 from psycopg import sql
 
 from simulator.testing import free_port
-
-from .env import ROOT, production_env
-from .steps import DOC_VALUES, PROCESSES, SETUP, SIMULATOR, TLS_ENV, all_commands
+from tests.production.env import ROOT, production_env
+from tests.production.steps import DOC_VALUES, PROCESSES, SETUP, SIMULATOR, TLS_ENV, all_commands
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
