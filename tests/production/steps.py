@@ -9,6 +9,9 @@ them, so the documented install and the tested one cannot drift apart.
 DOC_VALUES = {"web_port": "8000", "https_port": "443", "http_port": "80", "sim_port": "8443",
               "control_port": "8099", "var": "/var/lib/portal", "site": "localhost", "admin": "admin"}
 
+# Production variables the documented install exports besides the secrets and service URLs.
+ENV = {"TRUSTED_PROXY_COUNT": "1"}
+
 # One-off commands, in order.
 SETUP = [
     "python manage.py migrate --noinput",

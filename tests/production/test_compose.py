@@ -73,6 +73,9 @@ def test_workers_consume_every_queue_the_settings_route_to_and_one_beat_runs():
 
 
 def test_gunicorn_is_reached_only_through_the_tls_front():
+    # One proxy (Caddy) appends the client's address: lockouts and throttles read it there.
+    for name, service in PORTAL_SERVICES.items():
+        assert service["environment"]["TRUSTED_PROXY_COUNT"] == "1", name
     web = SERVICES["web"]
     assert "ports" not in web, "gunicorn must not be published: clients could send X-Forwarded-Proto themselves"
     assert command("web")[:2] == ["gunicorn", "portal.wsgi:application"]
