@@ -22,19 +22,8 @@ class SwaggerUIView(SpectacularSwaggerSplitView):
     # The stock page carries an inline <style> block; this one takes the same rules from a static file.
     template_name = "portal/swagger_ui.html"
 
-    def permission_denied(self, request, message=None, code=None):
-        # A person in a browser is sent to sign in rather than shown a JSON error.
-        if not request.user.is_authenticated:
-            raise _SignIn(redirect_to_login(request.get_full_path()))
-        super().permission_denied(request, message, code)
-
-    def handle_exception(self, exc):
-        if isinstance(exc, _SignIn):
-            return exc.response
-        return super().handle_exception(exc)
-
-
-class _SignIn(Exception):  # noqa: N818 - control flow carrying a response, not an error
-    def __init__(self, response):
-        super().__init__("sign in first")
-        self.response = response
+    def dispatch(self, request, *args, **kwargs):
+        # A person in a browser is sent to sign in rather than shown an API error.
+        if not settings.API_DOCS_PUBLIC and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().dispatch(request, *args, **kwargs)
