@@ -181,6 +181,14 @@ def test_documented_production_stack_serves_a_browser_that_syncs_a_pair(tmp_path
                                  f"http://127.0.0.1:{values['web_port']}/login/"],
                                 capture_output=True, text=True, timeout=30, check=True).stdout
         assert secure.startswith("301 https://"), secure
+        # Through the front and gunicorn: a body over the cap is answered 413 (JSON) without being processed.
+        oversized = var / "oversized.json"
+        oversized.write_bytes(b'{"name": "' + b"x" * (8 * 1024 * 1024) + b'"}')
+        refused = subprocess.run(["curl", "-sk", "--max-time", "20", "-w", " %{http_code}", "-X", "POST",
+                                  "-H", "Content-Type: application/json", "--data-binary", f"@{oversized}",
+                                  f"{base}/api/v1/appliances/"],
+                                 capture_output=True, text=True, timeout=30, check=False).stdout
+        assert refused.endswith(" 413") and '"detail"' in refused, refused
     finally:
         stack.stop()
 
