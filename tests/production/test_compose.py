@@ -111,6 +111,9 @@ def test_demo_profile_generates_the_fleet_file_the_simulator_serves_and_the_load
     assert SERVICES["demo-load"]["network_mode"] == "service:simulator"
     for name in ("web", "worker", "probe-worker"):
         assert DEMO["services"][name]["network_mode"] == "service:simulator", name
+    # Docker refuses port options on a container that joins another's network namespace.
+    for name in ("web", "worker", "probe-worker", "demo-load"):
+        assert not {"ports", "expose"} & set(SERVICES[name]), name
     assert DEMO["services"]["caddy"]["environment"]["PORTAL_UPSTREAM"] == "simulator:8000"
 
     # The generate command itself runs (written to a temporary path instead of the volume).
