@@ -246,8 +246,8 @@ RMA_ATTACHMENT_MAX_BYTES = env.int("RMA_ATTACHMENT_MAX_BYTES", default=10 * 1024
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=CSV_IMPORT_MAX_BYTES + 1024 * 1024)
 # Routes (URL names) that take more than REQUEST_BODY_MAX_BYTES: the RMA step forms, which carry an attachment.
 REQUEST_BODY_ROUTE_MAX_BYTES = {
-    "appliances:rma_step": RMA_ATTACHMENT_MAX_BYTES + MULTIPART_ENVELOPE_BYTES,
-    "appliances-api:rmacase-record-step": RMA_ATTACHMENT_MAX_BYTES + MULTIPART_ENVELOPE_BYTES,
+    "rma:case_step": RMA_ATTACHMENT_MAX_BYTES + MULTIPART_ENVELOPE_BYTES,
+    "rma-api:rmacase-record-step": RMA_ATTACHMENT_MAX_BYTES + MULTIPART_ENVELOPE_BYTES,
 }
 # Django's own caps, behind the middleware: form fields in memory, and files kept in memory before a temp file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES

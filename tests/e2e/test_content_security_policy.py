@@ -4,7 +4,7 @@ prompt (once inline handlers) still work from portal.js."""
 
 import pytest
 
-from appliances.fleet_loader import fleet_load
+from demo.fleet_loader import fleet_load
 from portal.models import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -71,13 +71,13 @@ def test_rma_attachment_routes_keep_their_larger_cap(live_server, settings):
     # answers as it would to any unauthenticated post), while the same body elsewhere is.
     size = settings.REQUEST_BODY_MAX_BYTES + MB
     assert size < settings.RMA_ATTACHMENT_MAX_BYTES
-    step = reverse("appliances:rma_step", args=[1])
+    step = reverse("rma:case_step", args=[1])
     status, _, _ = raw_post(live_server, step, size, "multipart/form-data; boundary=x", b"x" * size)
     assert status != 413
     status, _, _ = raw_post(live_server, "/appliances/add/", size, "multipart/form-data; boundary=x")
     assert status == 413
     over = settings.RMA_ATTACHMENT_MAX_BYTES + settings.MULTIPART_ENVELOPE_BYTES + 1
-    api_step = reverse("appliances-api:rmacase-record-step", args=[1])
+    api_step = reverse("rma-api:rmacase-record-step", args=[1])
     status, headers, body = raw_post(live_server, api_step, over, "multipart/form-data; boundary=x")
     assert status == 413 and headers["Content-Type"] == "application/json"
 
@@ -85,3 +85,9 @@ def test_rma_attachment_routes_keep_their_larger_cap(live_server, settings):
 def test_a_content_length_that_is_not_a_number_is_a_bad_request(client):
     response = client.generic("POST", "/login/", b"", CONTENT_LENGTH="lots")
     assert response.status_code == 400
+
+
+def test_every_route_with_its_own_cap_exists(settings):
+    # A renamed route would silently fall back to the general cap.
+    for name in settings.REQUEST_BODY_ROUTE_MAX_BYTES:
+        assert reverse(name, args=[1])
