@@ -6,6 +6,7 @@ import pytest
 
 from demo.fleet_loader import fleet_load
 from portal.models import Role
+from portal.permissions import SYSTEM
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,7 @@ def console_errors(page):
 
 def test_pages_load_without_csp_violations(page, sign_in, console_errors, fresh_simulator, platform_operator):
     sim = fresh_simulator
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
     pair = next(iter(loaded.pairs.values()))
     platform_operator.is_staff = True
     platform_operator.save()
@@ -41,7 +42,7 @@ def test_pages_load_without_csp_violations(page, sign_in, console_errors, fresh_
 def test_switcher_and_confirm_work_from_the_static_script(page, sign_in, console_errors, fresh_simulator,
                                                          make_member):
     sim = fresh_simulator
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
     pair = next(iter(loaded.pairs.values()))
     admin = make_member(pair.organization, Role.ADMIN, username="ada")
     sign_in(admin)
