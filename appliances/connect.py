@@ -9,7 +9,19 @@ from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
-from .drivers import ApplianceAddress, ApplianceClient, Credentials, ProbeTarget, Timeouts, TrustSettings
+from portal.netpolicy import OutboundRefused, resolve_allowed
+
+from .drivers import (
+    ApplianceAddress,
+    ApplianceClient,
+    ApplianceError,
+    ApplianceTLSError,
+    ApplianceUnreachable,
+    Credentials,
+    ProbeTarget,
+    Timeouts,
+    TrustSettings,
+)
 
 
 class ClientPurpose(StrEnum):
@@ -45,8 +57,34 @@ def purpose_timeout(purpose: ClientPurpose, appliance=None) -> float:
     return PURPOSE_TIMEOUTS[purpose]
 
 
+def contact_failure_text(error: ApplianceError) -> str:
+    """What a person sees when a call they triggered failed. A refused connection, a silent port and a service that
+    does not speak TLS read the same, so a host and port typed into the portal cannot be used to scan a network;
+    what only an appliance can answer (a pin mismatch, refused credentials, an API error) stays specific."""
+    pin_mismatch = isinstance(error, ApplianceTLSError) and "pin mismatch" in error.detail
+    if isinstance(error, ApplianceUnreachable) and error.detail.startswith("not connecting:"):
+        return str(error)  # the outbound address policy's refusal: says which rule, not what is there
+    if isinstance(error, ApplianceUnreachable) or (isinstance(error, ApplianceTLSError) and not pin_mismatch):
+        return (f"{error.address}: no appliance API answered (no answer, connection refused, or the TLS "
+                "handshake or verification failed)")
+    return str(error)
+
+
+def outbound_guard(organization):
+    """The driver's address guard for ``organization``: resolve, check against the outbound address policy, and
+    connect to the checked address. A refusal is an unreachable appliance to every caller (probe, page, task)."""
+
+    def guard(address: ApplianceAddress) -> str:
+        try:
+            return resolve_allowed(address.host, address.port, organization)
+        except OutboundRefused as exc:
+            raise ApplianceUnreachable(f"not connecting: {exc}", address=str(address)) from None
+
+    return guard
+
+
 def client_for(*, host: str, port: int, client_id: str, client_secret: str, trust: TrustSettings,
-               purpose: ClientPurpose) -> ApplianceClient:
+               purpose: ClientPurpose, organization) -> ApplianceClient:
     """A client for an address not (yet) in the inventory, e.g. an RMA replacement being checked; the
     credentials may be empty (the health call answers without them)."""
     timeout = purpose_timeout(purpose)
@@ -54,6 +92,7 @@ def client_for(*, host: str, port: int, client_id: str, client_secret: str, trus
     return ApplianceClient(
         ApplianceAddress(host, port), credentials, trust,
         timeouts=Timeouts(connect=min(timeout, CONNECT_TIMEOUT_CAP), total=timeout),
+        address_guard=outbound_guard(organization),
     )
 
 
@@ -68,6 +107,7 @@ def appliance_client(appliance, *, purpose: ClientPurpose = ClientPurpose.CERTIF
         ApplianceAddress(appliance.management_host, appliance.management_port),
         Credentials(appliance.client_id, appliance.client_secret), appliance.trust,
         timeouts=Timeouts(connect=min(timeout, CONNECT_TIMEOUT_CAP), total=timeout),
+        address_guard=outbound_guard(appliance.organization),
     )
 
 
@@ -90,4 +130,5 @@ def probe_target(appliance) -> ProbeTarget:
         trust=_trust(appliance.ca_bundle or "", (appliance.tls_pin or "").strip()),
         timeouts=Timeouts(connect=timeout, total=timeout),
         ref=appliance.pk,
+        address_guard=outbound_guard(appliance.organization),
     )

@@ -1,20 +1,39 @@
-"""CSV import and export of appliances, so a fleet of hundreds can be onboarded at once.
+"""CSV import and export of appliances, so a fleet of hundreds can be onboarded (and later re-synced) at once.
 
-Import is all or nothing: every row is validated first (per-row errors are reported with the row number) and
-rows are created in one transaction only when all of them are valid.
+Import is all or nothing: every row is validated first (every failing field of every row is reported with the
+row number) and rows are written in one transaction only when all of them are valid. A row whose name is an
+appliance of the organisation updates it (an empty client secret keeps the stored one), any other row creates
+one, so an exported file re-imports unchanged. Large files run on a worker (``appliance_import_request``); the
+request only checks the file's shape and its row count (``CSV_IMPORT_MAX_ROWS``).
 """
 
+import copy
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+
+from portal.csvsafe import formula_safe, formula_unescape
+from portal.models import AuditAction, Role
+from portal.permissions import require_role
+from portal.queue import enqueue_on_commit
+from portal.services.audit import audit_record
 
 from .forms import ApplianceForm
-from .models import AddressKind, Appliance
-from .services import APPLIANCE_EDITABLE_FIELDS, appliance_create
+from .models import AddressKind, Appliance, ApplianceImport, ImportStatus
+from .services import (
+    APPLIANCE_EDITABLE_FIELDS,
+    address_create,
+    address_delete,
+    address_update,
+    appliance_create,
+    appliance_update,
+)
 
 # One column per editable field, plus the addresses.
 CSV_COLUMNS = [*APPLIANCE_EDITABLE_FIELDS, "addresses"]
@@ -24,11 +43,15 @@ COLUMN_DEFAULTS = {
 }
 # Exported files never carry secrets: the column is left empty.
 SECRET_COLUMNS = {"client_secret"}
+RUN_IMPORT_TASK = "appliances.run_appliance_import"
+# How often a running import writes its progress (rows).
+PROGRESS_EVERY = 50
 
 
 @dataclass
 class CsvImportResult:
     created: list[Appliance] = field(default_factory=list)
+    updated: list[Appliance] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -37,8 +60,8 @@ class CsvImportResult:
 
 
 def parse_addresses(text: str) -> list[dict]:
-    """``192.0.2.5/24; shared:192.0.2.10/24; shared:192.0.2.11/24:disabled``"""
-    addresses = []
+    """``192.0.2.5/24; shared:192.0.2.10/24; shared:192.0.2.11/24:disabled``. Every bad entry is reported."""
+    addresses, errors = [], []
     for raw in text.replace(",", ";").split(";"):
         item = raw.strip()
         if not item:
@@ -51,8 +74,11 @@ def parse_addresses(text: str) -> list[dict]:
             enabled, item = False, item.removesuffix(":disabled")
         address, _, prefix = item.partition("/")
         if not prefix.isdigit():
-            raise ValidationError(f"address “{raw.strip()}” needs a prefix length, e.g. 192.0.2.5/24")
+            errors.append(f"address “{raw.strip()}” needs a prefix length, e.g. 192.0.2.5/24")
+            continue
         addresses.append({"address": address, "prefix_length": int(prefix), "kind": kind, "enabled": enabled})
+    if errors:
+        raise ValidationError(errors)
     return addresses
 
 
@@ -68,7 +94,8 @@ def format_addresses(appliance: Appliance) -> str:
     return "; ".join(parts)
 
 
-def _read_rows(data: bytes) -> csv.DictReader:
+def _read_rows(data: bytes) -> list[dict]:
+    """The file's rows, after every check that needs no database: size, encoding, header, row count."""
     if len(data) > settings.CSV_IMPORT_MAX_BYTES:
         raise ValidationError(f"The file is larger than {settings.CSV_IMPORT_MAX_BYTES // 1024} KiB.")
     try:
@@ -78,50 +105,82 @@ def _read_rows(data: bytes) -> csv.DictReader:
     if "\x00" in text:
         raise ValidationError("The file is not a CSV text file.")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = set(reader.fieldnames or [])
-    missing = REQUIRED_COLUMNS - columns
-    if missing:
-        raise ValidationError(f"The header misses the column(s): {', '.join(sorted(missing))}.")
-    unknown = columns - set(CSV_COLUMNS)
-    if unknown:
-        raise ValidationError(f"Unknown column(s): {', '.join(sorted(unknown))}. Expected: {', '.join(CSV_COLUMNS)}.")
-    return reader
+    try:
+        columns = set(reader.fieldnames or [])
+        missing = REQUIRED_COLUMNS - columns
+        if missing:
+            raise ValidationError(f"The header misses the column(s): {', '.join(sorted(missing))}.")
+        unknown = columns - set(CSV_COLUMNS)
+        if unknown:
+            raise ValidationError(
+                f"Unknown column(s): {', '.join(sorted(unknown))}. Expected: {', '.join(CSV_COLUMNS)}.")
+        rows = []
+        for row in reader:
+            rows.append(row)
+            if len(rows) > settings.CSV_IMPORT_MAX_ROWS:
+                raise ValidationError(
+                    f"The file has more than {settings.CSV_IMPORT_MAX_ROWS} rows: split it into several imports.")
+    except csv.Error as exc:
+        raise ValidationError(f"Malformed CSV: {exc}") from exc
+    if not rows:
+        raise ValidationError("The file has a header but no appliance rows.")
+    return rows
 
 
 def _row_errors(form) -> list[str]:
     return [f"{name}: {message}" if name != "__all__" else message for name, messages in form.errors.items() for message in messages]
 
 
-def appliances_import_csv(*, actor, organization, data: bytes) -> CsvImportResult:
+def _sync_addresses(*, actor, appliance: Appliance, addresses: list[dict]) -> None:
+    """Make the appliance's addresses those of the file (an export lists them all)."""
+    wanted = {item["address"]: item for item in addresses}
+    for address in list(appliance.addresses.all()):
+        item = wanted.pop(str(address.address), None)
+        if item is None:
+            address_delete(actor=actor, address=address)
+        elif any(getattr(address, key) != value for key, value in item.items() if key != "address"):
+            address_update(actor=actor, address=address, data=item)
+    for item in wanted.values():
+        address_create(actor=actor, appliance=appliance, **item)
+
+
+def appliances_import_csv(*, actor, organization, data: bytes,
+                          progress: Callable[[int], None] | None = None) -> CsvImportResult:
+    """Validate every row, then (only when all are valid) create or update them in one transaction."""
     result = CsvImportResult()
     try:
-        reader = _read_rows(data)
-        rows = list(reader)
-    except (ValidationError, csv.Error) as exc:
-        result.errors.append(" ".join(exc.messages) if isinstance(exc, ValidationError) else f"Malformed CSV: {exc}")
+        rows = _read_rows(data)
+    except ValidationError as exc:
+        result.errors.append(" ".join(exc.messages))
         return result
-    if not rows:
-        result.errors.append("The file has a header but no appliance rows.")
-        return result
+    names = {(row.get("name") or "").strip() for row in rows}
+    existing = {a.name: a for a in Appliance.objects.filter(organization=organization, name__in=names)}
 
     valid = []
     seen_names, seen_guids = {}, {}
     for number, row in enumerate(rows, start=2):  # row 1 is the header
+        if progress is not None and (number - 1) % PROGRESS_EVERY == 0:
+            progress(number - 1)
         if None in row:
             result.errors.append(f"Row {number}: more values than columns.")
             continue
-        values = {k: (v or "").strip() for k, v in row.items()}
+        values = {k: formula_unescape(v or "").strip() for k, v in row.items()}
+        row_errors = []
         try:
             addresses = parse_addresses(values.pop("addresses", ""))
         except ValidationError as exc:
-            result.errors.append(f"Row {number}: {' '.join(exc.messages)}")
-            continue
-        # An empty or absent cell means the field's default (port 443, the default probe timings).
-        data = {**COLUMN_DEFAULTS, **{k: v for k, v in values.items() if v}, "organization": organization.pk}
-        form = ApplianceForm(data=data, user=actor)
+            row_errors.extend(exc.messages)
+        # An empty or absent cell means the field's default (port 443, the default probe timings); an empty
+        # secret on a known appliance keeps the stored one (exports never carry it).
+        fields = {**COLUMN_DEFAULTS, **{k: v for k, v in values.items() if v}, "organization": organization.pk}
+        instance = existing.get(values.get("name", ""))
+        # The form gets a copy: validation writes into its instance, and the update must diff the stored values.
+        form = ApplianceForm(data=fields, user=actor, instance=copy.copy(instance) if instance else None)
         form.fields["organization"].queryset = form.fields["organization"].queryset.filter(pk=organization.pk)
         if not form.is_valid():
-            result.errors.extend(f"Row {number}: {error}" for error in _row_errors(form))
+            row_errors.extend(_row_errors(form))
+        if row_errors:
+            result.errors.extend(f"Row {number}: {error}" for error in row_errors)
             continue
         name, guid = form.cleaned_data["name"], form.cleaned_data["appliance_guid"]
         if name in seen_names:
@@ -133,34 +192,81 @@ def appliances_import_csv(*, actor, organization, data: bytes) -> CsvImportResul
         seen_names[name] = number
         if guid:
             seen_guids[guid] = number
-        valid.append((number, form.cleaned_data, addresses))
+        valid.append((number, instance, form.cleaned_data, addresses))
+    if progress is not None:
+        progress(len(rows))
 
     if result.errors:
         return result
     try:
         with transaction.atomic():
-            for number, cleaned, addresses in valid:
+            for number, instance, cleaned, addresses in valid:
                 cleaned = {k: v for k, v in cleaned.items() if k != "organization"}
                 try:
-                    result.created.append(
-                        appliance_create(actor=actor, organization=organization, addresses=addresses, **cleaned)
-                    )
+                    if instance is None:
+                        result.created.append(
+                            appliance_create(actor=actor, organization=organization, addresses=addresses, **cleaned)
+                        )
+                    else:
+                        appliance = appliance_update(actor=actor, appliance=instance, data=cleaned)
+                        _sync_addresses(actor=actor, appliance=appliance, addresses=addresses)
+                        result.updated.append(appliance)
                 except ValidationError as exc:
                     messages = exc.message_dict if hasattr(exc, "error_dict") else {"row": exc.messages}
                     result.errors.extend(f"Row {number}: {k}: {' '.join(v)}" for k, v in messages.items())
             if result.errors:
                 raise ValidationError("rollback")
     except ValidationError:
-        result.created = []
+        result.created, result.updated = [], []
     return result
+
+
+def appliance_import_request(*, actor, organization, data: bytes, filename: str = "") -> ApplianceImport:
+    """Check the file's shape now (a clear message in the form), then queue the rows for a worker."""
+    require_role(actor, organization, Role.ADMIN)
+    rows = _read_rows(data)
+    job = ApplianceImport.objects.create(
+        organization=organization, requested_by=actor, filename=filename[:255],
+        content=data.decode("utf-8-sig"), total_rows=len(rows),
+    )
+    audit_record(actor=actor, organization=organization, action=AuditAction.ACTION, obj=job, verb="csv import",
+                 summary=f"CSV import of {len(rows)} row(s) queued")
+    enqueue_on_commit(RUN_IMPORT_TASK, job.pk)
+    return job
+
+
+def appliance_import_run(*, job: ApplianceImport) -> ApplianceImport:
+    """The worker's part. Progress is written as rows are checked, outside the final write's transaction, so the
+    import page can show it while the job runs."""
+    claimed = ApplianceImport.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING)
+    if not claimed:
+        return job  # already run (a redelivered task)
+
+    def progress(count: int) -> None:
+        ApplianceImport.objects.filter(pk=job.pk).update(processed_rows=count)
+
+    result = appliances_import_csv(actor=job.requested_by, organization=job.organization,
+                                   data=job.content.encode(), progress=progress)
+    job.refresh_from_db()
+    job.status = ImportStatus.SUCCEEDED if result.ok else ImportStatus.FAILED
+    job.errors = result.errors
+    job.created_count, job.updated_count = len(result.created), len(result.updated)
+    job.finished_at = timezone.now()
+    job.content = ""
+    job.save()
+    audit_record(actor=job.requested_by, organization=job.organization, action=AuditAction.ACTION, obj=job,
+                 verb="csv import", summary=(f"{job.created_count} created, {job.updated_count} updated" if result.ok
+                                             else f"Nothing imported: {len(result.errors)} error(s)"))
+    return job
 
 
 def appliances_export_csv(appliances) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    # CRLF (RFC 4180): the writer then quotes a cell holding a bare CR, which would otherwise split the row.
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for appliance in appliances:
         row = {column: getattr(appliance, column, "") for column in CSV_COLUMNS if column not in SECRET_COLUMNS}
         row["addresses"] = format_addresses(appliance)
-        writer.writerow(row)
+        writer.writerow({column: formula_safe(value) for column, value in row.items()})
     return out.getvalue()

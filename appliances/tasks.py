@@ -7,7 +7,8 @@ from portal.models import Organization
 from portal.permissions import SYSTEM
 
 from .backups import DOWNLOAD_BACKUP_TASK, backup_download, backup_prune
-from .models import Appliance, BackupTrigger
+from .csv_io import RUN_IMPORT_TASK, appliance_import_run
+from .models import Appliance, ApplianceImport, BackupTrigger
 from .selectors import backups_due
 
 
@@ -35,3 +36,12 @@ def scheduled_backups() -> int:
 @shared_task(name="appliances.prune_backups", acks_late=True)
 def prune_backups() -> int:
     return sum(backup_prune(organization=organization) for organization in Organization.objects.all())
+
+
+# Idempotent: the service claims a queued import once; a redelivered task finds it running or done.
+@shared_task(name=RUN_IMPORT_TASK, acks_late=True)
+def run_appliance_import(import_id: int) -> str:
+    job = ApplianceImport.objects.select_related("organization", "requested_by").filter(pk=import_id).first()
+    if job is None:
+        return "gone"
+    return appliance_import_run(job=job).status

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.ApplianceListView.as_view(), name="appliance_list"),
     path("add/", views.ApplianceEditView.as_view(), name="appliance_add"),
     path("import/", views.appliance_import, name="appliance_import"),
+    path("import/<int:pk>/", views.appliance_import_status, name="appliance_import_status"),
     path("export/", views.appliance_export, name="appliance_export"),
     path("<int:pk>/", views.ApplianceDetailView.as_view(), name="appliance"),
     path("<int:pk>/edit/", views.ApplianceEditView.as_view(), name="appliance_edit"),

@@ -19,6 +19,16 @@ def validate_hostname_or_ip(value: str) -> None:
         raise ValidationError(f"“{value}” is neither a host name nor an IP address.")
 
 
+_OAUTH_CREDENTIAL = re.compile(r"^[\x20-\x7e]*$")
+
+
+def validate_oauth_credential(value: str) -> None:
+    """OAuth client ids and secrets are printable ASCII (RFC 6749 appendix A, VSCHAR); the appliance API takes them
+    as HTTP basic authentication, where anything else cannot be sent (it failed deep in the HTTP client, a 500)."""
+    if value and not _OAUTH_CREDENTIAL.match(value):
+        raise ValidationError("Use printable ASCII characters only (letters, digits, punctuation, spaces).")
+
+
 def validate_ca_bundle(value: str) -> None:
     if not value:
         return

@@ -11,3 +11,8 @@ def max_upload_size() -> int:
 def expiry_threshold_days() -> int:
     """Days before expiry from which a certificate is flagged and alerted."""
     return settings.CERTIFICATE_EXPIRY_WARNING_DAYS
+
+
+def max_kdf_iterations() -> int:
+    """Most key-derivation iterations a PKCS#12 file may ask for (MAC and each encrypted part)."""
+    return settings.CERTIFICATE_PKCS12_MAX_ITERATIONS

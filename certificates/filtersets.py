@@ -11,11 +11,16 @@ from portal.filtersets import OrganizationScopedFilterSet
 
 from .models import Certificate
 
+EXPIRES_WITHIN_MAX_DAYS = 36500
+
 
 class CertificateFilterSet(OrganizationScopedFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     appliance = django_filters.ModelChoiceFilter(queryset=Appliance.objects.none())
-    expires_within = django_filters.NumberFilter(method="filter_expires_within", label="Expires within (days)")
+    # Past 100 years "now + days" leaves the calendar (OverflowError): bounded like every filter, tighter.
+    expires_within = django_filters.NumberFilter(
+        method="filter_expires_within", label="Expires within (days)", min_value=0, max_value=EXPIRES_WITHIN_MAX_DAYS
+    )
     is_default = django_filters.BooleanFilter()
     on_appliance = django_filters.BooleanFilter()
     is_self_signed = django_filters.BooleanFilter()

@@ -173,6 +173,26 @@ FAILOVER_CONNECTIVITY_TEST_PORT = env.int("FAILOVER_CONNECTIVITY_TEST_PORT", def
 # Certificates.
 CERTIFICATE_MAX_UPLOAD_BYTES = env.int("CERTIFICATE_MAX_UPLOAD_BYTES", default=256 * 1024)  # bytes per import file
 CERTIFICATE_EXPIRY_WARNING_DAYS = env.int("CERTIFICATE_EXPIRY_WARNING_DAYS", default=30)  # days before expiry
+# Input limits (docs/security.md, "API input limits").
+CERTIFICATE_PKCS12_MAX_ITERATIONS = env.int("CERTIFICATE_PKCS12_MAX_ITERATIONS", default=600_000)  # KDF rounds/part
+CSV_IMPORT_MAX_ROWS = env.int("CSV_IMPORT_MAX_ROWS", default=5000)  # rows per appliance CSV import (one worker job)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)  # rows per REST page; a larger ?limit= is cut to it
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)  # h an invitation link stays valid (single use)
+# Outbound address policy (portal/netpolicy.py): the networks appliance hosts, DNS servers and NAT devices may
+# be in (an organisation's own list replaces this one), and the networks never connected to, whatever the lists.
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=["0.0.0.0/0", "::/0"])
+OUTBOUND_DENIED_NETWORKS = env.list("OUTBOUND_DENIED_NETWORKS", default=[
+    "169.254.0.0/16",  # IPv4 link-local, AWS/GCP/Azure/OpenStack metadata (169.254.169.254)
+    "fe80::/10",  # IPv6 link-local
+    "fd00:ec2::254/128",  # AWS metadata over IPv6
+    "100.100.100.200/32",  # Alibaba Cloud metadata
+    "168.63.129.16/32",  # Azure wire server
+    "0.0.0.0/8", "::/128",  # "this host": connects to the portal's own machine
+    "224.0.0.0/4", "ff00::/8",  # multicast
+])
+# Loopback (127.0.0.0/8, ::1) is refused in production: it is the portal's own machine (Redis, PostgreSQL).
+# Development (DEBUG) and the tests allow it: their simulated appliances listen on loopback addresses.
+OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=DEBUG)
 
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -269,7 +289,12 @@ REST_FRAMEWORK = {
         "portal.api.throttling.AnonymousRateThrottle",
         "portal.api.throttling.UserRateThrottle",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",

@@ -12,6 +12,8 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
+# The simulated appliances listen on 127.0.0.0/8 (docs/security.md, outbound address policy).
+os.environ.setdefault("OUTBOUND_ALLOW_LOOPBACK", "True")
 os.environ.setdefault("PORTAL_VAR_DIR", str(Path(tempfile.gettempdir()) / "failover-portal-test-var"))
 
 from .settings import *  # noqa: E402,F403

@@ -5,6 +5,7 @@ Each step records who did it, when, notes and what was checked. A step is refuse
 is not done, and the refusal says which one and why (the same text the UI shows next to the step).
 """
 
+import copy
 import secrets
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from appliances.connect import ClientPurpose, appliance_client, client_for
+from appliances.connect import ClientPurpose, appliance_client, client_for, contact_failure_text
 from appliances.drivers import ApplianceError, TrustSettings
 from appliances.models import Appliance, BackupStatus, ConfigurationBackup
 from failover.selectors import appliance_pairs
@@ -172,21 +173,31 @@ def _received(case, step, data, actor):
     }
 
 
-def _probe_replacement(data) -> dict:
+def _probe_replacement(data, organization) -> dict:
     try:
         trust = TrustSettings(ca_pem=data.get("ca_bundle") or None, pin=(data.get("tls_pin") or "").strip() or None)
     except ValueError as exc:
         raise ValidationError({"tls_pin": str(exc)}) from exc
     client = client_for(host=data["management_host"], port=data["management_port"], client_id=data["client_id"],
-                        client_secret=data["client_secret"], trust=trust, purpose=ClientPurpose.REPLACEMENT)
+                        client_secret=data["client_secret"], trust=trust, purpose=ClientPurpose.REPLACEMENT,
+                        organization=organization)
     try:
         health = client.check_health()
     except ApplianceError as error:
-        raise ValidationError(f"The probe of the replacement failed: {error}") from error
+        raise ValidationError(f"The probe of the replacement failed: {contact_failure_text(error)}") from error
     if not health.success:
         raise ValidationError(f"The replacement answers but reports unhealthy: {health.error_message or 'no reason given'}")
     return {"appliance_guid": health.appliance_id.lower(), "version": health.version, "build": health.build,
             "latency_ms": round(health.latency_ms, 1), "role": str(health.failover_role)}
+
+
+def _validate_replacement_identity(appliance, data) -> None:
+    """Every rule the appliance row will be held to (host syntax, outbound address policy, port, trust, ASCII
+    credentials), checked before the portal connects to the typed host: validate, then act."""
+    candidate = copy.copy(appliance)
+    for name in ("management_host", "management_port", "ca_bundle", "tls_pin", "client_id", "client_secret"):
+        setattr(candidate, name, data.get(name) or "")
+    candidate.full_clean(validate_unique=False, validate_constraints=False)
 
 
 def _network(case, step, data, actor):
@@ -194,7 +205,8 @@ def _network(case, step, data, actor):
              message="Needed to reach the replacement.")
     if not data.get("ca_bundle") and not data.get("tls_pin"):
         raise ValidationError({"ca_bundle": "Give a CA bundle or a pinned fingerprint: the portal never talks to an unverified appliance."})
-    probe = _probe_replacement(data)
+    _validate_replacement_identity(case.appliance, data)
+    probe = _probe_replacement(data, case.organization)
     identity = {
         "management_host": data["management_host"], "management_port": data["management_port"],
         "ca_bundle": data.get("ca_bundle", ""), "tls_pin": data.get("tls_pin", ""),

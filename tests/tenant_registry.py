@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from appliances.models import Appliance, ApplianceAddress
-from portal.models import ApiToken, AuditEvent, Membership, Organization, Role
+from portal.models import ApiToken, AuditEvent, Invitation, Membership, Organization, Role
 from portal.services.audit import audit_record
+from portal.services.invitations import invitation_create
 
 from .factories import (
     ApiTokenFactory,
@@ -40,9 +41,15 @@ def _address_payload(org):
     return {"appliance": appliance.pk, "address": f"198.51.100.{next(_counter)}", "prefix_length": 24, "kind": "unique"}
 
 
-def _membership_payload(org):
-    user = UserFactory(username=f"joiner-{next(_counter)}")
-    return {"organization": org.pk, "user": user.username, "role": Role.VIEWER}
+def _invitation_payload(org):
+    return {"organization": org.pk, "email": f"joiner-{next(_counter)}@example.com", "role": Role.VIEWER}
+
+
+def _make_invitation(org, marker):
+    invitation, _ = invitation_create(actor=UserFactory(is_platform_operator=True, username=f"{marker}-inviter"),
+                                      organization=org, email=f"{marker}@example.com",
+                                      accept_url_for=lambda secret: f"/invitations/{secret}/")
+    return invitation
 
 
 def _make_org(org, marker):
@@ -59,9 +66,8 @@ REGISTRY: dict[type, Entry] = {
     Organization: Entry(make=_make_org),
     Membership: Entry(
         make=lambda org, marker: MembershipFactory(organization=org, user=UserFactory(username=f"{marker}-user"), role=Role.ADMIN),
-        payload=_membership_payload,
-        form_payload=_membership_payload,
     ),
+    Invitation: Entry(make=_make_invitation, payload=_invitation_payload, form_payload=_invitation_payload),
     AuditEvent: Entry(make=_make_audit),
     ApiToken: Entry(make=lambda org, marker: ApiTokenFactory(name=marker), owner_only=True),
     Appliance: Entry(

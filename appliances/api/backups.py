@@ -15,13 +15,15 @@ from portal.models import Role
 
 from ..backups import POLICY_FIELDS, backup_policy_save, backup_read, backup_request
 from ..filtersets import BackupFilterSet
-from ..models import Appliance, BackupPolicy, ConfigurationBackup
+from ..models import Appliance, BackupFailure, BackupPolicy, ConfigurationBackup
 from ..views.backups import backup_filename
 
 
 class ConfigurationBackupSerializer(serializers.ModelSerializer):
     appliance_name = serializers.CharField(source="appliance.name", read_only=True)
     download_url = serializers.HyperlinkedIdentityField(view_name="appliances-api:configurationbackup-download")
+    # Empty unless the backup failed: the schema must say "" is a value too.
+    failure_kind = serializers.ChoiceField(choices=BackupFailure.choices, read_only=True, allow_blank=True)
 
     class Meta:
         model = ConfigurationBackup

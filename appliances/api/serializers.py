@@ -5,6 +5,7 @@ from portal.api.serializers import TenantModelSerializer
 from portal.models import Role
 
 from ..models import Appliance, ApplianceAddress
+from ..validators import validate_oauth_credential
 
 
 class ApplianceAddressNestedSerializer(serializers.ModelSerializer):
@@ -23,14 +24,14 @@ class ApplianceAddressSerializer(serializers.ModelSerializer):
 
 
 class ApplianceLatestStatusSerializer(serializers.ModelSerializer):
-    checked_at = serializers.DateTimeField(source="status_checked_at", read_only=True)
+    checked_at = serializers.DateTimeField(source="status_checked_at", read_only=True, allow_null=True)
     reachable = serializers.BooleanField(source="status_reachable", read_only=True, allow_null=True)
     healthy = serializers.BooleanField(source="status_healthy", read_only=True, allow_null=True)
     latency_ms = serializers.FloatField(source="status_latency_ms", read_only=True, allow_null=True)
     role = serializers.CharField(source="status_role", read_only=True)
     version = serializers.CharField(source="status_version", read_only=True)
     shared_ips = serializers.ListField(source="status_shared_ips", child=serializers.CharField(), read_only=True)
-    last_sync_at = serializers.DateTimeField(source="status_last_sync_at", read_only=True)
+    last_sync_at = serializers.DateTimeField(source="status_last_sync_at", read_only=True, allow_null=True)
     last_sync_status = serializers.CharField(source="status_last_sync_status", read_only=True)
     error = serializers.CharField(source="status_error", read_only=True)
 
@@ -57,6 +58,7 @@ class ApplianceSummarySerializer(serializers.ModelSerializer):
 class ApplianceSerializer(TenantModelSerializer):
     client_secret = serializers.CharField(
         write_only=True, required=False, allow_blank=True, style={"input_type": "password"},
+        validators=[validate_oauth_credential],
         help_text="Write-only. Stored encrypted; never returned. Omit or leave empty to keep the stored one.",
     )
     has_client_secret = serializers.BooleanField(read_only=True)

@@ -19,7 +19,7 @@ from .errors import ApplianceError, ApplianceTimeout
 from .models import ApplianceAddress, Credentials, HealthReport, Timeouts
 from .operations import Done, Operation, advance
 from .tokens import TokenCache, default_token_cache
-from .transport import Exchange, Request, Response
+from .transport import AddressGuard, Exchange, Request, Response
 from .trust import TrustSettings
 
 
@@ -31,6 +31,8 @@ class ProbeTarget:
     timeouts: Timeouts = field(default_factory=Timeouts)
     #: Opaque caller reference (e.g. the portal's appliance pk), handed back in the result.
     ref: Hashable = None
+    #: The caller's outbound address policy (see Transport).
+    address_guard: AddressGuard | None = None
 
 
 @dataclass
@@ -51,7 +53,8 @@ class _Job:
     def __init__(self, target: ProbeTarget, token_cache: TokenCache, deadline_seconds: float | None,
                  share_tls_sessions: bool) -> None:
         self.client = ApplianceClient(target.address, target.credentials, target.trust, timeouts=target.timeouts,
-                                      token_cache=token_cache, share_tls_sessions=share_tls_sessions)
+                                      token_cache=token_cache, share_tls_sessions=share_tls_sessions,
+                                      address_guard=target.address_guard)
         self.result = ProbeResult(target)
         self.op: Operation[HealthReport] = self.client.operations.check_health()
         self.deadline_seconds = deadline_seconds

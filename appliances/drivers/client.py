@@ -29,7 +29,7 @@ from .models import (
 )
 from .operations import Operation, Operations, run_sync
 from .tokens import TokenCache, default_token_cache
-from .transport import MAX_BACKUP_BYTES, Transport
+from .transport import MAX_BACKUP_BYTES, AddressGuard, Transport
 from .trust import TrustSettings
 from .xml import XmlNode
 
@@ -62,9 +62,11 @@ class ApplianceClient:
         timeouts: Timeouts | None = None,
         token_cache: TokenCache | None = None,
         share_tls_sessions: bool = True,
+        address_guard: AddressGuard | None = None,
     ) -> None:
         self.address = address
-        self.transport = Transport(address, trust, timeouts, share_tls_sessions=share_tls_sessions)
+        self.transport = Transport(address, trust, timeouts, share_tls_sessions=share_tls_sessions,
+                                   address_guard=address_guard)
         # "is None", not "or": an empty cache is falsy (__len__), and len() walks every entry.
         cache = token_cache if token_cache is not None else default_token_cache()
         self.operations = Operations(address, credentials, cache)

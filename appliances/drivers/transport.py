@@ -9,6 +9,7 @@ Both go through exactly these two functions, so options, limits and error mappin
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import urlencode
@@ -197,8 +198,13 @@ class Exchange:
         return ApplianceUnreachable(f"transfer failed (curl error {code}: {message})", **context)
 
 
+#: ``guard(address) -> IP to connect to``; raises ApplianceUnreachable for an address it does not allow.
+AddressGuard = Callable[[ApplianceAddress], str | None]
+
+
 class Transport:
-    """Everything needed to talk to one appliance over TLS: address, trust, timeouts."""
+    """Everything needed to talk to one appliance over TLS: address, trust, timeouts, and an optional address
+    guard (the portal's outbound address policy; the driver itself knows no policy)."""
 
     def __init__(
         self,
@@ -207,10 +213,12 @@ class Transport:
         timeouts: Timeouts | None = None,
         *,
         share_tls_sessions: bool = True,
+        address_guard: AddressGuard | None = None,
     ) -> None:
         self.address = address
         self.trust = trust
         self.timeouts = timeouts or Timeouts()
+        self.address_guard = address_guard
         # Resumed sessions carry no certificate, so a certificate-fingerprint pin needs full handshakes.
         self._share_sessions = share_tls_sessions and trust.cert_fingerprint is None
 
@@ -229,6 +237,12 @@ class Transport:
         exchange = Exchange(request, self.address, self.trust.cert_fingerprint)
 
         curl.setopt(pycurl.URL, self.url(request))
+        if self.address_guard is not None:
+            # The caller's policy decides where a name may lead, right before connecting; libcurl then connects
+            # to exactly the address that was checked (no second lookup that could answer differently).
+            connect_ip = self.address_guard(self.address)
+            if connect_ip and connect_ip != self.address.host:
+                curl.setopt(pycurl.RESOLVE, [f"{self.address.host}:{self.address.port}:{connect_ip}"])
         curl.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTPS)  # never plain HTTP, file:, etc.
         curl.setopt(pycurl.FOLLOWLOCATION, 0)
         curl.setopt(pycurl.NOSIGNAL, 1)  # no SIGALRM-based DNS timeouts: we run in threads

@@ -7,11 +7,13 @@ from portal.models import Organization, Role
 
 from ..models import Appliance, ApplianceAddress
 from ..services import APPLIANCE_EDITABLE_FIELDS
+from ..validators import validate_oauth_credential
 
 
 class ApplianceForm(TenantModelForm):
     client_secret = forms.CharField(
         required=False,
+        validators=[validate_oauth_credential],
         label="OAuth client secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored encrypted and never shown again. Leave empty to keep the stored secret.",

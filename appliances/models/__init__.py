@@ -6,15 +6,18 @@ from .backups import (
     BackupTrigger,
     ConfigurationBackup,
 )
+from .imports import ApplianceImport, ImportStatus
 
 __all__ = [
     "AddressKind",
     "Appliance",
     "ApplianceAddress",
+    "ApplianceImport",
     "BackupFailure",
     "BackupPolicy",
     "BackupStatus",
     "BackupTrigger",
     "ConfigurationBackup",
     "FailoverRole",
+    "ImportStatus",
 ]

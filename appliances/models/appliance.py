@@ -11,8 +11,9 @@ from django.urls import reverse
 from appliances.drivers.trust import TrustSettings
 from portal.fields import EncryptedTextField
 from portal.models import TenantModel
+from portal.netpolicy import validate_outbound_host
 
-from ..validators import validate_ca_bundle, validate_hostname_or_ip
+from ..validators import validate_ca_bundle, validate_hostname_or_ip, validate_oauth_credential
 
 guid_validator = RegexValidator(r"^[0-9a-fA-F]{32}$", "An appliance id is 32 hexadecimal characters.")
 
@@ -47,8 +48,10 @@ class Appliance(TenantModel):
     )
 
     # API credentials (OAuth client credentials). The secret is encrypted and never shown back.
-    client_id = models.CharField(max_length=128, blank=True, verbose_name="OAuth client id")
-    client_secret = EncryptedTextField(blank=True, verbose_name="OAuth client secret")
+    client_id = models.CharField(
+        max_length=128, blank=True, validators=[validate_oauth_credential], verbose_name="OAuth client id"
+    )
+    client_secret = EncryptedTextField(blank=True, validators=[validate_oauth_credential], verbose_name="OAuth client secret")
 
     # TLS trust: a CA bundle, a pin, or both. Never unverified.
     ca_bundle = models.TextField(
@@ -120,6 +123,8 @@ class Appliance(TenantModel):
                 raise ValidationError({"tls_pin": str(exc)}) from exc
         if bool(self.client_id) != bool(self.client_secret):
             raise ValidationError({"client_secret": "Give both the OAuth client id and its secret, or neither."})
+        if self.organization_id:
+            validate_outbound_host(self.management_host, self.organization, field="management_host")
 
     @property
     def has_client_secret(self) -> bool:

@@ -1,17 +1,18 @@
-from django.contrib import messages
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from portal.http import attachment_response
 from portal.panels import PanelSlot, panels_for
-from portal.permissions import has_role, require_role
+from portal.permissions import has_role
 from portal.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 
-from ..csv_io import CSV_COLUMNS, appliances_export_csv, appliances_import_csv
+from ..csv_io import CSV_COLUMNS, appliance_import_request, appliances_export_csv
 from ..filtersets import ApplianceFilterSet
 from ..forms import ApplianceAddressForm, ApplianceForm, ApplianceImportForm
-from ..models import Appliance, ApplianceAddress
+from ..models import Appliance, ApplianceAddress, ApplianceImport
 from ..selectors import appliance_list
 from ..services import (
     INVENTORY_ROLES,
@@ -100,18 +101,31 @@ class ApplianceAddressDeleteView(ObjectDeleteView):
 @login_required
 def appliance_import(request):
     form = ApplianceImportForm(request.POST or None, request.FILES or None, user=request.user)
-    result = None
     if request.method == "POST" and form.is_valid():
         organization = form.cleaned_data["organization"]
-        require_role(request.user, organization, INVENTORY_ROLES["create"])
-        result = appliances_import_csv(actor=request.user, organization=organization, data=form.cleaned_data["file"].read())
-        if result.ok:
-            messages.success(request, f"Imported {len(result.created)} appliance(s) into {organization}.")
-            return redirect("appliances:appliance_list")
-    status = 400 if request.method == "POST" and (not form.is_valid() or (result and not result.ok)) else 200
-    return render(
-        request, "appliances/appliance_import.html", {"form": form, "result": result, "columns": CSV_COLUMNS}, status=status
-    )
+        upload = form.cleaned_data["file"]
+        try:
+            job = appliance_import_request(actor=request.user, organization=organization, data=upload.read(),
+                                           filename=upload.name or "")
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            return redirect("appliances:appliance_import_status", pk=job.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "appliances/appliance_import.html", {
+        "form": form, "columns": CSV_COLUMNS, "max_rows": settings.CSV_IMPORT_MAX_ROWS,
+        "recent": ApplianceImport.objects.for_user(request.user, role=INVENTORY_ROLES["create"]).defer("content")[:5],
+    }, status=status)
+
+
+@login_required
+def appliance_import_status(request, pk):
+    """The import's progress; the page reloads itself until the worker has finished."""
+    job = get_object_or_404(ApplianceImport.objects.for_user(request.user, role=INVENTORY_ROLES["create"]).defer("content"), pk=pk)
+    return render(request, "appliances/appliance_import_status.html", {"job": job})
+
+
+appliance_import_status.model = ApplianceImport  # for the generic route tests
 
 
 @login_required

@@ -21,6 +21,7 @@ from ..services import (
     certificate_inventory_sync,
     certificate_set_default,
 )
+from ..services.export import EXPORT_CONTENT_TYPES
 from .serializers import (
     CertificateExportSerializer,
     CertificateImportSerializer,
@@ -66,7 +67,7 @@ class CertificateViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.Retri
         certificate_delete(actor=self.request.user, certificate=instance)
 
     @extend_schema(request=CertificateExportSerializer,
-                   responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
+                   responses={(200, kind): OpenApiResponse(OpenApiTypes.BINARY) for kind in EXPORT_CONTENT_TYPES.values()})
     @action(detail=True, methods=["post"])
     def export(self, request, pk=None):
         certificate = self.get_object()

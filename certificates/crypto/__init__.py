@@ -3,13 +3,20 @@
 ``generate`` (test/demo certificate factory) is deliberately not re-exported.
 """
 
-from .bundles import DEFAULT_MAX_IMPORT_SIZE, ImportedBundle, import_bundle, key_matches_certificate
+from .bundles import (
+    DEFAULT_MAX_IMPORT_SIZE,
+    DEFAULT_MAX_KDF_ITERATIONS,
+    ImportedBundle,
+    import_bundle,
+    key_matches_certificate,
+)
 from .errors import (
     CertificateError,
     CertificateExportError,
     CertificateImportError,
     ExportPassphraseRequiredError,
     FileTooLargeError,
+    KdfCostError,
     KeyMismatchError,
     MalformedFileError,
     NoCertificateError,
@@ -26,6 +33,7 @@ from .warnings import CertificateWarning, Severity, WarningCode, evaluate
 
 __all__ = [
     "DEFAULT_MAX_IMPORT_SIZE",
+    "DEFAULT_MAX_KDF_ITERATIONS",
     "CertificateDetails",
     "CertificateError",
     "CertificateExportError",
@@ -34,6 +42,7 @@ __all__ = [
     "ExportFormat",
     "ExportPassphraseRequiredError",
     "FileTooLargeError",
+    "KdfCostError",
     "ImportedBundle",
     "KeyMismatchError",
     "MalformedFileError",

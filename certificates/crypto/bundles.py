@@ -28,8 +28,11 @@ from .errors import (
     WrongPassphraseError,
 )
 from .parse import CertificateDetails, parse_certificate
+from .pkcs12_cost import check_kdf_cost
 
 DEFAULT_MAX_IMPORT_SIZE = 256 * 1024
+# OWASP's PBKDF2-HMAC-SHA256 recommendation: no sane export asks for more (OpenSSL writes 2,048).
+DEFAULT_MAX_KDF_ITERATIONS = 600_000
 
 # Only used to *classify* PEM blocks (is there a certificate? a CSR? a key?) so we can
 # say what is wrong; decoding stays with cryptography's loaders.
@@ -68,6 +71,7 @@ def import_bundle(
     passphrase: str | bytes | None = None,
     *,
     max_size: int = DEFAULT_MAX_IMPORT_SIZE,
+    max_kdf_iterations: int = DEFAULT_MAX_KDF_ITERATIONS,
 ) -> ImportedBundle:
     """Read a PKCS#12, PEM or DER certificate file.
 
@@ -84,7 +88,7 @@ def import_bundle(
     password = _normalise_passphrase(passphrase)
     if b"-----BEGIN " in data:
         return _import_pem(data, password)
-    return _import_binary(data, password)
+    return _import_binary(data, password, max_kdf_iterations)
 
 
 def _normalise_passphrase(passphrase: str | bytes | None) -> bytes | None:
@@ -169,7 +173,7 @@ def _load_pem_key(data: bytes, password: bytes | None) -> PrivateKeyTypes:
 # --- binary (DER certificate or PKCS#12) --------------------------------------
 
 
-def _import_binary(data: bytes, password: bytes | None) -> ImportedBundle:
+def _import_binary(data: bytes, password: bytes | None, max_kdf_iterations: int) -> ImportedBundle:
     try:
         certificate = x509.load_der_x509_certificate(data)
     except ValueError:
@@ -177,6 +181,7 @@ def _import_binary(data: bytes, password: bytes | None) -> ImportedBundle:
     else:
         return _assemble([certificate], None, friendly_name=None, source_format="der")
 
+    check_kdf_cost(data, max_kdf_iterations)
     bundle = _try_pkcs12(data, password)
     if bundle is not None:
         return bundle

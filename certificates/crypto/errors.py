@@ -59,6 +59,12 @@ class KeyMismatchError(CertificateImportError):
     code = "key_mismatch"
 
 
+class KdfCostError(CertificateImportError):
+    """A PKCS#12 file asks for more key-derivation work than the portal spends on one upload."""
+
+    code = "kdf_cost"
+
+
 # --- export -----------------------------------------------------------------
 
 

@@ -28,6 +28,11 @@ from .errors import ServedCertificateError
 from .parse import CertificateDetails, parse_certificate
 
 
+def unreadable_message(host: str, port: int) -> str:
+    return (f"No TLS certificate could be read from {host}:{port} (no answer, connection refused or not a TLS "
+            "service).")
+
+
 def fetch_served_certificate(
     host: str, port: int, *, server_name: str | None = None, timeout: float = 5
 ) -> CertificateDetails:
@@ -36,7 +41,7 @@ def fetch_served_certificate(
     Note that an IP literal as ``server_name`` also sends no SNI (TLS forbids IPs in SNI).
 
     Raises ``ServedCertificateError`` when the endpoint is unreachable, the TLS
-    handshake fails, or no certificate is presented.
+    handshake fails, or no certificate is presented, with one message for all of them.
     """
     context = ssl._create_unverified_context()  # noqa: S323 - inspection only, see module docstring
     try:
@@ -45,14 +50,12 @@ def fetch_served_certificate(
             context.wrap_socket(raw, server_hostname=server_name) as tls,
         ):
             der = tls.getpeercert(binary_form=True)
-    except TimeoutError as exc:
-        raise ServedCertificateError(f"No TLS answer from {host}:{port} within {timeout} s.") from exc
-    except ssl.SSLError as exc:
-        raise ServedCertificateError(f"The TLS handshake with {host}:{port} failed: {exc.reason or exc}.") from exc
-    except OSError as exc:
-        raise ServedCertificateError(f"Cannot connect to {host}:{port}: {exc.strerror or exc}.") from exc
+    except (OSError, ssl.SSLError) as exc:  # SSLError and TimeoutError are OSErrors; named for the reader
+        # One text for a refused connection, a silent port and a non-TLS service: a check a person triggers
+        # must not tell open, closed and filtered ports apart (a port-scan oracle).
+        raise ServedCertificateError(unreadable_message(host, port)) from exc
     if not der:
-        raise ServedCertificateError(f"{host}:{port} did not present a certificate.")
+        raise ServedCertificateError(unreadable_message(host, port))
     return parse_certificate(x509.load_der_x509_certificate(der))
 
 

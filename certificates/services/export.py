@@ -18,7 +18,7 @@ from ..models import Certificate
 from .inventory import stored_bundle
 
 MIN_EXPORT_PASSPHRASE = 8
-_CONTENT_TYPES = {ExportFormat.PKCS12: "application/x-pkcs12", ExportFormat.PEM: "application/x-pem-file"}
+EXPORT_CONTENT_TYPES = {ExportFormat.PKCS12: "application/x-pkcs12", ExportFormat.PEM: "application/x-pem-file"}
 _EXTENSIONS = {ExportFormat.PKCS12: "p12", ExportFormat.PEM: "pem"}
 
 
@@ -61,6 +61,6 @@ def certificate_export(*, actor, certificate: Certificate, export_format: str = 
     )
     return ExportedFile(
         filename=_filename(certificate, export_format, include_key),
-        content_type=_CONTENT_TYPES[export_format],
+        content_type=EXPORT_CONTENT_TYPES[export_format],
         data=data,
     )

@@ -19,7 +19,7 @@ from portal.permissions import SYSTEM, require_role
 from portal.services.audit import SECRET_MARK, audit_record
 from portal.services.common import model_delete
 
-from ..conf import max_upload_size
+from ..conf import max_kdf_iterations, max_upload_size
 from ..crypto import (
     CertificateDetails,
     CertificateError,
@@ -82,7 +82,8 @@ def stored_bundle(certificate: Certificate, *, with_key: bool = False) -> Import
 
 def read_bundle(*, data: bytes, passphrase: str = "") -> ImportedBundle:
     try:
-        return import_bundle(data, passphrase or None, max_size=max_upload_size())
+        return import_bundle(data, passphrase or None, max_size=max_upload_size(),
+                             max_kdf_iterations=max_kdf_iterations())
     except CertificateError as error:
         raise validation_error(error) from error
 
@@ -123,12 +124,6 @@ def certificate_store(*, actor, appliance, bundle: ImportedBundle, friendly_name
     # An explicit name wins, then the file's, then the name already recorded (e.g. the appliance's), then the CN.
     known_name = "" if created else certificate.friendly_name
     name = (friendly_name or bundle.friendly_name or known_name or details.common_name or "")[:200]
-    appliance_id = ""
-    if install:
-        appliance_id = install_on_appliance(
-            appliance=appliance, certificate_pem=details.pem, key_pem=key_pem, chain_pem=chain_pem,
-            friendly_name=name, make_default=make_default,
-        )
     if created:
         certificate = Certificate(organization_id=appliance.organization_id, appliance=appliance, source=source)
     for attribute, value in detail_fields(details).items():
@@ -142,11 +137,16 @@ def certificate_store(*, actor, appliance, bundle: ImportedBundle, friendly_name
         certificate.assigned_ip = assigned_ip or None
     if make_default:
         certificate.is_default = True
+    # Validate, then act: a bad field (an assigned IP, a name) must not leave a certificate installed on the
+    # appliance that the portal then refuses to record.
+    certificate.full_clean(validate_unique=False)
     if install:
+        certificate.appliance_certificate_id = install_on_appliance(
+            appliance=appliance, certificate_pem=details.pem, key_pem=key_pem, chain_pem=chain_pem,
+            friendly_name=name, make_default=make_default,
+        )
         certificate.on_appliance = True
         certificate.appliance_has_key = True
-        certificate.appliance_certificate_id = appliance_id
-    certificate.full_clean(validate_unique=False)
     certificate.save()
     if certificate.is_default:
         clear_other_defaults(certificate)

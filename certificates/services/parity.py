@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from portal.models import AlertSeverity
+from portal.netpolicy import OutboundRefused, resolve_allowed
 from portal.services.alerts import alert_raise
 
 from ..alerts import CertificateAlertKind
@@ -30,12 +31,18 @@ def _observe(appliance, server_name: str, inventory: set[str], now) -> ServedCer
         observation = ServedCertificate(organization_id=appliance.organization_id, appliance=appliance,
                                         server_name=server_name)
     try:
+        # Held to the outbound address policy, and connected to the address that was checked.
+        address = resolve_allowed(appliance.management_host, appliance.management_port, appliance.organization)
         details = fetch_served_certificate(
-            appliance.management_host, appliance.management_port, server_name=server_name or None,
-            timeout=appliance.probe_timeout,
+            address, appliance.management_port, server_name=server_name or None, timeout=appliance.probe_timeout,
         )
+    except OutboundRefused as refused:
+        observation.error = f"Not connecting: {refused}"[:500]
+        observation.checked_at = now
+        observation.save()
+        return observation
     except ServedCertificateError as error:
-        observation.error = error.message[:500]
+        observation.error = error.message.replace(address, appliance.management_host)[:500]
         observation.checked_at = now
         observation.save()
         return observation

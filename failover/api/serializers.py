@@ -58,7 +58,7 @@ class OperationStepSerializer(serializers.ModelSerializer):
 
 class OperationSerializer(serializers.ModelSerializer):
     steps = OperationStepSerializer(many=True, read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="failover-api:operation-detail")
 
     class Meta:

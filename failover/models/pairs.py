@@ -1,5 +1,7 @@
 """Failover pairs and the per-appliance backup settings."""
 
+import base64
+import binascii
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -9,8 +11,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from appliances.validators import validate_hostname_or_ip
 from portal.fields import EncryptedTextField
 from portal.models import TenantModel
+from portal.netpolicy import validate_outbound_host
+
+
+def nat_device_host(value: str) -> str:
+    try:
+        return urlsplit(value if "://" in value else f"https://{value}").hostname or ""
+    except ValueError:
+        return ""
 
 
 def validate_nat_device(value: str) -> None:
@@ -25,6 +36,26 @@ def validate_nat_device(value: str) -> None:
         raise ValidationError("The NAT device's URL must start with https:// and name a host.")
     if url.username or url.password or url.query or url.fragment:
         raise ValidationError("The NAT device's URL takes no user, password, query or fragment.")
+
+
+class TsigAlgorithm(models.TextChoices):
+    """The TSIG algorithms dnspython signs with (RFC 8945): an unknown name failed only during a failover."""
+
+    HMAC_SHA256 = "hmac-sha256", "HMAC-SHA256"
+    HMAC_SHA384 = "hmac-sha384", "HMAC-SHA384"
+    HMAC_SHA512 = "hmac-sha512", "HMAC-SHA512"
+    HMAC_SHA224 = "hmac-sha224", "HMAC-SHA224"
+    HMAC_SHA1 = "hmac-sha1", "HMAC-SHA1"
+    HMAC_MD5 = "hmac-md5.sig-alg.reg.int", "HMAC-MD5 (legacy)"
+
+
+def validate_tsig_secret(value: str) -> None:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("A TSIG secret is base64 (as in the key file: secret \"…\";).") from None
+    if not decoded:
+        raise ValidationError("The TSIG secret is empty.")
 
 
 class NetworkMethod(models.TextChoices):
@@ -67,13 +98,15 @@ class Pair(TenantModel):
     # Shared IP method.
     shared_ip = models.GenericIPAddressField(null=True, blank=True, unpack_ipv4=True)
     # DNS swing method: the record that points the site name at the serving appliance (RFC 2136 update).
-    dns_server = models.CharField(max_length=253, blank=True, help_text="Authoritative DNS server (host or IP).")
+    dns_server = models.CharField(max_length=253, blank=True, validators=[validate_hostname_or_ip],
+                                  help_text="Authoritative DNS server (host or IP).")
     dns_port = models.PositiveIntegerField(default=53, validators=[MinValueValidator(1), MaxValueValidator(65535)])
     dns_zone = models.CharField(max_length=253, blank=True)
     dns_ttl = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1), MaxValueValidator(86400)])
     dns_tsig_key_name = models.CharField(max_length=253, blank=True)
-    dns_tsig_secret = EncryptedTextField(blank=True, help_text="Base64 TSIG secret; stored encrypted, never shown.")
-    dns_tsig_algorithm = models.CharField(max_length=32, default="hmac-sha256")
+    dns_tsig_secret = EncryptedTextField(blank=True, validators=[validate_tsig_secret],
+                                         help_text="Base64 TSIG secret; stored encrypted, never shown.")
+    dns_tsig_algorithm = models.CharField(max_length=32, choices=TsigAlgorithm.choices, default=TsigAlgorithm.HMAC_SHA256)
     # NAT swing method: the public address:port whose translation moves between the two appliances.
     nat_public_address = models.GenericIPAddressField(null=True, blank=True, unpack_ipv4=True)
     nat_public_port = models.PositiveIntegerField(
@@ -83,9 +116,11 @@ class Pair(TenantModel):
                                   help_text="Base URL of the NAT device's API, e.g. https://nat.example.com:8443.")
 
     # Connection details, as entered on the primary when establishing the relationship.
-    backup_host = models.CharField(max_length=253, help_text="Host or IP the primary uses to reach the backup.")
+    backup_host = models.CharField(max_length=253, validators=[validate_hostname_or_ip],
+                                   help_text="Host or IP the primary uses to reach the backup.")
     backup_port = models.PositiveIntegerField(default=443, validators=[MinValueValidator(1), MaxValueValidator(65535)])
-    reverse_host = models.CharField(max_length=253, help_text="Host or IP the backup uses to reach the primary.")
+    reverse_host = models.CharField(max_length=253, validators=[validate_hostname_or_ip],
+                                    help_text="Host or IP the backup uses to reach the primary.")
     reverse_port = models.PositiveIntegerField(default=443, validators=[MinValueValidator(1), MaxValueValidator(65535)])
 
     established_at = models.DateTimeField(null=True, blank=True)
@@ -152,6 +187,11 @@ class Pair(TenantModel):
             raise ValidationError({"dns_server": "DNS swing needs the DNS server and the zone of the site name."})
         if self.network_method == NetworkMethod.NAT_SWING and not self.nat_public_address:
             raise ValidationError({"nat_public_address": "NAT swing needs the public address of the site."})
+        if self.organization_id:
+            # The portal itself connects to these two: held to the outbound address policy.
+            validate_outbound_host(self.dns_server, self.organization, field="dns_server")
+            if self.nat_device:
+                validate_outbound_host(nat_device_host(self.nat_device), self.organization, field="nat_device")
 
 
 def validate_sync_interval(value: int) -> None:

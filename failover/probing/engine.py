@@ -71,7 +71,7 @@ def probe_appliances(
     ``next_probe_at`` still equals it are probed and written; the others were re-claimed after the lease ran
     out (or already recorded) and belong to another batch."""
     report = SweepReport()
-    leased = Appliance.objects.filter(pk__in=list(appliance_ids))
+    leased = Appliance.objects.select_related("organization").filter(pk__in=list(appliance_ids))
     if lease_until is not None:
         leased = leased.filter(next_probe_at=lease_until)
     appliances = list(leased.order_by("pk"))

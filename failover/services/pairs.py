@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from appliances.connect import ClientPurpose, appliance_client
+from appliances.connect import ClientPurpose, appliance_client, contact_failure_text
 from appliances.drivers import ApplianceClient, ApplianceError, HealthReport
-from appliances.models import AddressKind, Appliance, FailoverRole
+from appliances.models import AddressKind, Appliance, ApplianceAddress, FailoverRole
 from appliances.services import address_create, address_delete, address_update
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
@@ -159,7 +159,7 @@ def _read_member(client: ApplianceClient) -> MemberReading:
     try:
         health = client.check_health()
     except ApplianceError as exc:
-        return MemberReading(error=str(exc))
+        return MemberReading(error=contact_failure_text(exc))
     try:
         if not client.get_capabilities().supports("x_get_key_fingerprint"):
             return MemberReading(health=health)
@@ -345,15 +345,28 @@ SHARED_IP_WARNING = ("Shared IPs are a per-appliance setting that is not copied 
                      "IPs on the other appliance of the pair.")
 
 
+def _clean_shared_ips(*, appliance, ips: list[str], prefix_length: int) -> list[str]:
+    """Every rule the address rows will be held to, checked before the appliance is told anything (validate, then
+    act): a prefix too long for the address family was refused only after the appliance had taken the IPs."""
+    cleaned: list[str] = []
+    for ip in ips:
+        try:
+            address = str(ipaddress.ip_address(str(ip).strip()))
+        except ValueError:
+            raise ValidationError({"ips": f"“{ip}” is not an IP address."}) from None
+        if address not in cleaned:
+            cleaned.append(address)
+    for address in cleaned:
+        ApplianceAddress(organization_id=appliance.organization_id, appliance=appliance, address=address,
+                         prefix_length=prefix_length, kind=AddressKind.SHARED).full_clean(
+            exclude=["organization", "appliance"], validate_unique=False, validate_constraints=False)
+    return cleaned
+
+
 def shared_ips_set(*, actor, appliance, ips: list[str], prefix_length: int = 24) -> list[str]:
     """Set which shared IPs the appliance takes over as primary. Returns warnings (e.g. the peer differs)."""
     _require_admin(actor, appliance.organization_id)
-    cleaned = []
-    for ip in ips:
-        try:
-            cleaned.append(str(ipaddress.ip_address(str(ip).strip())))
-        except ValueError:
-            raise ValidationError({"ips": f"“{ip}” is not an IP address."}) from None
+    cleaned = _clean_shared_ips(appliance=appliance, ips=ips, prefix_length=prefix_length)
     client = interactive_client(appliance)
     try:
         if _supports(client, "x_set_shared_ips"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import binascii
 import ipaddress
-import socket
 
 import dns.exception
 import dns.message
@@ -21,6 +20,8 @@ import dns.rdatatype
 import dns.tsig
 import dns.tsigkeyring
 import dns.update
+
+from portal.netpolicy import OutboundRefused, resolve_allowed
 
 from .base import SwingDriver, SwingError, member_at, site_address
 
@@ -45,17 +46,13 @@ class DnsSwing(SwingDriver):
 
     @staticmethod
     def _server(pair) -> tuple[str, int]:
+        """The server's address, resolved and held to the outbound address policy (the query goes to it)."""
         if not pair.dns_server:
             raise SwingError(f"{pair.site_hostname} uses DNS swing but has no DNS server set.")
         try:
-            return str(ipaddress.ip_address(pair.dns_server)), int(pair.dns_port)
-        except ValueError:
-            pass
-        try:
-            return socket.getaddrinfo(pair.dns_server, pair.dns_port, proto=socket.IPPROTO_TCP)[0][4][0], int(
-                pair.dns_port)
-        except OSError as exc:
-            raise SwingError(f"The DNS server name {pair.dns_server} does not resolve: {exc}") from exc
+            return resolve_allowed(pair.dns_server, int(pair.dns_port), pair.organization), int(pair.dns_port)
+        except OutboundRefused as exc:
+            raise SwingError(f"Not sending to the DNS server {pair.dns_server}: {exc}") from None
 
     @staticmethod
     def _names(pair) -> tuple[dns.name.Name, dns.name.Name]:

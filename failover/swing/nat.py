@@ -20,6 +20,9 @@ import json
 import ssl
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
+
+from portal.netpolicy import OutboundRefused, resolve_allowed
 
 from .base import SwingDriver, SwingError, member_at, site_address
 
@@ -62,6 +65,11 @@ class NatSwing(SwingDriver):
 
     def _call(self, pair, method: str, body: dict | None = None) -> dict:
         url = self._url(pair)
+        parts = urlsplit(url)
+        try:
+            resolve_allowed(parts.hostname or "", parts.port or 443, pair.organization)
+        except OutboundRefused as exc:
+            raise SwingError(f"Not calling the NAT device {pair.nat_device}: {exc}") from None
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - http(s) only, checked above
                                          headers={"Content-Type": "application/json", "Accept": "application/json"})

@@ -8,6 +8,7 @@ app_name = "portal-api"
 router = DefaultRouter()
 router.register("organizations", views.OrganizationViewSet)
 router.register("memberships", views.MembershipViewSet)
+router.register("invitations", views.InvitationViewSet)
 router.register("audit-events", views.AuditEventViewSet)
 
 urlpatterns = [path("me/", views.me, name="me"), *router.urls]

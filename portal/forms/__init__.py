@@ -1,4 +1,12 @@
 from .base import OrganizationChoiceForm, TenantModelForm, narrow_choices_for_user
-from .organizations import MembershipForm, OrganizationForm
+from .organizations import AcceptInvitationSignupForm, InvitationForm, MembershipForm, OrganizationForm
 
-__all__ = ["MembershipForm", "OrganizationChoiceForm", "OrganizationForm", "TenantModelForm", "narrow_choices_for_user"]
+__all__ = [
+    "AcceptInvitationSignupForm",
+    "InvitationForm",
+    "MembershipForm",
+    "OrganizationChoiceForm",
+    "OrganizationForm",
+    "TenantModelForm",
+    "narrow_choices_for_user",
+]

@@ -1,5 +1,6 @@
 from .alerts import Alert, AlertSeverity
 from .audit import AuditAction, AuditEvent
+from .invitations import Invitation
 from .roles import Role
 from .scoping import TenantModel, TenantQuerySet
 from .tenancy import Membership, Organization, User
@@ -11,6 +12,7 @@ __all__ = [
     "ApiToken",
     "AuditAction",
     "AuditEvent",
+    "Invitation",
     "Membership",
     "Organization",
     "Role",

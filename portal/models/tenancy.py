@@ -3,6 +3,8 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from ..netpolicy import validate_network_lines
+from ..validators import validate_email_lines
 from .roles import Role
 from .scoping import TenantQuerySet
 
@@ -21,11 +23,20 @@ class User(AbstractUser):
 
 class Organization(models.Model):
     tenant_lookup = "id"
+    # Only platform operators change these. Names and slugs are unique across the platform (a conflict would tell
+    # an organisation admin another organisation's name); the allowed networks are the platform's policy.
+    PLATFORM_OPERATOR_FIELDS = ("name", "slug", "outbound_allowed_networks")
 
     name = models.CharField(max_length=150, unique=True)
     slug = models.SlugField(max_length=150, unique=True)
     alert_recipients = models.TextField(
-        blank=True, help_text="Email addresses that receive this organisation's alerts, one per line."
+        blank=True, validators=[validate_email_lines],
+        help_text="Email addresses that receive this organisation's alerts, one per line.",
+    )
+    outbound_allowed_networks = models.TextField(
+        blank=True, validators=[validate_network_lines], verbose_name="allowed networks",
+        help_text="Networks (one CIDR per line) this organisation's appliances, DNS servers and NAT devices may be "
+                  "in. Empty: the platform's default. Set by platform operators.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -10,6 +10,7 @@ from .audit import audit_create, audit_record
 from .common import model_delete
 
 #: The role each membership change needs in the organisation: checked here; the pages and the API read it.
+#: "create" is inviting someone (members join by invitation only: portal/services/invitations.py).
 MEMBERSHIP_ROLES = {"create": Role.ADMIN, "update": Role.ADMIN, "delete": Role.ADMIN}
 
 
@@ -24,25 +25,18 @@ def organization_create(*, actor, name: str, slug: str = "", alert_recipients: s
 
 
 def _ensure_an_admin_remains(membership: Membership, new_role: str | None) -> None:
-    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+    """Call inside the transaction that makes the change. The organisation's row is locked first, so two admins
+    demoting (or removing) each other at the same moment run one after the other and the second sees the first's
+    change: without it each saw the other still admin and both changes went through, leaving no admin."""
+    Organization.objects.select_for_update().filter(pk=membership.organization_id).first()
+    current_role = Membership.objects.filter(pk=membership.pk).values_list("role", flat=True).first()
+    if current_role != Role.ADMIN or new_role == Role.ADMIN:
         return
     others = Membership.objects.filter(organization_id=membership.organization_id, role=Role.ADMIN).exclude(
         pk=membership.pk
     )
     if not others.exists():
         raise ValidationError("An organisation needs at least one admin: promote someone else first.")
-
-
-@transaction.atomic
-def membership_add(*, actor, organization: Organization, user, role: str = Role.VIEWER) -> Membership:
-    require_role(actor, organization, MEMBERSHIP_ROLES["create"])
-    if Membership.objects.filter(organization=organization, user=user).exists():
-        raise ValidationError({"user": "This user is already a member of the organisation."})
-    membership = Membership(organization=organization, user=user, role=role)
-    membership.full_clean()
-    membership.save()
-    audit_create(actor=actor, instance=membership)
-    return membership
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -11,7 +11,6 @@ from ..models import Membership, Organization
 from ..services.common import model_update
 from ..services.organizations import (
     MEMBERSHIP_ROLES,
-    membership_add,
     membership_change_role,
     membership_remove,
     organization_create,
@@ -84,7 +83,8 @@ class MembershipListView(ObjectListView):
     select_related = ("user", "organization")
     filterset_class = MembershipFilterSet
     table_template = "portal/includes/membership_table.html"
-    add_url_name = "portal:membership_add"
+    # People join by invitation: "Add" opens the invitation form.
+    add_url_name = "portal:invitation_add"
 
 
 class MembershipEditView(ObjectEditView):
@@ -93,9 +93,12 @@ class MembershipEditView(ObjectEditView):
     required_role = MEMBERSHIP_ROLES["update"]
     select_related = ("user", "organization")
 
+    def dispatch(self, request, *args, **kwargs):
+        if "pk" not in kwargs:
+            raise Http404("Members join by invitation.")
+        return super().dispatch(request, *args, **kwargs)
+
     def save(self, form, instance):
-        if instance is None:
-            return membership_add(actor=self.request.user, **form.cleaned_data)
         return membership_change_role(actor=self.request.user, membership=instance, role=form.cleaned_data["role"])
 
     def get_success_url(self):

@@ -7,20 +7,21 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from appliances.models import Appliance
 from portal.api.fields import TenantRelatedField
+from portal.api.parsers import JSONParser
 from portal.api.viewsets import TenantReadOnlyViewSet, TenantViewSetMixin
 from portal.http import attachment_response
 from portal.models import Role
 
 from ..filtersets import RmaFilterSet
 from ..forms import STEP_FORMS, step_data
-from ..models import ApplianceHardwareRecord, RmaAttachment, RmaCase, RmaStep
+from ..models import ApplianceHardwareRecord, RestorePath, RmaAttachment, RmaCase, RmaStep
 from ..rules import STEP_RULES, next_step, step_blockers
-from ..services import rma_open, rma_record_step
+from ..services import ALLOWED_SIGNATURES, rma_open, rma_record_step
 
 
 class RmaStepSerializer(serializers.ModelSerializer):
@@ -55,6 +56,8 @@ class RmaCaseSerializer(serializers.ModelSerializer):
     next_step = serializers.SerializerMethodField()
     hardware_history = HardwareRecordSerializer(source="hardware_records", many=True, read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="rma-api:rmacase-detail")
+    # Empty until the restore step chose one: the schema must say "" is a value too.
+    restore_path = serializers.ChoiceField(choices=RestorePath.choices, read_only=True, allow_blank=True)
 
     class Meta:
         model = RmaCase
@@ -135,7 +138,7 @@ class RmaCaseViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
 
 
 class RmaAttachmentSerializer(serializers.ModelSerializer):
-    step = serializers.CharField(source="step.key", read_only=True, default=None)
+    step = serializers.CharField(source="step.key", read_only=True, default=None, allow_null=True)
     download_url = serializers.HyperlinkedIdentityField(view_name="rma-api:rmaattachment-download")
 
     class Meta:
@@ -151,7 +154,8 @@ class RmaAttachmentViewSet(TenantReadOnlyViewSet):
     select_related = ("step",)
     filterset_fields = ["case"]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # Served with the type sniffed at upload: one of the accepted kinds.
+    @extend_schema(responses={(200, kind): OpenApiTypes.BINARY for kind in sorted(set(ALLOWED_SIGNATURES.values()))})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         attachment = self.get_object()

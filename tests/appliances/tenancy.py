@@ -1,6 +1,6 @@
 """Tenancy-test entries for the appliances app's backup models (see tests/tenant_registry.py)."""
 
-from appliances.models import BackupPolicy, ConfigurationBackup
+from appliances.models import ApplianceImport, BackupPolicy, ConfigurationBackup
 from tests.factories import ApplianceFactory, BackupPolicyFactory, ConfigurationBackupFactory
 from tests.tenant_registry import Entry
 
@@ -14,6 +14,7 @@ def _backup(org, marker):
 
 
 ENTRIES = {
+    ApplianceImport: Entry(make=lambda org, marker: ApplianceImport.objects.create(organization=org, filename=marker)),
     BackupPolicy: Entry(make=lambda org, marker: BackupPolicyFactory(organization=org)),
     ConfigurationBackup: Entry(make=_backup),
 }

@@ -68,3 +68,17 @@ def test_secret_changed_in_ui_is_audited_without_its_value(org_a, admin, login):
     assert events.first().changes["client_secret"] == "(secret changed)"
     assert SECRET not in client.get("/audit/").content.decode()
     assert SECRET not in client.get(f"/appliances/{appliance.pk}/").content.decode()
+
+
+def test_credentials_that_http_basic_auth_cannot_carry_are_field_errors(org_a, admin, api_as):
+    """A client id "Ádmin" was saved, and every later call to the appliance (establish, checks) was a 500."""
+    api = api_as(admin)
+    response = api.post(
+        "/api/v1/appliances/",
+        {"organization": org_a.pk, "name": "edge", "management_host": "127.5.0.1", "tls_pin": "cd" * 32,
+         "client_id": "Ádmin", "client_secret": "sécret"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert {"client_id", "client_secret"} <= set(response.json())
+    assert not Appliance.objects.filter(name="edge").exists()

@@ -83,6 +83,18 @@ def test_import_with_install_makes_the_appliance_serve_it(sim_fleet):
     assert rows.count() == 2 and rows.get(is_default=True).pk == certificate.pk
 
 
+def test_an_import_the_portal_cannot_record_is_not_installed_first(sim_fleet):
+    sim, pair = sim_fleet.sim, sim_fleet.pairs[0]
+    before = sim.state(pair.primary.management_host)["certificates"]
+    _, data = _site_p12(pair)
+    with pytest.raises(ValidationError) as error:
+        certificate_import(actor=sim_fleet.admin, appliance=pair.primary, data=data, passphrase=P12_PASSPHRASE,
+                           install=True, make_default=True, assigned_ip="not an address")
+    assert "assigned_ip" in error.value.message_dict
+    assert sim.state(pair.primary.management_host)["certificates"] == before
+    assert not Certificate.objects.filter(appliance=pair.primary).exists()
+
+
 def test_replication_through_the_appliance_gives_parity(sim_fleet):
     sim, pair = sim_fleet.sim, sim_fleet.pairs[0]
     issued, data = _site_p12(pair)

@@ -240,3 +240,15 @@ def test_advice_filters_are_validated_and_the_list_is_paginated(org_a, make_memb
         assert response.status_code == 400 and field in response.json(), query
     page = api.get("/api/v1/advice/?code=primary_backup_operations&limit=2").json()
     assert page["count"] == 3 and len(page["results"]) == 2 and page["next"]
+
+
+def test_shared_ips_that_cannot_be_recorded_never_reach_the_appliance(ops_fleet, make_member, api_as):  # noqa: F811
+    api = api_as(make_member(ops_fleet.organization, Role.ADMIN))
+    pair = ops_fleet.pair
+    before = ops_fleet.state(pair.backup)["shared_ips"]
+    # A /40 is valid for the serializer (IPv6 goes to 128) but not for an IPv4 address row.
+    response = api.post(url(pair, "shared-ips"), {"appliance": pair.backup_id, "ips": ["127.250.0.9"],
+                                                  "prefix_length": 40}, format="json")
+    assert response.status_code == 400
+    assert "prefix_length" in response.json()
+    assert ops_fleet.state(pair.backup)["shared_ips"] == before

@@ -10,7 +10,8 @@ from failover.models import OperationKind
 from failover.services.operations import operation_start
 from portal.models import AuditEvent, Membership, Role
 from portal.permissions import SYSTEM
-from portal.services.organizations import membership_add, membership_change_role, organization_create
+from portal.services.invitations import invitation_create
+from portal.services.organizations import membership_change_role, organization_create
 from tests.factories import ApplianceFactory, MembershipFactory, PairFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +48,15 @@ def test_an_admin_of_another_organisation_cannot_write_here(org_a, org_b, make_m
 
 def test_membership_changes_need_an_admin_and_organisations_a_platform_operator(org_a, make_member, platform_operator):
     operator = make_member(org_a, Role.OPERATOR)
-    newcomer = UserFactory()
+
+    def invite(actor):
+        return invitation_create(actor=actor, organization=org_a, email="new@example.com", accept_url_for=str)[0]
+
     with pytest.raises(PermissionDenied):
-        membership_add(actor=operator, organization=org_a, user=newcomer)
+        invite(operator)
     with pytest.raises(PermissionDenied):
         membership_change_role(actor=operator, membership=Membership.objects.get(user=operator), role=Role.ADMIN)
-    assert membership_add(actor=make_member(org_a, Role.ADMIN), organization=org_a, user=newcomer).role == Role.VIEWER
+    assert invite(make_member(org_a, Role.ADMIN)).role == Role.VIEWER
     with pytest.raises(PermissionDenied):
         organization_create(actor=make_member(org_a, Role.ADMIN), name="Gamma")
     assert organization_create(actor=platform_operator, name="Gamma").slug == "gamma"

@@ -42,6 +42,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
                 "first request started instead of starting a second one.",
 )
 
+KEY_FINGERPRINT = OpenApiParameter(
+    "key_fingerprint", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+    description="SHA-256 fingerprint of the peer's SSH key, as read on the backup, to check before establishing.",
+)
+
 
 def _idempotency_key(request) -> str:
     return request.headers.get("Idempotency-Key", "").strip()
@@ -141,9 +146,10 @@ class PairViewSet(TenantModelViewSet):
                                    idempotency_key=_idempotency_key(request))
         return _accepted(operation, request)
 
-    @extend_schema(request=None, responses={200: EstablishCheckSerializer(many=True)},
+    @extend_schema(request=None, responses={200: EstablishCheckSerializer(many=True)}, parameters=[KEY_FINGERPRINT],
                    summary="Run the establish pre-checks without changing anything")
-    @action(detail=True, methods=["get"], url_path="establish-checks")
+    # A plain list (every check, always): neither paginated nor filtered, and documented so.
+    @action(detail=True, methods=["get"], url_path="establish-checks", pagination_class=None, filter_backends=[])
     def establish_checks(self, request, pk=None):
         pair = self.get_object()
         checks = pair_establish_checks(pair=pair, key_fingerprint=request.query_params.get("key_fingerprint", ""))
@@ -163,7 +169,7 @@ class PairViewSet(TenantModelViewSet):
         return Response({"warnings": warnings})
 
     @extend_schema(responses={200: FindingSerializer(many=True)}, summary="Best-practice findings of the pair")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def advice(self, request, pk=None):
         pair = self.get_object()
         return Response(FindingSerializer(advice_list(user=request.user, pair=pair), many=True).data)
