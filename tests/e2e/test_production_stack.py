@@ -29,7 +29,16 @@ from psycopg import sql
 
 from simulator.testing import free_port
 from tests.production.env import ROOT, production_env
-from tests.production.steps import DOC_VALUES, ENV, PROCESSES, SETUP, SIMULATOR, TLS_ENV, all_commands
+from tests.production.steps import (
+    DOC_VALUES,
+    ENV,
+    PROCESSES,
+    SETUP,
+    SIMULATOR,
+    SIMULATOR_ENV,
+    TLS_ENV,
+    all_commands,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -41,7 +50,7 @@ def test_install_doc_shows_these_steps():
     doc = (ROOT / "docs" / "install.md").read_text()
     for command in all_commands():
         assert command.format(**DOC_VALUES) in doc, f"docs/install.md does not show: {command.format(**DOC_VALUES)}"
-    for name, value in {**ENV, **TLS_ENV}.items():
+    for name, value in {**ENV, **TLS_ENV, **SIMULATOR_ENV}.items():
         assert f"{name}={value.format(**DOC_VALUES)}" in doc, name
 
 
@@ -126,7 +135,7 @@ def test_documented_production_stack_serves_a_browser_that_syncs_a_pair(tmp_path
     var = tmp_path
     values = {**DOC_VALUES, "var": str(var), "web_port": free_port(), "https_port": free_port(),
               "http_port": free_port(), "sim_port": free_port(), "control_port": free_port()}
-    env = production_env(var, **ENV, DATABASE_URL=stack_database, REDIS_URL=stack_redis, CELERY_BROKER_URL=stack_redis,
+    env = production_env(var, **ENV, **SIMULATOR_ENV, DATABASE_URL=stack_database, REDIS_URL=stack_redis, CELERY_BROKER_URL=stack_redis,
                          # Caddy keeps its internal CA and certificates here instead of the user's home.
                          XDG_DATA_HOME=str(var / "caddy-data"), XDG_CONFIG_HOME=str(var / "caddy-config"))
     stack = Stack(var, env)

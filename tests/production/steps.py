@@ -30,6 +30,10 @@ PROCESSES = {
 TLS_ENV = {"PORTAL_SITE_ADDRESS": "{site}:{https_port}", "PORTAL_UPSTREAM": "127.0.0.1:{web_port}",
            "CADDY_HTTPS_PORT": "{https_port}", "CADDY_HTTP_PORT": "{http_port}"}
 
+# The simulated pair listens on loopback, which the outbound address policy refuses in production: an evaluation
+# with it allows loopback for every process (docs/install.md says so and says to drop it for real appliances).
+SIMULATOR_ENV = {"OUTBOUND_ALLOW_LOOPBACK": "true"}
+
 # Evaluation without appliances: a simulated pair, served for real, loaded into the inventory.
 SIMULATOR = {
     "generate": "python -m simulator generate-fleet --organisations 1 --pairs-per-org 1 --singles 0 "
