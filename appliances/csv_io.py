@@ -12,10 +12,12 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.csvsafe import formula_safe, formula_unescape
@@ -44,6 +46,8 @@ COLUMN_DEFAULTS = {
 # Exported files never carry secrets: the column is left empty.
 SECRET_COLUMNS = {"client_secret"}
 RUN_IMPORT_TASK = "appliances.run_appliance_import"
+# A running import with no progress for this long lost its worker (the final write of 5,000 rows takes minutes).
+IMPORT_STALE_AFTER = timedelta(minutes=15)
 # How often a running import writes its progress (rows).
 PROGRESS_EVERY = 50
 
@@ -237,13 +241,20 @@ def appliance_import_request(*, actor, organization, data: bytes, filename: str 
 
 def appliance_import_run(*, job: ApplianceImport) -> ApplianceImport:
     """The worker's part. Progress is written as rows are checked, outside the final write's transaction, so the
-    import page can show it while the job runs."""
-    claimed = ApplianceImport.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING)
+    import page can show it while the job runs.
+
+    Claimed once: a redelivered task finds the job done, or running with recent progress, and leaves it. A job
+    whose worker died (no progress for ``IMPORT_STALE_AFTER``) is run again from the start, which is safe: its
+    writes were one transaction that died with the worker, and rows are matched by name.
+    """
+    now = timezone.now()
+    claimable = Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING, updated_at__lt=now - IMPORT_STALE_AFTER)
+    claimed = ApplianceImport.objects.filter(claimable, pk=job.pk).update(status=ImportStatus.RUNNING, updated_at=now)
     if not claimed:
-        return job  # already run (a redelivered task)
+        return job
 
     def progress(count: int) -> None:
-        ApplianceImport.objects.filter(pk=job.pk).update(processed_rows=count)
+        ApplianceImport.objects.filter(pk=job.pk).update(processed_rows=count, updated_at=timezone.now())
 
     result = appliances_import_csv(actor=job.requested_by, organization=job.organization,
                                    data=job.content.encode(), progress=progress)

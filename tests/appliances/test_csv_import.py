@@ -206,3 +206,20 @@ def test_export_defuses_formulas_and_the_import_restores_them(cell, org_a, org_b
     result = appliances_import_csv(actor=make_member(org_b, Role.ADMIN), organization=org_b, data=exported.encode())
     assert result.ok, result.errors
     assert Appliance.objects.get(organization=org_b, name="formula").model == cell.strip()
+
+
+def test_an_import_whose_worker_died_runs_again_and_a_live_one_is_left_alone(org_a, admin, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = login(admin)
+    response = client.post("/appliances/import/", {"organization": org_a.pk,
+                                                   "file": SimpleUploadedFile("f.csv", (HEADER + row("x")).encode())})
+    job = ApplianceImport.objects.get()
+    ApplianceImport.objects.filter(pk=job.pk).update(status="running", updated_at=timezone.now())
+    assert run_appliance_import(job.pk) == "running"  # a duplicate delivery while it runs: nothing happens
+    assert not Appliance.objects.exists()
+    ApplianceImport.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    assert run_appliance_import(job.pk) == "succeeded"  # its worker died: run again
+    assert "1 appliance(s) created" in client.get(response.url).content.decode()
