@@ -130,3 +130,13 @@ def test_management_commands_of_the_services_exist_under_production_settings(ser
     result = subprocess.run([sys.executable, "manage.py", argv[2], "--help"], cwd=ROOT, env=production_env(tmp_path),
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_demos_appliance_services_allow_loopback_where_its_appliances_are():
+    """The simulated appliances listen on the simulator container's loopback, which production refuses."""
+    assert "OUTBOUND_ALLOW_LOOPBACK" in SETTINGS_VARIABLES
+    for name, service in DEMO["services"].items():
+        if service.get("network_mode") == "service:simulator" or name == "demo-load":
+            assert service.get("environment", {}).get("OUTBOUND_ALLOW_LOOPBACK") == "true", name
+    for name, service in PORTAL_SERVICES.items():
+        assert "OUTBOUND_ALLOW_LOOPBACK" not in service["environment"], f"{name}: production must not allow loopback"
