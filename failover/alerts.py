@@ -7,7 +7,17 @@ class AlertKind(models.TextChoices):
     PRIMARY_DOWN_COUNTDOWN = "countdown", "Primary down (countdown)"
     PRIMARY_RECOVERED = "recovered", "Primary recovered"
     SYNC_STALE = "sync_stale", "Data sync stale"
-    CONFLICT = "conflict", "Role conflict"
+    CONFLICT = "conflict", "Conflict: two primaries"
+    CONFLICT_NO_PRIMARY = "no_primary", "Conflict: no primary"
+    BACKUP_DOWN = "backup_down", "Backup unreachable"
+    PEER_LINK_LOST = "peer_link_lost", "Peer link lost"
+    BROKEN_OUTSIDE = "broken_outside", "Relationship broken outside the portal"
+    DEGRADED = "degraded", "Pair degraded"
+    RUNNING_ON_BACKUP = "on_backup", "Running on the normal backup"
+    # The evidence shows a condition above has ended (never merely because the state changed).
+    CLEARED = "cleared", "Condition cleared"
     FAILOVER = "failover", "Failover performed"
+    # An automatic failover that was cancelled or failed: never filed as "performed".
+    FAILOVER_UNFINISHED = "failover_unfinished", "Automatic failover not completed"
     # The portal's policy would fail over but will not (e.g. the appliance's own automatic failover is on).
     AUTO_FAILOVER_BLOCKED = "failover_blocked", "Automatic failover blocked"

@@ -75,6 +75,16 @@ class RoleChangeForm(_ActionForm):
     force = forms.BooleanField(required=False, label="Become backup even if the peer cannot be contacted")
 
 
+class FixConflictForm(_ActionForm):
+    """Fix this error, confirmed from its preview: the member shown as the one to keep primary, and force."""
+
+    winner = forms.IntegerField(widget=forms.HiddenInput)
+    force = forms.BooleanField(required=False, label="Force: make the other member backup even if it cannot reach "
+                               "its peer")
+    confirm = forms.BooleanField(required=True, label="I have read what will happen",
+                                 error_messages={"required": "Confirm that you have read what will happen."})
+
+
 class BackupSettingsForm(TenantModelForm):
     connectivity_test_ips = forms.CharField(
         required=False, label="Network connectivity test IPs",

@@ -1,10 +1,13 @@
-"""A pair's derived state, from both members' latest (debounced) probe status.
+"""A pair's derived state, from both members' latest (debounced) probe status: the pair state machine.
 
 Pure: no queries, no clock. The probe engine calls it after every batch and stores the result on the pair;
 tests call it with plain objects. Each member is anything with the ``Appliance.status_*`` attributes.
+docs/pair-states.md documents each state, its evidence, its alert and what clears it.
 
-Order of precedence (first match wins), which is also how urgent each state is for a person:
-never checked → broken → conflict → primary unreachable → sync stale → degraded → healthy.
+Order of precedence (first match wins):
+never checked → broken (by the portal) → two primaries → maintenance → broken outside the portal → no
+primary → primary unreachable → backup unreachable → peer link lost → sync stale → degraded → running on
+the normal backup → healthy. Two primaries come before maintenance: an IP conflict hurts whatever the reason.
 """
 
 from __future__ import annotations
@@ -84,11 +87,31 @@ def _up(member) -> bool:
 
 
 def serving_and_standby(primary, backup) -> tuple:
-    """(the member that should be serving, the other): the one reporting primary, else the normal primary.
-    A member that cannot be reached keeps the role it last reported."""
+    """(the member that serves or should serve, the other). The one that answers as primary serves; with no
+    such answer, the one that last reported primary (an unreachable member keeps its last reported role), else
+    the normal primary. So after a promotion the promoted backup serves even while the old primary, down,
+    still last reported primary."""
+    def answers_primary(member):
+        return _up(member) and member.status_role == PRIMARY
+
+    if answers_primary(backup) and not answers_primary(primary):
+        return backup, primary
+    if answers_primary(primary):
+        return primary, backup
     if backup.status_role == PRIMARY and primary.status_role != PRIMARY:
         return backup, primary
     return primary, backup
+
+
+def peer_trouble(member) -> str:
+    """An appliance's own report that it cannot reach its peer, or a failed data sync ("" when neither)."""
+    error = (member.status_error or "").lower()
+    if "peer" in error and ("unreachable" in error or "cannot" in error or "contact" in error):
+        return member.status_error
+    status = member.status_last_sync_status
+    if status and not _sync_succeeded(status):
+        return f"last data sync: {status}"
+    return ""
 
 
 def derive_pair_state(*, pair, primary, backup, now: datetime) -> PairStatus:
@@ -106,29 +129,49 @@ def derive_pair_state(*, pair, primary, backup, now: datetime) -> PairStatus:
         return result(PairState.NEVER_CHECKED, f"No probe result yet for {missing}.")
 
     if pair.broken_at:
-        return result(PairState.BROKEN, "The failover relationship was broken.")
-    alone = [m for m in (primary, backup) if _up(m) and m.status_role == NONE]
-    if alone:
-        return result(PairState.BROKEN, f"{alone[0].name} reports no failover relationship.")
+        return result(PairState.BROKEN, "The failover relationship was broken from the portal.")
 
     both_up = _up(primary) and _up(backup)
     if both_up and primary.status_role == PRIMARY and backup.status_role == PRIMARY:
-        return result(PairState.CONFLICT, "Both appliances report the primary role.")
+        return result(PairState.CONFLICT, "Both appliances report the primary role: with a shared IP, both "
+                      "enable it (an IP conflict); clients reach either.")
+
+    if getattr(pair, "maintenance_since", None):
+        note = f": {pair.maintenance_note}" if getattr(pair, "maintenance_note", "") else ""
+        return result(PairState.MAINTENANCE, f"In maintenance since {pair.maintenance_since:%Y-%m-%d %H:%M} "
+                      f"UTC{note}.")
+
+    alone = [m for m in (primary, backup) if _up(m) and m.status_role == NONE]
+    if alone:
+        return result(PairState.BROKEN_OUTSIDE, f"{alone[0].name} reports no failover relationship, but the "
+                      "portal did not break it (someone broke it in /login, or the appliance was reset).")
+
     both_backup_since = None
     if both_up and primary.status_role == BACKUP and backup.status_role == BACKUP:
         both_backup_since = pair.both_backup_since or now
         if now - both_backup_since >= swap_window():
             seconds = int((now - both_backup_since).total_seconds())
-            return result(PairState.CONFLICT, f"Both appliances report the backup role for {seconds} s: nobody serves "
-                          "the site.", both_backup_since=both_backup_since)
+            return result(PairState.CONFLICT_NO_PRIMARY, f"Both appliances report the backup role for {seconds} s: "
+                          "nobody serves the site.", both_backup_since=both_backup_since)
 
     serving, standby = serving_and_standby(primary, backup)
-    if not _up(serving) and not (_up(standby) and standby.status_role == PRIMARY):
-        since = pair.primary_unreachable_since or now
+    if not _up(serving):
+        # The outage started at the first failed probe, not when the failures were confirmed.
+        since = (getattr(serving, "status_failing_since", None) or pair.primary_unreachable_since or now)
         detail = serving.status_error or "no answer"
         also = " The backup is unreachable too." if not _up(standby) else ""
         return result(PairState.PRIMARY_UNREACHABLE, f"{serving.name} (primary) is unreachable: {detail}.{also}",
                       down_since=since)
+
+    if not _up(standby):
+        detail = standby.status_error or "no answer"
+        return result(PairState.BACKUP_UNREACHABLE, f"{standby.name} (backup) is unreachable: {detail}. "
+                      f"{serving.name} serves without a standby.", both_backup_since=both_backup_since)
+
+    trouble = peer_trouble(standby) or peer_trouble(serving)
+    if trouble and not both_backup_since:
+        return result(PairState.PEER_LINK_LOST, f"Both appliances answer the portal but not each other ({trouble}). "
+                      "Syncs fail and a built-in automatic failover may promote the backup: two primaries.")
 
     reference = last_sync or pair.established_at
     if reference is not None and now - reference > timedelta(seconds=pair.sync_stale_after):
@@ -141,17 +184,14 @@ def derive_pair_state(*, pair, primary, backup, now: datetime) -> PairStatus:
     if both_backup_since:
         problems.append("both appliances report the backup role (a role swap in progress?)")
     for member in (serving, standby):
-        if not _up(member):
-            problems.append(f"{member.name} is unreachable")
-        elif member.status_healthy is False or member.status_error:
+        if member.status_healthy is False or member.status_error:
             problems.append(f"{member.name}: {member.status_error or 'reports unhealthy'}")
-    failed_sync = next((m.status_last_sync_status for m in (standby, serving)
-                        if m.status_last_sync_status and not _sync_succeeded(m.status_last_sync_status)), None)
-    if failed_sync:
-        problems.append(f"last data sync: {failed_sync}")
     if problems:
         # Not capitalised: most problems start with an appliance name.
         return result(PairState.DEGRADED, "; ".join(problems) + ".", both_backup_since=both_backup_since)
+    if serving is not primary:
+        return result(PairState.RUNNING_ON_BACKUP, f"{serving.name}, the normal backup, serves; {standby.name} "
+                      "stands by. Swap back when the normal primary is ready (planned maintenance procedure).")
     return result(PairState.HEALTHY, f"{serving.name} serves, {standby.name} stands by.")
 
 

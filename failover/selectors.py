@@ -154,7 +154,7 @@ def pair_roles_conflict(pair) -> bool:
     """Both members serve the same role: the derived state says so, or the latest probes already show it (the
     state lags by the short window a swap takes, but the operator may fix it at once)."""
     roles = {pair.primary.status_role, pair.backup.status_role}
-    return pair.state == PairState.CONFLICT or (len(roles) == 1 and roles <= {"primary", "backup"})
+    return pair.state in PairState.conflicts() or (len(roles) == 1 and roles <= {"primary", "backup"})
 
 
 def appliance_shared_ips(*, appliance) -> list[str]:

@@ -6,6 +6,10 @@ import importlib
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# The embedded broker: kombu's filesystem transport with atomic writes (portal/celery_transport.py says why).
+TRANSPORT_ALIASES["filesystem"] = "portal.celery_transport:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 

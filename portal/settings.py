@@ -122,6 +122,7 @@ else:
 _celery_fs = VAR_DIR / "celery"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # portal.celery maps this scheme to portal.celery_transport (atomic writes; see there why).
     for sub in ("in", "processed", "control"):
         (_celery_fs / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -170,6 +171,8 @@ FAILOVER_DNS_RESOLVER = env.str("FAILOVER_DNS_RESOLVER", default="")  # "ip:port
 # Automatic failover and network swing (failover/swing).
 FAILOVER_KNOCK_TIMEOUT = env.float("FAILOVER_KNOCK_TIMEOUT", default=2.0)  # s one knock waits for any answer
 FAILOVER_CONNECTIVITY_TEST_PORT = env.int("FAILOVER_CONNECTIVITY_TEST_PORT", default=443)  # port knocked
+# A refusal on the old primary's address serves nothing (off where firewalls REJECT the portal: only silence then).
+FAILOVER_REFUSAL_MEANS_NOT_SERVING = env.bool("FAILOVER_REFUSAL_MEANS_NOT_SERVING", default=True)
 # Certificates.
 CERTIFICATE_MAX_UPLOAD_BYTES = env.int("CERTIFICATE_MAX_UPLOAD_BYTES", default=256 * 1024)  # bytes per import file
 CERTIFICATE_EXPIRY_WARNING_DAYS = env.int("CERTIFICATE_EXPIRY_WARNING_DAYS", default=30)  # days before expiry
@@ -197,6 +200,8 @@ OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=DEBUG)
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Where people open the portal: alert emails link to the pair or appliance they are about.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="failover-portal@localhost")
 # A hung mail server must not hold a worker: delivery is retried by its task.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)

@@ -84,6 +84,9 @@ class Appliance(TenantModel):
     status_error = models.CharField(max_length=500, blank=True, editable=False)
     status_failures = models.PositiveIntegerField(default=0, editable=False)
     status_successes = models.PositiveIntegerField(default=0, editable=False)
+    # The first failed probe of the current run of failures: an outage starts here, not when it is confirmed
+    # (``failures_to_down`` probes later). Cleared when the appliance is believed up again.
+    status_failing_since = models.DateTimeField(null=True, blank=True, editable=False)
     next_probe_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
     # Alerts about the appliance (their ``target``): ``Alert.objects.filter(appliance=...)``, deleted with it.

@@ -65,18 +65,34 @@ class NetworkMethod(models.TextChoices):
 
 
 class PairState(models.TextChoices):
+    """The pair state machine (docs/pair-states.md): each state is derived from evidence (both members' probed
+    roles and reachability, sync results, the portal's own records) and has a since-time (``state_since``)."""
+
     NEVER_CHECKED = "never_checked", "Never checked"
     HEALTHY = "healthy", "Healthy"
+    RUNNING_ON_BACKUP = "running_on_backup", "Running on the normal backup"
     DEGRADED = "degraded", "Degraded"
+    PEER_LINK_LOST = "peer_link_lost", "Peer link lost"
     PRIMARY_UNREACHABLE = "primary_unreachable", "Primary unreachable"
-    CONFLICT = "conflict", "Conflict"
+    BACKUP_UNREACHABLE = "backup_unreachable", "Backup unreachable"
+    CONFLICT = "conflict", "Conflict: two primaries"
+    CONFLICT_NO_PRIMARY = "conflict_no_primary", "Conflict: no primary"
     SYNC_STALE = "sync_stale", "Sync stale"
     BROKEN = "broken", "Broken"
+    BROKEN_OUTSIDE = "broken_outside", "Broken outside the portal"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+    @classmethod
+    def conflicts(cls) -> list[str]:
+        """The states Fix this error resolves."""
+        return [cls.CONFLICT, cls.CONFLICT_NO_PRIMARY]
 
     @classmethod
     def attention_order(cls) -> list[str]:
         """Most urgent first: what the dashboard lists first."""
-        return [cls.CONFLICT, cls.PRIMARY_UNREACHABLE, cls.BROKEN, cls.SYNC_STALE, cls.DEGRADED, cls.NEVER_CHECKED, cls.HEALTHY]
+        return [cls.CONFLICT, cls.CONFLICT_NO_PRIMARY, cls.PRIMARY_UNREACHABLE, cls.BROKEN_OUTSIDE,
+                cls.PEER_LINK_LOST, cls.BACKUP_UNREACHABLE, cls.BROKEN, cls.SYNC_STALE, cls.DEGRADED,
+                cls.RUNNING_ON_BACKUP, cls.MAINTENANCE, cls.NEVER_CHECKED, cls.HEALTHY]
 
 
 class Pair(TenantModel):
@@ -149,6 +165,17 @@ class Pair(TenantModel):
     next_sync_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Fencing token: every role change bumps it; a step carrying an older epoch does nothing.
     epoch = models.PositiveBigIntegerField(default=0)
+    # The roles the members last reported and the epoch they were seen at, "<epoch>:<normal primary's>/<normal
+    # backup's>" (an unreachable member keeps the role it last reported, so one coming back with a stale role is no
+    # role change). A change at the same epoch while no portal operation runs on the pair was made outside the
+    # portal (the appliance's own failover, a click in /login): it bumps the epoch and is recorded in
+    # ``last_outside_change`` ({"at", "primary", "epoch"}).
+    roles_seen = models.CharField(max_length=40, blank=True)
+    last_outside_change = models.JSONField(null=True, blank=True)
+    # Declared by an operator (pair_maintenance_start/end): while set the pair is in maintenance and its bad
+    # states raise no alert, except two primaries (an IP conflict hurts whatever the reason).
+    maintenance_since = models.DateTimeField(null=True, blank=True)
+    maintenance_note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["site_hostname"]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
+
 from appliances.drivers import ApplianceError, ApplianceRefused
 from appliances.models import FailoverRole
 from portal.models import AlertSeverity
@@ -22,10 +24,11 @@ from ..alerts import AlertKind
 from ..models import NetworkMethod, OperationKind, Pair, PairState
 from ..pair_state import builtin_failover_on, serving_and_standby
 from ..swing import SwingConflict, SwingError, driver_for, site_address
-from ..swing.knock import anything_answers, service_targets
+from ..swing.knock import ACCEPTED, REFUSED, knock_results, service_targets
 from .engine import Context, OperationCancelled, Step, StepFailed
 from .registry import planner
 from .roles import describe, read_role
+from .swing_step import swing_step
 
 SETTLE_TIMEOUT = 300.0
 
@@ -100,16 +103,34 @@ def fence_old_primary(context: Context) -> str:
                                  f"({exc}). Nothing was changed.") from exc
     targets = service_targets(address, old.management_port)
     ports = "/".join(str(port) for _address, port in targets)
-    if anything_answers(targets):
+    results = knock_results(targets)
+    accepted = [port for (_address, port), outcome in results.items() if outcome == ACCEPTED]
+    refused = [port for (_address, port), outcome in results.items() if outcome == REFUSED]
+    if accepted:
         raise OperationCancelled(
-            f"{old.name} does not answer on {old.management_host}, but something still answers (or refuses) on "
-            f"{where} {address} (ports {ports}): the old primary may still be serving, and promoting "
-            f"{_new(context).name} would put two primaries on the network. Nothing was changed; check the old "
-            "primary by hand.")
+            f"{old.name} does not answer on {old.management_host}, but something still accepts connections on "
+            f"{where} {address} (port {'/'.join(map(str, accepted))}): the old primary may still be serving, and "
+            f"promoting {_new(context).name} would put two primaries on the network. Nothing was changed; check "
+            "the old primary by hand.")
+    if refused and not refusal_means_not_serving():
+        raise OperationCancelled(
+            f"{old.name} does not answer on {old.management_host}, and something refuses connections on {where} "
+            f"{address} (ports {ports}); FAILOVER_REFUSAL_MEANS_NOT_SERVING is off, so a refusal counts as a host "
+            "that may still serve. Nothing was changed; check the old primary by hand.")
     context.remember(fenced="unreachable")
-    return (f"{old.name} does not answer ({reading.error}) and nothing answers on {where} {address} (ports {ports}); "
+    heard = (f"something refuses connections on {where} {address} (ports {ports}): a host may hold the address, "
+             "but nothing serves the site on it" if refused else f"nothing answers on {where} {address} (ports {ports})")
+    return (f"{old.name} does not answer ({reading.error}) and {heard}; "
             f"the {pair.get_network_method_display()} moves the site's traffic away from it. When it is back it may "
             "still believe it is primary: it is then made backup.")
+
+
+def refusal_means_not_serving() -> bool:
+    """A refusal on the site's port and the management port comes from a host that serves nothing there (an
+    appliance just made backup, or one that no longer holds the shared IP): not "someone still serving". On a
+    network where a firewall REJECTs the portal (rather than dropping), a refusal says nothing about the host
+    behind it: turn this off there, and only silence lets an automatic failover proceed."""
+    return settings.FAILOVER_REFUSAL_MEANS_NOT_SERVING
 
 
 def fence_recheck(context: Context) -> str | None:
@@ -134,21 +155,6 @@ def promote(context: Context) -> str:
 
 def promote_recheck(context: Context) -> str | None:
     return f"{_new(context).name} is primary." if read_role(context, _new(context)).role == FailoverRole.PRIMARY else None
-
-
-def swing(context: Context) -> str:
-    try:
-        return driver_for(context.pair).point_site_at(context.pair, _new(context))
-    except SwingError as exc:
-        raise StepFailed(f"Traffic could not be moved to {_new(context).name}: {exc}") from exc
-
-
-def swing_recheck(context: Context) -> str | None:
-    try:
-        serving = driver_for(context.pair).currently_serving(context.pair)
-    except SwingError:
-        return None
-    return f"The site already reaches {serving.name}." if serving and serving.pk == _new(context).pk else None
 
 
 def verify(context: Context) -> str:
@@ -197,7 +203,7 @@ def plan(context: Context) -> list[Step]:
         Step("fence_old_primary", "Fence the old primary (make it backup, or prove it is silent)", fence_old_primary,
              recheck=fence_recheck),
         Step("promote", "Make the standby primary", promote, recheck=promote_recheck),
-        Step("swing", "Move the site's traffic to the new primary", swing, recheck=swing_recheck),
+        swing_step(),
         Step("verify", "Verify one primary and where the traffic goes", verify),
         Step("notify", "Send the failover alert", notify),
     ]

@@ -31,6 +31,7 @@ from portal.permissions import SYSTEM
 from portal.services.audit import audit_record
 
 from ..models import Operation, OperationStatus, OperationStep, Pair, StepStatus
+from ..probing import probe_appliances
 from .locks import LockLost, PairLock
 from .registry import PLANNERS
 
@@ -181,7 +182,16 @@ def _ensure_steps(operation: Operation, plan: list[Step]) -> list[OperationStep]
                           name=step.name, description=step.description)
             for index, step in enumerate(plan)
         )
-    if [row.name for row in rows] != [step.name for step in plan]:
+    names = [step.name for step in plan]
+    if [row.name for row in rows] == names[:len(rows)] and len(rows) < len(plan):
+        # Planned by an older release whose plan ended earlier (e.g. before every role change ended with the swing
+        # step): the steps it ran are the same, so the new trailing steps are appended and run after them.
+        rows += OperationStep.objects.bulk_create(
+            OperationStep(organization_id=operation.organization_id, operation=operation, index=index,
+                          name=step.name, description=step.description)
+            for index, step in enumerate(plan) if index >= len(rows)
+        )
+    if [row.name for row in rows] != names:
         raise StepFailed("The operation's persisted steps no longer match its plan; it cannot be resumed safely.")
     return rows
 
@@ -215,13 +225,26 @@ def run_operation(operation_id: int) -> str:
         operation.refresh_from_db(fields=["status", "epoch", "result", "attempts", "started_at"])
         if not operation.is_active:
             return RunOutcome.FINISHED
-        return _run_locked(operation, lock)
+        outcome = _run_locked(operation, lock)
+        if outcome in (OperationStatus.SUCCEEDED, OperationStatus.FAILED, OperationStatus.CANCELLED):
+            _probe_members(operation)
+        return outcome
     except LockLost:
         # Stalled past the lock's TTL and someone else resumed the operation: stop without touching it.
         logger.warning("operation %s: lost the pair lock; leaving the operation to its new runner", operation_id)
         return RunOutcome.LOCK_LOST
     finally:
         lock.release()
+
+
+def _probe_members(operation: Operation) -> None:
+    """Probe both members at once as the operation ends, so the pair page shows the roles it left instead of the
+    old ones until the next scheduled probe (up to a minute). Best effort: the operation's outcome stands."""
+    pair = operation.pair
+    try:
+        probe_appliances([pair.primary_id, pair.backup_id])
+    except DatabaseError:
+        logger.warning("operation %s: probing the members afterwards failed", operation.pk, exc_info=True)
 
 
 def _run_locked(operation: Operation, lock: PairLock) -> str:

@@ -1,25 +1,32 @@
-"""Fix this error: both members primary, or both backup. Decide the rightful primary the way the appliance
-does (the member with the shared IP enabled, then the member the site's DNS name resolves to, then the
-normal primary), apply the role change, then sync so that the configuration follows the primary."""
+"""Fix this error: both members primary, or both backup. Decide the rightful primary by the documented criteria
+(``survivor.py``: who holds the traffic, whom the portal made primary last, newest data, normal roles), check it
+is still what the operator confirmed on the preview, keep a configuration backup of the member that becomes
+backup, apply the role change (forced where the operator chose it), then sync so the configuration follows the
+primary."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 
 import dns.exception
 import dns.resolver
 from django.conf import settings
 
 from appliances.backups import backup_download
+from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceRefused
 from appliances.models import AddressKind
 from portal.permissions import SYSTEM
 
 from ..models import NetworkMethod, OperationKind
+from ..pair_state import builtin_failover_on, settings_of
 from .engine import Context, OperationCancelled, Skipped, Step, StepFailed
 from .registry import planner
 from .roles import describe, read_role, read_roles, roles_are
+from .survivor import SurvivorDecision, decide_survivor, traffic_holder
+from .swing_step import swing_step
 from .sync import sync_steps
 
 SETTLE_TIMEOUT = 300.0
@@ -94,35 +101,82 @@ def _appliance_addresses(appliance) -> set[str]:
     return addresses
 
 
+def dns_reading(context_or_pair, members) -> tuple[object | None, str]:
+    """The member the site name resolves to (None unless exactly one), and what was asked and found."""
+    addresses, resolver = _dns_addresses(context_or_pair)
+    matching = [m for m in members if _appliance_addresses(m) & addresses]
+    found = ", ".join(sorted(addresses)) or "nothing"
+    if len(matching) == 1:
+        return matching[0], f"{context_or_pair.pair.site_hostname} resolves to {found} (asked {resolver}), an address " \
+                            f"of {matching[0].name}."
+    return None, f"{context_or_pair.pair.site_hostname} resolves to {found} (asked {resolver}), which does not " \
+                 "single out one member."
+
+
+def survivor(context_or_pair, *, conflict: str) -> SurvivorDecision:
+    """The decision from live readings; ``context_or_pair`` is an operation Context or anything with ``.pair``."""
+    pair = context_or_pair.pair
+    holder, holder_detail = traffic_holder(pair)
+    dns_member, dns_detail = (None, "")
+    if holder is None:
+        dns_member, dns_detail = dns_reading(context_or_pair, pair.members)
+    return decide_survivor(pair, conflict=conflict, holder=holder, holder_detail=holder_detail,
+                           dns_member=dns_member, dns_detail=dns_detail)
+
+
 def decide(context: Context):
     if context.state.get("no_conflict"):
         return Skipped("No conflict.")
-    pair = context.pair
-    members = (pair.primary, pair.backup)
-    reasons: list[str] = []
-    winner = None
-    shared = context.state.get("shared_ips", {})
-    enabled = [m for m in members if shared.get(str(m.pk))]
-    if len(enabled) == 1:
-        winner = enabled[0]
-        reasons.append(f"{winner.name} has the shared IP enabled ({', '.join(shared[str(winner.pk)])}); "
-                       f"{pair.peer_of(winner).name} does not.")
-    else:
-        reasons.append("Shared IP: " + ("enabled on both members." if enabled else "enabled on neither member."))
-        addresses, resolver = _dns_addresses(context)
-        matching = [m for m in members if _appliance_addresses(m) & addresses]
-        if len(matching) == 1:
-            winner = matching[0]
-            reasons.append(f"{pair.site_hostname} resolves to {', '.join(sorted(addresses))} (asked {resolver}), "
-                           f"an address of {winner.name}.")
-        else:
-            reasons.append(f"DNS: {pair.site_hostname} resolves to {', '.join(sorted(addresses)) or 'nothing'} "
-                           f"(asked {resolver}), which does not single out one member.")
-            winner = pair.primary
-            reasons.append(f"{winner.name} is the normal primary.")
-    loser = pair.peer_of(winner)
-    context.remember(winner=winner.pk, loser=loser.pk, reasoning=reasons)
-    return f"{winner.name} should be primary and {loser.name} backup. " + " ".join(reasons)
+    decision = survivor(context, conflict=context.state["conflict"])
+    confirmed = context.operation.params.get("winner")
+    if confirmed and int(confirmed) != decision.winner.pk:
+        # The operator confirmed a preview; acting on a different decision would be acting unconfirmed.
+        raise OperationCancelled(
+            f"The evidence changed since the preview: {decision.winner.name} should now be primary. "
+            + " ".join(decision.reasoning()) + " Open Fix this error again to see the new preview.")
+    context.remember(winner=decision.winner.pk, loser=decision.loser.pk, reasoning=decision.reasoning(),
+                     decided_by=decision.decided_by)
+    return (f"{decision.winner.name} should be primary and {decision.loser.name} backup "
+            f"(decided by: {decision.decided_by.lower()}). " + " ".join(decision.reasoning()))
+
+
+@dataclass
+class FixPreview:
+    """What Fix this error would do now, read live from both members, for the operator to confirm."""
+
+    readings: list
+    conflict: str | None = None  # "primary" / "backup"; None when there is none to fix (or it cannot be read)
+    decision: SurvivorDecision | None = None
+    problem: str = ""
+
+    @property
+    def offers_force(self) -> bool:
+        # The vendor's force exists only for a primary becoming backup: the two-primaries case.
+        return self.conflict == "primary"
+
+
+class _Reader:
+    """What the shared readers (``read_role``, the DNS reading) need from an operation Context, for a page: a
+    person waits, so each call gets the appliance's probe timeout."""
+
+    def __init__(self, pair):
+        self.pair = pair
+
+    def client(self, appliance):
+        return appliance_client(appliance, purpose=ClientPurpose.INTERACTIVE)
+
+
+def fix_conflict_preview(*, pair) -> FixPreview:
+    reader = _Reader(pair)
+    readings = [read_role(reader, pair.primary), read_role(reader, pair.backup)]
+    unreachable = [r for r in readings if not r.reachable]
+    if unreachable:
+        return FixPreview(readings, problem=f"Both members must answer to fix a conflict: {describe(unreachable)}.")
+    roles = {r.role for r in readings}
+    if len(roles) != 1 or not roles <= {"primary", "backup"}:
+        return FixPreview(readings, problem=f"No conflict to fix: {describe(readings)}.")
+    conflict = roles.pop()
+    return FixPreview(readings, conflict=conflict, decision=survivor(reader, conflict=conflict))
 
 
 def safety_backup(context: Context):
@@ -145,17 +199,35 @@ def apply_roles(context: Context):
     context.bump_epoch()
     try:
         if context.state["conflict"] == "primary":
-            answer = context.client(loser).set_failover_role("backup")
-            return f"{loser.name}: {answer.message}"
+            force = bool(context.operation.params.get("force"))
+            answer = context.client(loser).set_failover_role("backup", force=force)
+            return f"{loser.name}: {answer.message}" + (" (forced)" if force else "")
         answer = context.client(winner).set_failover_role("primary")
         return f"{winner.name}: {answer.message}"
     except ApplianceRefused as exc:
-        raise OperationCancelled(f"The appliance refused the role change: {exc.detail}") from exc
+        hint = (" The two cannot reach each other: confirm Fix this error again with force to make "
+                f"{loser.name} backup anyway.") if context.state["conflict"] == "primary" and \
+            "contact" in exc.detail.lower() else ""
+        raise OperationCancelled(f"The appliance refused the role change: {exc.detail}{hint}") from exc
 
 
 def apply_roles_recheck(context: Context) -> str | None:
     winner, loser = context.appliance(context.state["winner"]), context.appliance(context.state["loser"])
     return roles_are(context, primary=winner, backup=loser)
+
+
+def _fought_back(context: Context) -> OperationCancelled | None:
+    """The member made backup is primary again and its own automatic failover is on: it promoted itself because
+    it cannot reach its peer. Named, so the operator knows what undid the fix (observation 12)."""
+    if context.state.get("conflict") != "primary" or "loser" not in context.state:
+        return None
+    winner, loser = context.appliance(context.state["winner"]), context.appliance(context.state["loser"])
+    if read_role(context, loser).role != "primary" or not builtin_failover_on(settings_of(loser)):
+        return None
+    return OperationCancelled(
+        f"{loser.name} was made backup but is primary again: its own (built-in) automatic failover promoted it "
+        f"because it cannot reach {winner.name}. Turn automatic failover off on {loser.name} (its backup settings) "
+        "or restore the link, then fix the error again.")
 
 
 def wait_settled(context: Context):
@@ -166,17 +238,28 @@ def wait_settled(context: Context):
     def settled():
         done = roles_are(context, primary=winner, backup=loser)
         if done is None:
+            fought = _fought_back(context)
+            if fought is not None:
+                raise fought
             context.heartbeat(f"Waiting: {describe((read_role(context, winner), read_role(context, loser)))}")
         return done
 
     return context.poll(settled, timeout=SETTLE_TIMEOUT, what="the roles to settle")
 
 
-def _unless_no_conflict(step):
+def _after_the_fix(step):
+    """A step after the role change: skipped when there was no conflict; when it fails because the member made
+    backup took the primary role back, the failure names its built-in automatic failover."""
     def run(context: Context):
         if context.state.get("no_conflict"):
             return Skipped("No conflict.")
-        return step.run(context)
+        try:
+            return step.run(context)
+        except StepFailed:
+            fought = _fought_back(context)
+            if fought is not None:
+                raise fought from None
+            raise
 
     return run
 
@@ -184,7 +267,8 @@ def _unless_no_conflict(step):
 @planner(OperationKind.FIX_CONFLICT)
 def plan(context: Context) -> list[Step]:
     follow_up = [
-        Step(s.name, s.description, _unless_no_conflict(s), recheck=s.recheck, verify=s.verify) for s in sync_steps()
+        Step(s.name, s.description, _after_the_fix(s), recheck=s.recheck, verify=s.verify)
+        for s in (swing_step(), *sync_steps())
     ]
     return [
         Step("read_roles", "Read both members' roles", read_conflict),

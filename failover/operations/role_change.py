@@ -17,6 +17,7 @@ from ..models import OperationKind, SyncRecord, SyncResult, SyncTrigger
 from .engine import Context, OperationCancelled, Skipped, Step, StepFailed
 from .registry import planner
 from .roles import RoleReading, describe, read_role
+from .swing_step import swing_step
 from .sync import sync_timeout
 from .sync_records import finish_sync_record, parse_bytes, parse_time, sync_succeeded
 
@@ -184,4 +185,5 @@ def plan(context: Context) -> list[Step]:
         Step("check_roles", "Read both members' roles", check_roles),
         Step("change_role", f"Ask the appliance to become {role}", change_role, recheck=change_role_recheck),
         Step("wait_roles", "Wait until one is primary and the other backup", wait_roles),
+        swing_step(),
     ]

@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,6 +29,7 @@ from appliances.models import Appliance
 
 from ..models import StatusChange
 from .bulk import bulk_update_rows
+from .dispatch import claim_lease_seconds
 from .pairs import refresh_pair_states
 from .transitions import STATUS_FIELDS, Thresholds, apply_failure, apply_success, reported_guid
 
@@ -86,12 +87,15 @@ def probe_appliances(
 
     started = time.perf_counter()
     now = timezone.now()
+    # When these probes were due: the claim wrote its lease over next_probe_at, so the claim time stands in.
+    scheduled_at = lease_until - timedelta(seconds=claim_lease_seconds()) if lease_until is not None else None
     history, guids_to_learn = [], []
     for appliance in appliances:
         outcome = outcomes[appliance.pk]
         if isinstance(outcome, ProbeResult) and outcome.ok:
             report.succeeded += 1
-            transition = apply_success(appliance, outcome, now=now, thresholds=thresholds)
+            transition = apply_success(appliance, outcome, now=now, thresholds=thresholds,
+                                       scheduled_at=scheduled_at)
             # Only a well-formed id is learnt (an appliance's answer is untrusted; the column holds 32 hex).
             guid = reported_guid(outcome.health)
             if not appliance.appliance_guid and guid:
@@ -100,7 +104,8 @@ def probe_appliances(
             report.failed += 1
             message = outcome if isinstance(outcome, str) else str(outcome.error)
             report.errors[appliance.pk] = message
-            transition = apply_failure(appliance, message, now=now, thresholds=thresholds)
+            transition = apply_failure(appliance, message, now=now, thresholds=thresholds,
+                                       scheduled_at=scheduled_at)
         if transition is not None:
             history.append(StatusChange(
                 organization_id=appliance.organization_id, appliance=appliance, at=now,

@@ -10,7 +10,7 @@ from django.db.models import Q
 from appliances.models import Appliance
 from appliances.selectors import APPLIANCE_UNSHOWN_FIELDS
 
-from ..models import Pair, PairStateChange
+from ..models import Operation, OperationStatus, Pair, PairStateChange
 from ..pair_state import derive_pair_state
 from ..selectors import PAIR_UNSHOWN_FIELDS
 from .bulk import bulk_update_rows
@@ -23,6 +23,9 @@ PAIR_STATUS_FIELDS = [
     "both_backup_since",
     "last_status_check_at",
     "last_sync_at",
+    "roles_seen",
+    "epoch",
+    "last_outside_change",
 ]
 
 
@@ -58,9 +61,44 @@ def refresh_pair_states(*, appliance_ids: Iterable[int], now: datetime,
     return refresh_pairs(pairs, now=now)
 
 
+def _roles(pair) -> str:
+    return f"{pair.primary.status_role or '?'}/{pair.backup.status_role or '?'}"
+
+
+def _outside_change(pair, *, now: datetime, operating: set[int]) -> PairStateChange | None:
+    """Record a role change the portal did not make: bump the epoch, so an operation planned before it is fenced
+    off, and remember who became primary for Fix this error.
+
+    ``roles_seen`` is "<epoch>:<roles>": the roles last reported and the epoch they were seen at. A change seen at
+    another epoch is explained by the portal's own role change (every one bumps the epoch), as is one seen while
+    a portal operation runs on the pair."""
+    seen = _roles(pair)
+    epoch_then, _, before = (pair.roles_seen or "").partition(":")
+    pair.roles_seen = f"{pair.epoch}:{seen}"
+    if not before or before == seen or pair.pk in operating or epoch_then != str(pair.epoch):
+        return None
+    primaries = [m for m in pair.members if m.status_role == "primary"]
+    pair.epoch += 1
+    pair.roles_seen = f"{pair.epoch}:{seen}"
+    pair.last_outside_change = {"at": now.isoformat(), "epoch": pair.epoch,
+                                "primary": primaries[0].pk if len(primaries) == 1 else None}
+    names = f"{pair.primary.name}/{pair.backup.name}"
+    return PairStateChange(
+        organization_id=pair.organization_id, pair=pair, at=now, state=pair.state, previous_state=pair.state,
+        reason=(f"Roles changed outside the portal ({names}: {before} → {seen}), e.g. the appliance's own "
+                f"failover or /login; epoch {pair.epoch - 1} → {pair.epoch}.")[:300])
+
+
 def refresh_pairs(pairs: list[Pair], *, now: datetime) -> tuple[int, int]:
     changed, history = [], []
+    # Pairs with a portal operation in flight: a role change seen now is that operation's (it bumps the epoch).
+    operating = set(Operation.objects.filter(pair__in=[p.pk for p in pairs], status__in=OperationStatus.active())
+                    .values_list("pair_id", flat=True)) if pairs else set()
     for pair in pairs:
+        epoch_before, roles_before = pair.epoch, pair.roles_seen
+        outside = _outside_change(pair, now=now, operating=operating)
+        if outside is not None:
+            history.append(outside)
         status = derive_pair_state(pair=pair, primary=pair.primary, backup=pair.backup, now=now)
         values = {
             "state_reason": status.reason,
@@ -73,7 +111,8 @@ def refresh_pairs(pairs: list[Pair], *, now: datetime) -> tuple[int, int]:
             history.append(PairStateChange(organization_id=pair.organization_id, pair=pair, at=now,
                                            state=status.state, previous_state=pair.state, reason=status.reason))
             values.update(state=status.state, state_since=now)
-        if any(getattr(pair, name) != value for name, value in values.items()):
+        if (any(getattr(pair, name) != value for name, value in values.items())
+                or pair.epoch != epoch_before or pair.roles_seen != roles_before):
             for name, value in values.items():
                 setattr(pair, name, value)
             changed.append(pair)

@@ -46,6 +46,7 @@ STATUS_FIELDS = [
     "status_error",
     "status_failures",
     "status_successes",
+    "status_failing_since",
     "next_probe_at",
 ]
 
@@ -78,11 +79,16 @@ def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def _schedule_next(appliance, *, now: datetime, confirming: bool) -> None:
-    interval = appliance.probe_interval
+def _schedule_next(appliance, *, now: datetime, confirming: bool, scheduled_at: datetime | None) -> None:
+    """The next probe is one interval after this one was *due* (``scheduled_at``), not after its result was
+    written: counting from the write added the dispatch delay and the probe's own time to every interval, so
+    the detection bound (failures x interval + confirmation) was always exceeded. A re-check that confirms a
+    change comes ``PROBE_CONFIRM_INTERVAL`` after the result, whatever the schedule."""
     if confirming:
-        interval = min(interval, settings.PROBE_CONFIRM_INTERVAL)
-    appliance.next_probe_at = now + timedelta(seconds=interval)
+        appliance.next_probe_at = now + timedelta(seconds=min(appliance.probe_interval, settings.PROBE_CONFIRM_INTERVAL))
+        return
+    start = scheduled_at if scheduled_at is not None and scheduled_at <= now else now
+    appliance.next_probe_at = max(start + timedelta(seconds=appliance.probe_interval), now)
 
 
 def reported_guid(health) -> str | None:
@@ -123,7 +129,7 @@ def _sync_time(reported: datetime | None, *, now: datetime) -> datetime | None:
 
 
 def apply_failure(appliance, error: str, *, now: datetime, thresholds: Thresholds,
-                  not_ours: bool = False) -> Transition | None:
+                  not_ours: bool = False, scheduled_at: datetime | None = None) -> Transition | None:
     """``not_ours``: an answer that is not our appliance's (wrong or invalid id). It counts as a failure (the
     role, shared IPs and sync status it reports are never copied) but is flagged unhealthy at once."""
     before = _confirmed(appliance)
@@ -131,8 +137,10 @@ def apply_failure(appliance, error: str, *, now: datetime, thresholds: Threshold
     appliance.status_successes = 0
     appliance.status_checked_at = now
     appliance.status_latency_ms = None
+    if appliance.status_failing_since is None:
+        appliance.status_failing_since = now
     _schedule_next(appliance, now=now, confirming=appliance.status_reachable is True
-                   and appliance.status_failures < thresholds.failures_to_down)
+                   and appliance.status_failures < thresholds.failures_to_down, scheduled_at=scheduled_at)
     if appliance.status_reachable is False:
         # Already down: keep the latest reason on the row, but a different error wording is no new event.
         appliance.status_error = _clip(error, 500)
@@ -147,20 +155,23 @@ def apply_failure(appliance, error: str, *, now: datetime, thresholds: Threshold
     return _transition(before, appliance)
 
 
-def apply_success(appliance, result: ProbeResult, *, now: datetime, thresholds: Thresholds) -> Transition | None:
+def apply_success(appliance, result: ProbeResult, *, now: datetime, thresholds: Thresholds,
+                  scheduled_at: datetime | None = None) -> Transition | None:
     health = result.health
     identity_error = _identity_error(appliance, health)
     if identity_error:
-        return apply_failure(appliance, identity_error, now=now, thresholds=thresholds, not_ours=True)
+        return apply_failure(appliance, identity_error, now=now, thresholds=thresholds, not_ours=True,
+                             scheduled_at=scheduled_at)
     before = _confirmed(appliance)
     appliance.status_successes += 1
     appliance.status_failures = 0
     appliance.status_checked_at = now
     appliance.status_latency_ms = round(result.elapsed_ms, 2)
     _schedule_next(appliance, now=now, confirming=appliance.status_reachable is False
-                   and appliance.status_successes < thresholds.successes_to_up)
+                   and appliance.status_successes < thresholds.successes_to_up, scheduled_at=scheduled_at)
     if appliance.status_reachable is False and appliance.status_successes < thresholds.successes_to_up:
         return None  # recovering: not believed yet
+    appliance.status_failing_since = None
     error = health.error_message or ""
     appliance.status_reachable = True
     appliance.status_healthy = bool(health.success) and not error

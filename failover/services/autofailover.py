@@ -85,6 +85,24 @@ def connectivity_targets(backup_settings) -> list[tuple[str, int]]:
     return [(str(ip), port) for ip in (backup_settings.connectivity_test_ips or [])] if backup_settings else []
 
 
+def automatic_failover_owner(pair: Pair) -> tuple[str, str]:
+    """Whose automatic failover would act on this pair's outage: ("appliance" | "portal" | "both" | "neither",
+    a sentence for the pair page). The appliance's is read from the standby's backup settings (the portal's copy)."""
+    _serving, standby = serving_and_standby(pair.primary, pair.backup)
+    builtin = builtin_failover_on(settings_of(standby))
+    if builtin and pair.portal_auto_failover:
+        return "both", (f"Both {standby.name}'s own automatic failover and the portal's are on: the portal will not "
+                        "act (they could both act on one outage). Turn one off.")
+    if builtin:
+        return "appliance", (f"{standby.name}'s own (built-in) automatic failover: it promotes itself after its "
+                             f"primary timeout ({duration(primary_timeout(settings_of(standby)))}) if it cannot reach "
+                             "the primary but reaches its connectivity test IPs.")
+    if pair.portal_auto_failover:
+        return "portal", (f"The portal's: it promotes {standby.name} after its primary timeout "
+                          f"({duration(primary_timeout(settings_of(standby)))}), fencing the old primary first.")
+    return "neither", "Neither: nothing fails over unless an operator does it from this page."
+
+
 def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
                         answered: set[tuple[str, int]] | None = None) -> Decision:
     """Whether the policy fails this pair over now, and why (not). Reads the pair, its members' latest probe
@@ -146,7 +164,7 @@ def _explain_block(pair: Pair, decision: Decision) -> None:
 
 def _report_unfinished(pair: Pair, operation: Operation) -> None:
     alert_raise(
-        organization=pair.organization, kind=AlertKind.FAILOVER, severity=AlertSeverity.CRITICAL, scope=pair,
+        organization=pair.organization, kind=AlertKind.FAILOVER_UNFINISHED, severity=AlertSeverity.CRITICAL, scope=pair,
         dedup_key=f"failover_unfinished:{operation.pk}", throttle=timedelta(days=365),
         subject=f"{pair.site_hostname}: automatic failover {operation.status}",
         body=(f"Pair {pair.site_hostname} ({pair.organization}).\n\nThe portal's automatic failover "

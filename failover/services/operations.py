@@ -63,7 +63,15 @@ def _clean_params(*, pair: Pair, kind: str, params: dict, appliance) -> dict:
             raise ValidationError({"force": "Forcing applies only to becoming backup when the peer cannot be contacted."})
     elif appliance is not None:
         raise ValidationError({"appliance": "This operation is not started from one side."})
-    allowed = {"sync_first", "force", "guided", "trigger", "adopt_running"}
+    if kind == OperationKind.FIX_CONFLICT:
+        # The member the operator saw chosen on the preview (the operation cancels if the evidence changed) and
+        # whether the member made backup is forced (the seed allows force only for becoming backup).
+        winner = params.get("winner")
+        if winner not in (None, "") and str(winner) not in (str(pair.primary_id), str(pair.backup_id)):
+            raise ValidationError({"winner": "Choose one of the pair's two appliances."})
+        params["winner"] = int(winner) if winner not in (None, "") else None
+        params["force"] = bool(params.get("force"))
+    allowed = {"sync_first", "force", "guided", "trigger", "adopt_running", "winner"}
     unknown = set(params) - allowed
     if unknown:
         raise ValidationError({"params": f"Unknown parameters: {', '.join(sorted(unknown))}."})

@@ -20,7 +20,8 @@ from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
 from ..models import Pair, PairState
-from ..pair_state import Countdown, serving_and_standby, settings_of
+from ..pair_state import Countdown, builtin_failover_on, serving_and_standby, settings_of
+from .state_alerts import state_alerts_watch
 
 # Repeats (settings.ALERT_*): once the countdown has run out (or with automatic failover off, once the timeout
 # has passed), an outage that goes on is repeated at the slower "late" rate instead of every minute.
@@ -55,21 +56,26 @@ def countdown_alert(*, pair: Pair, now: datetime) -> Alert | None:
     down, standby = serving_and_standby(pair.primary, pair.backup)
     countdown = Countdown.of(since=since, now=now, backup_settings=settings_of(standby),
                              portal_auto_failover=pair.portal_auto_failover)
+    down_for = f"{pair.site_hostname}: primary {down.name} down for {duration(countdown.down_for)}"
     if countdown.failover_in is not None and countdown.failover_in > timedelta(0):
         outlook = (f"Automatic failover to {standby.name} in {duration(countdown.failover_in)} (the backup's primary "
                    f"timeout is {duration(countdown.primary_timeout)}), provided the backup cannot reach it either.")
-        subject = (f"{pair.site_hostname}: primary {down.name} down for {duration(countdown.down_for)}, "
-                   f"automatic failover in {duration(countdown.failover_in)}")
+        subject = f"{down_for}, automatic failover in {duration(countdown.failover_in)}"
+    elif countdown.failover_enabled and builtin_failover_on(settings_of(standby)):
+        # Name the actor: the appliance's own failover, not the portal's.
+        outlook = (f"The backup's primary timeout ({duration(countdown.primary_timeout)}) has passed: {standby.name}'s "
+                   "own (built-in) automatic failover should have promoted it. If it has not, check that it can "
+                   "reach its connectivity test IPs, or make it primary from the pair page.")
+        subject = f"{down_for}, failover due ({standby.name}'s built-in automatic failover)"
     elif countdown.failover_enabled:
-        outlook = (f"The backup's primary timeout ({duration(countdown.primary_timeout)}) has passed: {standby.name} "
-                   "should have promoted itself. If it has not, check that it can reach its connectivity test IPs, "
-                   "or make it primary from the pair page.")
-        subject = f"{pair.site_hostname}: primary {down.name} down for {duration(countdown.down_for)}, failover due"
+        outlook = (f"The backup's primary timeout ({duration(countdown.primary_timeout)}) has passed: the portal's "
+                   f"automatic failover is due to promote {standby.name}. The pair page shows its decision (it "
+                   "waits, for example, while the portal cannot reach the backup's connectivity test IPs).")
+        subject = f"{down_for}, failover due (the portal's automatic failover)"
     else:
         outlook = (f"Automatic failover is off on {standby.name}: nothing will happen unless an operator makes it "
                    "primary from the pair page.")
-        subject = (f"{pair.site_hostname}: primary {down.name} down for {duration(countdown.down_for)}, "
-                   "no automatic failover")
+        subject = f"{down_for}, no automatic failover"
     body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n"
             f"The primary {down.name} ({down.management_host}) has been unreachable from the portal since "
             f"{since:%Y-%m-%d %H:%M:%S} UTC ({duration(countdown.down_for)}).\n"
@@ -85,19 +91,25 @@ def countdown_alert(*, pair: Pair, now: datetime) -> Alert | None:
     )
 
 
-def recovery_alert(*, pair: Pair, outage_key: str, outage_alerted_at: datetime, now: datetime) -> Alert | None:
-    """``outage_key``/``outage_alerted_at``: the dedup key and time of the outage's last countdown alert."""
+def recovery_alert(*, pair: Pair, outage_key: str, outage_alerted_at: datetime, down_id: int | None,
+                   now: datetime) -> Alert | None:
+    """``outage_key``/``outage_alerted_at``/``down_id``: the dedup key, time and appliance of the outage's last
+    countdown alert. Raised only when that appliance answers again: the pair leaving "primary unreachable"
+    because the backup was promoted is no recovery of the old primary (it may still refuse connections)."""
+    down = pair.primary if down_id == pair.primary_id else pair.backup
+    if down.status_reachable is not True:
+        return None
     outage = outage_key.split(":")[2]
-    serving, _ = serving_and_standby(pair.primary, pair.backup)
     started = datetime.fromtimestamp(int(outage), tz=now.tzinfo) if outage.isdigit() else outage_alerted_at
+    role = down.get_status_role_display().lower() if down.status_role else "no role"
     body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n"
-            f"{serving.name} answers as primary again; the outage lasted about {duration(now - started)} "
-            f"(since {started:%Y-%m-%d %H:%M:%S} UTC).\nPair state now: {pair.get_state_display()}. "
-            f"{pair.state_reason}\n")
+            f"{down.name} answers the portal again, as {role}; it was unreachable for about "
+            f"{duration(now - started)} (since {started:%Y-%m-%d %H:%M:%S} UTC, its first failed probe).\n"
+            f"Pair state now: {pair.get_state_display()}. {pair.state_reason}\n")
     return alert_raise(
         organization=pair.organization, kind=AlertKind.PRIMARY_RECOVERED, severity=AlertSeverity.INFO,
-        dedup_key=f"recovered:{pair.pk}:{outage}", subject=f"{pair.site_hostname}: primary reachable again",
-        body=body, scope=pair, target=serving, throttle=timedelta(days=365),  # once per outage
+        dedup_key=f"recovered:{pair.pk}:{outage}", subject=f"{pair.site_hostname}: {down.name} reachable again",
+        body=body, scope=pair, target=down, throttle=timedelta(days=365),  # once per outage
     )
 
 
@@ -134,6 +146,7 @@ def pairs_watch(*, now: datetime) -> int:
         .annotate(
             last_countdown_at=Subquery(last_countdown.values("created_at")[:1]),
             last_countdown_key=Subquery(last_countdown.values("dedup_key")[:1]),
+            last_countdown_appliance=Subquery(last_countdown.values("target_id")[:1]),
             last_recovery_at=Subquery(recent.filter(kind=AlertKind.PRIMARY_RECOVERED).order_by("-created_at")
                                       .values("created_at")[:1]),
         )
@@ -141,13 +154,14 @@ def pairs_watch(*, now: datetime) -> int:
         .filter(Q(last_recovery_at__isnull=True) | Q(last_recovery_at__lt=F("last_countdown_at")))
     )
     for pair in recovered:
-        raised += recovery_alert(pair=pair, outage_key=pair.last_countdown_key,
+        raised += recovery_alert(pair=pair, outage_key=pair.last_countdown_key, down_id=pair.last_countdown_appliance,
                                  outage_alerted_at=pair.last_countdown_at, now=now) is not None
+    raised += state_alerts_watch(pairs=_pairs(), now=now)
 
     stale_before = ExpressionWrapper(Value(now) - Seconds("sync_stale_after"), output_field=DateTimeField())
     stale = (
         _pairs().filter(broken_at__isnull=True)
-        .exclude(state__in=[PairState.NEVER_CHECKED, PairState.BROKEN])
+        .exclude(state__in=[PairState.NEVER_CHECKED, PairState.BROKEN, PairState.MAINTENANCE])
         .annotate(sync_reference=Coalesce("last_sync_at", "established_at"))
         .filter(sync_reference__lt=stale_before)
     )

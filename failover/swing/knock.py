@@ -26,14 +26,36 @@ def knock_timeout() -> float:
     return float(settings.FAILOVER_KNOCK_TIMEOUT)
 
 
-def knock(address: str, port: int, timeout: float) -> bool:
-    """Whether ``address:port`` answers at all within ``timeout`` (accepted, refused or reset)."""
+ACCEPTED, REFUSED, SILENT = "accepted", "refused", "silent"
+
+
+def knock_result(address: str, port: int, timeout: float) -> str:
+    """ACCEPTED (a connection was accepted), REFUSED (refused or reset: a host replied, but nothing serves on
+    that port) or SILENT (a timeout, no route: nobody there)."""
     try:
         with socket.create_connection((str(address), int(port)), timeout=timeout):
-            return True
+            return ACCEPTED
     except OSError as exc:
         # socket.timeout / TimeoutError, EHOSTUNREACH, ENETUNREACH...: nobody answered.
-        return exc.errno in _ANSWER_ERRNOS
+        return REFUSED if exc.errno in _ANSWER_ERRNOS else SILENT
+
+
+def knock(address: str, port: int, timeout: float) -> bool:
+    """Whether ``address:port`` answers at all within ``timeout`` (accepted, refused or reset)."""
+    return knock_result(address, port, timeout) != SILENT
+
+
+def knock_results(targets: Iterable[tuple[str, int]], *, timeout: float | None = None) -> dict[tuple[str, int], str]:
+    """Each target's ``knock_result``, all knocked at once under one overall cap (a late one is SILENT)."""
+    targets = list(dict.fromkeys((str(a), int(p)) for a, p in targets))
+    outcomes: dict[tuple[str, int], str] = {}
+
+    def knocker(address: str, port: int, wait_for: float) -> bool:
+        outcomes[(address, port)] = knock_result(address, port, wait_for)
+        return outcomes[(address, port)] != SILENT
+
+    answered = answering(targets, timeout=timeout, knocker=knocker)
+    return {target: outcomes[target] if target in answered else SILENT for target in targets}
 
 
 def anything_answers(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,

@@ -21,15 +21,28 @@ from portal.views.generic import (
 
 from ..advice_selectors import advice_list
 from ..filtersets import PairFilterSet
-from ..forms import BackupSettingsForm, EstablishForm, PairForm, ReasonForm, RoleChangeForm, SharedIpsForm
+from ..forms import (
+    BackupSettingsForm,
+    EstablishForm,
+    FixConflictForm,
+    PairForm,
+    ReasonForm,
+    RoleChangeForm,
+    SharedIpsForm,
+)
 from ..models import BackupSettings, OperationKind, Pair
+from ..operations.fix_conflict import fix_conflict_preview
+from ..outage_selectors import OUTAGE_STATES
 from ..selectors import (
+    PAIR_UNSHOWN_FIELDS,
     appliance_pairs,
     appliance_shared_ips,
     pair_recent_operations,
     pair_recent_syncs,
     pair_roles_conflict,
 )
+from ..services.autofailover import automatic_failover_owner
+from ..services.maintenance import pair_maintenance_set
 from ..services.operations import KIND_ROLES, operation_start
 from ..services.pairs import (
     SHARED_IP_WARNING,
@@ -72,6 +85,9 @@ class PairDetailView(ObjectDetailView):
             operations=operations,
             active_operation=next((o for o in operations if o.is_active), None),
             syncs=pair_recent_syncs(pair=pair),
+            automatic_failover=automatic_failover_owner(pair),
+            # During an outage the outage panel leads; Sync now is not the main button then.
+            in_outage=pair.state in OUTAGE_STATES,
             findings=advice_list(user=user, pair=pair),
             # The buttons follow the services' table: day-to-day actions, then the relationship itself.
             can_operate=has_role(user, pair.organization_id, KIND_ROLES[OperationKind.SYNC]),
@@ -82,6 +98,25 @@ class PairDetailView(ObjectDetailView):
             # returns the operation the first submission started instead of starting a second one.
             form_key=uuid4().hex,
         )
+        return context
+
+
+class PairActivityFragmentView(ObjectDetailView):
+    """The pair page's live part: the active operation, recent operations, last sync and sync history (htmx polls
+    it every few seconds, so a finished swap or a new sync shows without a reload)."""
+
+    model = Pair
+    select_related = ("organization",)
+    template_name = "failover/pairs/pair_activity.html"
+
+    def get_queryset(self):
+        return super().get_queryset().defer(*PAIR_UNSHOWN_FIELDS)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        operations = pair_recent_operations(pair=self.object)
+        context.update(pair=self.object, operations=operations, syncs=pair_recent_syncs(pair=self.object),
+                       active_operation=next((o for o in operations if o.is_active), None))
         return context
 
 
@@ -182,7 +217,21 @@ class PairSyncView(PairOperationView):
 
 
 class PairFixConflictView(PairOperationView):
+    """GET: the preview (decision, evidence per criterion, consequences) read live from both members. POST: start
+    it, only with the confirmation and the member the preview showed (the operation cancels if that changed)."""
+
     kind = OperationKind.FIX_CONFLICT
+    form_class = FixConflictForm
+    template_name = "failover/pairs/pair_fix_conflict.html"
+
+    def get(self, request, pk):
+        return render(request, self.template_name, {
+            "pair": self.pair, "object": self.pair, "preview": fix_conflict_preview(pair=self.pair),
+            "form_key": uuid4().hex,
+        })
+
+    def operation_arguments(self, form) -> dict:
+        return {"params": {"winner": form.cleaned_data["winner"], "force": form.cleaned_data["force"]}}
 
 
 class PairBreakView(PairOperationView):
@@ -200,6 +249,18 @@ class PairBecomePrimaryView(PairOperationView):
 
 class PairBecomeBackupView(PairBecomePrimaryView):
     kind = OperationKind.BECOME_BACKUP
+
+
+class PairMaintenanceView(PairObjectMixin, View):
+    """Start (``on=1``) or end maintenance on the pair; bad states are silent meanwhile (two primaries are not)."""
+
+    def post(self, request, pk):
+        try:
+            pair_maintenance_set(actor=request.user, pair=self.pair, on=request.POST.get("on") == "1",
+                                 note=request.POST.get("note", ""))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect(self.pair.get_absolute_url())
 
 
 class PairSharedIpsView(PairObjectMixin, View):

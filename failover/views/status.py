@@ -1,10 +1,13 @@
 """Live status pages: one appliance's latest status and history, a pair's status panel (embedded in the pair
 page through ``failover/status/pair_status_panel.html``), refreshed by htmx polling of the fragment views."""
 
+from django.utils import timezone
+
 from appliances.models import Appliance
 from portal.views.generic import ObjectDetailView
 
 from ..models import Pair
+from ..outage_selectors import pair_outage_panel
 from ..selectors import (
     appliance_pairs,
     appliance_status_history,
@@ -51,6 +54,7 @@ class PairStatusView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(pair=self.object, refresh_seconds=REFRESH_SECONDS,
+                       outage=pair_outage_panel(pair=self.object, now=timezone.now()),
                        **pair_status_history(user=self.request.user, pair=self.object))
         return context
 

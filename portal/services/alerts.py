@@ -43,6 +43,14 @@ def _single_line(text: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
+def _link(obj) -> str:
+    """The absolute URL of the alert's object: every email links to what it is about (PORTAL_BASE_URL is the
+    address people open the portal at)."""
+    if obj is None or not hasattr(obj, "get_absolute_url"):
+        return ""
+    return settings.PORTAL_BASE_URL.rstrip("/") + obj.get_absolute_url()
+
+
 def alert_raise(
     *,
     organization,
@@ -62,6 +70,9 @@ def alert_raise(
     after the transaction commits: a rolled-back caller notifies nobody, and a slow mail server never holds up
     the probe loop or an operation holding a pair's lock.
     """
+    link = _link(scope or target)
+    if link:
+        body = f"{body.rstrip()}\n\nOpen: {link}\n"
     with transaction.atomic():
         _serialise_condition(organization.pk, dedup_key)
         if throttle is not None and alert_recent(organization=organization, dedup_key=dedup_key, within=throttle):

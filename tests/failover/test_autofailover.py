@@ -129,7 +129,9 @@ def test_a_failed_automatic_failover_is_reported_once_and_not_retried(swing_flee
 
     assert [d.code for d in later] == ["done", "done"]
     assert auto_failovers(pair) == 1
-    reported = Alert.objects.filter(pair=pair, kind=AlertKind.FAILOVER)
+    # Observation 7: never filed as "Failover performed".
+    assert not Alert.objects.filter(pair=pair, kind=AlertKind.FAILOVER).exists()
+    reported = Alert.objects.filter(pair=pair, kind=AlertKind.FAILOVER_UNFINISHED)
     assert [a.subject for a in reported] == [f"{pair.site_hostname}: automatic failover failed"]
     assert "not retried" in reported.get().body
 

@@ -19,7 +19,8 @@ def member(name, role, *, reachable=True, healthy=True, error="", synced=NOW - t
 
 def pair(**fields):
     values = {"broken_at": None, "both_backup_since": None, "primary_unreachable_since": None, "last_sync_at": None,
-              "established_at": NOW - timedelta(days=30), "sync_stale_after": 26 * 3600}
+              "established_at": NOW - timedelta(days=30), "sync_stale_after": 26 * 3600,
+              "maintenance_since": None, "maintenance_note": ""}
     return SimpleNamespace(**{**values, **fields})
 
 
@@ -48,16 +49,35 @@ def test_primary_unreachable_keeps_its_start_time():
     assert "refused" in result.reason
 
 
-def test_after_failover_the_old_primary_down_is_only_degraded():
+def test_after_failover_the_old_primary_down_is_the_unreachable_backup():
     result = state(pair(), member("a", "primary", reachable=False), member("b", "primary"))
-    assert result.state == PairState.DEGRADED
+    assert result.state == PairState.BACKUP_UNREACHABLE
     assert result.primary_unreachable_since is None
+    assert result.reason.startswith("a (backup) is unreachable")
 
 
-def test_backup_down_is_degraded():
+def test_backup_down():
     result = state(pair(), member("a", "primary"), member("b", "backup", reachable=False))
-    assert result.state == PairState.DEGRADED
-    assert "b is unreachable" in result.reason
+    assert result.state == PairState.BACKUP_UNREACHABLE
+    assert "b (backup) is unreachable" in result.reason
+
+
+def test_the_outage_starts_at_the_first_failed_probe():
+    first = NOW - timedelta(seconds=40)
+    down = member("a", "primary", reachable=False)
+    down.status_failing_since = first
+    assert state(pair(), down, member("b", "backup")).primary_unreachable_since == first
+
+
+def test_running_on_the_normal_backup_is_not_healthy():
+    result = state(pair(), member("a", "backup"), member("b", "primary"))
+    assert result.state == PairState.RUNNING_ON_BACKUP
+
+
+def test_maintenance_hides_everything_but_two_primaries():
+    p = pair(maintenance_since=NOW, maintenance_note="disk swap")
+    assert state(p, member("a", "primary", reachable=False), member("b", "backup")).state == PairState.MAINTENANCE
+    assert state(p, member("a", "primary"), member("b", "primary")).state == PairState.CONFLICT
 
 
 def test_two_primaries_conflict():
@@ -65,7 +85,7 @@ def test_two_primaries_conflict():
 
 
 @pytest.mark.parametrize(("seconds", "expected"), [(0, PairState.DEGRADED), (119, PairState.DEGRADED),
-                                                   (121, PairState.CONFLICT)])
+                                                   (121, PairState.CONFLICT_NO_PRIMARY)])
 def test_two_backups_conflict_only_past_the_swap_window(settings, seconds, expected):
     settings.PAIR_SWAP_WINDOW_SECONDS = 120
     p = pair(both_backup_since=NOW - timedelta(seconds=seconds) if seconds else None)
@@ -80,14 +100,14 @@ def test_sync_stale():
     assert result.state == PairState.SYNC_STALE
 
 
-def test_failed_last_sync_is_degraded():
+def test_failed_last_sync_is_a_lost_peer_link():
     result = state(pair(), member("a", "primary"), member("b", "backup", sync="Failed: lost contact"))
-    assert result.state == PairState.DEGRADED
+    assert result.state == PairState.PEER_LINK_LOST
     assert "Failed: lost contact" in result.reason
 
 
 def test_relationship_gone_is_broken():
-    assert state(pair(), member("a", "none"), member("b", "backup")).state == PairState.BROKEN
+    assert state(pair(), member("a", "none"), member("b", "backup")).state == PairState.BROKEN_OUTSIDE
     assert state(pair(broken_at=NOW), member("a", "primary"), member("b", "backup")).state == PairState.BROKEN
 
 

@@ -5,7 +5,6 @@ No services are needed: SQLite (WAL) and a filesystem Celery transport under var
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -14,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from demo.seed import DEMO_PASSWORD, demo_seed
+from demo.supervisor import Child, Supervisor
 from simulator.fleet import generate_fleet
 from simulator.testing import SimulatorProcess
 
@@ -35,38 +35,32 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         fleet = generate_fleet(organisations, pairs_per_org, singles, simulator={"time_scale": time_scale})
         simulator = SimulatorProcess(fleet, state_dir=demo_dir / "simulator").start()
-        children: list[subprocess.Popen] = []
+        supervisor = None
         try:
             logins = demo_seed(fleet_path=simulator.fleet_path, ca_pem=simulator.ca_path.read_text(), port=simulator.port)
             if seed_only:
                 return
-            children = self._start_processes(port)
+            supervisor = self._supervisor(port)
+            supervisor.start()
             self._banner(port, logins, simulator)
-            self._wait(children)
+            self._wait(supervisor)
         finally:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    child.wait(15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            if supervisor is not None:
+                supervisor.stop()
             simulator.stop()
             self.stdout.write("Demo stopped.")
 
-    def _start_processes(self, port: int) -> list[subprocess.Popen]:
+    def _supervisor(self, port: int) -> Supervisor:
         env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "True")}
         python = sys.executable
-        commands = [
-            [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            [python, "-m", "celery", "-A", "portal", "worker", "-Q", "celery,probes", "--concurrency", "2",
-             "--loglevel", "WARNING", "--pool", "threads"],
-            [python, "-m", "celery", "-A", "portal", "beat", "--loglevel", "WARNING",
-             "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
+        children = [
+            Child("web server", [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
+            Child("Celery worker", [python, "-m", "celery", "-A", "portal", "worker", "-Q", "celery,probes",
+                                    "--concurrency", "2", "--loglevel", "WARNING", "--pool", "threads"]),
+            Child("Celery beat", [python, "-m", "celery", "-A", "portal", "beat", "--loglevel", "WARNING",
+                                  "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]),
         ]
-        # Fixed argv of our own interpreter and commands, no shell.
-        return [subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR) for cmd in commands]  # noqa: S603
+        return Supervisor(children, say=lambda text: self.stderr.write(text), env=env, cwd=settings.BASE_DIR)
 
     def _banner(self, port: int, logins, simulator) -> None:
         self.stdout.write(self.style.SUCCESS(f"\nFailover Portal demo: http://127.0.0.1:{port}/"))
@@ -76,17 +70,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Simulated fleet: {len(simulator.appliances())} appliances, control API {simulator.control_url}")
         self.stdout.write(f"API: http://127.0.0.1:{port}/api/docs/   Ctrl-C stops everything.\n")
 
-    def _wait(self, children) -> None:
+    def _wait(self, supervisor: Supervisor) -> None:
         # Ctrl-C reaches the whole process group, so the children may stop before this loop sees the signal:
-        # remember it, and only report a child's exit as a failure when nobody asked for a stop.
+        # remember it, and restart a child only when nobody asked for a stop.
         stopping = []
         signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-        while not stopping and all(child.poll() is None for child in children):
-            time.sleep(0.3)
-        time.sleep(0.3)
-        if stopping:
-            self.stdout.write("\nStopping…")
-            return
-        failed = [" ".join(map(str, c.args[1:4])) for c in children if c.poll() is not None]
-        self.stderr.write(f"A demo process stopped unexpectedly: {failed}")
+        while not stopping:
+            time.sleep(0.5)
+            if not stopping:
+                supervisor.check()
+        self.stdout.write("\nStopping…")

@@ -10,10 +10,17 @@ document.addEventListener("change", function (event) {
   }
 });
 
-// <form data-confirm="Question?">: ask before submitting a destructive action.
+// <form data-confirm="Question?">: ask before submitting a destructive action. A checked
+// <input type="checkbox" data-confirm="Question?"> inside a form asks too: the option's own consequence.
 document.addEventListener("submit", function (event) {
-  var message = event.target.getAttribute("data-confirm");
-  if (message && !window.confirm(message)) {
-    event.preventDefault();
+  var questions = [event.target.getAttribute("data-confirm")];
+  event.target.querySelectorAll("input[data-confirm]:checked").forEach(function (input) {
+    questions.push(input.getAttribute("data-confirm"));
+  });
+  for (var i = 0; i < questions.length; i++) {
+    if (questions[i] && !window.confirm(questions[i])) {
+      event.preventDefault();
+      return;
+    }
   }
 });

@@ -55,7 +55,7 @@ def test_worker_killed_mid_operation_resumes_and_completes_exactly_once(fresh_si
     operation.refresh_from_db()
     assert operation.status == OperationStatus.SUCCEEDED, (operation.error, log.read_text()[-3000:])
     assert operation.attempts == 2
-    assert [s.status for s in operation.steps.order_by("index")] == ["done", "done", "done"]
+    assert [s.status for s in operation.steps.order_by("index")] == ["done", "done", "done", "done"]
     # Exactly once, as the appliances saw it: one swap each way, one sync.
     assert role_changes(fleet, pair.backup) == [("backup", "primary")]
     assert role_changes(fleet, pair.primary) == [("primary", "backup")]

@@ -125,7 +125,7 @@ def test_both_backup_during_a_swap_is_not_a_conflict(fleet, settings):
     settings.PAIR_SWAP_WINDOW_SECONDS = 0  # the swap has now taken longer than any swap should
     fleet.probe()
     pair.refresh_from_db()
-    assert pair.state == PairState.CONFLICT
+    assert pair.state == PairState.CONFLICT_NO_PRIMARY
     assert "backup" in pair.state_reason
 
 

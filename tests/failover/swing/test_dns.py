@@ -117,3 +117,33 @@ def test_automatic_failover_with_a_wrong_tsig_key_fails_with_a_clear_recorded_er
     # The site name still leads to the old address: nothing claims the traffic moved.
     assert server.addresses(fleet.pair.site_hostname) == {fleet.pair.primary.management_host}
     assert not Alert.objects.filter(pair=fleet.pair, kind=AlertKind.FAILOVER, subject__contains="done").exists()
+
+
+def test_become_primary_without_an_update_key_guides_the_exact_record_and_verifies_it(dns_pair):
+    """Observation 6: a manual role change left DNS clients on the dead appliance, and nothing said so."""
+    import copy
+
+    from failover.models import OperationKind, StepStatus
+    from failover.operations import run_operation
+    from failover.services.operations import operation_start
+
+    fleet, server = dns_pair
+    pair = fleet.pair
+    keyed = copy.copy(pair)  # the key stays with the person at the DNS server, not in the portal
+    Pair.objects.filter(pk=pair.pk).update(dns_tsig_key_name="", dns_tsig_secret="")
+    operation = operation_start(actor=None, pair=pair, kind=OperationKind.BECOME_PRIMARY, appliance=pair.backup)
+    run_operation(operation.pk)
+    operation.refresh_from_db()
+    step = operation.steps.get(name="swing")
+    assert step.status == StepStatus.WAITING
+    assert f"“{pair.site_hostname}. 30 IN A {pair.backup.management_host}”" in step.detail
+    assert (fleet.role(pair.backup), fleet.role(pair.primary)) == ("primary", "backup")
+
+    run_operation(operation.pk)  # "I did it" before doing it: verification fails, still waiting
+    assert operation.steps.get(name="swing").status == StepStatus.WAITING
+
+    DnsSwing().point_site_at(keyed, pair.backup)  # the operator changes the record
+    run_operation(operation.pk)
+    operation.refresh_from_db()
+    assert operation.status == OperationStatus.SUCCEEDED, operation.error
+    assert operation.steps.get(name="swing").detail == f"Verified: The site's traffic reaches {pair.backup.name}."

@@ -79,9 +79,11 @@ def test_the_simulated_nat_device_rejects_a_bad_translation(swing_fleet):
         swing_fleet.sim.nat(f"{PUBLIC}:443")  # nothing was stored
 
 
-def test_no_promotion_while_the_old_primary_still_refuses_on_its_address(nat_fleet):
-    # Down for the portal's probes, but its address still sends "connection refused": a host is there, and
-    # with NAT swing nothing fences it, so promoting the backup could leave two primaries.
+def test_no_promotion_while_the_old_primary_still_refuses_on_its_address_where_refusals_count(nat_fleet, settings):
+    # Down for the portal's probes, but its address still sends "connection refused". Where a firewall may reject
+    # the portal (FAILOVER_REFUSAL_MEANS_NOT_SERVING off), a host may be there serving, and with NAT swing nothing
+    # fences it, so promoting the backup could leave two primaries.
+    settings.FAILOVER_REFUSAL_MEANS_NOT_SERVING = False
     nat_fleet.take_primary_down(silent=False)
     pair = nat_fleet.pair
 

@@ -94,21 +94,31 @@ def test_failover_is_cancelled_while_something_still_accepts_on_the_shared_ip(sw
         operation = swing_fleet.run(swing_fleet.evaluate().operation)
 
     assert operation.status == OperationStatus.CANCELLED
-    assert "still answers (or refuses) on the shared IP" in operation.error
+    assert "still accepts connections on the shared IP" in operation.error
     assert swing_fleet.role(pair.backup) == "backup"  # nobody was promoted
     assert operation.steps.get(name="promote").status == "pending"
 
 
-def test_a_refusal_on_the_shared_ip_counts_as_an_answer_and_nobody_is_promoted(swing_fleet):
+def test_a_refusal_on_the_shared_ip_is_not_someone_serving_and_the_failover_succeeds(swing_fleet):
+    """Observation 7: anything refusing on the shared IP cancelled the portal's failover, and in the demo
+    something always refuses (a loopback address). A host that refuses on the site's port serves nothing there."""
     swing_fleet.take_primary_down(silent=False)
     pair = swing_fleet.pair
-    # Bound but not listening: a connection is refused, i.e. a host holding the address replied.
-    with socket.socket() as holder:
-        holder.bind((pair.shared_ip, pair.primary.management_port))
-        operation = swing_fleet.run(swing_fleet.evaluate().operation)
+    operation = swing_fleet.run(swing_fleet.evaluate().operation)
+
+    assert operation.status == OperationStatus.SUCCEEDED, operation.error
+    assert "nothing serves the site on it" in operation.steps.get(name="fence_old_primary").detail
+    assert swing_fleet.role(pair.backup) == "primary"
+
+
+def test_a_refusal_still_stops_the_failover_where_the_operator_says_firewalls_reject(swing_fleet, settings):
+    settings.FAILOVER_REFUSAL_MEANS_NOT_SERVING = False
+    swing_fleet.take_primary_down(silent=False)
+    pair = swing_fleet.pair
+    operation = swing_fleet.run(swing_fleet.evaluate().operation)
 
     assert operation.status == OperationStatus.CANCELLED
-    assert f"on the shared IP {pair.shared_ip}" in operation.error
+    assert f"refuses connections on the shared IP {pair.shared_ip}" in operation.error
     assert swing_fleet.role(pair.backup) == "backup"
     assert operation.steps.get(name="promote").status == "pending"
 
