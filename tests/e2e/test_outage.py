@@ -8,6 +8,7 @@ from failover.models import Operation, OperationKind, OperationStatus
 from failover.operations import run_operation
 from failover.probing import probe_appliances
 from portal.models import Role
+from portal.permissions import SYSTEM
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +18,7 @@ def loaded_pair(fresh_simulator, settings):
     settings.PROBE_FAILURES_TO_DOWN = 1
     settings.PROBE_SUCCESSES_TO_UP = 1
     sim = fresh_simulator
-    loaded = fleet_load(actor=None, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
     pair = next(iter(loaded.pairs.values()))
     probe_appliances([pair.primary_id, pair.backup_id])
     return sim, pair

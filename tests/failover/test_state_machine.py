@@ -13,6 +13,7 @@ from failover.models import PairState
 from failover.operations import run_operation
 from failover.services.watch import pairs_watch
 from portal.models import Alert
+from portal.permissions import SYSTEM
 from tests.failover.operations.clients import client_for
 from tests.failover.probing.fleet import fleet_fixture  # noqa: F401  (fixture)
 
@@ -169,7 +170,7 @@ def test_a_role_change_outside_the_portal_is_recorded_and_bumps_the_epoch(fleet,
     pair = fleet.pairs[1]
     fleet.probe()
     assert (pair.epoch, pair.roles_seen) == (0, "0:primary/backup")
-    planned = operation_start(actor=None, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=pair.primary)
+    planned = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=pair.primary)
     Operation.objects.filter(pk=planned.pk).update(status=OperationStatus.CANCELLED)  # not in flight yet
     fleet.probe()
     assert pair.epoch == 0  # nothing changed
@@ -207,7 +208,7 @@ def test_the_portals_own_role_change_is_no_outside_change(fleet, quick):
     pair = fleet.pairs[0]  # the simulated pair with a shared IP: the swing step verifies it, no guided step
     type(pair).objects.filter(pk=pair.pk).update(network_method="shared_ip")
     fleet.probe()
-    operation = operation_start(actor=None, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=pair.primary)
+    operation = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=pair.primary)
     run_operation(operation.pk)  # ends by probing both members, after the operation is no longer active
     operation.refresh_from_db()
     assert operation.status == OperationStatus.SUCCEEDED, operation.error

@@ -9,6 +9,7 @@ from failover.models import OperationStatus, Pair
 from failover.swing import SwingError, driver_for
 from failover.swing.dns import DnsSwing
 from portal.models import Alert
+from portal.permissions import SYSTEM
 
 from .knot import ALGORITHM, KEY_NAME, KnotServer
 
@@ -131,7 +132,7 @@ def test_become_primary_without_an_update_key_guides_the_exact_record_and_verifi
     pair = fleet.pair
     keyed = copy.copy(pair)  # the key stays with the person at the DNS server, not in the portal
     Pair.objects.filter(pk=pair.pk).update(dns_tsig_key_name="", dns_tsig_secret="")
-    operation = operation_start(actor=None, pair=pair, kind=OperationKind.BECOME_PRIMARY, appliance=pair.backup)
+    operation = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.BECOME_PRIMARY, appliance=pair.backup)
     run_operation(operation.pk)
     operation.refresh_from_db()
     step = operation.steps.get(name="swing")
