@@ -197,7 +197,7 @@ class AlertSerializer(serializers.ModelSerializer):
     pair = serializers.IntegerField(source="pair_id", read_only=True, allow_null=True)
     appliance = serializers.IntegerField(source="appliance_id", read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=AlertStatus.choices, read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Alert

@@ -130,7 +130,7 @@ class SilenceSerializer(TenantModelSerializer):
     organization = TenantRelatedField(queryset=Organization.objects.all(), role=NOTIFICATION_ROLES["silence"])
     matchers = MatcherSerializer(many=True)
     starts_at = serializers.DateTimeField(required=False)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Silence
