@@ -175,8 +175,6 @@ ALERT_ACK_LINK_MAX_AGE_SECONDS = env.int("ALERT_ACK_LINK_MAX_AGE_SECONDS", defau
 NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=30)
 NOTIFY_RETRY_MAX_SECONDS = env.int("NOTIFY_RETRY_MAX_SECONDS", default=1800)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=10)
-# Channel URLs naming a loopback/private/link-local address are refused unless this is on.
-NOTIFY_ALLOW_PRIVATE_HOSTS = env.bool("NOTIFY_ALLOW_PRIVATE_HOSTS", default=DEBUG)
 SILENCE_MAX_SECONDS = env.int("SILENCE_MAX_SECONDS", default=30 * 86400)
 # Operations (failover/operations).
 FAILOVER_OPERATIONS_QUEUE = env.str("FAILOVER_OPERATIONS_QUEUE", default="") or None  # Celery queue, else default

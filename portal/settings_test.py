@@ -35,6 +35,4 @@ CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "main") 
 # Tests about older behaviour read one message per alert at once; the grouping tests set their own timing.
 ALERT_GROUP_WAIT_SECONDS = 0
 ALERT_GROUP_INTERVAL_SECONDS = 0
-# The webhook receivers and mail servers of the tests listen on loopback.
-NOTIFY_ALLOW_PRIVATE_HOSTS = True
 METRICS_TOKEN = "test-metrics-token"

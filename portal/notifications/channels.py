@@ -5,7 +5,6 @@ JSON/XML/form webhooks and about a hundred more from one URL, so the portal carr
 Apprise's own retries are off: the delivery rows retry with backoff (``portal.services.notifications``).
 """
 
-import ipaddress
 import logging
 import smtplib
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 
 from ..models import AlertSeverity, NotificationPurpose
+from ..netpolicy import validate_outbound_host
 
 logger = logging.getLogger(__name__)
 
@@ -32,28 +32,19 @@ def _plugin(url: str):
     return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
 
-def _is_private(host: str) -> bool:
-    if host.strip("[]").lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return not address.is_global
-
-
-def apprise_url_check(url: str) -> None:
-    """A ValidationError unless Apprise understands the URL. Channels are configured by organisation admins, so
-    by default a URL that names a loopback, private or link-local address literal is refused: it would let a
-    tenant make the portal's workers call into the portal's own network (NOTIFY_ALLOW_PRIVATE_HOSTS lifts it,
-    e.g. for a webhook receiver beside the portal). A host name is not resolved here (docs/notifications.md)."""
+def apprise_url_check(url: str, organization) -> None:
+    """A ValidationError unless Apprise understands the URL and its host passes the outbound address policy
+    (``portal.netpolicy``, the same rule as appliance hosts): channels are configured by organisation admins, and
+    a URL naming 169.254.169.254 or the portal's own loopback would make the workers a client of the portal's
+    network. An IP literal is checked here; a host name is not resolved (Apprise connects by itself, so the
+    policy cannot be re-checked at connect time: docs/notifications.md)."""
     plugin = _plugin(url)
     if plugin is None:
         raise ValidationError("Apprise does not understand this URL (see https://github.com/caronc/apprise/wiki).")
-    host = getattr(plugin, "host", None) or ""
-    if host and _is_private(host) and not settings.NOTIFY_ALLOW_PRIVATE_HOSTS:
-        raise ValidationError(f"{host} is a loopback, private or link-local address: not allowed as a "
-                              "notification target here.")
+    try:
+        validate_outbound_host(getattr(plugin, "host", None) or "", organization, field="url")
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict["url"]) from None
 
 
 def apprise_url_redacted(url: str) -> str:

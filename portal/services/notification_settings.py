@@ -43,14 +43,14 @@ ROUTE_FIELDS = ["name", "position", "matchers", "continue_matching", "group_by",
                 "repeat_interval", "send_resolved", "escalation_channel", "escalate_after"]
 
 
-def _channel_data(data: dict, instance: NotificationChannel | None) -> dict:
+def _channel_data(data: dict, instance: NotificationChannel | None, organization) -> dict:
     data = dict(data)
     kind = data.get("kind", instance.kind if instance else ChannelKind.APPRISE)
     url = data.get("url") or ""
     if kind == ChannelKind.APPRISE:
         if url:
             try:
-                apprise_url_check(url)
+                apprise_url_check(url, organization)
             except ValidationError as exc:
                 raise ValidationError({"url": exc.messages}) from exc
             data["url_redacted"] = apprise_url_redacted(url)
@@ -66,14 +66,14 @@ def _channel_data(data: dict, instance: NotificationChannel | None) -> dict:
 
 def channel_create(*, actor, organization, **data) -> NotificationChannel:
     require_role(actor, organization, NOTIFICATION_ROLES["channel"])
-    data = _channel_data(data, None)
+    data = _channel_data(data, None, organization)
     return model_create(actor=actor, model=NotificationChannel, data={"organization": organization, **data})
 
 
 def channel_update(*, actor, channel: NotificationChannel, data: dict) -> NotificationChannel:
     """A blank URL keeps the stored one (it is never shown, so a form cannot send it back)."""
     require_role(actor, channel.organization_id, NOTIFICATION_ROLES["channel"])
-    data = _channel_data(data, channel)
+    data = _channel_data(data, channel, channel.organization)
     fields = [*CHANNEL_FIELDS, *(["url_redacted"] if "url_redacted" in data else [])]
     return model_update(actor=actor, instance=channel, data=data, fields=fields)[0]
 

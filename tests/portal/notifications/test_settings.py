@@ -64,10 +64,9 @@ def test_send_a_test_shows_the_result(org_a, make_member, login, webhook):
 
 @pytest.mark.parametrize("url, message", [
     ("not a url", "Apprise does not understand"),
-    ("json://169.254.169.254/latest/meta-data", "link-local"),
+    ("json://169.254.169.254/latest/meta-data", "link-local"),  # the outbound address policy
 ])
-def test_bad_channel_urls_get_field_errors(org_a, make_member, api_as, settings, url, message):
-    settings.NOTIFY_ALLOW_PRIVATE_HOSTS = False
+def test_bad_channel_urls_get_field_errors(org_a, make_member, api_as, url, message):
     api = api_as(make_member(org_a, Role.ADMIN))
     response = api.post("/api/v1/notification-channels/", {"organization": org_a.pk, "name": "x", "kind": "apprise",
                                                             "url": url}, format="json")
