@@ -37,7 +37,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.apps import apps  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core import mail  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -46,26 +45,12 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from appliances.models import Appliance  # noqa: E402
+from bench.scratch_db import create_schema  # noqa: E402
 from failover.alerts import AlertKind  # noqa: E402
 from failover.models import Pair, PairState  # noqa: E402
 from portal.models import AlertSeverity, ChannelKind, NotificationChannel, NotificationRoute, Organization  # noqa: E402
 from portal.services.alerts import alert_raise  # noqa: E402
 from portal.services.notifications import alert_groups_flush, notifications_deliver_due  # noqa: E402
-
-
-def create_schema() -> None:
-    import psycopg
-
-    name = connection.settings_dict["NAME"]
-    admin = {**connection.get_connection_params(), "dbname": "postgres", "autocommit": True}
-    connection.close()
-    with psycopg.connect(**admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with connection.schema_editor() as editor:
-        for model in apps.get_models():
-            if model._meta.managed and not model._meta.proxy:
-                editor.create_model(model)
 
 
 def fleet(organization, count: int) -> list[Pair]:
