@@ -64,12 +64,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.apps import apps  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Max, Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from appliances.models import Appliance  # noqa: E402
+from bench.scratch_db import create_schema  # noqa: E402
 from failover.models import Pair, PairStateChange, StatusChange  # noqa: E402
 from failover.probing import SweepReport  # noqa: E402
 from failover.services.probes import probe_batch_run, probe_batches_claim  # noqa: E402
@@ -107,22 +107,6 @@ def tree_cpu_seconds(pid: int) -> float:
 def self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def create_schema() -> None:
-    """Drop and recreate the scratch database, then create every table from the models (no migrations)."""
-    import psycopg
-
-    name = connection.settings_dict["NAME"]
-    admin = {**connection.get_connection_params(), "dbname": "postgres", "autocommit": True}
-    connection.close()
-    with psycopg.connect(**admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with connection.schema_editor() as editor:
-        for model in apps.get_models():
-            if model._meta.managed and not model._meta.proxy:
-                editor.create_model(model)
 
 
 def load_fleet(sim: SimulatorProcess) -> None:

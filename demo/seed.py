@@ -8,7 +8,8 @@ from django.db import transaction
 
 from appliances.models import Appliance
 from certificates.services import certificate_inventory_sync
-from portal.models import Membership, Role, User
+from portal.models import ChannelKind, Membership, NotificationChannel, NotificationRoute, Role, User
+from portal.notifications.channels import apprise_url_redacted
 from portal.permissions import SYSTEM
 
 from .fleet_loader import fleet_load
@@ -31,13 +32,32 @@ def _user(username: str, **fields) -> User:
 
 
 @transaction.atomic
-def demo_seed(*, fleet_path: Path, ca_pem: str, port: int) -> list[DemoLogin]:
+def demo_notifications(organization, webhook_port: int) -> None:
+    """Critical alerts go to the local webhook receiver (``manage.py webhook_receiver``) and, through the
+    default route's fall-through, every alert is emailed (the console backend prints it in the worker)."""
+    url = f"json://127.0.0.1:{webhook_port}/{organization.slug}"
+    channel, _ = NotificationChannel.objects.get_or_create(
+        organization=organization, name="Local webhook (demo)",
+        defaults={"kind": ChannelKind.APPRISE, "url": url, "url_redacted": apprise_url_redacted(url)})
+    email, _ = NotificationChannel.objects.get_or_create(
+        organization=organization, name="NOC email", defaults={"kind": ChannelKind.EMAIL,
+                                                               "recipients": organization.alert_recipients})
+    route, created = NotificationRoute.objects.get_or_create(
+        organization=organization, name="Critical to chat and email",
+        defaults={"position": 10, "matchers": [{"label": "severity", "op": "=", "value": "critical"}],
+                  "group_by": ["kind"], "group_wait": 10, "repeat_interval": 600})
+    if created:
+        route.channels.set([channel, email])
+
+
+def demo_seed(*, fleet_path: Path, ca_pem: str, port: int, webhook_port: int = 8025) -> list[DemoLogin]:
     result = fleet_load(actor=SYSTEM, fleet=fleet_path, ca_pem=ca_pem, port=port, pairs=True)
     logins = [DemoLogin("platform", "platform operator: every organisation, Django admin")]
     _user("platform", is_platform_operator=True, is_staff=True, is_superuser=True)
     for organization in result.organizations:
         organization.alert_recipients = f"noc@{organization.slug}.example.com"
         organization.save(update_fields=["alert_recipients"])
+        demo_notifications(organization, webhook_port)
         for role in (Role.ADMIN, Role.OPERATOR, Role.VIEWER):
             username = f"{organization.slug}-{role}"
             user = _user(username)

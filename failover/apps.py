@@ -8,15 +8,19 @@ class FailoverConfig(AppConfig):
     def ready(self):
         from certificates.selectors import register_paired_site_name
         from portal.alerts import register_alert_kinds, register_alert_link
+        from portal.metrics import register_collector
         from portal.panels import PanelSlot, register_panel
 
         from .alerts import AlertKind
+        from .metrics import PairCollector
         from .models import Pair
+        from .notify import pair_labels, pair_summary
         from .selectors import pair_site_name_of, pair_state_counts, pairs_needing_attention
 
         register_alert_kinds(AlertKind)
+        register_collector("failover", PairCollector())
         # An alert's scope is the pair it is about (Pair.alerts is the query side).
-        register_alert_link("pair", slot="scope", model=Pair)
+        register_alert_link("pair", slot="scope", model=Pair, labels=pair_labels, summary=pair_summary)
         # A paired appliance's certificate is checked against its pair's site name.
         register_paired_site_name(pair_site_name_of)
 

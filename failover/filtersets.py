@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from appliances.models import Appliance
 from portal.alerts import alert_kind_choices
 from portal.filtersets import OrganizationScopedFilterSet, TenantScopedFilterSet
-from portal.models import Alert
+from portal.models import Alert, AlertStatus, alert_status_filter
 
 from .models import (
     NetworkMethod,
@@ -82,12 +82,26 @@ class _LinkedObjectFilter(django_filters.ModelChoiceFilter):
     """By id, like a foreign key's filter: the alert's links are generic, so the schema is told the type."""
 
 
-class AlertFilterSet(TenantScopedFilterSet):
+class AlertPageFilterSet(TenantScopedFilterSet):
+    """The alerts page's filters: what happened to an alert, what it is about, how bad, acknowledged or not."""
+
+    kind = django_filters.ChoiceFilter(choices=alert_kind_choices)
+    status = django_filters.ChoiceFilter(choices=AlertStatus.choices, method="filter_status")
+    acknowledged = django_filters.BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True)
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(alert_status_filter(value))
+
+    class Meta:
+        model = Alert
+        fields = ["organization", "status", "kind", "severity", "acknowledged"]
+
+
+class AlertFilterSet(AlertPageFilterSet):
     """The alerts REST filters: an alert's pair is its scope and its appliance its target (portal.models.Alert)."""
 
     pair = _LinkedObjectFilter(queryset=Pair.objects.all())
     appliance = _LinkedObjectFilter(queryset=Appliance.objects.all())
-    kind = django_filters.ChoiceFilter(choices=alert_kind_choices)
 
     class Meta:
         model = Alert

@@ -161,6 +161,22 @@ PAIR_SWAP_WINDOW_SECONDS = env.int("PAIR_SWAP_WINDOW_SECONDS", default=120)  # s
 ALERT_COUNTDOWN_INTERVAL_SECONDS = env.int("ALERT_COUNTDOWN_INTERVAL_SECONDS", default=60)
 ALERT_COUNTDOWN_LATE_INTERVAL_SECONDS = env.int("ALERT_COUNTDOWN_LATE_INTERVAL_SECONDS", default=3600)
 ALERT_SYNC_STALE_REPEAT_SECONDS = env.int("ALERT_SYNC_STALE_REPEAT_SECONDS", default=6 * 3600)
+# Notifications (portal/services/notifications.py, docs/notifications.md).
+# Where people open the portal: every message links to the pair or appliance it is about.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# A route's timing when it does not set its own (Alertmanager's meaning): wait before a new group's first
+# message, minimum gap before telling a group's new alerts, repeat of what still fires unacknowledged.
+ALERT_GROUP_WAIT_SECONDS = env.int("ALERT_GROUP_WAIT_SECONDS", default=30)
+ALERT_GROUP_INTERVAL_SECONDS = env.int("ALERT_GROUP_INTERVAL_SECONDS", default=60)
+ALERT_REPEAT_INTERVAL_SECONDS = env.int("ALERT_REPEAT_INTERVAL_SECONDS", default=4 * 3600)
+# The default route (no route matched) groups by kind: thirty pairs down make one "primary down" message.
+ALERT_DEFAULT_GROUP_BY = env.list("ALERT_DEFAULT_GROUP_BY", default=["kind"])
+ALERT_ACK_LINK_MAX_AGE_SECONDS = env.int("ALERT_ACK_LINK_MAX_AGE_SECONDS", default=7 * 86400)
+# Delivery retries: backoff doubles from the base up to the cap; the row gives up after the attempts.
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=30)
+NOTIFY_RETRY_MAX_SECONDS = env.int("NOTIFY_RETRY_MAX_SECONDS", default=1800)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=10)
+SILENCE_MAX_SECONDS = env.int("SILENCE_MAX_SECONDS", default=30 * 86400)
 # Operations (failover/operations).
 FAILOVER_OPERATIONS_QUEUE = env.str("FAILOVER_OPERATIONS_QUEUE", default="") or None  # Celery queue, else default
 FAILOVER_OPERATION_LOCK_TTL = env.int("FAILOVER_OPERATION_LOCK_TTL", default=60)  # s; > any single appliance call
@@ -200,11 +216,15 @@ OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=DEBUG)
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-# Where people open the portal: alert emails link to the pair or appliance they are about.
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="failover-portal@localhost")
 # A hung mail server must not hold a worker: delivery is retried by its task.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# --- Metrics (/metrics, docs/notifications.md#metrics) ---------------------------------------------------
+# A scrape needs "Authorization: Bearer <METRICS_TOKEN>" or a client address in METRICS_ALLOWED_NETWORKS.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_REDIS_PREFIX = env.str("METRICS_REDIS_PREFIX", default="portal:metrics:")
 
 # --- Secrets at rest ------------------------------------------------------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt (MultiFernet rotation).

@@ -32,3 +32,7 @@ API_THROTTLE_RATES = {"anon": "100000/minute", "user": "100000/minute"}
 # worker keeps one worker's counters and caches (API throttles, lockouts) from another's. Processes a test starts
 # (Celery workers) inherit the variable, so they share their test's keys.
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405
+# Tests about older behaviour read one message per alert at once; the grouping tests set their own timing.
+ALERT_GROUP_WAIT_SECONDS = 0
+ALERT_GROUP_INTERVAL_SECONDS = 0
+METRICS_TOKEN = "test-metrics-token"

@@ -7,6 +7,8 @@ from django.views.generic import RedirectView
 
 from portal.api.docs import SchemaView, SwaggerUIView
 
+from .views.metrics import metrics_view
+
 api_v1 = [
     path("", include("portal.api.urls")),
     path("", include("appliances.api.urls")),
@@ -23,6 +25,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
     # Before appliances/: RMA kept the /appliances/rma/ addresses when it became its own app.

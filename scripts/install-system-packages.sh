@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests and benchmarks use: chromium (browser tests), wrk and
 # prometheus-blackbox-exporter (probe benchmark), knot (the authoritative DNS server the DNS swing tests
-# update over RFC 2136 with TSIG), caddy (the TLS front of the production-stack test, as in docker/Caddyfile).
+# update over RFC 2136 with TSIG), prometheus (scrapes /metrics in a
+# slow test), caddy (the TLS front of the production-stack test, as in docker/Caddyfile).
 # Installed only when missing.
 set -euo pipefail
 need=()
@@ -10,6 +11,7 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ -x /usr/bin/prometheus-blackbox-exporter ] || need+=(prometheus-blackbox-exporter)
 [ -x /usr/sbin/knotd ] || need+=(knot)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -18,6 +20,8 @@ if [ ${#need[@]} -gt 0 ]; then
   # the blackbox exporter's package starts a service listening on all addresses; the benchmark runs its own.
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus-blackbox-exporter >/dev/null 2>&1 || true; fi
   pkill -f '^/usr/bin/prometheus-blackbox-exporter' >/dev/null 2>&1 || true
+  # prometheus's package starts a server on :9090; the test runs its own on a free loopback port.
+  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
   # knot's package enables a system DNS server; the tests start their own on a free loopback port.
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now knot >/dev/null 2>&1 || true; fi
   # caddy's package enables a web server on ports 80/443; the test starts its own on free ports.

@@ -5,9 +5,26 @@ import importlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
 
 from appliances.models import Appliance, ApplianceAddress
-from portal.models import ApiToken, AuditEvent, Invitation, Membership, Organization, Role
+from portal.models import (
+    AlertGroup,
+    ApiToken,
+    AuditEvent,
+    ChannelKind,
+    Invitation,
+    Membership,
+    Notification,
+    NotificationChannel,
+    NotificationPurpose,
+    NotificationRoute,
+    Organization,
+    Role,
+    Silence,
+)
 from portal.services.audit import audit_record
 from portal.services.invitations import invitation_create
 
@@ -62,6 +79,31 @@ def _make_audit(org, marker):
     return audit_record(actor=None, organization=org, action="action", object_type="test", object_repr=marker)
 
 
+def _channel_payload(org):
+    return {"organization": org.pk, "name": f"channel-{next(_counter)}", "kind": ChannelKind.EMAIL,
+            "recipients": "noc@example.com", "enabled": True}
+
+
+def _route_payload(org):
+    return {"organization": org.pk, "name": f"route-{next(_counter)}", "position": 10, "send_resolved": True}
+
+
+def _silence_payload(org):
+    return {"organization": org.pk, "matchers": [{"label": "pair", "op": "=", "value": "a.example.com"}],
+            "ends_at": (timezone.now() + timedelta(hours=1)).isoformat(), "comment": "maintenance"}
+
+
+def _silence_form_payload(org):
+    return {"organization": org.pk, "matchers": 'pair="a.example.com"',
+            "ends_at": (timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"), "comment": "maintenance"}
+
+
+def _make_channel(org, marker):
+    return NotificationChannel.objects.create(organization=org, name=f"{marker}-channel", kind=ChannelKind.APPRISE,
+                                              url="json://hooks.example.com/secret-token",
+                                              url_redacted="json://hooks.example.com/…")
+
+
 REGISTRY: dict[type, Entry] = {
     Organization: Entry(make=_make_org),
     Membership: Entry(
@@ -75,6 +117,17 @@ REGISTRY: dict[type, Entry] = {
         payload=_appliance_payload,
         form_payload=_appliance_payload,
     ),
+    NotificationChannel: Entry(make=_make_channel, payload=_channel_payload, form_payload=_channel_payload),
+    NotificationRoute: Entry(make=lambda org, marker: NotificationRoute.objects.create(organization=org,
+                                                                                       name=f"{marker}-route"),
+                             payload=_route_payload, form_payload=_route_payload),
+    Silence: Entry(make=lambda org, marker: Silence.objects.create(
+        organization=org, matchers=[{"label": "pair", "op": "=", "value": "x"}], starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(hours=1), comment=marker),
+        payload=_silence_payload, form_payload=_silence_form_payload),
+    Notification: Entry(make=lambda org, marker: Notification.objects.create(
+        organization=org, channel_label=marker, purpose=NotificationPurpose.TEST, subject=marker, body=marker)),
+    AlertGroup: Entry(make=lambda org, marker: AlertGroup.objects.create(organization=org, key=marker)),
     ApplianceAddress: Entry(
         make=lambda org, marker: ApplianceAddressFactory(
             appliance=ApplianceFactory(organization=org, name=f"{marker}-addr-host")

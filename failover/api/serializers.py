@@ -9,7 +9,7 @@ from appliances.api.serializers import ApplianceSummarySerializer
 from appliances.models import Appliance
 from portal.api.fields import TenantRelatedField
 from portal.api.serializers import TenantModelSerializer
-from portal.models import Alert, Role
+from portal.models import Alert, AlertStatus, Role
 
 from ..models import (
     BackupSettings,
@@ -196,9 +196,12 @@ class AlertSerializer(serializers.ModelSerializer):
     # The alert's scope and target (portal.models.Alert, links named in the apps' ready()), as ids.
     pair = serializers.IntegerField(source="pair_id", read_only=True, allow_null=True)
     appliance = serializers.IntegerField(source="appliance_id", read_only=True, allow_null=True)
+    status = serializers.ChoiceField(choices=AlertStatus.choices, read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Alert
-        fields = ["id", "organization", "kind", "severity", "pair", "appliance", "dedup_key", "subject", "body",
-                  "recipients", "created_at", "sent_at", "delivery_error"]
+        fields = ["id", "organization", "kind", "severity", "status", "pair", "appliance", "dedup_key", "subject",
+                  "body", "labels", "recipients", "created_at", "firing_since", "sent_at", "delivery_error",
+                  "acknowledged_at", "acknowledged_by", "resolved_at", "suppressed_reason", "escalated_at"]
         read_only_fields = fields

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceClient, ApplianceError, Capabilities
+from portal import metrics
 from portal.models import AuditAction
 from portal.permissions import SYSTEM
 from portal.services.audit import audit_record
@@ -204,6 +205,10 @@ def _finish(operation: Operation, status: str, error: str = "", state: dict | No
     Operation.objects.filter(pk=operation.pk).update(
         status=status, error=operation.error, finished_at=now, heartbeat_at=now, result=operation.result
     )
+    metrics.OPERATIONS.inc(kind=operation.kind, outcome=status)
+    if operation.started_at:
+        metrics.OPERATION_SECONDS.observe((now - operation.started_at).total_seconds(), kind=operation.kind,
+                                          outcome=status)
     audit_record(
         actor=SYSTEM, organization=operation.organization, action=AuditAction.ACTION, obj=operation,
         verb=f"operation {status}", summary=f"{operation.get_kind_display()} on {operation.pair}: {status}"

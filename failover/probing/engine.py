@@ -26,6 +26,7 @@ from django.utils import timezone
 from appliances.connect import probe_target
 from appliances.drivers import ProbeResult, TokenCache, probe_many
 from appliances.models import Appliance
+from portal import metrics
 
 from ..models import StatusChange
 from .bulk import bulk_update_rows
@@ -84,6 +85,7 @@ def probe_appliances(
     started = time.perf_counter()
     outcomes = _probe(appliances, concurrency=concurrency, token_cache=token_cache)
     report.probe_seconds = time.perf_counter() - started
+    _count_probes(outcomes)
 
     started = time.perf_counter()
     now = timezone.now()
@@ -133,6 +135,18 @@ def probe_appliances(
     report.probed = len(appliances)
     report.status_changes = len(history)
     return report
+
+
+def _count_probes(outcomes: dict) -> None:
+    """Probe counts and latencies for /metrics: one Redis round trip per outcome per batch."""
+    for outcome in ("ok", "failed"):
+        latencies = [r.elapsed_ms / 1000 for r in outcomes.values()
+                     if isinstance(r, ProbeResult) and r.ok == (outcome == "ok")]
+        if latencies:
+            metrics.PROBE_SECONDS.observe_many(latencies, outcome=outcome)
+        count = len(latencies) + (sum(isinstance(r, str) for r in outcomes.values()) if outcome == "failed" else 0)
+        if count:
+            metrics.PROBES.inc(count, outcome=outcome)
 
 
 def _probe(appliances: list[Appliance], *, concurrency: int, token_cache: TokenCache | None) -> dict:

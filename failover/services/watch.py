@@ -110,6 +110,7 @@ def recovery_alert(*, pair: Pair, outage_key: str, outage_alerted_at: datetime, 
         organization=pair.organization, kind=AlertKind.PRIMARY_RECOVERED, severity=AlertSeverity.INFO,
         dedup_key=f"recovered:{pair.pk}:{outage}", subject=f"{pair.site_hostname}: {down.name} reachable again",
         body=body, scope=pair, target=down, throttle=timedelta(days=365),  # once per outage
+        resolves=[f"countdown:{pair.pk}:{outage}"],  # its message is the outage's "resolved" message
     )
 
 

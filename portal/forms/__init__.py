@@ -10,3 +10,6 @@ __all__ = [
     "TenantModelForm",
     "narrow_choices_for_user",
 ]
+from .notifications import ChannelForm, RouteForm, SilenceForm  # noqa: E402
+
+__all__ += ["ChannelForm", "RouteForm", "SilenceForm"]

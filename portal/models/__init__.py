@@ -1,14 +1,38 @@
-from .alerts import Alert, AlertSeverity
+from .alerts import FIRING, Alert, AlertSeverity, AlertStatus, alert_status, alert_status_filter
 from .audit import AuditAction, AuditEvent
 from .invitations import Invitation
+from .notifications import (
+    AlertGroup,
+    AlertGroupMember,
+    ChannelKind,
+    Notification,
+    NotificationChannel,
+    NotificationPurpose,
+    NotificationRoute,
+    NotificationStatus,
+    Silence,
+)
 from .roles import Role
 from .scoping import TenantModel, TenantQuerySet
 from .tenancy import Membership, Organization, User
 from .tokens import ApiToken
 
 __all__ = [
+    "FIRING",
     "Alert",
+    "AlertGroup",
+    "AlertGroupMember",
     "AlertSeverity",
+    "AlertStatus",
+    "ChannelKind",
+    "Notification",
+    "NotificationChannel",
+    "NotificationPurpose",
+    "NotificationRoute",
+    "NotificationStatus",
+    "Silence",
+    "alert_status",
+    "alert_status_filter",
     "ApiToken",
     "AuditAction",
     "AuditEvent",

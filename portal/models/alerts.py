@@ -6,9 +6,11 @@ concerned, e.g. an appliance). The apps give their models a ``GenericRelation`` 
 filter as ``Alert.objects.filter(pair=...)`` / ``(appliance=...)`` and go when their object is deleted.
 """
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.urls import reverse
 
 from ..alerts import alert_kind_choices
 from .scoping import TenantModel
@@ -18,6 +20,10 @@ class AlertSeverity(models.TextChoices):
     INFO = "info", "Info"
     WARNING = "warning", "Warning"
     CRITICAL = "critical", "Critical"
+
+    @classmethod
+    def rank(cls, severity: str) -> int:
+        return [cls.INFO, cls.WARNING, cls.CRITICAL].index(cls(severity))
 
 
 class Alert(TenantModel):
@@ -37,6 +43,23 @@ class Alert(TenantModel):
     recipients = models.JSONField(default=list)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivery_error = models.CharField(max_length=300, blank=True)
+    # What routes and silences match on (kind, severity, pair, appliance...): portal.notifications.labels.
+    labels = models.JSONField(default=dict, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+")
+    # Set when a later alert says the condition is over (its ``resolves``): the resolved message names it.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # A newer alert about the same condition (same dedup key) carries on: this one is no longer repeated.
+    superseded_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Why nobody was told: a silence, an open replacement case, a maintenance window (portal.notifications).
+    suppressed_reason = models.CharField(max_length=300, blank=True)
+    silence = models.ForeignKey("portal.Silence", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="suppressed_alerts")
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    # When the condition started: the first alert with this dedup key (escalation counts from it).
+    firing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -48,3 +71,52 @@ class Alert(TenantModel):
 
     def __str__(self) -> str:
         return self.subject
+
+    def get_absolute_url(self) -> str:
+        return reverse("portal:alert_detail", args=[self.pk])
+
+    @property
+    def status(self) -> str:
+        return alert_status(self)
+
+    @property
+    def status_label(self) -> str:
+        return AlertStatus(self.status).label
+
+
+class AlertStatus(models.TextChoices):
+    """What became of an alert, in the order the checks apply (``alert_status``)."""
+
+    SUPPRESSED = "suppressed", "Suppressed"
+    RESOLVED = "resolved", "Resolved"
+    SUPERSEDED = "superseded", "Superseded by a newer alert"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    FIRING = "firing", "Firing"
+
+
+def alert_status(alert: Alert) -> str:
+    if alert.suppressed_reason:
+        return AlertStatus.SUPPRESSED
+    if alert.resolved_at:
+        return AlertStatus.RESOLVED
+    if alert.superseded_by_id:
+        return AlertStatus.SUPERSEDED
+    if alert.acknowledged_at:
+        return AlertStatus.ACKNOWLEDGED
+    return AlertStatus.FIRING
+
+
+#: The filter of alerts still firing (the same order of checks as ``alert_status``).
+FIRING = models.Q(suppressed_reason="", resolved_at__isnull=True, superseded_by__isnull=True,
+                  acknowledged_at__isnull=True)
+
+
+def alert_status_filter(status: str) -> models.Q:
+    """The rows whose ``alert_status`` is ``status`` (the same order of checks)."""
+    suppressed = ~models.Q(suppressed_reason="")
+    resolved = models.Q(resolved_at__isnull=False) & ~suppressed
+    superseded = models.Q(superseded_by__isnull=False, resolved_at__isnull=True) & ~suppressed
+    acknowledged = models.Q(acknowledged_at__isnull=False, superseded_by__isnull=True, resolved_at__isnull=True) \
+        & ~suppressed
+    return {AlertStatus.SUPPRESSED: suppressed, AlertStatus.RESOLVED: resolved, AlertStatus.SUPERSEDED: superseded,
+            AlertStatus.ACKNOWLEDGED: acknowledged, AlertStatus.FIRING: FIRING}[AlertStatus(status)]

@@ -1,29 +1,33 @@
-"""Raising alerts: recorded, deduplicated, throttled, then emailed to the organisation's recipients.
+"""Raising alerts: recorded, deduplicated, throttled, silenced or routed; and acknowledging them.
 
 Every alert source (probe loop, sync watch, certificates, backups) calls ``alert_raise`` with a kind its app
-registered (``portal.alerts``); the throttle is
-per ``dedup_key`` (one condition on one object), so a condition that persists is repeated at most once per
-``throttle`` and two different conditions never suppress each other.
+registered (``portal.alerts``); the throttle is per ``dedup_key`` (one condition on one object), so a condition
+that persists is recorded at most once per ``throttle`` and two different conditions never suppress each other.
+What happens next (silences, routes, groups, messages) is ``portal.services.notifications``.
 """
 
 import logging
-import smtplib
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from ..models import Alert, AlertSeverity
-from ..queue import enqueue_on_commit
+from ..models import Alert, AlertSeverity, AuditAction
+from ..permissions import require_role
+from .audit import audit_record
+from .notification_settings import NOTIFICATION_ROLES
+from .notifications import NO_RECIPIENTS, alert_dispatch
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["NO_RECIPIENTS", "alert_raise", "alert_recent", "alerts_acknowledge"]
 
-def alert_recent(*, organization, dedup_key: str, within: timedelta) -> Alert | None:
+
+def alert_recent(*, organization, dedup_key: str, within: timedelta, now=None) -> Alert | None:
     return (
-        Alert.objects.filter(organization=organization, dedup_key=dedup_key, created_at__gte=timezone.now() - within)
+        Alert.objects.filter(organization=organization, dedup_key=dedup_key,
+                             created_at__gte=(now or timezone.now()) - within)
         .order_by("-created_at")
         .first()
     )
@@ -43,12 +47,18 @@ def _single_line(text: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
-def _link(obj) -> str:
-    """The absolute URL of the alert's object: every email links to what it is about (PORTAL_BASE_URL is the
-    address people open the portal at)."""
-    if obj is None or not hasattr(obj, "get_absolute_url"):
-        return ""
-    return settings.PORTAL_BASE_URL.rstrip("/") + obj.get_absolute_url()
+def _key_and_parents(dedup_key: str) -> list[str]:
+    """``a:b:c`` -> ``["a:b", "a:b:c"]``: the key and the keys it extends (two segments at least, so that
+    ``countdown`` alone never joins every pair's outage)."""
+    parts = dedup_key.split(":")
+    return [":".join(parts[:n]) for n in range(min(2, len(parts)), len(parts) + 1)]
+
+
+def _open_with_prefixes(organization, prefixes):
+    query = Q()
+    for prefix in prefixes:
+        query |= Q(dedup_key=prefix) | Q(dedup_key__startswith=f"{prefix}:")
+    return Alert.objects.filter(query, organization=organization, resolved_at__isnull=True)
 
 
 def alert_raise(
@@ -62,96 +72,72 @@ def alert_raise(
     scope=None,
     target=None,
     throttle: timedelta | None = timedelta(hours=1),
+    resolves: tuple[str, ...] | list[str] = (),
+    labels: dict | None = None,
+    now=None,
 ) -> Alert | None:
-    """Record an alert unless the same condition was alerted within ``throttle``, and queue its email.
+    """Record an alert unless the same condition was alerted within ``throttle``, and hand it to notification.
 
     ``scope`` is what the condition is about (a pair), ``target`` the member concerned (an appliance); either may
-    be None. Returns the new alert, or None when throttled. The email is handed to the ``portal.deliver_alert`` task
-    after the transaction commits: a rolled-back caller notifies nobody, and a slow mail server never holds up
-    the probe loop or an operation holding a pair's lock.
+    be None. ``resolves`` names conditions this alert ends (dedup keys, or their prefixes up to a ``:``): their
+    open alerts become resolved, and this alert is what their "resolved" message says. ``labels`` adds routing
+    labels to those the alert's objects give. Returns the new alert, or None when throttled. Messages go out
+    from the ``portal.flush_alert_groups`` task after the transaction commits: a rolled-back caller notifies
+    nobody, and a slow channel never holds up the probe loop or an operation holding a pair's lock.
     """
-    link = _link(scope or target)
-    if link:
-        body = f"{body.rstrip()}\n\nOpen: {link}\n"
+    now = now or timezone.now()
     with transaction.atomic():
         _serialise_condition(organization.pk, dedup_key)
-        if throttle is not None and alert_recent(organization=organization, dedup_key=dedup_key, within=throttle):
+        if throttle is not None and alert_recent(organization=organization, dedup_key=dedup_key, within=throttle,
+                                                 now=now):
             return None
-        recipients = organization.alert_recipient_list
-        alert = Alert.objects.create(
-            organization=organization,
-            kind=kind,
-            severity=severity,
-            scope=scope,
-            target=target,
-            dedup_key=dedup_key,
-            subject=_single_line(subject)[:300],
-            body=body,
-            recipients=recipients,
-            delivery_error="" if recipients else NO_RECIPIENTS,
+        # The condition's earlier alerts: the same key, or a key this one extends ("countdown:7:1700000000"
+        # for "countdown:7:1700000000:late": the same outage, now overdue).
+        family = _key_and_parents(dedup_key)
+        previous = (Alert.objects.filter(organization=organization, dedup_key__in=family)
+                    .order_by("-created_at", "-id").first())
+        alert = Alert(
+            organization=organization, kind=kind, severity=severity, scope=scope, target=target,
+            dedup_key=dedup_key, subject=_single_line(subject)[:300], body=body, firing_since=now,
         )
-        if recipients:
-            enqueue_on_commit(DELIVER_ALERT_TASK, alert.pk)
+        if previous is not None and previous.resolved_at is None:
+            # The same condition, still open: it keeps its start (escalation counts from it), its
+            # acknowledgement (no more messages about it) and its escalation.
+            alert.firing_since = previous.firing_since or previous.created_at
+            alert.acknowledged_at, alert.acknowledged_by_id = previous.acknowledged_at, previous.acknowledged_by_id
+            alert.escalated_at = previous.escalated_at
+        resolved = list(_open_with_prefixes(organization, resolves).exclude(dedup_key=dedup_key)) if resolves else []
+        if resolved:
+            alert.resolved_at = now  # a resolution is over the moment it is raised
+        alert.save()
+        Alert.objects.filter(organization=organization, dedup_key__in=family, superseded_by__isnull=True,
+                             resolved_at__isnull=True).exclude(pk=alert.pk).update(superseded_by=alert)
+        if resolved:
+            Alert.objects.filter(pk__in=[a.pk for a in resolved]).update(resolved_at=now, resolved_by=alert)
+        alert_dispatch(alert=alert, labels=labels, is_resolution=bool(resolved), now=now)
     return alert
 
 
-NO_RECIPIENTS = "The organisation has no alert recipients."
-DELIVER_ALERT_TASK = "portal.deliver_alert"
-# Deliveries older than this are given up: an alert about a condition from yesterday helps nobody.
-DELIVERY_WINDOW = timedelta(hours=6)
-
-
-#: Prefix of ``delivery_error`` for an alert that can never be sent as it is: the sweeper no longer retries it.
-UNDELIVERABLE = "Not deliverable: "
-
-
-def alert_deliver(*, alert_id: int) -> bool:
-    """Send one alert's email. Returns True when sent; a transient failure is recorded on the alert and raised,
-    so the task retries it with backoff; a message the mail library refuses is recorded as undeliverable.
-
-    The alert row stays locked while it is sent (a short wait: the SMTP timeout bounds it): the
-    ``deliver_alert`` task and the pending-alerts sweeper may both pick the same alert, and only the one that
-    holds the lock sends it; the other skips it and then finds it sent.
+def alerts_acknowledge(*, actor, alerts, via: str, now=None) -> int:
+    """Acknowledge alerts (``actor`` needs NOTIFICATION_ROLES["acknowledge"]; SYSTEM for the signed link):
+    their condition is no longer repeated or escalated, and later alerts of the same
+    condition (same dedup key or one extending it, until it resolves) are born acknowledged. Audited once per alert; ``via`` says how
+    ("the alerts page", "REST", "the signed link in a message"). Returns how many were newly acknowledged.
     """
-    failure = None
-    with transaction.atomic():
-        alert = (Alert.objects.select_for_update(skip_locked=True)
-                 .filter(pk=alert_id, sent_at__isnull=True).exclude(delivery_error__startswith=UNDELIVERABLE)
-                 .first())
-        if alert is None or not alert.recipients:
-            return False
-        try:
-            send_mail(
-                subject=f"[Failover Portal] {alert.subject}",
-                message=alert.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=alert.recipients,
-            )
-        except ValueError as exc:  # BadHeaderError and the like: retrying sends nothing more
-            logger.warning("alert %s cannot be delivered: %s", alert_id, exc)
-            Alert.objects.filter(pk=alert_id).update(delivery_error=(UNDELIVERABLE + str(exc))[:300])
-            return False
-        except (OSError, smtplib.SMTPException) as exc:
-            logger.warning("alert %s not delivered: %s", alert_id, exc)
-            Alert.objects.filter(pk=alert_id).update(delivery_error=str(exc)[:300])
-            failure = exc
-        else:
-            Alert.objects.filter(pk=alert_id).update(sent_at=timezone.now(), delivery_error="")
-    if failure is not None:
-        raise failure  # outside the transaction: the recorded error is kept, the task retries
-    return True
-
-
-def alerts_deliver_pending(*, now=None) -> int:
-    """Send every recent alert whose email has not gone out (a lost task message, a mail server that was down):
-    run by beat as a sweeper, and by tests in place of the worker."""
     now = now or timezone.now()
-    pending = (Alert.objects.filter(sent_at__isnull=True, created_at__gte=now - DELIVERY_WINDOW)
-               .exclude(recipients=[]).exclude(delivery_error__startswith=UNDELIVERABLE))
-    sent = 0
-    for alert_id in pending.values_list("pk", flat=True):
-        try:
-            sent += alert_deliver(alert_id=alert_id)
-        except (OSError, smtplib.SMTPException):
-            continue
-    return sent
+    for alert in alerts:
+        require_role(actor, alert.organization_id, NOTIFICATION_ROLES["acknowledge"])
+    count = 0
+    with transaction.atomic():
+        for alert in alerts:
+            if alert.acknowledged_at is not None:
+                continue
+            updated = (Alert.objects.filter(organization_id=alert.organization_id, dedup_key=alert.dedup_key,
+                                            acknowledged_at__isnull=True)
+                       .filter(Q(pk=alert.pk) | Q(resolved_at__isnull=True))
+                       .update(acknowledged_at=now, acknowledged_by=actor if getattr(actor, "pk", None) else None))
+            if updated:
+                count += 1
+                audit_record(actor=actor, organization=alert.organization, action=AuditAction.ACTION,
+                             verb="acknowledge_alert", obj=alert, summary=f"Acknowledged through {via}.")
+    return count

@@ -28,8 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--singles", type=int, default=4)
         parser.add_argument("--time-scale", type=float, default=0.1, help="Simulated time speed-up (0.1: ten times faster).")
         parser.add_argument("--seed-only", action="store_true", help="Create the demo data and exit.")
+        parser.add_argument("--webhook-port", type=int, default=8025, help="The local webhook receiver's port.")
 
-    def handle(self, *args, port, organisations, pairs_per_org, singles, time_scale, seed_only, **options):
+    def handle(self, *args, port, organisations, pairs_per_org, singles, time_scale, seed_only, webhook_port,
+               **options):
         demo_dir = settings.VAR_DIR / "demo"
         demo_dir.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
@@ -37,10 +39,11 @@ class Command(BaseCommand):
         simulator = SimulatorProcess(fleet, state_dir=demo_dir / "simulator").start()
         supervisor = None
         try:
-            logins = demo_seed(fleet_path=simulator.fleet_path, ca_pem=simulator.ca_path.read_text(), port=simulator.port)
+            logins = demo_seed(fleet_path=simulator.fleet_path, ca_pem=simulator.ca_path.read_text(), port=simulator.port,
+                               webhook_port=webhook_port)
             if seed_only:
                 return
-            supervisor = self._supervisor(port)
+            supervisor = self._supervisor(port, webhook_port)
             supervisor.start()
             self._banner(port, logins, simulator)
             self._wait(supervisor)
@@ -50,8 +53,10 @@ class Command(BaseCommand):
             simulator.stop()
             self.stdout.write("Demo stopped.")
 
-    def _supervisor(self, port: int) -> Supervisor:
-        env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "True")}
+    def _supervisor(self, port: int, webhook_port: int) -> Supervisor:
+        # Messages link to the pages of this demo.
+        env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "True"),
+               "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")}
         python = sys.executable
         children = [
             Child("web server", [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
@@ -59,6 +64,7 @@ class Command(BaseCommand):
                                     "--concurrency", "2", "--loglevel", "WARNING", "--pool", "threads"]),
             Child("Celery beat", [python, "-m", "celery", "-A", "portal", "beat", "--loglevel", "WARNING",
                                   "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]),
+            Child("webhook receiver", [python, "manage.py", "webhook_receiver", "--port", str(webhook_port)]),
         ]
         return Supervisor(children, say=lambda text: self.stderr.write(text), env=env, cwd=settings.BASE_DIR)
 
@@ -68,6 +74,8 @@ class Command(BaseCommand):
         for login in logins:
             self.stdout.write(f"  {login.username:<22} {login.description}")
         self.stdout.write(f"Simulated fleet: {len(simulator.appliances())} appliances, control API {simulator.control_url}")
+        self.stdout.write("Critical alerts post to the local webhook receiver (printed here, and in "
+                          "var/demo/webhook.jsonl) and are emailed (printed by the worker).")
         self.stdout.write(f"API: http://127.0.0.1:{port}/api/docs/   Ctrl-C stops everything.\n")
 
     def _wait(self, supervisor: Supervisor) -> None:

@@ -1,10 +1,16 @@
 """Read-only REST for what the probe loop and the alert watch record: appliances' latest status and history,
 pairs' derived state and history, alerts. Everything goes through the chokepoint (TenantReadOnlyViewSet)."""
 
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
 from appliances.models import Appliance
 from appliances.selectors import appliance_unshown_fields
 from portal.api.viewsets import TenantReadOnlyViewSet
 from portal.models import Alert
+from portal.services.alerts import alerts_acknowledge
+from portal.services.notification_settings import NOTIFICATION_ROLES
 
 from ...filtersets import AlertFilterSet
 from ...models import Pair, PairStateChange, StatusChange
@@ -56,6 +62,16 @@ class AlertViewSet(TenantReadOnlyViewSet):
     queryset = Alert.objects.all()
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
+    action_roles = {"acknowledge": NOTIFICATION_ROLES["acknowledge"]}
+
+    @extend_schema(request=None, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """Stops the alert's repeats and escalation (and those of later alerts of the same condition)."""
+        alert = self.get_object()
+        alerts_acknowledge(actor=request.user, alerts=[alert], via="REST")
+        alert.refresh_from_db()
+        return Response(AlertSerializer(alert, context=self.get_serializer_context()).data)
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related(*alert_links_prefetch())
