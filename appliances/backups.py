@@ -7,9 +7,6 @@ deletes an earlier good backup, and pruning only ever runs over good backups wit
 
 import hashlib
 import io
-import json
-import struct
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -28,57 +25,34 @@ from .drivers import (
     ApplianceAuthError,
     ApplianceError,
     ApplianceProtocolError,
+    ApplianceRefused,
     ApplianceTLSError,
     ApplianceUnreachable,
 )
 from .models import Appliance, BackupFailure, BackupPolicy, BackupStatus, BackupTrigger, ConfigurationBackup
 
 DOWNLOAD_BACKUP_TASK = "appliances.download_backup"
-BACKUP_MAGIC = b"NSB1"
-MAX_HEADER_BYTES = 1024 * 1024
-POLICY_FIELDS = ["scheduled", "interval_hours", "keep_last", "keep_weekly_weeks", "max_backup_mb"]
+POLICY_FIELDS = ["scheduled", "interval_hours", "keep_last", "keep_weekly_weeks", "include_logged_data",
+                 "max_backup_mb"]
+# What certainly is a message and not a backup, whatever content type it came with: an HTML page or an XML
+# document (the command API's <error>). A vendor backup is an opaque archive, so nothing else is judged.
+_MESSAGE_PREFIXES = (b"<!doctype html", b"<html", b"<?xml", b"<error")
 
 
 class NotABackup(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class BackupHeader:
-    appliance_guid: str
-    hostname: str
-    version: str
-    build: str
-
-
-def backup_parse_header(blob: bytes) -> BackupHeader:
-    """Read the identity block at the start of a backup file; anything else is 'not a backup'.
-
-    The body comes from an appliance, so it is untrusted: the header length is bounded and the JSON must be an
-    object with string fields.
-    """
-    if len(blob) < 8 or not blob.startswith(BACKUP_MAGIC):
-        raise NotABackup("the file does not start with the backup signature")
-    (length,) = struct.unpack(">I", blob[4:8])
-    if length > MAX_HEADER_BYTES or 8 + length > len(blob):
-        raise NotABackup("the backup header length is out of bounds")
-    try:
-        header = json.loads(blob[8 : 8 + length])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise NotABackup("the backup header is not readable") from exc
-    if not isinstance(header, dict):
-        raise NotABackup("the backup header is not readable")
-
-    def text(key: str, limit: int) -> str:
-        value = header.get(key, "")
-        return value[:limit] if isinstance(value, str) else ""
-
-    return BackupHeader(
-        appliance_guid=text("appliance_id", 32).lower(),
-        hostname=text("hostname", 253),
-        version=text("version", 32),
-        build=text("build", 64),
-    )
+def backup_refuse_message(blob: bytes) -> None:
+    """Raise ``NotABackup`` when the body certainly is not a backup: empty, an HTML page or an XML document.
+    The portal keeps the appliance's file as an opaque blob and never relies on its layout."""
+    if not blob:
+        raise NotABackup("the answer is empty")
+    start = blob[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith(_MESSAGE_PREFIXES[:2]):
+        raise NotABackup("the answer is an HTML page")
+    if start.startswith(_MESSAGE_PREFIXES[2:]):
+        raise NotABackup("the answer is an XML document (an error message)")
 
 
 # -- policy ----------------------------------------------------------------------------------------------
@@ -110,6 +84,11 @@ def _classify(error: ApplianceError, max_bytes: int) -> tuple[str, str]:
                 f"Allow backups for this account on the appliance. ({detail})"
             )
         return BackupFailure.AUTH, f"The appliance rejected the portal's API credentials. ({detail})"
+    if isinstance(error, ApplianceRefused) and ("password" in detail.lower() or "credentials" in detail.lower()):
+        return BackupFailure.PASSWORD, (
+            "The appliance asks for its backup password and the portal's is missing or wrong: enter the backup "
+            f"password on the appliance's page. ({detail})"
+        )
     if isinstance(error, ApplianceUnreachable):
         return BackupFailure.UNREACHABLE, f"The appliance could not be reached. ({detail})"
     if isinstance(error, ApplianceTLSError):
@@ -168,7 +147,8 @@ def backup_download(*, actor, appliance: Appliance, trigger: str = BackupTrigger
     sink = io.BytesIO()  # bounded by max_bytes: the driver aborts the transfer beyond it
     try:
         download = appliance_client(appliance, purpose=ClientPurpose.BACKUP).download_backup(
-            sink, max_bytes=policy.max_backup_bytes, timeout=purpose_timeout(ClientPurpose.BACKUP)
+            sink, max_bytes=policy.max_backup_bytes, timeout=purpose_timeout(ClientPurpose.BACKUP),
+            password=appliance.backup_password, include_logged_data=policy.include_logged_data,
         )
     except ApplianceError as error:
         kind, reason = _classify(error, policy.max_backup_bytes)
@@ -177,26 +157,18 @@ def backup_download(*, actor, appliance: Appliance, trigger: str = BackupTrigger
         )
     blob = sink.getvalue()
     try:
-        header = backup_parse_header(blob)
+        backup_refuse_message(blob)
     except NotABackup as exc:
         return _record_failure(
             actor=actor, appliance=appliance, trigger=trigger, started_at=started_at, kind=BackupFailure.NOT_A_BACKUP,
             reason=f"The appliance answered {len(blob)} bytes that are not a configuration backup: {exc}.",
         )
-    if appliance.appliance_guid and header.appliance_guid and header.appliance_guid != appliance.appliance_guid.lower():
-        return _record_failure(
-            actor=actor, appliance=appliance, trigger=trigger, started_at=started_at, kind=BackupFailure.WRONG_APPLIANCE,
-            reason=(
-                f"The backup is of appliance {header.appliance_guid}, not of {appliance.appliance_guid}: "
-                "check the management address."
-            ),
-        )
     return _record_success(actor=actor, appliance=appliance, trigger=trigger, started_at=started_at, blob=blob,
-                           header=header, filename=download.filename or f"{appliance.name}.nsb")
+                           download=download, with_logged_data=policy.include_logged_data)
 
 
 @transaction.atomic
-def _record_success(*, actor, appliance, trigger, started_at, blob: bytes, header: BackupHeader, filename: str):
+def _record_success(*, actor, appliance, trigger, started_at, blob: bytes, download, with_logged_data: bool):
     backup = ConfigurationBackup.objects.create(
         organization_id=appliance.organization_id,
         appliance=appliance,
@@ -207,11 +179,13 @@ def _record_success(*, actor, appliance, trigger, started_at, blob: bytes, heade
         finished_at=timezone.now(),
         size_bytes=len(blob),
         sha256=hashlib.sha256(blob).hexdigest(),
-        filename=filename[:200],
-        source_appliance_guid=header.appliance_guid,
-        source_hostname=header.hostname,
-        software_version=header.version,
-        software_build=header.build,
+        filename=(download.filename or f"{appliance.name}.nsb")[:200],
+        content_type=(download.content_type or "")[:100],
+        with_logged_data=with_logged_data,
+        source_appliance_guid=appliance.appliance_guid,
+        source_hostname=appliance.management_host,
+        software_version=appliance.product_version,
+        software_build=appliance.build,
         content=blob,
     )
     audit_record(

@@ -37,6 +37,8 @@ class ClientPurpose(StrEnum):
     CERTIFICATE = "certificate"
     #: Checking an RMA replacement (or the members of its pair) while the operator records a step.
     REPLACEMENT = "replacement"
+    #: "Test connection": a person waits for a few calls in a row (with or without an API account).
+    CONNECTION_TEST = "connection_test"
 
 
 #: Seconds per purpose; PROBE and INTERACTIVE use the appliance's ``probe_timeout``. OPERATION stays below the
@@ -46,6 +48,7 @@ PURPOSE_TIMEOUTS: dict[ClientPurpose, float] = {
     ClientPurpose.BACKUP: 300.0,
     ClientPurpose.CERTIFICATE: 30.0,
     ClientPurpose.REPLACEMENT: 15.0,
+    ClientPurpose.CONNECTION_TEST: 15.0,
 }
 #: Connecting (TCP + TLS) never needs longer than this, whatever the request's own budget.
 CONNECT_TIMEOUT_CAP = 10.0
@@ -118,15 +121,34 @@ def _trust(ca_pem: str, pin: str) -> TrustSettings:
     return TrustSettings(ca_pem=ca_pem or None, pin=pin or None)
 
 
+def plain_health_client(appliance) -> ApplianceClient:
+    """For an appliance without an API account: only the unauthenticated ``/check_health`` page answers."""
+    timeout = purpose_timeout(ClientPurpose.PROBE, appliance)
+    return ApplianceClient(ApplianceAddress(appliance.management_host, appliance.management_port), None,
+                           _trust(appliance.ca_bundle or "", (appliance.tls_pin or "").strip()),
+                           timeouts=Timeouts(connect=timeout, total=timeout),
+                           address_guard=outbound_guard(appliance.organization))
+
+
+def probe_credentials(appliance) -> Credentials | None:
+    """The least-privileged account the appliance has for probing: its read-only one when recorded."""
+    if appliance.probe_client_id and appliance.probe_client_secret:
+        return Credentials(appliance.probe_client_id, appliance.probe_client_secret)
+    if appliance.client_id and appliance.client_secret:
+        return Credentials(appliance.client_id, appliance.client_secret)
+    return None
+
+
 def probe_target(appliance) -> ProbeTarget:
     """The probe loop's form of a client (the batch driver probes many at once). Raises ValueError when the
     appliance cannot be probed (no credentials or no trust anchor)."""
-    if not appliance.client_id or not appliance.client_secret:
+    credentials = probe_credentials(appliance)
+    if credentials is None:
         raise ValueError("No API credentials are configured for this appliance.")
     timeout = purpose_timeout(ClientPurpose.PROBE, appliance)
     return ProbeTarget(
         address=ApplianceAddress(appliance.management_host, appliance.management_port),
-        credentials=Credentials(appliance.client_id, appliance.client_secret),
+        credentials=credentials,
         trust=_trust(appliance.ca_bundle or "", (appliance.tls_pin or "").strip()),
         timeouts=Timeouts(connect=timeout, total=timeout),
         ref=appliance.pk,

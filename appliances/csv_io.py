@@ -44,7 +44,7 @@ COLUMN_DEFAULTS = {
     name: Appliance._meta.get_field(name).default for name in ("management_port", "probe_interval", "probe_timeout")
 }
 # Exported files never carry secrets: the column is left empty.
-SECRET_COLUMNS = {"client_secret"}
+SECRET_COLUMNS = {"client_secret", "probe_client_secret", "backup_password"}
 RUN_IMPORT_TASK = "appliances.run_appliance_import"
 # A running import with no progress for this long lost its worker (the final write of 5,000 rows takes minutes).
 IMPORT_STALE_AFTER = timedelta(minutes=15)
@@ -98,8 +98,10 @@ def format_addresses(appliance: Appliance) -> str:
     return "; ".join(parts)
 
 
-def _read_rows(data: bytes) -> list[dict]:
-    """The file's rows, after every check that needs no database: size, encoding, header, row count."""
+def read_csv_rows(data: bytes, *, required: set[str] = REQUIRED_COLUMNS, columns: list[str] = CSV_COLUMNS,
+                  noun: str = "appliance") -> list[dict]:
+    """The file's rows, after every check that needs no database: size, encoding, header, row count. Shared by
+    every CSV import of the portal (``required``/``columns``: its header; ``noun``: what a row describes)."""
     if len(data) > settings.CSV_IMPORT_MAX_BYTES:
         raise ValidationError(f"The file is larger than {settings.CSV_IMPORT_MAX_BYTES // 1024} KiB.")
     try:
@@ -110,14 +112,14 @@ def _read_rows(data: bytes) -> list[dict]:
         raise ValidationError("The file is not a CSV text file.")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        columns = set(reader.fieldnames or [])
-        missing = REQUIRED_COLUMNS - columns
+        present = set(reader.fieldnames or [])
+        missing = required - present
         if missing:
             raise ValidationError(f"The header misses the column(s): {', '.join(sorted(missing))}.")
-        unknown = columns - set(CSV_COLUMNS)
+        unknown = present - set(columns)
         if unknown:
             raise ValidationError(
-                f"Unknown column(s): {', '.join(sorted(unknown))}. Expected: {', '.join(CSV_COLUMNS)}.")
+                f"Unknown column(s): {', '.join(sorted(unknown))}. Expected: {', '.join(columns)}.")
         rows = []
         for row in reader:
             rows.append(row)
@@ -127,7 +129,7 @@ def _read_rows(data: bytes) -> list[dict]:
     except csv.Error as exc:
         raise ValidationError(f"Malformed CSV: {exc}") from exc
     if not rows:
-        raise ValidationError("The file has a header but no appliance rows.")
+        raise ValidationError(f"The file has a header but no {noun} rows.")
     return rows
 
 
@@ -153,7 +155,7 @@ def appliances_import_csv(*, actor, organization, data: bytes,
     """Validate every row, then (only when all are valid) create or update them in one transaction."""
     result = CsvImportResult()
     try:
-        rows = _read_rows(data)
+        rows = read_csv_rows(data)
     except ValidationError as exc:
         result.errors.append(" ".join(exc.messages))
         return result
@@ -228,7 +230,7 @@ def appliances_import_csv(*, actor, organization, data: bytes,
 def appliance_import_request(*, actor, organization, data: bytes, filename: str = "") -> ApplianceImport:
     """Check the file's shape now (a clear message in the form), then queue the rows for a worker."""
     require_role(actor, organization, Role.ADMIN)
-    rows = _read_rows(data)
+    rows = read_csv_rows(data)
     job = ApplianceImport.objects.create(
         organization=organization, requested_by=actor, filename=filename[:255],
         content=data.decode("utf-8-sig"), total_rows=len(rows),

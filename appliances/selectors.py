@@ -9,7 +9,7 @@ from .models import Appliance, BackupPolicy, BackupStatus, ConfigurationBackup
 
 #: Appliance columns no page or endpoint shows. Deferred wherever rows are loaded for display: an encrypted
 #: column is decrypted when its row is loaded, and status panels are polled every few seconds.
-APPLIANCE_UNSHOWN_FIELDS = ("client_secret", "ca_bundle", "tls_pin")
+APPLIANCE_UNSHOWN_FIELDS = ("client_secret", "probe_client_secret", "backup_password", "ca_bundle", "tls_pin")
 
 
 def appliance_unshown_fields(*relations: str) -> list[str]:

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from portal.models import Role
 from portal.permissions import require_role
@@ -22,6 +23,9 @@ APPLIANCE_EDITABLE_FIELDS = [
     "site_hostname",
     "client_id",
     "client_secret",
+    "probe_client_id",
+    "probe_client_secret",
+    "backup_password",
     "ca_bundle",
     "tls_pin",
     "probe_interval",
@@ -78,3 +82,12 @@ def address_update(*, actor, address: ApplianceAddress, data: dict) -> Appliance
 def address_delete(*, actor, address: ApplianceAddress) -> None:
     require_role(actor, address.organization_id, INVENTORY_ROLES["delete"])
     model_delete(actor=actor, instance=address)
+
+
+def appliance_record_capabilities(*, appliance: Appliance, capabilities) -> None:
+    """Keep the capability profile the appliance just reported (the driver's ``Capabilities``). A reading, not a
+    person's change: written directly, like probe results, with the time it was read."""
+    actions = sorted(a for a in capabilities.actions if a.startswith("x_"))
+    now = timezone.now()
+    Appliance.objects.filter(pk=appliance.pk).update(extension_actions=actions, capabilities_read_at=now)
+    appliance.extension_actions, appliance.capabilities_read_at = actions, now

@@ -7,6 +7,7 @@ from portal.models import Organization
 from portal.permissions import SYSTEM
 
 from .backups import DOWNLOAD_BACKUP_TASK, backup_download, backup_prune
+from .connection import capabilities_refresh
 from .csv_io import RUN_IMPORT_TASK, appliance_import_run
 from .models import Appliance, ApplianceImport, BackupTrigger
 from .selectors import backups_due
@@ -45,3 +46,8 @@ def run_appliance_import(import_id: int) -> str:
     if job is None:
         return "gone"
     return appliance_import_run(job=job).status
+
+
+@shared_task(name="appliances.refresh_capabilities", acks_late=True)
+def refresh_capabilities() -> int:
+    return capabilities_refresh()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/", views.ApplianceDetailView.as_view(), name="appliance"),
     path("<int:pk>/edit/", views.ApplianceEditView.as_view(), name="appliance_edit"),
     path("<int:pk>/delete/", views.ApplianceDeleteView.as_view(), name="appliance_delete"),
+    path("<int:pk>/test-connection/", views.ApplianceTestConnectionView.as_view(), name="appliance_test_connection"),
     path("addresses/add/", views.ApplianceAddressEditView.as_view(), name="address_add"),
     path("addresses/<int:pk>/edit/", views.ApplianceAddressEditView.as_view(), name="address_edit"),
     path("addresses/<int:pk>/delete/", views.ApplianceAddressDeleteView.as_view(), name="address_delete"),

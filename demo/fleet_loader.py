@@ -33,10 +33,12 @@ def _organization(actor, org_data) -> Organization:
 
 
 @transaction.atomic
-def fleet_load(*, actor, fleet: dict | str | Path, ca_pem: str, port: int, pairs: bool = False) -> FleetLoadResult:
+def fleet_load(*, actor, fleet: dict | str | Path, ca_pem: str, port: int, pairs: bool = False,
+               vendor_pairs_to_adopt: int = 0) -> FleetLoadResult:
     """Create or update one appliance per fleet entry, reached at its loopback address on ``port`` and
     trusted through the simulator's CA. With ``pairs``, also the fleet's pairs (established, with both
-    members' backup settings and shared IPs)."""
+    members' backup settings and shared IPs), except the first ``vendor_pairs_to_adopt`` vendor-profile pairs of
+    each organisation: those are left for adoption, their members recording the site name as an admin would."""
     data = load_fleet(fleet) if isinstance(fleet, (str, Path)) else normalise_fleet(fleet)
     result = FleetLoadResult()
     organizations = {}
@@ -69,15 +71,21 @@ def fleet_load(*, actor, fleet: dict | str | Path, ca_pem: str, port: int, pairs
             address_create(actor=actor, appliance=appliance, address=item["address"], prefix_length=8, kind=AddressKind.UNIQUE)
         result.appliances[item["name"]] = appliance
     for org_data in data["organisations"] if pairs else []:
-        _load_pairs(actor, organizations[org_data["slug"]], org_data, result, port)
+        _load_pairs(actor, organizations[org_data["slug"]], org_data, result, port, vendor_pairs_to_adopt)
     return result
 
 
-def _load_pairs(actor, organization, org_data, result: FleetLoadResult, port: int) -> None:
+def _load_pairs(actor, organization, org_data, result: FleetLoadResult, port: int, to_adopt: int = 0) -> None:
     """The fleet file's pairs start established and in sync: record them so, with both members' backup settings
     and the shared IPs (enabled on the primary only)."""
+    profiles = {a["name"]: a.get("profile", "extended") for a in org_data.get("appliances", [])}
     for item in org_data.get("pairs", []):
         primary, backup = result.appliances[item["primary"]], result.appliances[item["backup"]]
+        if to_adopt and profiles[item["primary"]] == profiles[item["backup"]] == "vendor":
+            to_adopt -= 1
+            for appliance in (primary, backup):
+                appliance_update(actor=actor, appliance=appliance, data={"site_hostname": item["site_hostname"]})
+            continue
         shared_ips = item.get("shared_ips") or []
         fields = {
             "primary": primary, "backup": backup, "network_method": item.get("network_method", "shared_ip"),

@@ -44,9 +44,13 @@ def _parities(pairs: list[Pair]) -> dict[int, tuple[bool | None, str]]:
 
 def _facts(pair, parity: tuple[bool | None, str]) -> PairFacts:
     match, reason = parity
+    # Settings never read nor declared are defaults: no advice is drawn from them (one finding says so instead).
+    known = {member.pk: row for member in pair.members
+             if (row := getattr(member, "backup_settings", None)) is not None and row.known}
     return PairFacts(
-        primary_settings=getattr(pair.primary, "backup_settings", None),
-        backup_settings=getattr(pair.backup, "backup_settings", None),
+        primary_settings=known.get(pair.primary_id),
+        backup_settings=known.get(pair.backup_id),
+        unknown_settings=tuple(member.name for member in pair.members if member.pk not in known),
         slowest_recent_sync_seconds=pair.slowest_sync.total_seconds() if pair.slowest_sync else None,
         certificate_match=match, certificate_reason=reason,
     )

@@ -48,6 +48,8 @@ class PairFacts:
     slowest_recent_sync_seconds: float | None = None
     certificate_match: bool | None = None
     certificate_reason: str = ""
+    #: Members whose backup settings were never read nor declared (their settings above are then None).
+    unknown_settings: tuple[str, ...] = ()
 
 
 Rule = Callable[[object, PairFacts], "Finding | None"]
@@ -224,6 +226,21 @@ def _both_failovers(pair, facts):
             "The appliance's own automatic failover and the portal's API-driven failover may both act on the same "
             "outage and conflict.",
             "Keep one: turn off the backup's “Enable automatic failover” or the pair's portal automatic failover.",
+        )
+    return None
+
+
+@rule("settings_unknown", "Backup settings unknown")
+def _settings_unknown(pair, facts):
+    if facts.unknown_settings:
+        names = " and ".join(facts.unknown_settings)
+        return _finding(
+            "settings_unknown", Severity.INFO, pair,
+            f"The backup settings of {names} were never read from the appliance nor declared, so the advice that "
+            "depends on them (backup operations, sync interval, automatic failover) cannot be given; the portal "
+            "does not assume the defaults.",
+            f"Declare the backup settings of {names} as they are set on the appliance (Management > Failover > "
+            "Backup Settings), or read them from an appliance with the extension.",
         )
     return None
 

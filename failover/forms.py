@@ -7,13 +7,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from appliances.models import Appliance
+from appliances.selectors import appliance_unshown_fields
 from certificates.forms import PASSPHRASE_WIDGET, CertificateFileField, PortalForm
 from certificates.models import Certificate
 from portal.forms import TenantModelForm
 from portal.models import Organization, Role
 
 from .advice_selectors import CODE_CHOICES, SEVERITY_CHOICES
-from .models import BackupSettings, Pair
+from .models import BackupSettings, NetworkMethod, Pair
 from .services.pairs import BACKUP_SETTINGS_FIELDS, PAIR_EDITABLE_FIELDS
 
 SECRET_HELP = "Stored encrypted and never shown. Leave empty to keep the stored one."
@@ -148,3 +150,34 @@ class PairReplicateForm(PortalForm):
         self.fields["certificate"].queryset = Certificate.objects.for_user(self.user, role=Role.OPERATOR).filter(
             appliance_id=pair.primary_id
         )
+
+
+class AdoptForm(forms.Form):
+    """Adopt an existing pair: the two appliances (any order) and what the vendor API cannot report."""
+
+    first = forms.ModelChoiceField(queryset=Appliance.objects.none(), label="One appliance of the pair")
+    second = forms.ModelChoiceField(queryset=Appliance.objects.none(), label="The other appliance")
+    site_hostname = forms.CharField(required=False, max_length=253, label="Site name",
+                                    help_text="e.g. access.example.com; optional when both appliances record it.")
+    normal_primary = forms.ModelChoiceField(
+        queryset=Appliance.objects.none(), required=False, label="Normal primary",
+        empty_label="The one that is primary now",
+        help_text="Change only for a pair running on its backup right now.")
+    network_method = forms.ChoiceField(choices=[("", "Shared IP (read from the primary)"),
+                                                *[c for c in NetworkMethod.choices if c[0] != NetworkMethod.SHARED_IP]],
+                                       required=False, help_text="Only when the primary reports no shared IP.")
+    dns_server = forms.CharField(required=False, max_length=253, label="DNS server (DNS swing)")
+    dns_zone = forms.CharField(required=False, max_length=253, label="DNS zone (DNS swing)")
+    nat_public_address = forms.GenericIPAddressField(required=False, label="Public address (NAT swing)")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        appliances = Appliance.objects.for_user(user, role=Role.ADMIN).defer(*appliance_unshown_fields())
+        for name in ("first", "second", "normal_primary"):
+            self.fields[name].queryset = appliances
+        self.helper = FormHelper(self)
+        self.helper.add_input(Submit("submit", "Read both and adopt"))
+
+    def network(self) -> dict:
+        return {name: self.cleaned_data.get(name) or "" for name in ("network_method", "dns_server", "dns_zone",
+                                                                      "nat_public_address")}

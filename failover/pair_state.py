@@ -67,6 +67,8 @@ class Countdown:
     failover_enabled: bool
     primary_timeout: timedelta
     failover_in: timedelta | None  # None when automatic failover is off
+    #: False when the backup's settings were never read nor declared: its timeout and own failover are unknown.
+    settings_known: bool = True
 
     @classmethod
     def of(cls, *, since: datetime, now: datetime, backup_settings, portal_auto_failover: bool = False) -> Countdown:
@@ -75,7 +77,8 @@ class Countdown:
         # Either the appliance's own automatic failover or the portal's (services/autofailover.py) acts at the timeout.
         enabled = builtin_failover_on(backup_settings) or portal_auto_failover
         return cls(down_for=down_for, failover_enabled=enabled, primary_timeout=timeout,
-                   failover_in=max(timeout - down_for, timedelta(0)) if enabled else None)
+                   failover_in=max(timeout - down_for, timedelta(0)) if enabled else None,
+                   settings_known=bool(backup_settings is not None and getattr(backup_settings, "known", True)))
 
 
 def _never_checked(member) -> bool:

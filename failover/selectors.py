@@ -3,6 +3,10 @@
 Shared module: status/dashboard reads below; pair and operation reads may be added by their owners.
 """
 
+import statistics
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Subquery, Value, When
 
@@ -11,7 +15,7 @@ from appliances.selectors import appliance_unshown_fields
 from certificates.couple import Couple
 from certificates.selectors import ParityResult, couple_parities, couple_parity
 
-from .models import Operation, Pair, PairState, PairStateChange, StatusChange, SyncRecord
+from .models import Operation, Pair, PairState, PairStateChange, StatusChange, SyncRecord, SyncResult
 
 # -- status and dashboard ---------------------------------------------------------------------------------
 
@@ -160,3 +164,45 @@ def pair_roles_conflict(pair) -> bool:
 def appliance_shared_ips(*, appliance) -> list[str]:
     return [str(address) for address in ApplianceAddress.objects.filter(appliance=appliance, kind=AddressKind.SHARED)
             .order_by("address").values_list("address", flat=True)]
+
+
+@dataclass(frozen=True)
+class SyncCadence:
+    """What the sync history shows about the backup's automatic syncs, beside what its settings say."""
+
+    observed_interval: timedelta | None  # median gap between consecutive successful syncs
+    usual_duration: timedelta | None  # median duration where the start was reported
+    samples: int
+    declared_interval: timedelta | None  # from settings read or declared; None when off or unknown
+    advice: str = ""
+
+
+#: Observed and declared intervals further apart than this factor get advice.
+CADENCE_TOLERANCE = 1.5
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def pair_sync_cadence(*, pair, limit: int = RECENT_SYNCS) -> SyncCadence:
+    """Observed cadence and usual duration of the pair's syncs (successful ones, newest ``limit``), beside the
+    backup's declared or read interval, with advice when they disagree. The backup's settings are read from
+    ``pair.backup`` (load them with the pair)."""
+    records = list(SyncRecord.objects.filter(pair=pair, result=SyncResult.SUCCEEDED, finished_at__isnull=False)
+                   .order_by("-finished_at").values_list("started_at", "finished_at", "start_reported")[:limit])
+    ends = sorted(finished for _, finished, _ in records)
+    gaps = [(later - earlier).total_seconds() for earlier, later in zip(ends, ends[1:], strict=False)]
+    durations = [(finished - started).total_seconds() for started, finished, reported in records if reported]
+    observed, usual = _median(gaps), _median(durations)
+    settings_row = getattr(pair.backup, "backup_settings", None)
+    declared = (timedelta(seconds=settings_row.sync_interval)
+                if settings_row and settings_row.known and settings_row.sync_interval else None)
+    advice = ""
+    if observed and declared and not (1 / CADENCE_TOLERANCE <= observed / declared.total_seconds()
+                                      <= CADENCE_TOLERANCE):
+        advice = (f"The backup syncs about every {timedelta(seconds=round(observed))}, but its settings say every "
+                  f"{declared}: check the Automatic Data-Sync Interval on the appliance, or correct the declaration.")
+    return SyncCadence(observed_interval=timedelta(seconds=round(observed)) if observed else None,
+                       usual_duration=timedelta(seconds=round(usual)) if usual is not None else None,
+                       samples=len(records), declared_interval=declared, advice=advice)

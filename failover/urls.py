@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .views import adoption as adoption_views
 from .views import advice as advice_views
 from .views import alerts as alert_views
 from .views import operations as operation_views
@@ -12,6 +13,8 @@ urlpatterns: list = [
     # -- pairs, operations, backup settings, advice
     path("pairs/", pair_views.PairListView.as_view(), name="pair_list"),
     path("pairs/add/", pair_views.PairEditView.as_view(), name="pair_add"),
+    path("pairs/adopt/", adoption_views.pair_adopt_view, name="pair_adopt"),
+    path("pairs/adopt/csv/", adoption_views.pair_adopt_csv_view, name="pair_adopt_csv"),
     path("pairs/<int:pk>/", pair_views.PairDetailView.as_view(), name="pair"),
     path("pairs/<int:pk>/activity/", pair_views.PairActivityFragmentView.as_view(), name="pair_activity"),
     path("pairs/<int:pk>/edit/", pair_views.PairEditView.as_view(), name="pair_edit"),

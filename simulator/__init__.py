@@ -5,3 +5,5 @@ package may import Django: the simulator must run (and be tested) without the po
 """
 
 XML_NAMESPACE = "https://www.beyondtrust.com/namespaces/API/command"
+# What real 19.x appliances put on the wire (reference notes §1): the older Bomgar namespace, over http.
+VENDOR_XML_NAMESPACE = "http://www.bomgar.com/namespaces/API/command"

@@ -31,12 +31,18 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--singles", type=int, default=1, help="unpaired appliances per organisation")
     gen.add_argument("--time-scale", type=float, default=1.0)
     gen.add_argument("--seed", default="failover-portal")
+    gen.add_argument("--vendor-pairs-per-org", type=int, default=0,
+                     help="pairs per organisation in the vendor profile (vendor API only)")
+    gen.add_argument("--vendor-singles-per-org", type=int, default=0,
+                     help="unpaired appliances per organisation in the vendor profile")
     gen.add_argument("--output", "-o", type=Path, required=True)
 
     args = parser.parse_args(argv)
     if args.command == "generate-fleet":
         fleet = generate_fleet(args.organisations, args.pairs_per_org, args.singles, seed=args.seed,
-                               simulator={"time_scale": args.time_scale}, path=args.output)
+                               simulator={"time_scale": args.time_scale}, path=args.output,
+                               vendor_pairs_per_org=args.vendor_pairs_per_org,
+                               vendor_singles_per_org=args.vendor_singles_per_org)
         count = sum(len(o["appliances"]) for o in fleet["organisations"])
         print(f"wrote {count} appliances to {args.output}")
         return 0

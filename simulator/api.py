@@ -59,7 +59,7 @@ class ApplianceApi:
             return self._apply_content_faults(appliance, await self._command(appliance, request))
         if request.path == "/api/backup":
             return self._backup(appliance, request)
-        return Response(404, xmlrender.error("Document Not Found"))
+        return Response(404, xmlrender.error("Document Not Found", xmlrender.namespace_of(appliance)))
 
     # -- OAuth ---------------------------------------------------------------------------------
 
@@ -78,7 +78,7 @@ class ApplianceApi:
     def _authorise(self, appliance: Appliance, request: Request) -> Account | Response:
         account = appliance.accounts.bearer(request.headers.get("authorization"))
         if account is None:
-            return Response(401, xmlrender.error("Invalid or expired access token."),
+            return Response(401, xmlrender.error("Invalid or expired access token.", xmlrender.namespace_of(appliance)),
                             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return account
 
@@ -99,25 +99,32 @@ class ApplianceApi:
 
     # -- /api/command --------------------------------------------------------------------------
 
+    def offers(self, appliance: Appliance, action: str) -> bool:
+        """A vendor-profile appliance knows the vendor's actions only: an x_ action is as unknown as a typo."""
+        return action in self.actions and not (appliance.vendor_only and action.startswith("x_"))
+
     async def _command(self, appliance: Appliance, request: Request) -> Response:
+        namespace = xmlrender.namespace_of(appliance)
         if request.method not in ("GET", "POST"):
-            return Response(405, xmlrender.error("Only GET and POST are supported."))
+            return Response(405, xmlrender.error("Only GET and POST are supported.", namespace))
         if request.method == "POST" and request.headers.get("content-type", "").startswith("multipart/"):
-            return Response(200, xmlrender.error("multipart/form-data is not accepted; use form encoding."))
+            return Response(200, xmlrender.error("multipart/form-data is not accepted; use form encoding.", namespace))
         account = self._authorise(appliance, request)
         if isinstance(account, Response):
             return account
         params = request.form
         action = params.get("action", "")
-        if action not in self.actions:
-            return Response(200, xmlrender.error(f"Invalid action: '{action}'." if action else "Missing action."))
+        if not self.offers(appliance, action):
+            return Response(200, xmlrender.error(f"Invalid action: '{action}'." if action else "Missing action.",
+                                                 namespace))
         handler, needed = self.actions[action]
         if account.perm_command == "deny" or (needed == FULL and account.perm_command != "full_access"):
-            return Response(200, xmlrender.error("Access denied: the API account lacks the permission for this action."))
+            return Response(200, xmlrender.error(
+                "Access denied: the API account lacks the permission for this action.", namespace))
         try:
             return Response(200, await handler(appliance, account, params))
         except (FailoverError, ValueError) as exc:
-            return Response(200, xmlrender.error(str(exc)))
+            return Response(200, xmlrender.error(str(exc), namespace))
 
     async def _check_health(self, appliance, account, params) -> bytes:
         ok, message = self.health(appliance)
@@ -128,18 +135,18 @@ class ApplianceApi:
 
     async def _get_appliances(self, appliance, account, params) -> bytes:
         peer = self.world.peer(appliance)
-        return xmlrender.appliances([appliance, *([peer] if peer else [])])
+        return xmlrender.appliances([appliance, *([peer] if peer else [])], xmlrender.namespace_of(appliance))
 
     async def _set_failover_role(self, appliance, account, params) -> bytes:
         message = await self.engine.set_role(
             appliance, params.get("role", ""), _flag(params, "data_sync_first"), _flag(params, "force")
         )
-        return xmlrender.success("set_failover_role", message)
+        return xmlrender.success("set_failover_role", message, xmlrender.namespace_of(appliance))
 
     # -- extension actions ---------------------------------------------------------------------
 
     async def _x_get_capabilities(self, appliance, account, params) -> bytes:
-        extensions = sorted(a for a in self.actions if a.startswith("x_"))
+        extensions = sorted(a for a in self.actions if a.startswith("x_") and self.offers(appliance, a))
         return xmlrender.record("capabilities", {
             "simulator": True,
             "extension_actions": ("action", extensions),
@@ -254,15 +261,28 @@ class ApplianceApi:
     # -- /api/backup ---------------------------------------------------------------------------
 
     def _backup(self, appliance: Appliance, request: Request) -> Response:
+        namespace = xmlrender.namespace_of(appliance)
         if request.method not in ("GET", "POST"):
-            return Response(405, xmlrender.error("Only GET and POST are supported."))
+            return Response(405, xmlrender.error("Only GET and POST are supported.", namespace))
         account = self._authorise(appliance, request)
         if isinstance(account, Response):
             return account
         if not account.perm_backup:
-            return Response(403, xmlrender.error("Access denied: the API account lacks the backup permission."))
-        filename = f"{appliance.hostname}-{appliance.version}.nsb"
-        return Response(200, backupfile.build(appliance), "application/octet-stream",
+            return Response(403, xmlrender.error("Access denied: the API account lacks the backup permission.",
+                                                 namespace))
+        try:
+            options = backupfile.request_options(request.query, request.body, request.headers.get("content-type", ""))
+        except ValueError as exc:
+            return Response(200, xmlrender.error(str(exc), namespace))
+        if appliance.backup_password and options.password != appliance.backup_password:
+            # A third-party script spotted a refused backup by this text in the body (reference notes §4.3).
+            return Response(200, xmlrender.error("Invalid credentials: the backup password is missing or wrong.",
+                                                 namespace))
+        if appliance.vendor_only:
+            blob, filename = backupfile.build_vendor(appliance, options), backupfile.vendor_filename(appliance)
+        else:
+            blob, filename = backupfile.build(appliance, options), f"{appliance.hostname}-{appliance.version}.nsb"
+        return Response(200, blob, "application/octet-stream",
                         {"Content-Disposition": f'attachment; filename="{filename}"'})
 
     # -- content faults ------------------------------------------------------------------------

@@ -37,6 +37,9 @@ class Appliance:
         self.organisation = org.get("slug", "")
         self.company_name = org.get("name", "")
         self.name: str = spec["name"]
+        # "vendor" (vendor API only, real answers' quirks) or "extended" (plus the x_ actions); see fleet.PROFILES.
+        self.profile: str = spec.get("profile", "extended")
+        self.backup_password: str = spec.get("backup_password", "")
         self.address: str = spec["address"]
         self.hostname: str = spec["hostname"]
         self.guid: str = spec["guid"]
@@ -91,6 +94,10 @@ class Appliance:
         return sha256_hex(self.inter_appliance_key)
 
     @property
+    def vendor_only(self) -> bool:
+        return self.profile == "vendor"
+
+    @property
     def version_string(self) -> str:
         return f"{self.version} ({self.build})"
 
@@ -116,6 +123,8 @@ class Appliance:
     def snapshot(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "profile": self.profile,
+            "backup_password_set": bool(self.backup_password),
             "organisation": self.organisation,
             "address": self.address,
             "hostname": self.hostname,

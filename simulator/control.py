@@ -13,6 +13,7 @@ from typing import Any
 
 from .appliance import ROLES, Appliance
 from .faults import FaultError
+from .fleet import PROFILES
 from .httpio import Request, Response
 from .pki import load_imported
 from .world import World
@@ -22,7 +23,8 @@ _APPLIANCE = re.compile(r"^/appliances/(?P<address>[0-9.]+)(?P<rest>/.*)?$")
 _NAT = re.compile(r"^/nat/(?P<public>[0-9.]+|\[[0-9a-fA-F:]+\]):(?P<port>[0-9]{1,5})$")
 
 # Fields of the state that /appliances/<address> PATCH may overwrite directly.
-_SCALARS = ("users_connected", "accepting_users", "version", "build", "inter_appliance_key", "shared_ips")
+_SCALARS = ("users_connected", "accepting_users", "version", "build", "inter_appliance_key", "shared_ips",
+            "backup_password")
 _MERGED = ("data", "settings")
 
 
@@ -120,9 +122,13 @@ class ControlApi:
         return Response.json({"error": f"no route for {method} /nat/{key}"}, 404)
 
     def _patch(self, appliance: Appliance, body: dict[str, Any]) -> None:
-        unknown = set(body) - {*_SCALARS, *_MERGED, "role", "peer_address"}
+        unknown = set(body) - {*_SCALARS, *_MERGED, "role", "peer_address", "profile"}
         if unknown:
             raise ValueError(f"cannot set {sorted(unknown)}")
+        if "profile" in body:
+            if body["profile"] not in PROFILES:
+                raise ValueError(f"profile must be one of {PROFILES}")
+            appliance.profile = body["profile"]
         for key in _SCALARS:
             if key in body:
                 setattr(appliance, key, body[key])

@@ -19,6 +19,10 @@ SCHEMA_VERSION = 1
 FIRST_ADDRESS = ipaddress.IPv4Address("127.1.0.1")
 PERMISSIONS = ("full_access", "read_only", "deny")
 NETWORK_METHODS = ("shared_ip", "dns_swing", "nat_swing")
+# What an appliance answers: ``vendor`` = the vendor API only, with the quirks of real answers (older XML
+# namespace, the vendor's opaque backup file, no ``x_`` actions); ``extended`` = the vendor API plus the
+# simulator's ``x_`` extension actions.
+PROFILES = ("extended", "vendor")
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "enable_backup_operations": True,
@@ -99,6 +103,11 @@ def _check_appliance(appliance: dict[str, Any], addresses: set[str], hosts: set[
         account.setdefault("perm_backup", False)
         if account["perm_command"] not in PERMISSIONS:
             raise FleetError(f"unknown perm_command {account['perm_command']!r}")
+    appliance.setdefault("profile", "extended")
+    if appliance["profile"] not in PROFILES:
+        raise FleetError(f"unknown profile {appliance['profile']!r}; valid: {', '.join(PROFILES)}")
+    # Password protecting the configuration backup (/api/backup); "" = not protected.
+    appliance.setdefault("backup_password", "")
     appliance.setdefault("model", "B400")
     appliance.setdefault("serial", appliance["guid"][:12].upper())
     appliance.setdefault("timezone_offset", 0)
@@ -141,10 +150,13 @@ def _addresses():
         address += 1
 
 
-def _make_appliance(seed: str, slug: str, name: str, address: str, key: str, domain: str) -> dict[str, Any]:
+def _make_appliance(seed: str, slug: str, name: str, address: str, key: str, domain: str,
+                    profile: str = "extended") -> dict[str, Any]:
     h = _digest(seed, slug, name)
     return {
         "name": name,
+        "profile": profile,
+        "backup_password": "",
         "address": address,
         "hostname": f"{name}.{slug}.{domain}",
         "guid": h[:32],
@@ -178,11 +190,14 @@ def _make_appliance(seed: str, slug: str, name: str, address: str, key: str, dom
 def generate_fleet(organisations: int = 2, pairs_per_org: int = 2, singles: int = 1, *,
                    seed: str = "failover-portal", settings: dict[str, Any] | None = None,
                    simulator: dict[str, Any] | None = None, domain: str = "sim.test",
-                   path: str | Path | None = None) -> dict[str, Any]:
+                   path: str | Path | None = None, vendor_pairs_per_org: int = 0,
+                   vendor_singles_per_org: int = 0) -> dict[str, Any]:
     """Build a deterministic fleet; the same arguments always give the same file.
 
     Each pair shares an inter-appliance key and a version; every appliance gets a full-access
-    account (``client_id``/``client_secret``) and a read-only extra account.
+    account (``client_id``/``client_secret``) and a read-only extra account. The last
+    ``vendor_pairs_per_org`` pairs and ``vendor_singles_per_org`` singles of each organisation use
+    the ``vendor`` profile (vendor API only), the others the ``extended`` profile.
     """
     addresses = _addresses()
     shared = ipaddress.IPv4Address("127.250.0.1")
@@ -192,8 +207,9 @@ def generate_fleet(organisations: int = 2, pairs_per_org: int = 2, singles: int 
         appliances, pairs = [], []
         for p in range(1, pairs_per_org + 1):
             key = _digest(seed, "iak", slug, p)[:48]
-            primary = _make_appliance(seed, slug, f"{slug}-pair{p:02d}-a", next(addresses), key, domain)
-            backup = _make_appliance(seed, slug, f"{slug}-pair{p:02d}-b", next(addresses), key, domain)
+            profile = "vendor" if p > pairs_per_org - vendor_pairs_per_org else "extended"
+            primary = _make_appliance(seed, slug, f"{slug}-pair{p:02d}-a", next(addresses), key, domain, profile)
+            backup = _make_appliance(seed, slug, f"{slug}-pair{p:02d}-b", next(addresses), key, domain, profile)
             backup["data"] = copy.deepcopy(primary["data"])  # a synced backup holds the same data
             appliances += [primary, backup]
             pairs.append({
@@ -207,7 +223,9 @@ def generate_fleet(organisations: int = 2, pairs_per_org: int = 2, singles: int 
             shared += 1
         for s in range(1, singles + 1):
             key = _digest(seed, "iak", slug, "single", s)[:48]
-            appliances.append(_make_appliance(seed, slug, f"{slug}-single{s:02d}", next(addresses), key, domain))
+            profile = "vendor" if s > singles - vendor_singles_per_org else "extended"
+            appliances.append(_make_appliance(seed, slug, f"{slug}-single{s:02d}", next(addresses), key, domain,
+                                              profile))
         orgs.append({"slug": slug, "name": f"Organisation {o:03d}", "appliances": appliances, "pairs": pairs})
     fleet = {
         "schema_version": SCHEMA_VERSION,

@@ -48,13 +48,16 @@ class SimulatorProcess:
                  pairs_per_org: int = 2, singles: int = 1, time_scale: float = 0.01,
                  settings: dict[str, Any] | None = None, simulator: dict[str, Any] | None = None,
                  http: bool = False,
-                 state_dir: str | Path | None = None) -> None:
+                 state_dir: str | Path | None = None, vendor_pairs_per_org: int = 0,
+                 vendor_singles_per_org: int = 0) -> None:
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="simulator-"))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if fleet is None:
             fleet = generate_fleet(organisations, pairs_per_org, singles, settings=settings,
-                                   simulator={"time_scale": time_scale, **(simulator or {})})
+                                   simulator={"time_scale": time_scale, **(simulator or {})},
+                                   vendor_pairs_per_org=vendor_pairs_per_org,
+                                   vendor_singles_per_org=vendor_singles_per_org)
         self.fleet_path = self.state_dir / "fleet.json"
         write_fleet(fleet if isinstance(fleet, dict) else load_fleet(fleet), self.fleet_path)
         self.fleet: dict[str, Any] = load_fleet(self.fleet_path)
@@ -172,6 +175,11 @@ class SimulatorProcess:
     def set_state(self, address: str, **fields: Any) -> dict[str, Any]:
         return self.control("PATCH", f"/appliances/{address}", fields)
 
+    def set_profile(self, profile: str, addresses: list[str] | None = None) -> None:
+        """Switch appliances (default: all) to the ``vendor`` or ``extended`` profile until the next reset."""
+        for address in addresses if addresses is not None else [a["address"] for a in self.appliances()]:
+            self.set_state(address, profile=profile)
+
     def replace_certificate(self, address: str, certificate: str, private_key: str, chain: str = "") -> dict:
         return self.control("POST", f"/appliances/{address}/certificate",
                             {"certificate": certificate, "private_key": private_key, "chain": chain})
@@ -231,7 +239,7 @@ class ApplianceClient:
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 form: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                context=None):
+                context=None, json_body: Any = None):
         """Return (status, headers, body bytes). One fresh connection per call, as the vendor asks."""
         raw = socket.create_connection((self.address, self.sim.port), timeout=self.timeout)
         # As curl does; otherwise Nagle holds the request ~40 ms behind the TLS Finished message.
@@ -247,6 +255,9 @@ class ApplianceClient:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            body = json.dumps(json_body)
+            headers["Content-Type"] = "application/json"
         target = path + ("?" + urlencode(params) if params else "")
         try:
             conn.request(method, target, body=body, headers={"Host": self.server_name or self.address, **headers})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from . import XML_NAMESPACE
+from . import VENDOR_XML_NAMESPACE, XML_NAMESPACE
 from .appliance import Appliance, iso
 
 API_VERSION = "1.24.3"
@@ -30,9 +31,21 @@ class Element:
         return f"<{self.tag}{attrs}>{inner}</{self.tag}>" if inner else f"<{self.tag}{attrs} />"
 
 
-def _root(tag: str) -> Element:
+def namespace_of(appliance: Appliance | None) -> str:
+    """Real appliances still answer in the older Bomgar namespace; clients must match local names only."""
+    return VENDOR_XML_NAMESPACE if appliance is not None and appliance.vendor_only else XML_NAMESPACE
+
+
+def _root(tag: str, namespace: str = XML_NAMESPACE) -> Element:
     # A default-namespace declaration on the root puts every child in the namespace.
-    return Element(tag, {"xmlns": XML_NAMESPACE})
+    return Element(tag, {"xmlns": namespace})
+
+
+def _sync_time_text(appliance: Appliance, ts: float) -> str:
+    # Recorded real answers carry milliseconds and a "+0000" offset; the extended profile writes plain ISO 8601.
+    if appliance.vendor_only:
+        return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+    return iso(ts)
 
 
 def _child(parent: Element, tag: str, text: Any = None, **attrs: Any) -> Element:
@@ -45,20 +58,20 @@ def to_bytes(root: Element) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + root.render().encode()
 
 
-def error(message: str) -> bytes:
-    root = _root("error")
+def error(message: str, namespace: str = XML_NAMESPACE) -> bytes:
+    root = _root("error", namespace)
     root.text = message
     return to_bytes(root)
 
 
-def success(action: str, message: str) -> bytes:
-    root = _root(action)
+def success(action: str, message: str, namespace: str = XML_NAMESPACE) -> bytes:
+    root = _root(action, namespace)
     _child(root, "success", message)
     return to_bytes(root)
 
 
 def health_check(appliance: Appliance, success_flag: bool, error_message: str | None) -> bytes:
-    root = _root("health_check")
+    root = _root("health_check", namespace_of(appliance))
     _child(root, "appliance", appliance.hostname, id=appliance.guid)
     _child(root, "version", appliance.version_string)
     _child(root, "success", int(success_flag))
@@ -72,13 +85,13 @@ def health_check(appliance: Appliance, success_flag: bool, error_message: str | 
                 _child(ips, "ip", ip)
         last = appliance.last_sync
         if last is not None and last.finished is not None:
-            _child(root, "last_data_sync_time", iso(last.finished), ts=int(last.finished))
+            _child(root, "last_data_sync_time", _sync_time_text(appliance, last.finished), ts=int(last.finished))
             _child(root, "last_data_sync_status", last.status)
     return to_bytes(root)
 
 
 def api_info(appliance: Appliance, perm_command: str, perm_backup: bool) -> bytes:
-    root = _root("api_information")
+    root = _root("api_information", namespace_of(appliance))
     _child(root, "api_version", API_VERSION)
     _child(root, "company_name", appliance.company_name)
     _child(root, "timestamp", int(time.time()))
@@ -91,8 +104,8 @@ def api_info(appliance: Appliance, perm_command: str, perm_backup: bool) -> byte
     return to_bytes(root)
 
 
-def appliances(members: Iterable[Appliance]) -> bytes:
-    root = _root("appliances")
+def appliances(members: Iterable[Appliance], namespace: str = XML_NAMESPACE) -> bytes:
+    root = _root("appliances", namespace)
     for appliance in members:
         element = _child(root, "appliance", id=appliance.guid)
         _child(element, "name", appliance.name)

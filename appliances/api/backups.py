@@ -29,7 +29,7 @@ class ConfigurationBackupSerializer(serializers.ModelSerializer):
         model = ConfigurationBackup
         fields = [
             "id", "organization", "appliance", "appliance_name", "status", "trigger", "started_at", "finished_at",
-            "size_bytes", "sha256", "filename", "source_appliance_guid", "source_hostname", "software_version",
+            "size_bytes", "sha256", "filename", "content_type", "with_logged_data", "source_appliance_guid", "source_hostname", "software_version",
             "software_build", "failure_kind", "failure_reason", "download_url",
         ]
         read_only_fields = fields

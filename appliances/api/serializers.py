@@ -62,6 +62,18 @@ class ApplianceSerializer(TenantModelSerializer):
         help_text="Write-only. Stored encrypted; never returned. Omit or leave empty to keep the stored one.",
     )
     has_client_secret = serializers.BooleanField(read_only=True)
+    probe_client_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"input_type": "password"},
+        help_text="Write-only: secret of the optional read-only account used for probing. Never returned.",
+    )
+    has_probe_client_secret = serializers.BooleanField(read_only=True)
+    backup_password = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"input_type": "password"},
+        help_text="Write-only: the password of password-protected backups. Stored encrypted; never returned.",
+    )
+    has_backup_password = serializers.BooleanField(read_only=True)
+    capability_profile = serializers.CharField(read_only=True,
+                                               help_text="unknown (not read yet), vendor (vendor API only), extended")
     addresses = ApplianceAddressNestedSerializer(many=True, read_only=True)
     status = ApplianceLatestStatusSerializer(source="*", read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="appliances-api:appliance-detail")
@@ -71,7 +83,9 @@ class ApplianceSerializer(TenantModelSerializer):
         fields = [
             "id", "url", "organization", "name", "management_host", "management_port", "appliance_guid", "model",
             "serial_number", "product_version", "build", "site_hostname", "client_id", "client_secret",
-            "has_client_secret", "ca_bundle", "tls_pin", "probe_interval", "probe_timeout", "addresses", "status",
+            "has_client_secret", "probe_client_id", "probe_client_secret",
+            "has_probe_client_secret", "backup_password", "has_backup_password", "capability_profile", "extension_actions",
+            "capabilities_read_at", "ca_bundle", "tls_pin", "probe_interval", "probe_timeout", "addresses", "status",
             "created_at", "updated_at",
         ]
         # Uniqueness is checked by the service's full_clean (the constraints include the organisation).

@@ -1,5 +1,13 @@
-from portal.api.viewsets import TenantModelViewSet, crud_action_roles
+from dataclasses import asdict
 
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from portal.api.viewsets import Role, TenantModelViewSet, crud_action_roles
+
+from ..connection import appliance_test_connection
 from ..filtersets import ApplianceFilterSet
 from ..models import Appliance, ApplianceAddress
 from ..services import (
@@ -14,6 +22,25 @@ from ..services import (
 from .serializers import ApplianceAddressSerializer, ApplianceSerializer
 
 
+class ConnectionReportSerializer(serializers.Serializer):
+    reachable = serializers.BooleanField()
+    authenticated = serializers.BooleanField(allow_null=True)
+    api_version = serializers.CharField()
+    command_access = serializers.CharField()
+    can_backup = serializers.BooleanField(allow_null=True)
+    probe_account_access = serializers.CharField()
+    clock_skew_seconds = serializers.FloatField(allow_null=True)
+    version = serializers.CharField()
+    build = serializers.CharField()
+    role = serializers.CharField()
+    extension_actions = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    plain_health = serializers.CharField()
+    can = serializers.ListField(child=serializers.CharField())
+    cannot = serializers.ListField(child=serializers.CharField())
+    problems = serializers.ListField(child=serializers.CharField())
+    checked_at = serializers.DateTimeField()
+
+
 class ApplianceViewSet(TenantModelViewSet):
     queryset = Appliance.objects.all()
     serializer_class = ApplianceSerializer
@@ -21,7 +48,7 @@ class ApplianceViewSet(TenantModelViewSet):
     select_related = ("organization",)
     prefetch_related = ("addresses",)
     ordering_fields = ["name", "status_checked_at", "management_host"]
-    action_roles = crud_action_roles(INVENTORY_ROLES)
+    action_roles = {**crud_action_roles(INVENTORY_ROLES), "test_connection": Role.OPERATOR}
 
     def perform_create(self, serializer):
         self.require_role_on(serializer.validated_data["organization"])
@@ -34,6 +61,13 @@ class ApplianceViewSet(TenantModelViewSet):
 
     def perform_destroy(self, instance):
         appliance_delete(actor=self.request.user, appliance=instance)
+
+    @extend_schema(request=None, responses={200: ConnectionReportSerializer},
+                   summary="Test connection: API version, permissions, clock skew and what the portal can do")
+    @action(detail=True, methods=["post"], url_path="test-connection")
+    def test_connection(self, request, pk=None):
+        report = appliance_test_connection(actor=request.user, appliance=self.get_object())
+        return Response(ConnectionReportSerializer(asdict(report)).data)
 
 
 class ApplianceAddressViewSet(TenantModelViewSet):

@@ -97,9 +97,12 @@ class ApplianceClient:
         return self._run(op, "set_failover_role")
 
     def download_backup(self, sink: BinaryIO, *, max_bytes: int = MAX_BACKUP_BYTES,
-                        timeout: float | None = 600.0) -> BackupDownload:
+                        timeout: float | None = 600.0, password: str = "",
+                        include_logged_data: bool = True) -> BackupDownload:
         """Stream the /login configuration backup into ``sink`` (aborted beyond ``max_bytes``)."""
-        return self._run(self.operations.download_backup(sink, max_bytes, timeout), "backup")
+        op = self.operations.download_backup(sink, max_bytes, timeout, password=password,
+                                             include_logged_data=include_logged_data)
+        return self._run(op, "backup")
 
     # -- extensions -------------------------------------------------------------------------------
     def call_extension(self, action: str, /, **params: Any) -> XmlNode:

@@ -41,6 +41,8 @@ class Request:
     method: str = "GET"
     query: tuple[tuple[str, str], ...] = ()
     form: tuple[tuple[str, str], ...] | None = None
+    # A JSON request body (POST only), e.g. the backup password the vendor documents as {"password": ...}.
+    json_body: str | None = field(default=None, repr=False)
     basic_auth: tuple[str, str] | None = field(default=None, repr=False)
     bearer: str | None = field(default=None, repr=False)
     max_bytes: int = MAX_XML_BYTES
@@ -257,6 +259,8 @@ class Transport:
         curl.setopt(pycurl.USERAGENT, USER_AGENT)
 
         headers = ["Connection: close", "Accept: text/xml, application/json;q=0.9, */*;q=0.1", "Expect:"]
+        if request.json_body is not None:
+            headers.append("Content-Type: application/json")
         if request.bearer:
             headers.append(f"Authorization: Bearer {request.bearer}")
         curl.setopt(pycurl.HTTPHEADER, headers)
@@ -264,7 +268,9 @@ class Transport:
             curl.setopt(pycurl.HTTPAUTH, pycurl.HTTPAUTH_BASIC)
             curl.setopt(pycurl.USERNAME, request.basic_auth[0])
             curl.setopt(pycurl.PASSWORD, request.basic_auth[1])
-        if request.method == "POST":
+        if request.method == "POST" and request.json_body is not None:
+            curl.setopt(pycurl.POSTFIELDS, request.json_body)
+        elif request.method == "POST":
             curl.setopt(pycurl.POSTFIELDS, urlencode(request.form or ()))
         elif request.method != "GET":
             raise ValueError(f"unsupported method {request.method}")

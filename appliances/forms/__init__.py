@@ -1,4 +1,4 @@
-from crispy_forms.layout import Fieldset, Layout
+from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 
@@ -9,6 +9,9 @@ from ..models import Appliance, ApplianceAddress
 from ..services import APPLIANCE_EDITABLE_FIELDS
 from ..validators import validate_oauth_credential
 
+#: Name of the form's second submit button: test the entered values instead of saving them.
+TEST_CONNECTION = "test_connection"
+
 
 class ApplianceForm(TenantModelForm):
     client_secret = forms.CharField(
@@ -17,6 +20,18 @@ class ApplianceForm(TenantModelForm):
         label="OAuth client secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored encrypted and never shown again. Leave empty to keep the stored secret.",
+    )
+    probe_client_secret = forms.CharField(
+        required=False,
+        label="Read-only client secret (probing)",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Optional read-only API account for probing. Stored encrypted and never shown again.",
+    )
+    backup_password = forms.CharField(
+        required=False,
+        label="Backup password",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Only if the appliance's backups are password-protected. Stored encrypted, never shown again.",
     )
 
     class Meta:
@@ -28,23 +43,40 @@ class ApplianceForm(TenantModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.has_client_secret:
             self.fields["client_secret"].help_text = "A secret is stored. Leave empty to keep it; type a new one to replace it."
+        if self.instance.pk and self.instance.has_probe_client_secret:
+            self.fields["probe_client_secret"].help_text = ("A secret is stored. Leave empty to keep it; type a new "
+                                                            "one to replace it.")
+        if self.instance.pk and self.instance.has_backup_password:
+            self.fields["backup_password"].help_text = ("A password is stored. Leave empty to keep it; type a new one "
+                                                        "to replace it.")
         self.helper.layout = Layout(
             Fieldset("Appliance", "organization", "name", "management_host", "management_port", "site_hostname"),
             Fieldset("Identity", "appliance_guid", "model", "serial_number", "product_version", "build"),
-            Fieldset("API access", "client_id", "client_secret"),
+            Fieldset("API access", "client_id", "client_secret", "probe_client_id", "probe_client_secret",
+                     "backup_password"),
             Fieldset("TLS trust", "ca_bundle", "tls_pin"),
             Fieldset("Probing", "probe_interval", "probe_timeout"),
         )
+        self.helper.add_input(Submit(TEST_CONNECTION, "Test connection", css_class="btn-outline-secondary"))
 
     def clean_appliance_guid(self):
         return self.cleaned_data.get("appliance_guid", "").lower()
 
-    def clean_client_secret(self):
-        secret = self.cleaned_data.get("client_secret", "")
+    def _keep_stored(self, name: str) -> str:
+        value = self.cleaned_data.get(name, "")
         # An empty field means "keep what is stored", so the model's both-or-neither check still holds.
-        if not secret and self.instance.pk:
-            return self.instance.client_secret
-        return secret
+        if not value and self.instance.pk:
+            return getattr(self.instance, name)
+        return value
+
+    def clean_client_secret(self):
+        return self._keep_stored("client_secret")
+
+    def clean_probe_client_secret(self):
+        return self._keep_stored("probe_client_secret")
+
+    def clean_backup_password(self):
+        return self._keep_stored("backup_password")
 
 
 class ApplianceAddressForm(TenantModelForm):

@@ -1,4 +1,4 @@
-from .appliance import AddressKind, Appliance, ApplianceAddress, FailoverRole
+from .appliance import AddressKind, Appliance, ApplianceAddress, CapabilityProfile, FailoverRole
 from .backups import (
     BackupFailure,
     BackupPolicy,
@@ -17,6 +17,7 @@ __all__ = [
     "BackupPolicy",
     "BackupStatus",
     "BackupTrigger",
+    "CapabilityProfile",
     "ConfigurationBackup",
     "FailoverRole",
     "ImportStatus",

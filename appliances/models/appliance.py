@@ -24,6 +24,12 @@ class FailoverRole(models.TextChoices):
     BACKUP = "backup", "Backup"
 
 
+class CapabilityProfile(models.TextChoices):
+    UNKNOWN = "unknown", "Not read yet"
+    VENDOR = "vendor", "Vendor API only"
+    EXTENDED = "extended", "Vendor API and extension actions"
+
+
 class Appliance(TenantModel):
     name = models.CharField(max_length=100)
     management_host = models.CharField(
@@ -52,6 +58,18 @@ class Appliance(TenantModel):
         max_length=128, blank=True, validators=[validate_oauth_credential], verbose_name="OAuth client id"
     )
     client_secret = EncryptedTextField(blank=True, validators=[validate_oauth_credential], verbose_name="OAuth client secret")
+    # Optional least-privilege account for probing (the vendor advises a read-only account for polling); the
+    # account above then serves role changes and backups only.
+    probe_client_id = models.CharField(max_length=128, blank=True, validators=[validate_oauth_credential],
+                                       verbose_name="read-only client id (probing)")
+    probe_client_secret = EncryptedTextField(blank=True, validators=[validate_oauth_credential],
+                                             verbose_name="read-only client secret (probing)")
+
+    # The password a protected configuration backup asks for (vendor backup API); encrypted, never shown back.
+    backup_password = EncryptedTextField(
+        blank=True, verbose_name="backup password",
+        help_text="Only if the appliance's backups are password-protected. Stored encrypted, never shown again.",
+    )
 
     # TLS trust: a CA bundle, a pin, or both. Never unverified.
     ca_bundle = models.TextField(
@@ -93,6 +111,11 @@ class Appliance(TenantModel):
     alerts = GenericRelation("portal.Alert", content_type_field="target_type", object_id_field="target_id",
                              related_query_name="appliance")
 
+    # Capability profile, read from the appliance (x_get_capabilities, or an unknown-action answer): the extension
+    # actions it offers. None = never read; [] = the vendor API only.
+    extension_actions = models.JSONField(null=True, blank=True, editable=False)
+    capabilities_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -126,12 +149,38 @@ class Appliance(TenantModel):
                 raise ValidationError({"tls_pin": str(exc)}) from exc
         if bool(self.client_id) != bool(self.client_secret):
             raise ValidationError({"client_secret": "Give both the OAuth client id and its secret, or neither."})
+        if bool(self.probe_client_id) != bool(self.probe_client_secret):
+            raise ValidationError({"probe_client_secret": "Give both the read-only client id and its secret, or "
+                                                          "neither."})
         if self.organization_id:
             validate_outbound_host(self.management_host, self.organization, field="management_host")
 
     @property
     def has_client_secret(self) -> bool:
         return bool(self.client_secret)
+
+    @property
+    def has_probe_client_secret(self) -> bool:
+        return bool(self.probe_client_secret)
+
+    @property
+    def has_backup_password(self) -> bool:
+        return bool(self.backup_password)
+
+    @property
+    def capability_profile(self) -> str:
+        if self.extension_actions is None:
+            return CapabilityProfile.UNKNOWN
+        return CapabilityProfile.EXTENDED if self.extension_actions else CapabilityProfile.VENDOR
+
+    def get_capability_profile_display(self) -> str:
+        return CapabilityProfile(self.capability_profile).label
+
+    def offers(self, action: str) -> bool | None:
+        """Whether the appliance offers ``action`` as last read; None when never read."""
+        if self.extension_actions is None:
+            return None
+        return not action.startswith("x_") or action in self.extension_actions
 
     @property
     def trust(self) -> TrustSettings:

@@ -31,6 +31,10 @@ class BackupPolicy(TenantModel):
         default=8, validators=[MaxValueValidator(520)],
         help_text="Also keep the newest good backup of each of this many past weeks.",
     )
+    include_logged_data = models.BooleanField(
+        default=True, verbose_name="include logged data",
+        help_text="Ask the appliances for backups with their logged session data (larger files).",
+    )
     max_backup_mb = models.PositiveIntegerField(
         default=DEFAULT_MAX_BACKUP_BYTES // (1024 * 1024), validators=[MinValueValidator(1), MaxValueValidator(512)],
         help_text="A download larger than this is aborted and recorded as failed.",
@@ -70,6 +74,7 @@ class BackupFailure(models.TextChoices):
     WRONG_APPLIANCE = "wrong_appliance", "The backup is of another appliance"
     TOO_LARGE = "too_large", "Larger than the size cap"
     NO_CREDENTIALS = "no_credentials", "No API credentials recorded"
+    PASSWORD = "password", "Backup password missing or wrong"
 
 
 class ConfigurationBackupQuerySet(TenantQuerySet):
@@ -103,8 +108,13 @@ class ConfigurationBackup(TenantModel):
     # Success details.
     size_bytes = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True, verbose_name="SHA-256")
+    # Name and type exactly as the appliance gave them: the file itself is opaque to the portal.
     filename = models.CharField(max_length=200, blank=True)
-    source_appliance_guid = models.CharField(max_length=32, blank=True, help_text="Appliance id inside the backup.")
+    content_type = models.CharField(max_length=100, blank=True)
+    with_logged_data = models.BooleanField(default=True)
+    # Identity of the appliance when the file was taken (its id and last reported version and build), from the
+    # inventory: a vendor backup file is opaque, the portal never reads inside it.
+    source_appliance_guid = models.CharField(max_length=32, blank=True, help_text="Appliance id at download time.")
     source_hostname = models.CharField(max_length=253, blank=True)
     software_version = models.CharField(max_length=32, blank=True)
     software_build = models.CharField(max_length=64, blank=True)

@@ -3,15 +3,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views import View
 
 from portal.http import attachment_response
 from portal.panels import PanelSlot, panels_for
 from portal.permissions import has_role
-from portal.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
+from portal.views.generic import (
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    TenantViewMixin,
+)
 
+from ..connection import appliance_test_connection
 from ..csv_io import CSV_COLUMNS, appliance_import_request, appliances_export_csv
 from ..filtersets import ApplianceFilterSet
-from ..forms import ApplianceAddressForm, ApplianceForm, ApplianceImportForm
+from ..forms import TEST_CONNECTION, ApplianceAddressForm, ApplianceForm, ApplianceImportForm
 from ..models import Appliance, ApplianceAddress, ApplianceImport
 from ..selectors import appliance_list
 from ..services import (
@@ -52,6 +60,14 @@ class ApplianceEditView(ObjectEditView):
     model = Appliance
     form_class = ApplianceForm
     required_role = INVENTORY_ROLES["update"]
+    template_name = "appliances/appliance_edit.html"
+
+    def form_valid(self, form):
+        if TEST_CONNECTION in self.request.POST:
+            # "Test connection" on the form: the values as entered, nothing saved.
+            report = appliance_test_connection(actor=self.request.user, appliance=form.instance)
+            return self.render_to_response(self.get_context_data(form=form, report=report))
+        return super().form_valid(form)
 
     def save(self, form, instance):
         data = dict(form.cleaned_data)
@@ -138,3 +154,16 @@ def appliance_export(request):
         appliances_export_csv(filterset.qs), filename=f"appliances-{stamp}.csv", content_type="text/csv; charset=utf-8"
     )
 
+
+
+class ApplianceTestConnectionView(TenantViewMixin, View):
+    """"Test connection" from the appliance page: reads the appliance (get_api_info, check_health, capabilities)
+    and shows what the portal can do with its account. Changes nothing on the appliance."""
+
+    model = Appliance
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        appliance = get_object_or_404(self.get_base_queryset(), pk=pk)
+        report = appliance_test_connection(actor=request.user, appliance=appliance)
+        return render(request, "appliances/connection_report.html", {"object": appliance, "report": report})

@@ -11,12 +11,14 @@ from portal.api.fields import TenantRelatedField
 from portal.api.serializers import TenantModelSerializer
 from portal.models import Alert, AlertStatus, Role
 
+from ..declarations import backup_settings_steps
 from ..models import (
     BackupSettings,
     Operation,
     OperationStep,
     Pair,
     PairStateChange,
+    Provenance,
     StatusChange,
     SyncRecord,
 )
@@ -82,13 +84,22 @@ class SyncRecordSerializer(serializers.ModelSerializer):
 
 
 class BackupSettingsSerializer(serializers.ModelSerializer):
+    def get_apply_steps(self, obj) -> list[str]:
+        return backup_settings_steps(obj) if obj.provenance == Provenance.DECLARED else []
+
     connectivity_test_ips = serializers.ListField(child=serializers.IPAddressField(), required=False,
                                                   help_text="IP addresses the backup must reach before failing over.")
 
+    provenance = serializers.CharField(read_only=True, help_text="read (from the appliance), declared (by an "
+                                       "admin: apply it on the appliance by hand) or unknown (never read or declared)")
+    declared_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    apply_steps = serializers.SerializerMethodField(help_text="For declared settings: how to apply them.")
+
     class Meta:
         model = BackupSettings
-        fields = ["id", "organization", "appliance", *BACKUP_SETTINGS_FIELDS, "read_from_appliance_at", "updated_at"]
-        read_only_fields = ["organization", "appliance", "read_from_appliance_at", "updated_at"]
+        fields = ["id", "organization", "appliance", *BACKUP_SETTINGS_FIELDS, "provenance", "read_from_appliance_at",
+                  "declared_at", "declared_by", "apply_steps", "updated_at"]
+        read_only_fields = ["organization", "appliance", "read_from_appliance_at", "declared_at", "updated_at"]
         extra_kwargs = {
             "primary_timeout": {"help_text": "Seconds (30 to 86400) the primary must be unreachable before "
                                              "automatic failover."},

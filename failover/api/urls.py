@@ -1,5 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
+from .views import adoption as adoption_views
 from .views import certificates as certificate_views
 from .views import operations as operation_views
 from .views import pairs as pair_views
@@ -18,6 +19,7 @@ router.register("alerts", status_views.AlertViewSet)
 
 # -- pairs, operations, syncs, backup settings, advice
 router.register("pairs", pair_views.PairViewSet)
+router.register("pair-adoptions", adoption_views.PairAdoptionViewSet, basename="pair-adoption")
 router.register("operations", operation_views.OperationViewSet)
 router.register("syncs", operation_views.SyncRecordViewSet)
 router.register("backup-settings", operation_views.BackupSettingsViewSet)

@@ -5,6 +5,7 @@ import binascii
 import ipaddress
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -226,8 +227,20 @@ def validate_sync_interval(value: int) -> None:
         raise ValidationError("Give 0 (no automatic syncs) or between 300 seconds (5 minutes) and 604800 (7 days).")
 
 
+class Provenance(models.TextChoices):
+    """Where a value the portal shows comes from."""
+
+    READ = "read", "Read from the appliance"
+    DECLARED = "declared", "Declared by an admin"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class BackupSettings(TenantModel):
-    """An appliance's backup settings: per site instance, used only while it is the backup, not synchronised."""
+    """An appliance's backup settings: per site instance, used only while it is the backup, not synchronised.
+
+    The vendor API can neither read nor write them: they are *read* only from an appliance with the extension,
+    otherwise *declared* by an admin (who applies them on the appliance by hand); a row neither read nor declared
+    holds defaults that are *unknown* and that no decision may treat as a reading."""
 
     appliance = models.OneToOneField("appliances.Appliance", on_delete=models.CASCADE, related_name="backup_settings")
     enable_backup_operations = models.BooleanField(default=True)
@@ -245,12 +258,28 @@ class BackupSettings(TenantModel):
     automatic_failover = models.BooleanField(default=False)
     connectivity_test_ips = models.JSONField(default=list, blank=True)
     read_from_appliance_at = models.DateTimeField(null=True, blank=True)
+    declared_at = models.DateTimeField(null=True, blank=True, editable=False)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    editable=False, related_name="+")
 
     class Meta:
         verbose_name_plural = "backup settings"
 
     def __str__(self) -> str:
         return f"Backup settings of {self.appliance}"
+
+    @property
+    def provenance(self) -> str:
+        if self.read_from_appliance_at and (not self.declared_at or self.read_from_appliance_at >= self.declared_at):
+            return Provenance.READ
+        return Provenance.DECLARED if self.declared_at else Provenance.UNKNOWN
+
+    def get_provenance_display(self) -> str:
+        return Provenance(self.provenance).label
+
+    @property
+    def known(self) -> bool:
+        return self.provenance != Provenance.UNKNOWN
 
     def clean(self):
         super().clean()

@@ -14,6 +14,8 @@ class SyncResult(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # Closed without the appliance reporting an outcome (a vendor-only appliance that reported no sync time).
+    UNKNOWN = "unknown", "Outcome not reported"
 
 
 class SyncRecord(TenantModel):
@@ -27,6 +29,9 @@ class SyncRecord(TenantModel):
     bytes_transferred = models.PositiveBigIntegerField(null=True, blank=True)
     result = models.CharField(max_length=16, choices=SyncResult.choices, default=SyncResult.RUNNING)
     message = models.CharField(max_length=300, blank=True)
+    # False when only the finishing time is known (check_health reports when the last sync ended, not when it
+    # began): started_at then repeats finished_at and no duration is claimed.
+    start_reported = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -36,6 +41,6 @@ class SyncRecord(TenantModel):
 
     @property
     def duration_seconds(self) -> float | None:
-        if self.finished_at is None:
+        if self.finished_at is None or not self.start_reported:
             return None
         return (self.finished_at - self.started_at).total_seconds()

@@ -65,13 +65,15 @@ def confirm_outage(context: Context) -> str:
     if standby.role not in ("backup", "primary"):
         raise StepFailed(f"{new.name} is not in a failover relationship (role {standby.role}).")
     # The portal's copy of the backup settings may be old: ask the appliance itself where it can tell.
-    if context.supports(new, "x_get_backup_settings") and builtin_failover_on(
-            context.client(new).get_backup_settings()):
+    readable = context.supports(new, "x_get_backup_settings")
+    if readable and builtin_failover_on(context.client(new).get_backup_settings()):
         raise OperationCancelled(
             f"{new.name} reports its own (built-in) automatic failover on: it may promote itself at the same time, "
             "so the portal does not act. Turn one of the two automatic failovers off.")
     since = pair.primary_unreachable_since
-    return f"{old.name} is down per the probes since {since:%Y-%m-%d %H:%M:%S} UTC; {describe((standby,))}."
+    basis = "" if readable else (f" {new.name} offers the vendor API only, which cannot report its own automatic "
+                                 "failover: relying on its declared backup settings (off).")
+    return f"{old.name} is down per the probes since {since:%Y-%m-%d %H:%M:%S} UTC; {describe((standby,))}.{basis}"
 
 
 def fence_old_primary(context: Context) -> str:

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceClient, ApplianceError, Capabilities
+from appliances.services import appliance_record_capabilities
 from portal import metrics
 from portal.models import AuditAction
 from portal.permissions import SYSTEM
@@ -119,6 +120,7 @@ class Context:
     def supports(self, appliance, action: str) -> bool:
         if appliance.pk not in self._capabilities:
             self._capabilities[appliance.pk] = self.client(appliance).get_capabilities()
+            appliance_record_capabilities(appliance=appliance, capabilities=self._capabilities[appliance.pk])
         return self._capabilities[appliance.pk].supports(action)
 
     def guided(self, appliance, action: str) -> bool:

@@ -97,15 +97,32 @@ def change_role_recheck(context: Context) -> str | None:
 
 
 def _record_sync_first(context: Context) -> None:
-    """The appliance ran the sync itself; copy its outcome into the sync history."""
-    if not context.state.get("sync_record_id") or "sync_baseline_count" not in context.state:
+    """The appliance ran the sync itself; copy its outcome into the sync history: from its sync history where it
+    offers the extension, otherwise from the sync time its health answer reports. Never left running."""
+    if not context.state.get("sync_record_id"):
         return
-    history = context.client(_acting(context)).get_sync_status().history
-    if len(history) > context.state["sync_baseline_count"]:
-        entry = history[0]
-        finish_sync_record(context, started=parse_time(entry.get("started")), finished=parse_time(entry.get("finished")),
-                       size=parse_bytes(entry.get("bytes")), status=str(entry.get("status") or ""))
-        context.remember(sync_status=str(entry.get("status") or ""))
+    if "sync_baseline_count" in context.state:
+        history = context.client(_acting(context)).get_sync_status().history
+        if len(history) > context.state["sync_baseline_count"]:
+            entry = history[0]
+            finish_sync_record(context, started=parse_time(entry.get("started")),
+                               finished=parse_time(entry.get("finished")), size=parse_bytes(entry.get("bytes")),
+                               status=str(entry.get("status") or ""))
+            context.remember(sync_status=str(entry.get("status") or ""))
+            return
+    requested = parse_time(context.state.get("changed_at"))
+    for appliance in (_acting(context), _peer(context)):
+        health = read_role(context, appliance).health
+        finished = health.last_data_sync_at if health else None
+        if requested and finished and finished >= requested:
+            status = health.last_data_sync_status or ""
+            finish_sync_record(context, started=None, finished=finished, size=None, status=status,
+                               start_reported=False)
+            context.remember(sync_status=status)
+            return
+    finish_sync_record(context, started=None, finished=None, size=None, status="", start_reported=False,
+                       result=SyncResult.UNKNOWN,
+                       message="Neither appliance reported a sync after the request; its outcome is unknown.")
 
 
 def _sync_over(context: Context, reading) -> bool:

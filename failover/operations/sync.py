@@ -13,7 +13,7 @@ from ..models import BackupSettings, OperationKind, SyncRecord, SyncResult, Sync
 from .engine import Context, Skipped, Step, StepFailed, Waiting
 from .registry import planner
 from .roles import describe, read_roles
-from .sync_records import finish_sync_record, parse_bytes, parse_time, sync_succeeded
+from .sync_records import finish_sync_record, parse_bytes, parse_time, same_sync_records, sync_succeeded
 
 
 def sync_timeout() -> float:
@@ -46,6 +46,9 @@ def import_history(context: Context, history: list[dict]) -> int:
             continue
         if SyncRecord.objects.filter(pair=pair, started_at=started).exists():
             continue
+        seen = same_sync_records(pair.pk, finished).filter(trigger=SyncTrigger.OBSERVED, start_reported=False)
+        if seen.update(started_at=started, start_reported=True, bytes_transferred=parse_bytes(entry.get("bytes"))):
+            continue  # the probes saw it end; the appliance's history adds its start and size
         SyncRecord.objects.create(
             organization_id=pair.organization_id, pair=pair, trigger=SyncTrigger.OBSERVED, started_at=started,
             finished_at=finished, bytes_transferred=parse_bytes(entry.get("bytes")),
@@ -96,6 +99,11 @@ def _recently_synced(context: Context, status) -> datetime | None:
 
 def start_sync(context: Context):
     backup = _target(context)
+    if context.params.get("trigger") == SyncTrigger.SCHEDULE and not context.supports(backup, "x_sync_now"):
+        # Automatic syncs are the appliance's own job; the probes record them. A schedule never waits for a person.
+        context.remember(sync_skipped=True)
+        return Skipped(f"{backup.name} offers the vendor API only: its automatic syncs run by themselves and the "
+                       "probes record them.")
     if context.guided(backup, "x_sync_now"):
         health = context.client(backup).check_health()
         context.remember(sync_guided=True, sync_baseline_at=_iso(health.last_data_sync_at))
@@ -143,7 +151,7 @@ def _guided_sync_done(context: Context) -> str | None:
     if health.last_data_sync_at and (baseline is None or health.last_data_sync_at > baseline):
         _record_start(context)
         finish_sync_record(context, started=None, finished=health.last_data_sync_at, size=None,
-                       status=health.last_data_sync_status or "")
+                           status=health.last_data_sync_status or "", start_reported=False)
         return f"{_target(context).name} reports a sync at {health.last_data_sync_at:%H:%M:%S}: " \
                f"{health.last_data_sync_status}."
     return None

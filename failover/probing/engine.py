@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,8 +24,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appliances.connect import probe_target
-from appliances.drivers import ProbeResult, TokenCache, probe_many
+from appliances.connect import plain_health_client, probe_credentials, probe_target
+from appliances.drivers import ApplianceError, PlainHealth, ProbeResult, TokenCache, probe_many
 from appliances.models import Appliance
 from portal import metrics
 
@@ -32,7 +33,15 @@ from ..models import StatusChange
 from .bulk import bulk_update_rows
 from .dispatch import claim_lease_seconds
 from .pairs import refresh_pair_states
-from .transitions import STATUS_FIELDS, Thresholds, apply_failure, apply_success, reported_guid
+from .syncs import record_observed_syncs
+from .transitions import (
+    STATUS_FIELDS,
+    Thresholds,
+    apply_failure,
+    apply_plain_health,
+    apply_success,
+    reported_guid,
+)
 
 
 @dataclass
@@ -91,14 +100,25 @@ def probe_appliances(
     now = timezone.now()
     # When these probes were due: the claim wrote its lease over next_probe_at, so the claim time stands in.
     scheduled_at = lease_until - timedelta(seconds=claim_lease_seconds()) if lease_until is not None else None
-    history, guids_to_learn = [], []
+    history, guids_to_learn, synced, versions = [], [], [], []
     for appliance in appliances:
         outcome = outcomes[appliance.pk]
-        if isinstance(outcome, ProbeResult) and outcome.ok:
+        if isinstance(outcome, PlainHealth):
             report.succeeded += 1
+            transition = apply_plain_health(appliance, outcome, now=now, thresholds=thresholds,
+                                            scheduled_at=scheduled_at)
+        elif isinstance(outcome, ProbeResult) and outcome.ok:
+            report.succeeded += 1
+            previous_sync = appliance.status_last_sync_at
             transition = apply_success(appliance, outcome, now=now, thresholds=thresholds,
                                        scheduled_at=scheduled_at)
+            if appliance.status_last_sync_at and appliance.status_last_sync_at != previous_sync:
+                synced.append((appliance.pk, appliance.status_last_sync_at, appliance.status_last_sync_status))
             # Only a well-formed id is learnt (an appliance's answer is untrusted; the column holds 32 hex).
+            reported = _reported_software(outcome.health)
+            # status_successes is 0 when the answer was not this appliance's (wrong id): nothing of it is learnt.
+            if appliance.status_successes and reported != (appliance.product_version, appliance.build):
+                versions.append((appliance.pk, *reported))
             guid = reported_guid(outcome.health)
             if not appliance.appliance_guid and guid:
                 guids_to_learn.append((appliance, guid))
@@ -127,10 +147,15 @@ def probe_appliances(
         report.pairs_written, report.pair_state_changes = refresh_pair_states(
             appliance_ids=[a.pk for a in appliances], now=now, known={a.pk: a for a in appliances}
         )
-    written = {a.pk for a in appliances}
+        written = {a.pk for a in appliances}
+        record_observed_syncs([seen for seen in synced if seen[0] in written])
     for appliance, guid in guids_to_learn:
         if appliance.pk in written:
             _learn_guid(appliance, guid)
+    for pk, version, build in versions:
+        # Rare (first probe, upgrades): one small update each, outside the batch's transaction.
+        if pk in written:
+            Appliance.objects.filter(pk=pk).update(product_version=version, build=build)
     report.write_seconds = time.perf_counter() - started
     report.probed = len(appliances)
     report.status_changes = len(history)
@@ -151,9 +176,14 @@ def _count_probes(outcomes: dict) -> None:
 
 def _probe(appliances: list[Appliance], *, concurrency: int, token_cache: TokenCache | None) -> dict:
     """pk -> ProbeResult, or an error string for an appliance that could not even be attempted."""
-    outcomes: dict[int, ProbeResult | str] = {}
+    outcomes: dict[int, ProbeResult | PlainHealth | str] = {}
     by_timeout = defaultdict(list)
+    plain = [appliance for appliance in appliances if probe_credentials(appliance) is None]
+    if plain:
+        outcomes.update(_probe_plain(plain))
     for appliance in appliances:
+        if appliance.pk in outcomes:
+            continue
         try:
             by_timeout[appliance.probe_timeout].append(probe_target(appliance))
         except ValueError as exc:
@@ -164,6 +194,38 @@ def _probe(appliances: list[Appliance], *, concurrency: int, token_cache: TokenC
         for result in probe_many(targets, concurrency=concurrency, timeout=float(timeout), token_cache=token_cache):
             outcomes[result.target.ref] = result
     return outcomes
+
+
+#: Appliances without an API account probed at once through /check_health (rare: most have an account).
+PLAIN_PROBE_CONCURRENCY = 8
+
+
+def _plain_one(client) -> PlainHealth | str:
+    try:
+        return client.plain_check_health()
+    except ApplianceError as exc:
+        return str(exc)
+
+
+def _probe_plain(appliances: list[Appliance]) -> dict:
+    """pk -> PlainHealth or an error string, for appliances the portal has no API account for."""
+    clients, outcomes = {}, {}
+    for appliance in appliances:
+        try:
+            clients[appliance.pk] = plain_health_client(appliance)
+        except ValueError as exc:
+            outcomes[appliance.pk] = str(exc)
+    with ThreadPoolExecutor(max_workers=min(PLAIN_PROBE_CONCURRENCY, max(1, len(clients))),
+                            thread_name_prefix="plain-probe") as pool:
+        futures = {pk: pool.submit(_plain_one, client) for pk, client in clients.items()}
+        outcomes.update({pk: future.result() for pk, future in futures.items()})
+    return outcomes
+
+
+def _reported_software(health) -> tuple[str, str]:
+    """Version and build as the inventory keeps them (every health answer carries them; the answer is untrusted,
+    so they are cut to the columns' sizes)."""
+    return (health.version or "")[:32], (health.build or "")[:64]
 
 
 def _learn_guid(appliance: Appliance, guid: str) -> None:

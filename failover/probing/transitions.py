@@ -155,6 +155,34 @@ def apply_failure(appliance, error: str, *, now: datetime, thresholds: Threshold
     return _transition(before, appliance)
 
 
+def _answered(appliance, *, now: datetime, thresholds: Thresholds, elapsed_ms: float | None,
+              scheduled_at: datetime | None = None) -> bool:
+    """Book an answer; False while an appliance believed down is recovering (not believed yet)."""
+    appliance.status_successes += 1
+    appliance.status_failures = 0
+    appliance.status_checked_at = now
+    appliance.status_latency_ms = round(elapsed_ms, 2) if elapsed_ms is not None else None
+    recovering = appliance.status_reachable is False and appliance.status_successes < thresholds.successes_to_up
+    _schedule_next(appliance, now=now, confirming=recovering, scheduled_at=scheduled_at)
+    return not recovering
+
+
+def apply_plain_health(appliance, plain, *, now: datetime, thresholds: Thresholds,
+                       scheduled_at: datetime | None = None) -> Transition | None:
+    """An appliance without an API account, probed through the plain ``/check_health`` page (``PlainHealth``):
+    up or down and pass or fail, nothing else; its role, shared IPs and syncs stay unknown."""
+    before = _confirmed(appliance)
+    if not _answered(appliance, now=now, thresholds=thresholds, elapsed_ms=None, scheduled_at=scheduled_at):
+        return None
+    appliance.status_failing_since = None
+    appliance.status_reachable = True
+    appliance.status_healthy = plain.passed
+    appliance.status_role, appliance.status_version, appliance.status_shared_ips = "", "", []
+    appliance.status_last_sync_at, appliance.status_last_sync_status = None, ""
+    appliance.status_error = _clip("" if plain.passed else f"/check_health failed: {plain.message}", 500)
+    return _transition(before, appliance)
+
+
 def apply_success(appliance, result: ProbeResult, *, now: datetime, thresholds: Thresholds,
                   scheduled_at: datetime | None = None) -> Transition | None:
     health = result.health
@@ -163,13 +191,8 @@ def apply_success(appliance, result: ProbeResult, *, now: datetime, thresholds: 
         return apply_failure(appliance, identity_error, now=now, thresholds=thresholds, not_ours=True,
                              scheduled_at=scheduled_at)
     before = _confirmed(appliance)
-    appliance.status_successes += 1
-    appliance.status_failures = 0
-    appliance.status_checked_at = now
-    appliance.status_latency_ms = round(result.elapsed_ms, 2)
-    _schedule_next(appliance, now=now, confirming=appliance.status_reachable is False
-                   and appliance.status_successes < thresholds.successes_to_up, scheduled_at=scheduled_at)
-    if appliance.status_reachable is False and appliance.status_successes < thresholds.successes_to_up:
+    if not _answered(appliance, now=now, thresholds=thresholds, elapsed_ms=result.elapsed_ms,
+                     scheduled_at=scheduled_at):
         return None  # recovering: not believed yet
     appliance.status_failing_since = None
     error = health.error_message or ""

@@ -40,7 +40,7 @@ from ..alerts import AlertKind
 from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
 from ..pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
 from ..swing.knock import answering
-from .operations import operation_start
+from .operations import operation_start, operations_blocking
 from .watch import duration
 
 
@@ -55,6 +55,7 @@ class DecisionCode(StrEnum):
     CONNECTIVITY = "connectivity"  # no connectivity test IP answers (or none is set): maybe the portal's network
     BUSY = "busy"  # another operation runs on the pair
     BUILTIN_ON = "builtin_on"  # the appliance's own automatic failover is on too
+    UNKNOWN_SETTINGS = "unknown_settings"  # the standby's backup settings were never read nor declared
     DONE = "done"  # this outage already has its failover operation
     FENCE = "fence"  # the old primary came back as a second primary: demote it
 
@@ -117,6 +118,11 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
         return decision(DecisionCode.NOT_DOWN, f"The primary is not unreachable (pair state: {pair.get_state_display()}).")
     down, standby = serving_and_standby(pair.primary, pair.backup)
     backup_settings = settings_of(standby)
+    if backup_settings is None or not backup_settings.known:
+        return decision(DecisionCode.UNKNOWN_SETTINGS, (
+            f"The backup settings of {standby.name} were never read from it nor declared: the portal does not know "
+            "its primary timeout, whether its own automatic failover is on, or its connectivity test IPs, and does "
+            f"not assume defaults, so it does not act. Declare them in {standby.name}'s backup settings."))
     if builtin_failover_on(backup_settings):
         return decision(DecisionCode.BUILTIN_ON, (
             f"{standby.name} has its own (built-in) automatic failover on, and the portal's automatic failover is on "
@@ -134,7 +140,7 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
         return decision(DecisionCode.STANDBY_DOWN, f"{standby.name} is not a healthy backup (role {standby.status_role or '?'}"
                         f"{', ' + standby.status_error if standby.status_error else ''}).")
     if busy is None:
-        busy = Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).exists()
+        busy = operations_blocking(pair).exists()
     if busy:
         return decision(DecisionCode.BUSY, "Another operation is running on the pair.")
     targets = connectivity_targets(backup_settings)
@@ -231,7 +237,8 @@ def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
     pairs = (
         Pair.objects.filter(portal_auto_failover=True, state=PairState.PRIMARY_UNREACHABLE,
                             primary_unreachable_since__isnull=False)
-        .annotate(busy=Exists(active))
+        # A step waiting for a person does not hold automatic failover up (starting it closes that step).
+        .annotate(busy=Exists(operations_blocking(OuterRef("pk"))))
         .select_related("organization", "primary__backup_settings", "backup__backup_settings")
     )
     pairs = list(pairs[:1000])

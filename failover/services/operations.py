@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from portal.db import Seconds
@@ -35,6 +35,34 @@ KIND_ROLES = {
 POLICY_ONLY_KINDS = (OperationKind.AUTO_FAILOVER,)
 
 ROLE_CHANGES = (OperationKind.BECOME_PRIMARY, OperationKind.BECOME_BACKUP)
+#: What a guided step (an operation waiting for a person) never holds up: these close it with a note and start.
+TAKES_PRECEDENCE = (*ROLE_CHANGES, OperationKind.AUTO_FAILOVER, OperationKind.FIX_CONFLICT)
+
+
+def operations_blocking(pair) -> QuerySet:
+    """Active operations that make a pair busy for what takes precedence (``pair``: a Pair, an id or an
+    ``OuterRef``). An operation waiting for a person is not among them: it is closed when they start."""
+    waiting = OperationStep.objects.filter(operation=OuterRef("pk"), status=StepStatus.WAITING)
+    return Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).exclude(Exists(waiting))
+
+
+def _close_guided(*, pair: Pair, kind: str, actor) -> None:
+    """Close the pair's operation that waits for a person, so that ``kind`` can run now. Called with the pair row
+    locked (inside operation_start's transaction); an operation a worker is running is never touched."""
+    waiting = OperationStep.objects.filter(operation=OuterRef("pk"), status=StepStatus.WAITING)
+    guided = (Operation.objects.select_for_update().filter(pair=pair, status__in=OperationStatus.active())
+              .filter(Exists(waiting)))
+    who = "the portal" if actor is SYSTEM else getattr(actor, "username", "someone")
+    for operation in guided:
+        note = (f"Closed without verification: {OperationKind(kind).label.lower()} (started by {who}) takes "
+                "precedence over a step waiting for a person.")
+        now = timezone.now()
+        Operation.objects.filter(pk=operation.pk).update(status=OperationStatus.CANCELLED, finished_at=now,
+                                                         error=note, updated_at=now)
+        operation.steps.filter(status__in=[StepStatus.PENDING, StepStatus.WAITING]).update(
+            status=StepStatus.SKIPPED, finished_at=now, detail=note)
+        audit_record(actor=actor, organization=pair.organization, action=AuditAction.ACTION, obj=operation,
+                     verb="close guided operation", summary=note)
 
 
 RUN_OPERATION_TASK = "failover.run_operation"
@@ -110,6 +138,8 @@ def operation_start(*, actor, pair: Pair, kind: str, params: dict | None = None,
         # (pair_delete, pair_update) cannot slip in between their "no active operation" check and this start.
         with transaction.atomic():
             epoch = Pair.objects.select_for_update().filter(pk=pair.pk).values_list("epoch", flat=True).get()
+            if kind in TAKES_PRECEDENCE:
+                _close_guided(pair=pair, kind=kind, actor=actor)
             operation = Operation.objects.create(
                 organization_id=pair.organization_id, pair=pair, appliance=appliance, kind=kind, params=params,
                 reason=reason[:500], requested_by=actor if getattr(actor, "pk", None) else None,
@@ -202,6 +232,8 @@ def syncs_schedule_due(*, now=None) -> list[int]:
         Pair.objects.filter(established_at__isnull=False, broken_at__isnull=True,
                             backup__backup_settings__enable_backup_operations=True,
                             backup__backup_settings__sync_interval__gt=0)
+        # A vendor-only backup runs its automatic syncs by itself (the probes record them): nothing to schedule.
+        .exclude(backup__extension_actions=[])
         .annotate(interval=interval)
         .filter(
             Q(next_sync_at__lte=now)

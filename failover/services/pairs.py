@@ -22,6 +22,7 @@ from portal.permissions import require_role
 from portal.services.audit import audit_record
 from portal.services.common import model_create, model_delete, model_update
 
+from ..declarations import shared_ips_steps
 from ..models import BackupSettings, NetworkMethod, Operation, OperationKind, OperationStatus, Pair
 from ..selectors import appliance_pairs, appliance_shared_ips, certificate_parity
 from .operations import operation_start
@@ -38,6 +39,8 @@ BACKUP_SETTINGS_FIELDS = [
     "enable_backup_operations", "primary_timeout", "sync_interval", "bandwidth_limit", "automatic_failover",
     "connectivity_test_ips",
 ]
+#: Where the stored values come from (see BackupSettings.provenance).
+PROVENANCE_FIELDS = ["read_from_appliance_at", "declared_at", "declared_by"]
 # The portal keeps the bandwidth limit in kbit/s; the appliance API takes bytes per second.
 BYTES_PER_KBIT = 125
 
@@ -47,7 +50,7 @@ def _require_admin(actor, organization_id: int) -> None:
     require_role(actor, organization_id, Role.ADMIN)
 
 
-def _check_members(organization_id: int, members: dict, *, pair_id: int | None = None) -> None:
+def check_members(organization_id: int, members: dict, *, pair_id: int | None = None) -> None:
     """``members``: field name -> appliance for the members being set. Each must be in the pair's organisation and
     in no other pair (on either side). The appliance rows stay locked until the transaction ends, so two requests
     cannot put one appliance into two pairs at once."""
@@ -88,7 +91,7 @@ def _ensure_backup_settings(pair: Pair) -> None:
 @transaction.atomic
 def pair_create(*, actor, organization, **fields) -> Pair:
     _require_admin(actor, organization.pk)
-    _check_members(organization.pk, {"primary": fields.get("primary"), "backup": fields.get("backup")})
+    check_members(organization.pk, {"primary": fields.get("primary"), "backup": fields.get("backup")})
     pair = model_create(actor=actor, model=Pair, data={"organization": organization, **fields})
     _ensure_backup_settings(pair)
     return pair
@@ -106,7 +109,7 @@ def pair_update(*, actor, pair: Pair, data: dict) -> Pair:
     if changed and (_is_established(pair) or _has_active_operation(pair)):
         why = ("the relationship is established" if _is_established(pair) else "an operation is running on the pair")
         raise ValidationError(dict.fromkeys(changed, f"This cannot change while {why}. Break the relationship first."))
-    _check_members(pair.organization_id, {f: data[f] for f in ("primary", "backup") if f in changed}, pair_id=pair.pk)
+    check_members(pair.organization_id, {f: data[f] for f in ("primary", "backup") if f in changed}, pair_id=pair.pk)
     pair = model_update(actor=actor, instance=pair, data=data, fields=PAIR_EDITABLE_FIELDS)[0]
     _ensure_backup_settings(pair)
     return pair
@@ -210,7 +213,8 @@ def pair_establish_checks(*, pair: Pair, key_fingerprint: str = "") -> list[Chec
             role = healths[appliance.pk].failover_role
             if role != "none":
                 checks.append(Check("not_paired", False, f"{appliance.name} already reports being {role} in a failover "
-                                                         "relationship; break that relationship first."))
+                                                         "relationship: adopt the existing pair instead (Pairs > "
+                                                         "Adopt existing pairs), or break that relationship first."))
         mine, theirs = healths[primary.pk], healths[backup.pk]
         same_version = (mine.version, mine.build) == (theirs.version, theirs.build)
         checks.append(Check(
@@ -292,14 +296,16 @@ def _syncs_scheduled(settings_row: BackupSettings) -> bool:
 
 
 def backup_settings_update(*, actor, backup_settings: BackupSettings, data: dict, apply: bool = True) -> BackupSettings:
-    """Validate, apply on the appliance (when it offers the API), then save and audit. When the appliance
-    refuses or cannot be reached nothing is saved, so the portal never shows settings that are not in force."""
+    """Validate, apply on the appliance when it offers the extension (then saved as read from it), otherwise save
+    them as a *declaration* by ``actor`` (the pages show the steps to apply them on the appliance; never
+    "applied"). When the appliance refuses or cannot be reached nothing is saved."""
     _require_admin(actor, backup_settings.organization_id)
     candidate = BackupSettings.objects.get(pk=backup_settings.pk)
     for name in BACKUP_SETTINGS_FIELDS:
         if name in data:
             setattr(candidate, name, data[name])
     candidate.full_clean()
+    applied = False
     if apply:
         client = interactive_client(backup_settings.appliance)
         try:
@@ -310,12 +316,21 @@ def backup_settings_update(*, actor, backup_settings: BackupSettings, data: dict
                     sync_interval=candidate.sync_interval, bandwidth_limit=candidate.bandwidth_limit * BYTES_PER_KBIT,
                     connectivity_test_ips=list(candidate.connectivity_test_ips),
                 )
-                data = {**data, "read_from_appliance_at": timezone.now()}
+                applied = True
         except ApplianceError as exc:
             raise ValidationError(f"{backup_settings.appliance.name} did not accept the settings: {exc}") from exc
+    now = timezone.now()
+    if applied:
+        data = {**data, "read_from_appliance_at": now, "declared_at": None, "declared_by": None}
+    else:
+        data = {**data, "read_from_appliance_at": None, "declared_at": now,
+                "declared_by": actor if getattr(actor, "pk", None) else None}
     with transaction.atomic():
-        row = model_update(actor=actor, instance=backup_settings, data=data,
-                           fields=[*BACKUP_SETTINGS_FIELDS, "read_from_appliance_at"])[0]
+        # The stored row, locked: the caller's instance may carry a form's unsaved values (or be stale), and the
+        # audit's diff must compare with what is stored.
+        stored = BackupSettings.objects.select_for_update().select_related("appliance").get(pk=backup_settings.pk)
+        row = model_update(actor=actor, instance=stored, data=data,
+                           fields=[*BACKUP_SETTINGS_FIELDS, *PROVENANCE_FIELDS])[0]
         if not _syncs_scheduled(row):
             # No scheduled sync (nor a pending retry of a failed one) while this backup's syncing is off.
             Pair.objects.filter(backup_id=row.appliance_id).update(next_sync_at=None)
@@ -335,8 +350,9 @@ def backup_settings_refresh(*, actor, appliance) -> BackupSettings:
         "primary_timeout": current.primary_timeout, "sync_interval": current.sync_interval,
         "bandwidth_limit": current.bandwidth_limit // BYTES_PER_KBIT,
         "connectivity_test_ips": list(current.connectivity_test_ips), "read_from_appliance_at": timezone.now(),
+        "declared_at": None, "declared_by": None,
     }
-    return model_update(actor=actor, instance=row, data=data, fields=[*BACKUP_SETTINGS_FIELDS, "read_from_appliance_at"])[0]
+    return model_update(actor=actor, instance=row, data=data, fields=[*BACKUP_SETTINGS_FIELDS, *PROVENANCE_FIELDS])[0]
 
 
 # -- shared IPs ----------------------------------------------------------------------------------------------
@@ -369,7 +385,8 @@ def shared_ips_set(*, actor, appliance, ips: list[str], prefix_length: int = 24)
     cleaned = _clean_shared_ips(appliance=appliance, ips=ips, prefix_length=prefix_length)
     client = interactive_client(appliance)
     try:
-        if _supports(client, "x_set_shared_ips"):
+        applied = _supports(client, "x_set_shared_ips")
+        if applied:
             client.set_shared_ips(cleaned)
     except ApplianceError as exc:
         raise ValidationError(f"{appliance.name} did not accept the shared IPs: {exc}") from exc
@@ -385,8 +402,11 @@ def shared_ips_set(*, actor, appliance, ips: list[str], prefix_length: int = 24)
             elif existing[ip].prefix_length != prefix_length:
                 address_update(actor=actor, address=existing[ip], data={"prefix_length": prefix_length})
         audit_record(actor=actor, organization=appliance.organization, action=AuditAction.ACTION, obj=appliance,
-                     verb="set shared IPs", summary=", ".join(cleaned) or "none")
+                     verb="set shared IPs" if applied else "declare shared IPs", summary=", ".join(cleaned) or "none")
     warnings = [SHARED_IP_WARNING]
+    if not applied:
+        warnings.insert(0, f"Declared, not applied: {appliance.name} offers the vendor API only, which cannot set "
+                           "shared IPs. To apply: " + " ".join(shared_ips_steps(appliance, cleaned)))
     pair = appliance_pairs(appliance=appliance).first()
     if pair is not None:
         peer = pair.peer_of(appliance)

@@ -57,7 +57,12 @@ def countdown_alert(*, pair: Pair, now: datetime) -> Alert | None:
     countdown = Countdown.of(since=since, now=now, backup_settings=settings_of(standby),
                              portal_auto_failover=pair.portal_auto_failover)
     down_for = f"{pair.site_hostname}: primary {down.name} down for {duration(countdown.down_for)}"
-    if countdown.failover_in is not None and countdown.failover_in > timedelta(0):
+    if not countdown.settings_known and not pair.portal_auto_failover:
+        # Never a promise or a denial built on defaults: the backup's own automatic failover is unknown.
+        outlook = (f"The backup settings of {standby.name} are unknown (never read from it nor declared): the portal "
+                   "cannot tell whether or when it promotes itself. Check it, or make it primary from the pair page.")
+        subject = f"{down_for}, automatic failover unknown"
+    elif countdown.failover_in is not None and countdown.failover_in > timedelta(0):
         outlook = (f"Automatic failover to {standby.name} in {duration(countdown.failover_in)} (the backup's primary "
                    f"timeout is {duration(countdown.primary_timeout)}), provided the backup cannot reach it either.")
         subject = f"{down_for}, automatic failover in {duration(countdown.failover_in)}"

@@ -19,7 +19,9 @@ from portal.views.generic import (
     TenantViewMixin,
 )
 
+from ..adoption_selectors import adoption_proposals
 from ..advice_selectors import advice_list
+from ..declarations import backup_settings_steps
 from ..filtersets import PairFilterSet
 from ..forms import (
     BackupSettingsForm,
@@ -30,7 +32,7 @@ from ..forms import (
     RoleChangeForm,
     SharedIpsForm,
 )
-from ..models import BackupSettings, OperationKind, Pair
+from ..models import BackupSettings, OperationKind, Pair, Provenance
 from ..operations.fix_conflict import fix_conflict_preview
 from ..outage_selectors import OUTAGE_STATES
 from ..selectors import (
@@ -40,6 +42,7 @@ from ..selectors import (
     pair_recent_operations,
     pair_recent_syncs,
     pair_roles_conflict,
+    pair_sync_cadence,
 )
 from ..services.autofailover import automatic_failover_owner
 from ..services.maintenance import pair_maintenance_set
@@ -56,12 +59,23 @@ from ..services.pairs import (
 )
 
 
+def _declared_steps(settings_row) -> list[str]:
+    return backup_settings_steps(settings_row) if settings_row and settings_row.provenance == Provenance.DECLARED else []
+
+
 class PairListView(ObjectListView):
     model = Pair
     filterset_class = PairFilterSet
     select_related = ("organization", "primary", "backup")
     table_template = "failover/pairs/pair_table.html"
     add_url_name = "failover:pair_add"
+    extra_buttons_template = "failover/adoption/adopt_button.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["adoption_proposals"] = len(adoption_proposals(user=self.request.user,
+                                                               organization=self.request.organization))
+        return context
 
 
 class PairDetailView(ObjectDetailView):
@@ -79,6 +93,7 @@ class PairDetailView(ObjectDetailView):
             members=[
                 {"appliance": appliance, "normal_role": normal_role,
                  "settings": getattr(appliance, "backup_settings", None),
+                 "settings_steps": _declared_steps(getattr(appliance, "backup_settings", None)),
                  "shared": [a for a in appliance.addresses.all() if a.kind == AddressKind.SHARED]}
                 for appliance, normal_role in ((pair.primary, "primary"), (pair.backup, "backup"))
             ],
@@ -88,6 +103,7 @@ class PairDetailView(ObjectDetailView):
             automatic_failover=automatic_failover_owner(pair),
             # During an outage the outage panel leads; Sync now is not the main button then.
             in_outage=pair.state in OUTAGE_STATES,
+            cadence=pair_sync_cadence(pair=pair),
             findings=advice_list(user=user, pair=pair),
             # The buttons follow the services' table: day-to-day actions, then the relationship itself.
             can_operate=has_role(user, pair.organization_id, KIND_ROLES[OperationKind.SYNC]),
@@ -116,6 +132,7 @@ class PairActivityFragmentView(ObjectDetailView):
         context = super().get_context_data(**kwargs)
         operations = pair_recent_operations(pair=self.object)
         context.update(pair=self.object, operations=operations, syncs=pair_recent_syncs(pair=self.object),
+                       cadence=pair_sync_cadence(pair=self.object),
                        active_operation=next((o for o in operations if o.is_active), None))
         return context
 
@@ -314,7 +331,11 @@ class BackupSettingsEditView(ObjectEditView):
     select_related = ("appliance",)
 
     def save(self, form, instance):
-        return backup_settings_update(actor=self.request.user, backup_settings=instance, data=dict(form.cleaned_data))
+        row = backup_settings_update(actor=self.request.user, backup_settings=instance, data=dict(form.cleaned_data))
+        if row.provenance == Provenance.DECLARED:
+            messages.info(self.request, f"Declared, not applied: {row.appliance} offers the vendor API only, which "
+                                        "cannot set backup settings. To apply them: " + " ".join(_declared_steps(row)))
+        return row
 
     def get_success_url(self):
         pair = appliance_pairs(user=self.request.user, appliance=self.object.appliance_id).first()

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appliances.alerts import ApplianceAlertKind as AlertKind
-from appliances.backups import NotABackup, backup_download, backup_parse_header, backup_prune, retained_ids
+from appliances.backups import NotABackup, backup_download, backup_prune, backup_refuse_message, retained_ids
 from appliances.models import BackupFailure, BackupPolicy, BackupStatus, ConfigurationBackup
 from appliances.selectors import backups_due
 from appliances.tasks import download_backup, prune_backups
@@ -29,23 +29,59 @@ def raw_content(backup_id: int) -> bytes:
         return bytes(cursor.fetchone()[0])
 
 
-def test_download_stores_the_backup_encrypted_with_its_metadata(sim_inventory):
+@pytest.mark.parametrize("profile", ["vendor", "extended"])
+def test_download_keeps_the_appliance_file_opaque_and_encrypted_with_its_metadata(sim_inventory, profile):
     sim, org, appliances, admin = sim_inventory
     appliance = appliances[PRIMARY]
+    sim.set_profile(profile, [appliance.management_host])
     backup = backup_download(actor=admin, appliance=appliance)
     assert backup.status == BackupStatus.SUCCEEDED, backup.failure_reason
     plain = bytes(ConfigurationBackup.objects.get(pk=backup.pk).content)
-    header = backup_parse_header(plain)
-    assert header.appliance_guid == appliance.appliance_guid
-    assert backup.software_version == "24.3.1" and backup.software_build == "41234-0123abcd"
+    # Byte for byte what the appliance serves, whatever its layout.
+    status, headers, served = sim_client(sim, PRIMARY).request("GET", "/api/backup", headers=sim_auth(sim, PRIMARY))
+    assert plain == served
     assert backup.size_bytes == len(plain) > 16 * 1024
     assert backup.sha256 == hashlib.sha256(plain).hexdigest()
-    assert backup.filename.endswith(".nsb")
-    # At rest: Fernet ciphertext, neither the magic nor the appliance id readable in the column.
+    assert f'filename="{backup.filename}"' in headers["content-disposition"] and backup.filename.endswith(".nsb")
+    assert backup.content_type == "application/octet-stream" and backup.with_logged_data
+    assert backup.source_appliance_guid == appliance.appliance_guid
+    # At rest: Fernet ciphertext, nothing of the file readable in the column.
     stored = raw_content(backup.pk)
-    assert not stored.startswith(b"NSB1") and appliance.appliance_guid.encode() not in stored
-    assert stored.startswith(b"gAAAAA")
+    assert plain[:32] not in stored and stored.startswith(b"gAAAAA")
     assert AuditEvent.objects.filter(organization=org, verb="backup", summary__contains="downloaded").exists()
+
+
+def sim_client(sim, name):
+    from simulator.testing import ApplianceClient
+
+    return ApplianceClient(sim, name)
+
+
+def sim_auth(sim, name):
+    return {"Authorization": f"Bearer {sim_client(sim, name).token()}"}
+
+
+def test_a_protected_backup_is_downloaded_with_the_stored_password_only(sim_inventory):
+    sim, org, appliances, admin = sim_inventory
+    appliance = appliances[PRIMARY]
+    sim.set_state(appliance.management_host, profile="vendor", backup_password="vendor-s3cret")
+    failed = backup_download(actor=admin, appliance=appliance)
+    assert failed.failure_kind == BackupFailure.PASSWORD and "backup password" in failed.failure_reason
+    appliance.backup_password = "vendor-s3cret"
+    appliance.save()
+    good = backup_download(actor=admin, appliance=appliance)
+    assert good.status == BackupStatus.SUCCEEDED, good.failure_reason
+
+
+def test_without_logged_data_when_the_policy_says_so(sim_inventory):
+    sim, org, appliances, admin = sim_inventory
+    appliance = appliances[PRIMARY]
+    sim.set_profile("vendor", [appliance.management_host])
+    full = backup_download(actor=admin, appliance=appliance)
+    BackupPolicy.objects.create(organization=org, include_logged_data=False)
+    lean = backup_download(actor=admin, appliance=appliance)
+    assert lean.status == BackupStatus.SUCCEEDED and not lean.with_logged_data
+    assert lean.size_bytes < full.size_bytes and lean.sha256 != full.sha256
 
 
 def test_missing_backup_permission_is_recorded_alerted_and_keeps_the_good_backup(sim_inventory):
@@ -80,21 +116,16 @@ def test_unreachable_appliance_is_a_recorded_failure(sim_inventory):
     assert ConfigurationBackup.objects.good().get(appliance=appliance) == good
 
 
-def test_a_backup_of_another_appliance_is_refused(sim_inventory):
-    sim, org, appliances, admin = sim_inventory
-    appliance = appliances[PRIMARY]
-    real_guid = appliance.appliance_guid
-    appliance.appliance_guid = "0" * 32  # the inventory expects another box at this address
-    appliance.save()
-    failed = backup_download(actor=admin, appliance=appliance)
-    assert failed.failure_kind == BackupFailure.WRONG_APPLIANCE
-    assert real_guid in failed.failure_reason and failed.content is None
-
-
-@pytest.mark.parametrize("body", [b"", b"<html>Invalid credentials</html>", b"NSB1\xff\xff\xff\xffgarbage", b"PK\x03\x04zip"])
-def test_a_body_that_is_not_a_backup_is_refused(body):
+@pytest.mark.parametrize("body", [b"", b"<html>Invalid credentials</html>", b"\n  <!DOCTYPE html><p>login",
+                                  b'<?xml version="1.0"?><error>No</error>', b"<error>Invalid credentials</error>"])
+def test_a_body_that_certainly_is_not_a_backup_is_refused(body):
     with pytest.raises(NotABackup):
-        backup_parse_header(body)
+        backup_refuse_message(body)
+
+
+@pytest.mark.parametrize("body", [b"NSB1\xff\xff\xff\xffgarbage", b"PK\x03\x04zip", b"\x00\x01opaque", b"anything"])
+def test_any_other_body_is_kept_as_the_appliance_gave_it(body):
+    backup_refuse_message(body)
 
 
 def test_task_downloads_by_id_and_scheduled_run_picks_due_primaries(sim_inventory):
@@ -247,7 +278,9 @@ def hostile_appliance(org_a, tmp_path):
 
 
 @pytest.mark.parametrize("body, content_type", [
-    (b"\x00\x01garbage" * 500, "application/octet-stream"),
+    (b"<!DOCTYPE html><html><body>Sign in</body></html>", "application/octet-stream"),
+    (b'<?xml version="1.0"?><error>Invalid credentials</error>', "application/octet-stream"),
+    (b"", "application/octet-stream"),
     (b"<html><body>Invalid credentials</body></html>", "text/html"),
 ])
 def test_a_body_that_is_not_a_backup_is_recorded_and_the_good_backup_stays(body, content_type, hostile_appliance):

@@ -40,6 +40,8 @@ class BackupSettingsFactory(factory.django.DjangoModelFactory):
 
     appliance = factory.SubFactory(ApplianceFactory)
     organization = factory.SelfAttribute("appliance.organization")
+    # Recorded settings (declared by an admin); pass declared_at=None for settings the portal does not know.
+    declared_at = factory.LazyFunction(timezone.now)
 
 
 class StatusChangeFactory(factory.django.DjangoModelFactory):

@@ -101,7 +101,18 @@ CASES = [
     ("certificate_mismatch",
      _served_certificates,
      lambda p: _served_certificates(p, backup_fingerprint="aa" * 32)),
+    # Settings never read nor declared: said so, instead of advice drawn from defaults.
+    ("settings_unknown",
+     lambda p: save(p.backup.backup_settings, declared_at=None),
+     lambda p: save(p.backup.backup_settings, declared_at=timezone.now())),
 ]
+
+
+def test_unknown_settings_give_no_advice_drawn_from_their_defaults(viewer, pair):
+    # Defaults that would break two practices (backup operations on the primary, automatic failover on it)...
+    save(pair.primary.backup_settings, enable_backup_operations=True, automatic_failover=True, declared_at=None)
+    # ...are unknown values: only the "unknown" finding is raised.
+    assert codes(viewer, pair) == {"settings_unknown"}
 
 
 def test_every_rule_is_covered_by_a_case_below():

@@ -15,6 +15,7 @@ from portal.services.alerts import alert_raise
 from portal.services.notifications import alerts_deliver_pending, notifications_deliver_due
 from tests.factories import AlertFactory
 from tests.failover.probing.fleet import fleet_fixture  # noqa: F401  (fixture)
+from tests.simulator_profiles import parametrize_profiles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,6 +93,13 @@ def test_countdown_without_automatic_failover_says_so(fleet, primary_down, outbo
     pairs_watch(now=primary_down.primary_unreachable_since + timedelta(seconds=5))
     assert "no automatic failover" in outbox()[0].subject
     assert "Automatic failover is off" in outbox()[0].body
+
+
+def test_countdown_with_unknown_backup_settings_promises_nothing(fleet, primary_down, outbox):
+    BackupSettings.objects.filter(appliance=primary_down.backup).update(declared_at=None)
+    pairs_watch(now=primary_down.primary_unreachable_since + timedelta(seconds=5))
+    assert "automatic failover unknown" in outbox()[0].subject
+    assert "are unknown (never read from it nor declared)" in outbox()[0].body
 
 
 def test_stale_sync_alert_repeats_at_a_throttled_rate(fleet, settings, outbox):
@@ -183,3 +191,6 @@ def test_the_recovery_scan_reads_recent_outages_only(fleet):
     assert pairs_watch(now=timezone.now()) == len(fleet.pairs)
     recovered = Alert.objects.filter(kind=AlertKind.PRIMARY_RECOVERED)
     assert {alert.dedup_key.split(":")[1] for alert in recovered} == {str(pair.pk) for pair in fleet.pairs}
+
+
+parametrize_profiles(globals(), "fleet")

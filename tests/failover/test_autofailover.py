@@ -1,9 +1,11 @@
 """The portal's automatic failover policy, against the simulator through the real probe path: when it acts,
-when it refuses (and says why), that it acts once per outage, and the alerts around it."""
+when it refuses (and says why), that it acts once per outage, and the alerts around it. Every test runs against
+both simulator profiles: automatic failover needs nothing beyond the vendor API."""
 
 import socket
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -24,8 +26,10 @@ from failover.services.watch import pairs_watch
 from failover.swing.knock import anything_answers, knock
 from failover.tasks import evaluate_auto_failover
 from portal.models import Alert
+from portal.permissions import SYSTEM
 from simulator.testing import free_port
 from tests.failover.swing.fixtures import Silence, swing_fleet_fixture  # noqa: F401  (fixture swing_fleet)
+from tests.simulator_profiles import extension_only, parametrize_profiles
 
 
 def auto_failovers(pair) -> int:
@@ -252,6 +256,7 @@ def test_a_returned_old_primary_is_not_demoted_while_the_new_one_is_not_seen_ser
     assert decision.code == "off" and decision.operation is None
 
 
+@extension_only  # the vendor API cannot report the appliance's own setting (see the vendor-only test below)
 def test_the_operation_rechecks_the_appliances_own_setting_before_acting(swing_fleet):
     pair = swing_fleet.take_primary_down()
     operation = swing_fleet.evaluate().operation
@@ -282,3 +287,32 @@ def test_a_failover_resumed_after_a_crash_repeats_no_role_change_and_no_alert(sw
     assert swing_fleet.state(pair.backup)["role_history"] == history
     assert Alert.objects.filter(pair=pair, kind=AlertKind.FAILOVER).count() == 1
     assert operation.steps.get(name="notify").detail == "Failover alert was already recorded."
+
+
+def test_a_guided_step_waiting_for_a_person_does_not_hold_automatic_failover_up(swing_fleet):
+    from failover.services.operations import operation_start
+
+    pair = swing_fleet.pair
+    guided = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.SYNC, params={"guided": True})
+    swing_fleet.run(guided)
+    assert guided.steps.filter(status=StepStatus.WAITING).exists()
+    swing_fleet.take_primary_down()
+    decision = swing_fleet.evaluate()
+    assert decision.go, decision.reason
+    operation = swing_fleet.run(decision.operation)
+    assert operation.status == OperationStatus.SUCCEEDED, operation.error
+    assert swing_fleet.role(pair.backup) == "primary"
+    guided.refresh_from_db()
+    assert guided.status == OperationStatus.CANCELLED and "automatic failover" in guided.error.lower()
+
+
+@pytest.mark.parametrize("swing_fleet", ["vendor"], indirect=True)
+def test_on_a_vendor_only_backup_the_operation_says_it_relies_on_the_declared_settings(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    operation = swing_fleet.run(swing_fleet.evaluate().operation)
+    assert operation.status == OperationStatus.SUCCEEDED, operation.error
+    assert "relying on its declared backup settings" in operation.steps.order_by("index").first().detail
+    assert swing_fleet.role(pair.backup) == "primary"
+
+
+parametrize_profiles(globals(), "swing_fleet")

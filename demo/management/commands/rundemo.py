@@ -26,16 +26,21 @@ class Command(BaseCommand):
         parser.add_argument("--organisations", type=int, default=2)
         parser.add_argument("--pairs-per-org", type=int, default=8)
         parser.add_argument("--singles", type=int, default=4)
+        parser.add_argument("--vendor-pairs-per-org", type=int, default=3,
+                            help="Pairs per organisation that answer the vendor API only (no x_ extension).")
         parser.add_argument("--time-scale", type=float, default=0.1, help="Simulated time speed-up (0.1: ten times faster).")
         parser.add_argument("--seed-only", action="store_true", help="Create the demo data and exit.")
         parser.add_argument("--webhook-port", type=int, default=8025, help="The local webhook receiver's port.")
 
     def handle(self, *args, port, organisations, pairs_per_org, singles, time_scale, seed_only, webhook_port,
+               vendor_pairs_per_org,
                **options):
         demo_dir = settings.VAR_DIR / "demo"
         demo_dir.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
-        fleet = generate_fleet(organisations, pairs_per_org, singles, simulator={"time_scale": time_scale})
+        fleet = generate_fleet(organisations, pairs_per_org, singles, simulator={"time_scale": time_scale},
+                               vendor_pairs_per_org=min(vendor_pairs_per_org, pairs_per_org),
+                               vendor_singles_per_org=min(1, singles))
         simulator = SimulatorProcess(fleet, state_dir=demo_dir / "simulator").start()
         supervisor = None
         try:

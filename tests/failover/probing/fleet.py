@@ -1,6 +1,7 @@
 """Fixture `fleet`: the session simulator loaded into the inventory, one Pair row per simulated pair."""
 
 import pytest
+from django.utils import timezone
 
 from appliances.drivers import InMemoryTokenCache
 from demo.fleet_loader import fleet_load
@@ -34,8 +35,11 @@ class Fleet:
 
 
 @pytest.fixture(name="fleet")
-def fleet_fixture(db, fresh_simulator):
+def fleet_fixture(request, db, fresh_simulator):
+    """Parametrize it indirectly with a simulator profile ("vendor", "extended") to run against that profile."""
     sim = fresh_simulator
+    if getattr(request, "param", None):
+        sim.set_profile(request.param)
     loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port)
     fleet = Fleet(sim, loaded)
     fleet.organization.alert_recipients = "noc@example.com\noncall@example.com"
@@ -49,6 +53,7 @@ def fleet_fixture(db, fresh_simulator):
             backup_host=backup.management_host, reverse_host=primary.management_host,
         )
         for member in (primary, backup):
-            BackupSettings.objects.create(organization=fleet.organization, appliance=member)
+            # As an admin declared them (settings never read nor declared are unknown to every decision).
+            BackupSettings.objects.create(organization=fleet.organization, appliance=member, declared_at=timezone.now())
         fleet.pairs.append(pair)
     return fleet

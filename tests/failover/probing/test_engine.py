@@ -4,6 +4,7 @@ status, history rows and pair state."""
 import pytest
 
 from failover.models import PairState, PairStateChange, StatusChange
+from tests.simulator_profiles import parametrize_profiles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -141,3 +142,6 @@ def test_unhealthy_appliance_degrades_the_pair(fleet):
     assert pair.state == PairState.DEGRADED
     assert "Disk full" in pair.state_reason
     assert history(pair.backup)[-1].summary == "unhealthy; error: Disk full"
+
+
+parametrize_profiles(globals(), "fleet")

@@ -153,17 +153,20 @@ def loopback_silence_lock():
 
 
 @pytest.fixture(name="swing_fleet")
-def swing_fleet_fixture(db, fresh_simulator, settings):
+def swing_fleet_fixture(request, db, fresh_simulator, settings):
+    """Parametrize it indirectly with a simulator profile ("vendor", "extended") to run against that profile."""
     with loopback_silence_lock():
-        yield from _swing_fleet(fresh_simulator, settings)
+        yield from _swing_fleet(fresh_simulator, settings, profile=getattr(request, "param", None))
 
 
-def _swing_fleet(fresh_simulator, settings):
+def _swing_fleet(fresh_simulator, settings, profile=None):
     settings.FAILOVER_POLL_INTERVAL = 0.02
     settings.PROBE_FAILURES_TO_DOWN = 1
     settings.PROBE_SUCCESSES_TO_UP = 1
     settings.FAILOVER_KNOCK_TIMEOUT = 0.3
     sim = fresh_simulator
+    if profile:
+        sim.set_profile(profile)
     loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
     fleet = SwingFleet(sim, loaded)
     fleet.organization.alert_recipients = "noc@example.com"

@@ -1,0 +1,69 @@
+"""Pairs the probes suggest: unpaired appliances of one organisation, one reporting primary and one backup, that
+share a recorded site name or a shared IP. Proposals only: adopting one reads both appliances again."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q
+
+from appliances.models import AddressKind, Appliance, FailoverRole
+from appliances.selectors import appliance_unshown_fields
+
+from .models import Pair
+
+
+@dataclass(frozen=True)
+class AdoptionProposal:
+    primary: Appliance
+    backup: Appliance
+    reason: str
+
+
+def _shared_ips(appliance: Appliance) -> set[str]:
+    recorded = {str(a.address) for a in appliance.addresses.all() if a.kind == AddressKind.SHARED}
+    return recorded | {str(ip) for ip in appliance.status_shared_ips or []}
+
+
+def _site(appliance: Appliance) -> str:
+    return appliance.site_hostname.strip().lower()
+
+
+def unpaired_appliances(*, user, organization=None):
+    paired = Pair.objects.filter(Q(primary=OuterRef("pk")) | Q(backup=OuterRef("pk")))
+    return (Appliance.objects.for_user(user).in_organization(organization).exclude(Exists(paired))
+            .defer(*appliance_unshown_fields()).prefetch_related("addresses").order_by("organization_id", "name"))
+
+
+def adoption_proposals(*, user, organization=None) -> list[AdoptionProposal]:
+    """One proposal per primary that matches exactly one backup (and that backup no other primary)."""
+    candidates = unpaired_appliances(user=user, organization=organization).filter(
+        status_role__in=[FailoverRole.PRIMARY, FailoverRole.BACKUP])
+    by_org: dict[int, list[Appliance]] = defaultdict(list)
+    for appliance in candidates:
+        by_org[appliance.organization_id].append(appliance)
+    proposals = []
+    for appliances in by_org.values():
+        primaries = [a for a in appliances if a.status_role == FailoverRole.PRIMARY]
+        backups = [a for a in appliances if a.status_role == FailoverRole.BACKUP]
+        matches: dict[int, list[tuple[Appliance, str]]] = {}
+        claimed: dict[int, int] = defaultdict(int)
+        for primary in primaries:
+            found = []
+            for backup in backups:
+                if _site(primary) and _site(primary) == _site(backup):
+                    found.append((backup, f"same site name {_site(primary)}"))
+                elif common := _shared_ips(primary) & _shared_ips(backup):
+                    found.append((backup, f"shared IP {', '.join(sorted(common))}"))
+            matches[primary.pk] = found
+            for backup, _ in found:
+                claimed[backup.pk] += 1
+        for primary in primaries:
+            found = matches[primary.pk]
+            if len(found) == 1 and claimed[found[0][0].pk] == 1:
+                backup, reason = found[0]
+                proposals.append(AdoptionProposal(primary=primary, backup=backup,
+                                                  reason=f"{primary.name} reports primary, {backup.name} reports "
+                                                         f"backup, {reason}"))
+    return proposals

@@ -1,0 +1,21 @@
+"""What makes two sync reports the same sync, and a sync status a success: shared by the operations that record
+syncs and by the probes that observe them (no import of either, so neither imports the other)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .models import SyncRecord
+
+#: Two reports of a sync whose end times are this close are the same sync (epoch seconds vs. a parsed timestamp).
+SAME_SYNC = timedelta(seconds=1)
+
+
+def same_sync_records(pair_id: int, finished: datetime):
+    """Records of the sync that ended at ``finished`` (whoever recorded it: an operation or the probes)."""
+    return SyncRecord.objects.filter(pair_id=pair_id, finished_at__gte=finished - SAME_SYNC,
+                                     finished_at__lte=finished + SAME_SYNC)
+
+
+def sync_succeeded(status: str | None) -> bool:
+    return (status or "").lower().startswith("success")
