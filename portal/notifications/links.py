@@ -6,6 +6,8 @@ from django.core import signing
 from django.urls import reverse
 
 ACK_SALT = "portal.alert-acknowledge"
+# How a body or message names the page of the alert's object.
+OPEN_PREFIX = "Open: "
 
 
 def absolute(path: str) -> str:

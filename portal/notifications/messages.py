@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ..models import AlertSeverity, NotificationPurpose
 from .labels import alert_object, alert_summary
-from .links import absolute, ack_link
+from .links import OPEN_PREFIX, absolute, ack_link
 
 SUBJECT_PREFIX = "[Failover Portal]"
 MAX_LISTED = 50
@@ -27,11 +27,14 @@ def _alert_block(alert, *, with_body: bool) -> str:
     lines.append(f"  Raised: {_when(alert.firing_since or alert.created_at)}")
     if summary.next_action:
         lines.append(f"  Next: {summary.next_action}")
+    open_line = ""
     if obj is not None and hasattr(obj, "get_absolute_url"):
-        lines.append(f"  Open: {absolute(obj.get_absolute_url())}")
+        open_line = f"{OPEN_PREFIX}{absolute(obj.get_absolute_url())}"
+        lines.append(f"  {open_line}")
     lines.append(f"  Alert: {absolute(alert.get_absolute_url())}")
     if with_body and alert.body:
-        lines.extend("  " + line if line else "" for line in alert.body.strip().splitlines())
+        # The body ends with the same link (alert_raise adds it for the alert page and API): say it once.
+        lines.extend("  " + line if line else "" for line in alert.body.strip().splitlines() if line != open_line)
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Alert, AlertSeverity, AuditAction
+from ..notifications.links import OPEN_PREFIX, absolute
 from ..permissions import require_role
 from .audit import audit_record
 from .notification_settings import NOTIFICATION_ROLES
@@ -45,6 +46,13 @@ def _single_line(text: str) -> str:
     """An email subject is one header line: a newline in it (from an appliance's or operator's text) would make
     the mail library refuse the message, or worse, add a header."""
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _link(obj) -> str:
+    """The absolute URL of the alert's object: the alert itself (page, API, every message) says where to act."""
+    if obj is None or not hasattr(obj, "get_absolute_url"):
+        return ""
+    return absolute(obj.get_absolute_url())
 
 
 def _key_and_parents(dedup_key: str) -> list[str]:
@@ -86,6 +94,9 @@ def alert_raise(
     nobody, and a slow channel never holds up the probe loop or an operation holding a pair's lock.
     """
     now = now or timezone.now()
+    link = _link(scope or target)
+    if link:
+        body = f"{body.rstrip()}\n\n{OPEN_PREFIX}{link}\n"
     with transaction.atomic():
         _serialise_condition(organization.pk, dedup_key)
         if throttle is not None and alert_recent(organization=organization, dedup_key=dedup_key, within=throttle,
