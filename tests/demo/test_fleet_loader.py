@@ -9,6 +9,7 @@ from appliances.models import AddressKind, Appliance, ApplianceAddress
 from demo.fleet_loader import fleet_load
 from failover.models import BackupSettings, Pair
 from portal.models import AuditEvent
+from portal.permissions import SYSTEM
 from simulator.fleet import generate_fleet
 from simulator.pki import CertificateAuthority
 
