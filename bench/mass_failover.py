@@ -6,7 +6,7 @@
 timeout ``--timeout`` s (set in the database). The portal's real beat and workers (``bench/portal_processes.py``;
 ``--operations-concurrency`` threads on the operations worker). Every primary stops answering at the same
 instant and its shared IP goes silent. From then on the simulator's own state of every appliance is sampled
-(one control API call per sample): how many pairs have their standby serving, and whether any pair ever had both
+(one call to its control API's /appliances per sample): how many pairs have their standby serving, and whether any pair ever had both
 members primary and answering (an instant with two primaries). Prints when the first and the last failover
 finished, relative to the outage and to the moment the timeout ran out, and the failovers per second.
 """
@@ -105,7 +105,7 @@ def main() -> None:
         first_unreachable = None  # the earliest "since the first failed probe" the portal recorded
         deadline = outage + 600
         while len(served_at) < len(pairs) and time.time() < deadline:
-            state = {a["address"]: a for a in sim.appliances()}
+            state = {a["address"]: a for a in sim.control("GET", "/appliances")}
             now = time.time() - outage
             samples += 1
             for pair_id, (primary, backup) in members.items():
