@@ -32,6 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.portal_processes import (  # noqa: E402 (after sys.path)
+    add_scratch_arguments,
+    drop_database,
+    scratch_django,
+)
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,8 +45,7 @@ def parse_args():
     parser.add_argument("--requests", type=int, default=200, help="measured requests per endpoint")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_bench_api")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
+    add_scratch_arguments(parser, name="api", redis_db=12)
     parser.add_argument("--keep", action="store_true", help="leave the database for a later --reuse")
     parser.add_argument("--reuse", action="store_true", help="use the fleet already in --database")
     parser.add_argument("--only", nargs="*", default=[], help="endpoint names to measure (default: all)")
@@ -48,34 +53,8 @@ def parse_args():
 
 
 ARGS = parse_args()
-ENV = {
-    "DATABASE_URL": ARGS.database, "REDIS_URL": ARGS.redis, "CELERY_BROKER_URL": ARGS.redis,
-    "DJANGO_SETTINGS_MODULE": "portal.settings_test", "PORTAL_VAR_DIR": "/tmp/portal-bench-api-var",
-}
-os.environ.update(ENV)
 
-import psycopg  # noqa: E402
-
-
-def recreate_database() -> None:
-    name = ARGS.database.rsplit("/", 1)[1]
-    with psycopg.connect(ARGS.database.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database() -> None:
-    name = ARGS.database.rsplit("/", 1)[1]
-    with psycopg.connect(ARGS.database.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-if not ARGS.reuse:
-    recreate_database()
-
-import django  # noqa: E402
-
-django.setup()
+ENV = scratch_django(database=ARGS.database, redis=ARGS.redis, name="api", reuse=ARGS.reuse)
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -247,7 +226,7 @@ def main() -> None:
     finally:
         connection.close()
         if not ARGS.keep:
-            drop_database()
+            drop_database(ARGS.database)
 
 
 if __name__ == "__main__":

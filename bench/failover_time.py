@@ -32,37 +32,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.portal_processes import (  # noqa: E402 (after sys.path)
+    add_scratch_arguments,
+    drop_database,
+    scratch_django,
+    start_portal_processes,
+    stop_processes,
+    wait,
+)
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--interval", type=int, default=5, help="probe interval of both members, seconds")
     parser.add_argument("--timeout", type=int, default=10, help="the standby's primary timeout, seconds")
-    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_bench_failover")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/11", help="broker and cache")
+    add_scratch_arguments(parser, name="failover", redis_db=11)
     return parser.parse_args()
 
 
 ARGS = parse_args()
-ENV = {
-    "DATABASE_URL": ARGS.database, "REDIS_URL": ARGS.redis, "CELERY_BROKER_URL": ARGS.redis,
-    "DJANGO_SETTINGS_MODULE": "portal.settings_test", "PORTAL_VAR_DIR": "/tmp/portal-bench-failover-var",
-}
-os.environ.update(ENV)
 
-from bench.portal_processes import (  # noqa: E402
-    drop_database,
-    recreate_database,
-    start_portal_processes,
-    stop_processes,
-    wait,
-)
-
-recreate_database(ARGS.database)
-
-import django  # noqa: E402
-
-django.setup()
+ENV = scratch_django(database=ARGS.database, redis=ARGS.redis, name="failover")
 
 import redis  # noqa: E402
 from django.core.management import call_command  # noqa: E402

@@ -22,6 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.portal_processes import (  # noqa: E402 (after sys.path)
+    add_scratch_arguments,
+    drop_database,
+    scratch_django,
+    start_portal_processes,
+    stop_processes,
+    wait,
+)
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -30,31 +39,13 @@ def parse_args():
     parser.add_argument("--timeout", type=int, default=10)
     parser.add_argument("--operations-concurrency", type=int, default=4)
     parser.add_argument("--operations-pool", default="threads", choices=["threads", "prefork"])
-    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_bench_mass")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/10", help="broker and cache")
+    add_scratch_arguments(parser, name="mass", redis_db=10)
     return parser.parse_args()
 
 
 ARGS = parse_args()
-ENV = {
-    "DATABASE_URL": ARGS.database, "REDIS_URL": ARGS.redis, "CELERY_BROKER_URL": ARGS.redis,
-    "DJANGO_SETTINGS_MODULE": "portal.settings_test", "PORTAL_VAR_DIR": "/tmp/portal-bench-mass-var",
-}
-os.environ.update(ENV)
 
-from bench.portal_processes import (  # noqa: E402
-    drop_database,
-    recreate_database,
-    start_portal_processes,
-    stop_processes,
-    wait,
-)
-
-recreate_database(ARGS.database)
-
-import django  # noqa: E402
-
-django.setup()
+ENV = scratch_django(database=ARGS.database, redis=ARGS.redis, name="mass")
 
 import redis  # noqa: E402
 from django.core.management import call_command  # noqa: E402

@@ -14,6 +14,28 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def add_scratch_arguments(parser, *, name: str, redis_db: int) -> None:
+    """``--database`` (dropped and recreated: a scratch one) and ``--redis`` (broker and cache) of a benchmark."""
+    parser.add_argument("--database", default=f"postgres://postgres@127.0.0.1:5432/portal_bench_{name}")
+    parser.add_argument("--redis", default=f"redis://127.0.0.1:6379/{redis_db}", help="broker and cache")
+
+
+def scratch_django(*, database: str, redis: str, name: str, reuse: bool = False) -> dict[str, str]:
+    """Point this process at a scratch database (recreated unless ``reuse``) and Redis db (broker and cache),
+    set Django up, and return the environment to give the processes it starts."""
+    env = {
+        "DATABASE_URL": database, "REDIS_URL": redis, "CELERY_BROKER_URL": redis,
+        "DJANGO_SETTINGS_MODULE": "portal.settings_test", "PORTAL_VAR_DIR": f"/tmp/portal-bench-{name}-var",
+    }
+    os.environ.update(env)
+    if not reuse:
+        recreate_database(database)
+    import django  # here, after the environment: settings are read when Django is set up
+
+    django.setup()
+    return env
+
+
 def recreate_database(url: str) -> None:
     """Drop and create the database named at the end of ``url`` (a scratch one: never point it at real data)."""
     drop_database(url)
