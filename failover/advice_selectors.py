@@ -7,6 +7,8 @@ certificates app (its batch selector when present).
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import DurationField, ExpressionWrapper, F, Max, Q
@@ -65,3 +67,23 @@ def advice_list(*, user, organization=None, pair=None, code: str = "", severity:
             if (not code or finding.code == code) and (not severity or finding.severity == severity):
                 findings.append(finding)
     return findings
+
+
+@dataclass(frozen=True)
+class AdviceGroup:
+    """One rule's findings counted, for the fleet page's summary."""
+
+    code: str
+    title: str
+    severity: str
+    count: int
+
+
+_SEVERITY_ORDER = {severity: rank for rank, (severity, _label) in enumerate(Severity.choices)}
+
+
+def advice_groups(findings: list[Finding]) -> list[AdviceGroup]:
+    """The findings grouped by rule with their counts, the most severe and then the most frequent first."""
+    counts = Counter((finding.code, finding.severity) for finding in findings)
+    groups = [AdviceGroup(code, RULES[code][0], severity, count) for (code, severity), count in counts.items()]
+    return sorted(groups, key=lambda g: (_SEVERITY_ORDER.get(g.severity, len(_SEVERITY_ORDER)), -g.count, g.code))

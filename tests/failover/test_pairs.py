@@ -180,3 +180,20 @@ def test_an_established_pair_is_not_deleted_from_the_page(ops_fleet, make_member
     response = client.post(f"/failover/pairs/{pair.pk}/delete/", follow=True)
     assert "break it first" in response.content.decode()
     assert Pair.objects.filter(pk=pair.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_advice_page_groups_findings_by_rule_with_counts_and_pages_them(org_a, make_member, login):
+    client = login(make_member(org_a, Role.VIEWER))
+    for _ in range(60):
+        pair = PairFactory(organization=org_a)
+        BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+
+    first = client.get("/failover/advice/?code=primary_backup_operations").content.decode()
+    second = client.get("/failover/advice/?code=primary_backup_operations&page=2").content.decode()
+
+    group = first.split('data-group="primary_backup_operations"', 1)[1].split("</tr>", 1)[0]
+    assert ">60<" in group.replace(" ", "")
+    assert first.count('data-code="primary_backup_operations"') == 50
+    assert second.count('data-code="primary_backup_operations"') == 10
+    assert "?code=primary_backup_operations&page=2" in first  # the filter is kept across pages
