@@ -11,14 +11,18 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import DurationField, ExpressionWrapper, F, Max, Q
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Prefetch, Q
 from django.utils import timezone
+
+from appliances.models import ApplianceAddress
 
 from .advisor import RULES, Finding, PairFacts, Severity, check_pair
 from .models import Pair
-from .selectors import pair_parities
+from .selectors import pair_parities, pair_unshown_fields
 
 RECENT_SYNCS = timedelta(days=7)
+#: What the network rules read of an address (a fleet page loads every member's addresses).
+ADDRESS_FACTS = ApplianceAddress.objects.only("id", "appliance_id", "address", "prefix_length", "kind", "enabled").order_by()
 
 CODE_CHOICES = [(code, title) for code, (title, _) in RULES.items()]
 SEVERITY_CHOICES = Severity.choices
@@ -30,7 +34,9 @@ def _pairs(*, user, organization=None, pair_ids=None):
     queryset = (
         Pair.objects.for_user(user).in_organization(organization)
         .select_related("organization", "primary__backup_settings", "backup__backup_settings")
-        .prefetch_related("primary__addresses", "backup__addresses")
+        .prefetch_related(*(Prefetch(f"{member}__addresses", queryset=ADDRESS_FACTS) for member in ("primary", "backup")))
+        # No rule reads the secrets or the CA bundles: loading them decrypted two secrets per pair.
+        .defer(*pair_unshown_fields())
         .annotate(slowest_sync=Max(duration, filter=Q(syncs__started_at__gte=since, syncs__finished_at__isnull=False)))
         .order_by("site_hostname")
     )
