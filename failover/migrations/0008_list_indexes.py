@@ -10,8 +10,8 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('appliances', '0004_list_indexes'),
-        ('failover', '0006_alert_moved_to_portal'),
+        ('appliances', '0005_list_indexes'),
+        ('failover', '0007_validated_swing_settings'),
         ('portal', '0003_alert_table_renamed'),
     ]
 

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('appliances', '0003_rma_moved_to_rma_app'),
+        ('appliances', '0004_ascii_credentials_and_csv_import_jobs'),
         ('portal', '0003_alert_table_renamed'),
     ]
 
