@@ -32,11 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.portal_processes import (  # noqa: E402 (after sys.path)
-    add_scratch_arguments,
-    drop_database,
-    scratch_django,
-)
+from bench import portal_processes as harness  # noqa: E402 (after sys.path)
 
 
 def parse_args():
@@ -45,7 +41,7 @@ def parse_args():
     parser.add_argument("--requests", type=int, default=200, help="measured requests per endpoint")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    add_scratch_arguments(parser, name="api", redis_db=12)
+    harness.add_scratch_arguments(parser, name="api", redis_db=12)
     parser.add_argument("--keep", action="store_true", help="leave the database for a later --reuse")
     parser.add_argument("--reuse", action="store_true", help="use the fleet already in --database")
     parser.add_argument("--only", nargs="*", default=[], help="endpoint names to measure (default: all)")
@@ -54,7 +50,7 @@ def parse_args():
 
 ARGS = parse_args()
 
-ENV = scratch_django(database=ARGS.database, redis=ARGS.redis, name="api", reuse=ARGS.reuse)
+ENV = harness.scratch_django(database=ARGS.database, redis=ARGS.redis, name="api", reuse=ARGS.reuse)
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -226,7 +222,7 @@ def main() -> None:
     finally:
         connection.close()
         if not ARGS.keep:
-            drop_database(ARGS.database)
+            harness.drop_database(ARGS.database)
 
 
 if __name__ == "__main__":

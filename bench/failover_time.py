@@ -32,14 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.portal_processes import (  # noqa: E402 (after sys.path)
-    add_scratch_arguments,
-    drop_database,
-    scratch_django,
-    start_portal_processes,
-    stop_processes,
-    wait,
-)
+from bench import portal_processes as harness  # noqa: E402 (after sys.path)
 
 
 def parse_args():
@@ -47,13 +40,13 @@ def parse_args():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--interval", type=int, default=5, help="probe interval of both members, seconds")
     parser.add_argument("--timeout", type=int, default=10, help="the standby's primary timeout, seconds")
-    add_scratch_arguments(parser, name="failover", redis_db=11)
+    harness.add_scratch_arguments(parser, name="failover", redis_db=11)
     return parser.parse_args()
 
 
 ARGS = parse_args()
 
-ENV = scratch_django(database=ARGS.database, redis=ARGS.redis, name="failover")
+ENV = harness.scratch_django(database=ARGS.database, redis=ARGS.redis, name="failover")
 
 import redis  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -76,7 +69,7 @@ def serving(sim, appliance: Appliance, shared_ip: str) -> bool:
 def one_run(sim, pair_id: int) -> dict[str, float]:
     pair = Pair.objects.select_related("primary", "backup").get(pk=pair_id)
     shared_ip = str(pair.shared_ip)
-    wait(lambda: Pair.objects.filter(pk=pair_id, state="healthy").exists(), 120, "a healthy pair")
+    harness.wait(lambda: Pair.objects.filter(pk=pair_id, state="healthy").exists(), 120, "a healthy pair")
     old = next(m for m in (pair.primary, pair.backup) if sim.state(m.management_host)["role"] == "primary")
     new = pair.peer_of(old)
     silence = Silence()
@@ -103,12 +96,12 @@ def one_run(sim, pair_id: int) -> dict[str, float]:
             raise SystemExit(f"the failover {operation.status}: {operation.error}")
         return False
 
-    wait(observe, 180, "the automatic failover", interval=0.1)
+    harness.wait(observe, 180, "the automatic failover", interval=0.1)
     # The old primary comes back still primary: how long until the portal has made it backup.
     silence.close()
     back = time.time()
     sim.clear_fault(old.management_host)
-    wait(lambda: sim.state(old.management_host)["role"] == "backup", 120, "the old primary's demotion", 0.1)
+    harness.wait(lambda: sim.state(old.management_host)["role"] == "backup", 120, "the old primary's demotion", 0.1)
     times["demoted"] = time.time() - back
     return times
 
@@ -130,7 +123,7 @@ def main() -> None:
         BackupSettings.objects.filter(appliance_id__in=[pair.primary_id, pair.backup_id]).update(
             primary_timeout=ARGS.timeout, connectivity_test_ips=["127.0.0.1"], automatic_failover=False)
         connection.close()
-        processes = start_portal_processes(log_dir, ENV)
+        processes = harness.start_portal_processes(log_dir, ENV)
         failures = int(os.environ.get("PROBE_FAILURES_TO_DOWN", "3"))
         print(f"probe interval {ARGS.interval} s, {failures} failures to call it down, primary timeout "
               f"{ARGS.timeout} s; goals: detection <= {failures * ARGS.interval + 2} s, failover <= detection + "
@@ -147,10 +140,7 @@ def main() -> None:
             values = [r[key] for r in results if key in r]
             print(f"{key:>9}: median {statistics.median(values):.1f} s, max {max(values):.1f} s ({len(values)} runs)")
     finally:
-        stop_processes(processes)
-        sim.stop()
-        connection.close()
-        drop_database(ARGS.database)
+        harness.tear_down(processes=processes, simulator=sim, database=ARGS.database)
 
 
 if __name__ == "__main__":

@@ -22,14 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.portal_processes import (  # noqa: E402 (after sys.path)
-    add_scratch_arguments,
-    drop_database,
-    scratch_django,
-    start_portal_processes,
-    stop_processes,
-    wait,
-)
+from bench import portal_processes as harness  # noqa: E402 (after sys.path)
 
 
 def parse_args():
@@ -39,13 +32,13 @@ def parse_args():
     parser.add_argument("--timeout", type=int, default=10)
     parser.add_argument("--operations-concurrency", type=int, default=4)
     parser.add_argument("--operations-pool", default="threads", choices=["threads", "prefork"])
-    add_scratch_arguments(parser, name="mass", redis_db=10)
+    harness.add_scratch_arguments(parser, name="mass", redis_db=10)
     return parser.parse_args()
 
 
 ARGS = parse_args()
 
-ENV = scratch_django(database=ARGS.database, redis=ARGS.redis, name="mass")
+ENV = harness.scratch_django(database=ARGS.database, redis=ARGS.redis, name="mass")
 
 import redis  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -77,9 +70,9 @@ def main() -> None:
         BackupSettings.objects.update(primary_timeout=ARGS.timeout, connectivity_test_ips=["127.0.0.1"],
                                       automatic_failover=False)
         connection.close()
-        processes = start_portal_processes(log_dir, ENV, operations_pool=ARGS.operations_pool,
+        processes = harness.start_portal_processes(log_dir, ENV, operations_pool=ARGS.operations_pool,
                                            operations_concurrency=ARGS.operations_concurrency)
-        wait(lambda: Pair.objects.filter(state="healthy").count() == len(pairs), 180, "every pair healthy", 0.5)
+        harness.wait(lambda: Pair.objects.filter(state="healthy").count() == len(pairs), 180, "every pair healthy", 0.5)
         members = {p.pk: (p.primary.management_host, p.backup.management_host) for p in pairs}
         for pair in pairs:
             for address, port in service_targets(str(pair.shared_ip), pair.primary.management_port):
@@ -123,10 +116,7 @@ def main() -> None:
               f"serving: {two_primaries} of {samples} samples")
     finally:
         silence.close()
-        stop_processes(processes)
-        sim.stop()
-        connection.close()
-        drop_database(ARGS.database)
+        harness.tear_down(processes=processes, simulator=sim, database=ARGS.database)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,16 @@ def stop_processes(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
+def tear_down(*, processes: list[subprocess.Popen], simulator, database: str) -> None:
+    """Stop what a benchmark started and drop its scratch database."""
+    from django.db import connection  # here: this module is imported before Django is set up
+
+    stop_processes(processes)
+    simulator.stop()
+    connection.close()
+    drop_database(database)
+
+
 def wait(predicate, timeout: float, what: str, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
