@@ -100,7 +100,7 @@ class Appliance(TenantModel):
         ordering = ["name"]
         # Each sort order of the lists served by an index (a platform operator's list spans organisations, so
         # the unique (organization, name) index does not serve it). The search's trigram indexes are made by
-        # migration 0005 in SQL (PostgreSQL only; Django cannot spell an operator class on an expression in a
+        # migration 0006 in SQL (PostgreSQL only; Django cannot spell an operator class on an expression in a
         # GIN index). None of these columns is written by a probe, so probe updates stay HOT-eligible.
         indexes = [
             models.Index(fields=["name", "id"], name="appliance_name_order"),

@@ -10,8 +10,8 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('appliances', '0005_list_indexes'),
-        ('failover', '0007_validated_swing_settings'),
+        ('appliances', '0006_list_indexes'),
+        ('failover', '0008_outage_state'),
         ('portal', '0003_alert_table_renamed'),
     ]
 

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('appliances', '0004_ascii_credentials_and_csv_import_jobs'),
+        ('appliances', '0005_outage_state'),
         ('portal', '0003_alert_table_renamed'),
     ]
 
