@@ -54,7 +54,14 @@ from django.db import connection  # noqa: E402
 
 from appliances.models import Appliance  # noqa: E402
 from demo.fleet_loader import fleet_load  # noqa: E402
-from failover.models import BackupSettings, Operation, OperationKind, OperationStatus, Pair  # noqa: E402
+from failover.models import (  # noqa: E402
+    BackupSettings,
+    Operation,
+    OperationKind,
+    OperationStatus,
+    Pair,
+    PairState,
+)
 from failover.swing.knock import service_targets  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
@@ -69,7 +76,9 @@ def serving(sim, appliance: Appliance, shared_ip: str) -> bool:
 def one_run(sim, pair_id: int) -> dict[str, float]:
     pair = Pair.objects.select_related("primary", "backup").get(pk=pair_id)
     shared_ip = str(pair.shared_ip)
-    harness.wait(lambda: Pair.objects.filter(pk=pair_id, state="healthy").exists(), 120, "a healthy pair")
+    # After a failover the pair runs on its normal backup: serving, nothing wrong, ready for the next outage.
+    serving_states = [PairState.HEALTHY, PairState.RUNNING_ON_BACKUP]
+    harness.wait(lambda: Pair.objects.filter(pk=pair_id, state__in=serving_states).exists(), 120, "a healthy pair")
     old = next(m for m in (pair.primary, pair.backup) if sim.state(m.management_host)["role"] == "primary")
     new = pair.peer_of(old)
     silence = Silence()
