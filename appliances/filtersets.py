@@ -4,7 +4,8 @@ from django.db.models import Q
 
 from portal.filtersets import OrganizationScopedFilterSet
 
-from .models import Appliance, BackupStatus, ConfigurationBackup, FailoverRole
+from .models import Appliance, ApplianceAddress, BackupStatus, ConfigurationBackup, FailoverRole
+from .models.appliance import SEARCHED_COLUMNS
 
 ANY_YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 
@@ -21,14 +22,19 @@ class ApplianceFilterSet(OrganizationScopedFilterSet):
         fields = ["q", "organization", "role", "reachable", "product_version", "model"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(management_host__icontains=value)
-            | Q(site_hostname__icontains=value)
-            | Q(serial_number__icontains=value)
-            | Q(appliance_guid__icontains=value)
-            | Q(addresses__address__startswith=value)
-        ).distinct()
+        """Substring of the name, host names, serial or appliance id (trigram GIN indexes serve each,
+        ``appliances/models/appliance.py``), or the start of one of its addresses. The address matches are
+        looked up first, so the appliance query stays one table: an OR across a join needs DISTINCT and scans."""
+        by_address = ApplianceAddress.objects.filter(address__startswith=value).order_by().values_list(
+            "appliance_id", flat=True)
+        matches = Q(pk__in=list(by_address[:SEARCH_ADDRESS_LIMIT]))
+        for column in SEARCHED_COLUMNS:
+            matches |= Q(**{f"{column}__icontains": value})
+        return queryset.filter(matches)
+
+
+#: Appliances an address prefix may match in a search (a list page shows a hundred at most).
+SEARCH_ADDRESS_LIMIT = 1000
 
 
 class BackupFilterSet(OrganizationScopedFilterSet):

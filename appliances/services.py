@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from portal.models import Role
 from portal.permissions import require_role
-from portal.services.common import model_create, model_delete, model_update
+from portal.services.common import model_create, model_delete, model_update, models_bulk_create
 
 from .models import Appliance, ApplianceAddress
 
@@ -45,6 +45,22 @@ def appliance_create(*, actor, organization, addresses: list[dict] | None = None
     for address in addresses or []:
         address_create(actor=actor, appliance=appliance, **address)
     return appliance
+
+
+def appliances_bulk_create(*, actor, rows: list[dict]) -> list[Appliance]:
+    """Many appliances at once (an import, a fleet load): each row holds an ``organization`` instance and the
+    fields of ``appliance_create``; validated, inserted and audited in batches."""
+    for organization in {row["organization"] for row in rows}:
+        require_role(actor, organization, INVENTORY_ROLES["create"])
+    return models_bulk_create(actor=actor, model=Appliance, rows=rows)
+
+
+def addresses_bulk_create(*, actor, rows: list[dict]) -> list[ApplianceAddress]:
+    """Many addresses at once: each row holds an ``appliance`` instance and the fields of ``address_create``."""
+    for organization in {row["appliance"].organization for row in rows}:
+        require_role(actor, organization, INVENTORY_ROLES["create"])
+    return models_bulk_create(actor=actor, model=ApplianceAddress, rows=[
+        {"organization": row["appliance"].organization, **row} for row in rows])
 
 
 def appliance_update(*, actor, appliance: Appliance, data: dict) -> Appliance:

@@ -7,16 +7,22 @@ certificates app (its batch selector when present).
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import DurationField, ExpressionWrapper, F, Max, Q
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Prefetch, Q
 from django.utils import timezone
+
+from appliances.models import ApplianceAddress
 
 from .advisor import RULES, Finding, PairFacts, Severity, check_pair
 from .models import Pair
-from .selectors import pair_parities
+from .selectors import pair_parities, pair_unshown_fields
 
 RECENT_SYNCS = timedelta(days=7)
+#: What the network rules read of an address (a fleet page loads every member's addresses).
+ADDRESS_FACTS = ApplianceAddress.objects.only("id", "appliance_id", "address", "prefix_length", "kind", "enabled").order_by()
 
 CODE_CHOICES = [(code, title) for code, (title, _) in RULES.items()]
 SEVERITY_CHOICES = Severity.choices
@@ -28,7 +34,9 @@ def _pairs(*, user, organization=None, pair_ids=None):
     queryset = (
         Pair.objects.for_user(user).in_organization(organization)
         .select_related("organization", "primary__backup_settings", "backup__backup_settings")
-        .prefetch_related("primary__addresses", "backup__addresses")
+        .prefetch_related(*(Prefetch(f"{member}__addresses", queryset=ADDRESS_FACTS) for member in ("primary", "backup")))
+        # No rule reads the secrets or the CA bundles: loading them decrypted two secrets per pair.
+        .defer(*pair_unshown_fields())
         .annotate(slowest_sync=Max(duration, filter=Q(syncs__started_at__gte=since, syncs__finished_at__isnull=False)))
         .order_by("site_hostname")
     )
@@ -69,3 +77,23 @@ def advice_list(*, user, organization=None, pair=None, code: str = "", severity:
             if (not code or finding.code == code) and (not severity or finding.severity == severity):
                 findings.append(finding)
     return findings
+
+
+@dataclass(frozen=True)
+class AdviceGroup:
+    """One rule's findings counted, for the fleet page's summary."""
+
+    code: str
+    title: str
+    severity: str
+    count: int
+
+
+_SEVERITY_ORDER = {severity: rank for rank, (severity, _label) in enumerate(Severity.choices)}
+
+
+def advice_groups(findings: list[Finding]) -> list[AdviceGroup]:
+    """The findings grouped by rule with their counts, the most severe and then the most frequent first."""
+    counts = Counter((finding.code, finding.severity) for finding in findings)
+    groups = [AdviceGroup(code, RULES[code][0], severity, count) for (code, severity), count in counts.items()]
+    return sorted(groups, key=lambda g: (_SEVERITY_ORDER.get(g.severity, len(_SEVERITY_ORDER)), -g.count, g.code))

@@ -1,9 +1,10 @@
 """Celery tasks of the failover app: the top layer. Thin wrappers that take ids and call services (services
 never import this module: they enqueue by task name through ``portal.queue.enqueue_on_commit``)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -45,8 +46,10 @@ def probe_batch(appliance_ids: list[int], lease_until: str | None = None) -> int
     report = probe_batch_run(appliance_ids=appliance_ids,
                              lease_until=datetime.fromisoformat(lease_until) if lease_until else None)
     if report.pair_state_changes:
-        # A pair just changed state (e.g. its primary went down): alert now, not at the next beat tick.
+        # A pair just changed state (e.g. its primary went down, or an old primary came back as a second one):
+        # alert and apply the failover policy now, not at the next beat tick.
         watch_pairs.apply_async(expires=60)
+        evaluation_request()
     return report.probed
 
 
@@ -88,13 +91,42 @@ def schedule_syncs() -> int:
     return len(syncs_schedule_due(now=timezone.now()))
 
 
+#: A requested evaluation not run within this many seconds is dropped: the beat tick covers it by then.
+EVALUATION_EXPIRES = 10
+
+
+def evaluation_request(*, eta: datetime | None = None) -> bool:
+    """Evaluate the failover policy now (or at ``eta``, when a primary timeout runs out), on the ``ticks`` queue;
+    whether a message was sent.
+    Requests for the same moment collapse into one message (a mass outage changes thousands of pairs in a few
+    probe batches; one evaluation looks at them all), kept in the cache until the evaluation starts."""
+    moment = "now" if eta is None else str(int(eta.timestamp()))
+    if not cache.add(f"failover:evaluation-requested:{moment}", 1, timeout=EVALUATION_EXPIRES):
+        return False
+    if eta is None:
+        evaluate_auto_failover.apply_async(expires=EVALUATION_EXPIRES)
+    else:
+        # One second late rather than early: an evaluation a moment before the timeout only says "waiting".
+        eta = eta.replace(microsecond=0) + timedelta(seconds=1)
+        evaluate_auto_failover.apply_async(eta=eta, expires=eta + timedelta(seconds=EVALUATION_EXPIRES),
+                                           kwargs={"moment": moment})
+    return True
+
+
 # Idempotent: one operation per outage (keyed on the outage's start), so a redelivered tick starts nothing new.
 @shared_task(name="failover.evaluate_auto_failover", ignore_result=True, acks_late=True,
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
-def evaluate_auto_failover() -> int:
+def evaluate_auto_failover(moment: str = "now") -> int:
     """Apply the portal's automatic failover policy to every pair whose primary is down (and fence old primaries
-    that come back as a second primary); returns how many operations it started."""
-    return sum(1 for decision in autofailovers_evaluate(now=timezone.now()) if decision.code in ACTING_CODES)
+    that come back as a second primary); returns how many operations it started. Where a primary's timeout is
+    still running, another evaluation is requested for the moment it runs out (not left to the beat tick)."""
+    # From here on, a new request must send a new message: this run may already have read the rows.
+    cache.delete(f"failover:evaluation-requested:{moment}")
+    decisions = autofailovers_evaluate(now=timezone.now())
+    due = [decision.due_at for decision in decisions if decision.due_at is not None]
+    if due:
+        evaluation_request(eta=min(due))
+    return sum(1 for decision in decisions if decision.code in ACTING_CODES)
 
 
 # The names stay "certificates.*" (they were the certificates app's): beat's stored schedule and queued messages

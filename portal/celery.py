@@ -22,10 +22,23 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def database_entry(entry: dict) -> dict:
+    """A schedule entry as django-celery-beat's DatabaseScheduler stores it. Its PeriodicTask row keeps a
+    relative expiry only in ``expire_seconds``: an ``expires`` option is silently dropped when the entry is loaded,
+    so ticks that queued up behind busy workers would never expire and would run back to back. Translate it."""
+    options = dict(entry.get("options") or {})
+    expires = options.pop("expires", None)
+    if expires is None:
+        return entry
+    if not isinstance(expires, int | float):
+        raise TypeError(f"a schedule's expires must be seconds, not {expires!r}")
+    return {**entry, "options": {**options, "expire_seconds": max(1, int(expires))}}
+
+
 def collect_beat_schedule() -> dict:
     schedule: dict = {}
     for name in SCHEDULE_MODULES:
-        schedule.update(importlib.import_module(name).SCHEDULE)
+        schedule.update({key: database_entry(entry) for key, entry in importlib.import_module(name).SCHEDULE.items()})
     return schedule
 
 

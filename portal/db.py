@@ -1,5 +1,8 @@
 """Database expressions that behave the same on PostgreSQL (production, tests) and SQLite (the embedded demo)."""
 
+from django.contrib.postgres.indexes import PostgresIndex
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db.migrations import AddIndex
 from django.db.models import DurationField, Func
 
 
@@ -17,3 +20,21 @@ class Seconds(Func):
     def as_sqlite(self, compiler, connection, **extra_context):
         # SQLite stores durations as integer microseconds.
         return self.as_sql(compiler, connection, template="(%(expressions)s * 1000000)", **extra_context)
+
+
+class AddIndexConcurrentlyWherePossible(AddIndexConcurrently):
+    """``CREATE INDEX CONCURRENTLY`` on PostgreSQL, so adding an index to a live table blocks no write (the
+    migration must be ``atomic = False``). On the embedded SQLite database: a plain index, and none for the
+    PostgreSQL-only index types (GIN), whose queries SQLite answers by scanning its small tables anyway."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        elif not isinstance(self.index, PostgresIndex):
+            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        elif not isinstance(self.index, PostgresIndex):
+            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)

@@ -142,7 +142,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TASK_ROUTES = {"failover.probe_*": {"queue": "probes"}}
+# Three queues, each served by its own worker(s) (docs/install.md): "ticks" for the short decisions that must never
+# wait behind anything (the probe dispatcher, the failover policy, the pair watcher); "probes" for the probe
+# batches; the default "celery" for operations, alerts, backups. Exact names win over the glob.
+CELERY_TASK_ROUTES = {
+    "failover.probe_dispatch": {"queue": "ticks"},
+    "failover.evaluate_auto_failover": {"queue": "ticks"},
+    "failover.watch_pairs": {"queue": "ticks"},
+    "failover.probe_*": {"queue": "probes"},
+}
 # Beat schedule defined in code; the DatabaseScheduler loads it into django-celery-beat's tables.
 CELERY_BEAT_SCHEDULE: dict = {}
 

@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.api.fields import TenantRelatedField
@@ -90,3 +92,19 @@ class ApplianceSerializer(TenantModelSerializer):
         ]
         # Uniqueness is checked by the service's full_clean (the constraints include the organisation).
         validators = []
+
+
+class ApplianceListSerializer(ApplianceSerializer):
+    """An appliance in a list: without its CA bundle (1-4 KB each; the detail endpoint shows it) and with
+    ``has_client_secret`` from the stored column's length, so no row's secret is decrypted to list it
+    (``appliances.selectors.appliances_for_listing``)."""
+
+    has_client_secret = serializers.SerializerMethodField()
+
+    class Meta(ApplianceSerializer.Meta):
+        fields = [name for name in ApplianceSerializer.Meta.fields if name != "ca_bundle"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_has_client_secret(self, appliance) -> bool:
+        return bool(appliance.client_secret_length)

@@ -10,6 +10,7 @@ from portal.api.viewsets import Role, TenantModelViewSet, crud_action_roles
 from ..connection import appliance_test_connection
 from ..filtersets import ApplianceFilterSet
 from ..models import Appliance, ApplianceAddress
+from ..selectors import appliances_for_listing
 from ..services import (
     INVENTORY_ROLES,
     address_create,
@@ -19,7 +20,7 @@ from ..services import (
     appliance_delete,
     appliance_update,
 )
-from .serializers import ApplianceAddressSerializer, ApplianceSerializer
+from .serializers import ApplianceAddressSerializer, ApplianceListSerializer, ApplianceSerializer
 
 
 class ConnectionReportSerializer(serializers.Serializer):
@@ -49,6 +50,13 @@ class ApplianceViewSet(TenantModelViewSet):
     prefetch_related = ("addresses",)
     ordering_fields = ["name", "status_checked_at", "management_host"]
     action_roles = {**crud_action_roles(INVENTORY_ROLES), "test_connection": Role.OPERATOR}
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return appliances_for_listing(queryset) if self.action == "list" else queryset
+
+    def get_serializer_class(self):
+        return ApplianceListSerializer if self.action == "list" else ApplianceSerializer
 
     def perform_create(self, serializer):
         self.require_role_on(serializer.validated_data["organization"])

@@ -180,6 +180,9 @@ class Pair(TenantModel):
 
     class Meta:
         ordering = ["site_hostname"]
+        # A platform operator's pair list spans organisations: the unique (organization, site_hostname) index does
+        # not serve its order.
+        indexes = [models.Index(fields=["site_hostname", "id"], name="pair_site_order")]
         constraints = [
             models.UniqueConstraint(fields=["organization", "site_hostname"], name="pair_unique_site_per_org"),
             models.UniqueConstraint(fields=["organization", "primary"], name="pair_unique_primary"),

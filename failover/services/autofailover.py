@@ -70,6 +70,8 @@ class Decision:
     code: DecisionCode
     reason: str
     operation: Operation | None = None
+    #: For "waiting": when the primary timeout runs out, so the caller can evaluate again exactly then.
+    due_at: datetime | None = None
 
     @property
     def go(self) -> bool:
@@ -109,8 +111,8 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
     """Whether the policy fails this pair over now, and why (not). Reads the pair, its members' latest probe
     status and backup settings; knocks on the standby's connectivity test IPs only when all else says go
     (``answered``: the targets already known to answer, when the caller knocked for many pairs at once)."""
-    def decision(code, reason):
-        return Decision(pair.pk, code, reason)
+    def decision(code, reason, due_at=None):
+        return Decision(pair.pk, code, reason, due_at=due_at)
 
     if not pair.portal_auto_failover:
         return decision(DecisionCode.OFF, "Portal automatic failover is off for this pair.")
@@ -132,7 +134,8 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
     down_for = now - pair.primary_unreachable_since
     if down_for < timeout:
         return decision(DecisionCode.WAITING, f"{down.name} has been unreachable for {duration(down_for)}; automatic failover "
-                        f"in {duration(timeout - down_for)} (primary timeout {duration(timeout)}).")
+                        f"in {duration(timeout - down_for)} (primary timeout {duration(timeout)}).",
+                        due_at=pair.primary_unreachable_since + timeout)
     if standby.status_reachable is not True:
         return decision(DecisionCode.STANDBY_DOWN, f"{standby.name} (the standby) is unreachable too: "
                         f"{standby.status_error or 'no answer'}.")

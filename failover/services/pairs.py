@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from appliances.connect import ClientPurpose, appliance_client, contact_failure_text
@@ -20,7 +21,7 @@ from appliances.services import address_create, address_delete, address_update
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
 from portal.services.audit import audit_record
-from portal.services.common import model_create, model_delete, model_update
+from portal.services.common import model_create, model_delete, model_update, models_bulk_create
 
 from ..declarations import shared_ips_steps
 from ..models import BackupSettings, NetworkMethod, Operation, OperationKind, OperationStatus, Pair
@@ -95,6 +96,33 @@ def pair_create(*, actor, organization, **fields) -> Pair:
     pair = model_create(actor=actor, model=Pair, data={"organization": organization, **fields})
     _ensure_backup_settings(pair)
     return pair
+
+
+@transaction.atomic
+def pairs_bulk_create(*, actor, organization, rows: list[dict]) -> list[Pair]:
+    """Many pairs of one organisation at once (a fleet load), with the same member rules as ``pair_create``
+    (checked for all rows in one query) and backup settings for members that have none yet (a row's optional
+    ``backup_settings``: their field values, for both members)."""
+    _require_admin(actor, organization.pk)
+    rows = [dict(row) for row in rows]
+    settings_of_row = [row.pop("backup_settings", None) or {} for row in rows]
+    members = [row[side] for row in rows for side in ("primary", "backup")]
+    if len({a.pk for a in members}) != len(members):
+        raise ValidationError("An appliance belongs to one pair at most.")
+    list(Appliance.objects.select_for_update().filter(pk__in=[a.pk for a in members]).order_by("pk"))
+    if any(a.organization_id != organization.pk for a in members):
+        raise ValidationError("The appliance must belong to the pair's organisation.")
+    paired = Pair.objects.filter(Q(primary__in=members) | Q(backup__in=members))
+    if paired.exists():
+        raise ValidationError(f"Already a member of the pair {paired.first().site_hostname}; an appliance belongs "
+                              "to one pair at most.")
+    pairs = models_bulk_create(actor=actor, model=Pair, rows=[{"organization": organization, **row} for row in rows])
+    have = set(BackupSettings.objects.filter(appliance__in=members).values_list("appliance_id", flat=True))
+    models_bulk_create(actor=actor, model=BackupSettings, rows=[
+        {"organization": organization, "appliance": row[side], **values}
+        for row, values in zip(rows, settings_of_row, strict=True) for side in ("primary", "backup")
+        if row[side].pk not in have])
+    return pairs
 
 
 @transaction.atomic

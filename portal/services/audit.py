@@ -63,11 +63,20 @@ def audit_record(
     verb: str = "",
     summary: str = "",
 ) -> AuditEvent:
+    event = audit_event(actor=actor, organization=organization, action=action, obj=obj, object_type=object_type,
+                        object_repr=object_repr, changes=changes, verb=verb, summary=summary)
+    event.save()
+    return event
+
+
+def audit_event(*, actor, organization, action: str, obj: models.Model | None = None, object_type: str = "",
+                object_repr: str = "", changes: dict | None = None, verb: str = "", summary: str = "") -> AuditEvent:
+    """The event ``audit_record`` saves, unsaved (for ``bulk_create`` by services that write many rows)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_repr = object_repr or str(obj)
     actor_name = getattr(actor, "username", "") or "system"
-    return AuditEvent.objects.create(
+    return AuditEvent(
         organization=organization,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_name=actor_name,
@@ -82,10 +91,17 @@ def audit_record(
 
 
 def audit_create(*, actor, instance: models.Model, organization=None) -> AuditEvent:
+    event = audit_create_event(actor=actor, instance=instance, organization=organization)
+    event.save()
+    return event
+
+
+def audit_create_event(*, actor, instance: models.Model, organization=None) -> AuditEvent:
+    """The creation event of ``instance`` (its non-empty fields, secrets marked), unsaved."""
     data = {k: v for k, v in snapshot(instance).items() if v not in (None, "", [], {})}
     secret = {f.name for f in instance._meta.concrete_fields if is_secret_field(f)}
     changes = {k: (SECRET_MARK if k in secret else v) for k, v in data.items()}
-    return audit_record(
+    return audit_event(
         actor=actor,
         organization=organization if organization is not None else getattr(instance, "organization", None),
         action=AuditAction.CREATE,

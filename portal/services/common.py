@@ -3,8 +3,10 @@
 from django.db import models, transaction
 
 from ..fields import is_secret_field
-from ..models import AuditAction
-from .audit import audit_create, audit_delete, audit_record, diff, snapshot
+from ..models import AuditAction, AuditEvent
+from .audit import audit_create, audit_create_event, audit_delete, audit_record, diff, snapshot
+
+BULK_BATCH_SIZE = 1000
 
 
 @transaction.atomic
@@ -14,6 +16,22 @@ def model_create(*, actor, model: type[models.Model], data: dict) -> models.Mode
     instance.save()
     audit_create(actor=actor, instance=instance)
     return instance
+
+
+@transaction.atomic
+def models_bulk_create(*, actor, model: type[models.Model], rows: list[dict]) -> list[models.Model]:
+    """``model_create`` for many rows: each validated by its fields and ``clean()``, then inserted and audited in
+    batches (an import of 10,000 appliances takes seconds, not minutes). Related objects must be given as
+    instances the caller already holds, so foreign keys are not looked up row by row; uniqueness is left to the
+    database's constraints, whose violation aborts the caller's whole transaction."""
+    instances = [model(**data) for data in rows]
+    related = [f.name for f in model._meta.concrete_fields if f.is_relation]
+    for instance in instances:
+        instance.full_clean(exclude=related, validate_unique=False, validate_constraints=False)
+    model.objects.bulk_create(instances, batch_size=BULK_BATCH_SIZE)
+    AuditEvent.objects.bulk_create([audit_create_event(actor=actor, instance=instance) for instance in instances],
+                                   batch_size=BULK_BATCH_SIZE)
+    return instances
 
 
 @transaction.atomic

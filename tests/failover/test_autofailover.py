@@ -3,9 +3,10 @@ when it refuses (and says why), that it acts once per outage, and the alerts aro
 both simulator profiles: automatic failover needs nothing beyond the vendor API."""
 
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -24,7 +25,7 @@ from failover.probing import probe_appliances
 from failover.services.autofailover import autofailover_fence_returned, autofailovers_evaluate
 from failover.services.watch import pairs_watch
 from failover.swing.knock import anything_answers, knock
-from failover.tasks import evaluate_auto_failover
+from failover.tasks import evaluate_auto_failover, evaluation_request, probe_batch
 from portal.models import Alert
 from portal.permissions import SYSTEM
 from simulator.testing import free_port
@@ -313,6 +314,62 @@ def test_on_a_vendor_only_backup_the_operation_says_it_relies_on_the_declared_se
     assert operation.status == OperationStatus.SUCCEEDED, operation.error
     assert "relying on its declared backup settings" in operation.steps.order_by("index").first().detail
     assert swing_fleet.role(pair.backup) == "primary"
+
+
+
+
+def _queued_evaluations(moment: str) -> list[dict]:
+    """The failover.evaluate_auto_failover messages waiting on the ``ticks`` queue for ``moment`` (headers)."""
+    import base64
+    import json
+
+    import redis
+    from django.conf import settings as django_settings
+
+    found = []
+    for raw in redis.Redis.from_url(django_settings.CELERY_BROKER_URL).lrange("ticks", 0, -1):
+        message = json.loads(raw)
+        headers = message["headers"]
+        _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        if headers["task"] == "failover.evaluate_auto_failover" and kwargs.get("moment", "now") == moment:
+            found.append(headers)
+    return found
+
+
+def test_while_the_timeout_runs_the_evaluation_asks_to_run_again_when_it_runs_out(swing_fleet):
+    pair = swing_fleet.take_primary_down()
+    due = swing_fleet.past_timeout(seconds=0)
+
+    assert evaluate_auto_failover() == 0
+    evaluate_auto_failover()  # a beat tick meanwhile asks for the same moment: still one message
+
+    queued = _queued_evaluations(str(int(due.timestamp())))
+    assert len(queued) == 1
+    # Right after the timeout, not at a later beat tick (and dropped if no worker takes it soon after).
+    eta = datetime.fromisoformat(queued[0]["eta"])
+    assert due < eta <= due + timedelta(seconds=1)
+    assert datetime.fromisoformat(queued[0]["expires"]) > eta
+    assert auto_failovers(pair) == 0
+
+
+def test_requests_for_an_immediate_evaluation_collapse_until_it_starts(db):
+    cache.delete("failover:evaluation-requested:now")
+    assert evaluation_request() is True
+    assert evaluation_request() is False  # one message is enough: it reads the rows when it runs
+    evaluate_auto_failover()  # the evaluation starts: a change after this point needs a new one
+    assert evaluation_request() is True
+
+
+def test_a_probe_that_sees_the_primary_go_down_requests_an_evaluation(swing_fleet):
+    pair = swing_fleet.pair
+    swing_fleet.sim.set_fault(pair.primary.management_host, "down")
+    cache.delete("failover:evaluation-requested:now")
+
+    assert probe_batch([pair.primary_id, pair.backup_id]) == 2
+
+    assert Pair.objects.get(pk=pair.pk).state == "primary_unreachable"
+    assert cache.get("failover:evaluation-requested:now") == 1  # sent now, not left to the next beat tick
+    assert _queued_evaluations("now")
 
 
 parametrize_profiles(globals(), "swing_fleet")

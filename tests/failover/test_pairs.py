@@ -116,13 +116,18 @@ def test_admin_adds_a_pair_with_the_form(org_a, make_member, login):
     assert BackupSettings.objects.filter(appliance__in=pair.members).count() == 2
 
 
+def pairs_with_a_finding(organization, count: int) -> None:
+    """``count`` pairs whose primary has backup operations on (the finding "primary_backup_operations")."""
+    for _ in range(count):
+        pair = PairFactory(organization=organization)
+        BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+
+
 @pytest.mark.django_db
 def test_pair_list_and_advice_pages_hold_a_constant_number_of_queries(org_a, make_member, login,
                                                                      django_assert_max_num_queries):
     client = login(make_member(org_a, Role.VIEWER))
-    for _ in range(15):
-        pair = PairFactory(organization=org_a)
-        BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+    pairs_with_a_finding(org_a, 15)
     with django_assert_max_num_queries(12):
         assert client.get("/failover/pairs/").status_code == 200
     with django_assert_max_num_queries(12):
@@ -180,3 +185,18 @@ def test_an_established_pair_is_not_deleted_from_the_page(ops_fleet, make_member
     response = client.post(f"/failover/pairs/{pair.pk}/delete/", follow=True)
     assert "break it first" in response.content.decode()
     assert Pair.objects.filter(pk=pair.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_advice_page_groups_findings_by_rule_with_counts_and_pages_them(org_a, make_member, login):
+    client = login(make_member(org_a, Role.VIEWER))
+    pairs_with_a_finding(org_a, 60)
+
+    first = client.get("/failover/advice/?code=primary_backup_operations").content.decode()
+    second = client.get("/failover/advice/?code=primary_backup_operations&page=2").content.decode()
+
+    group = first.split('data-group="primary_backup_operations"', 1)[1].split("</tr>", 1)[0]
+    assert ">60<" in group.replace(" ", "")
+    assert first.count('data-code="primary_backup_operations"') == 50
+    assert second.count('data-code="primary_backup_operations"') == 10
+    assert "?code=primary_backup_operations&page=2" in first  # the filter is kept across pages

@@ -62,11 +62,17 @@ def test_probe_batch_task_records_a_result(fleet):
     assert appliance.next_probe_at > timezone.now() + timedelta(seconds=appliance.probe_interval - 5)
 
 
-def test_probe_tasks_go_to_the_probes_queue():
+def test_probe_batches_go_to_the_probes_queue_and_the_short_decisions_to_ticks():
     from portal.celery import app
 
-    for name in ("failover.probe_dispatch", "failover.probe_batch"):
-        assert app.amqp.router.route({}, name)["queue"].name == "probes"
+    def queue(name):
+        return app.amqp.router.route({}, name)["queue"].name
+
+    assert queue("failover.probe_batch") == "probes"
+    # Never behind a probe batch or an operation: the dispatcher, the failover policy and the pair watcher.
+    for name in ("failover.probe_dispatch", "failover.evaluate_auto_failover", "failover.watch_pairs"):
+        assert queue(name) == "ticks"
+    assert queue("failover.run_operation") == "celery"
 
 
 def test_batch_whose_lease_was_taken_over_does_nothing(fleet):

@@ -1,0 +1,156 @@
+"""Time to fail over, end to end: the portal's real workers and beat against the simulator.
+
+    .venv/bin/python bench/failover_time.py --runs 3 --interval 5 --timeout 10
+
+One pair (shared IP), portal automatic failover on, probe interval ``--interval`` s on both members, primary
+timeout ``--timeout`` s (set in the database: the form's minimum is 30 s). Processes, as in production: a beat
+(django-celery-beat's DatabaseScheduler), a solo worker on ``ticks`` (dispatcher, failover policy, pair
+watcher), a solo worker on ``probes`` and a threads worker on ``celery`` (operations). Each run:
+
+  1. waits until the pair is healthy;
+  2. the serving primary dies: the simulator stops answering for it and its shared IP goes silent (a listener
+     with a full accept queue, as for a host that is gone);
+  3. records, from the database and the simulator: "primary unreachable" (pair state), the automatic failover
+     operation created, the standby serving (primary role, shared IP enabled, in the simulator) and the
+     operation succeeded (verified);
+  4. brings the old primary back (still believing it is primary) and records when the portal demoted it.
+
+Prints each run and the median / max of each interval against the goals of issue 16: detection
+<= failures x interval + 2 s; failover <= detection + timeout + 3 s; demotion <= interval + 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import portal_processes as harness  # noqa: E402 (after sys.path)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--interval", type=int, default=5, help="probe interval of both members, seconds")
+    parser.add_argument("--timeout", type=int, default=10, help="the standby's primary timeout, seconds")
+    harness.add_scratch_arguments(parser, name="failover", redis_db=11)
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+
+ENV = harness.scratch_django(database=ARGS.database, redis=ARGS.redis, name="failover")
+
+import redis  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from appliances.models import Appliance  # noqa: E402
+from demo.fleet_loader import fleet_load  # noqa: E402
+from failover.models import (  # noqa: E402
+    BackupSettings,
+    Operation,
+    OperationKind,
+    OperationStatus,
+    Pair,
+    PairState,
+)
+from failover.swing.knock import service_targets  # noqa: E402
+from portal.permissions import SYSTEM  # noqa: E402
+from simulator.testing import SimulatorProcess  # noqa: E402
+from tests.failover.swing.fixtures import Silence  # noqa: E402
+
+
+def serving(sim, appliance: Appliance, shared_ip: str) -> bool:
+    state = sim.state(appliance.management_host)
+    return state["role"] == "primary" and shared_ip in state["enabled_shared_ips"] and "down" not in state["faults"]
+
+
+def one_run(sim, pair_id: int) -> dict[str, float]:
+    pair = Pair.objects.select_related("primary", "backup").get(pk=pair_id)
+    shared_ip = str(pair.shared_ip)
+    # After a failover the pair runs on its normal backup: serving, nothing wrong, ready for the next outage.
+    serving_states = [PairState.HEALTHY, PairState.RUNNING_ON_BACKUP]
+    harness.wait(lambda: Pair.objects.filter(pk=pair_id, state__in=serving_states).exists(), 120, "a healthy pair")
+    old = next(m for m in (pair.primary, pair.backup) if sim.state(m.management_host)["role"] == "primary")
+    new = pair.peer_of(old)
+    silence = Silence()
+    for address, port in service_targets(shared_ip, old.management_port):
+        silence.add(address, port)
+    outage = time.time()
+    sim.set_fault(old.management_host, "down")
+    times: dict[str, float] = {}
+
+    def observe():
+        row = Pair.objects.get(pk=pair_id)
+        if "detected" not in times and row.state == "primary_unreachable":
+            times["detected"] = time.time() - outage
+        operation = Operation.objects.filter(pair_id=pair_id, kind=OperationKind.AUTO_FAILOVER,
+                                             created_at__gte=datetime.fromtimestamp(outage, UTC)).first()
+        if operation is not None and "started" not in times:
+            times["started"] = operation.created_at.timestamp() - outage
+        if "serving" not in times and serving(sim, new, shared_ip):
+            times["serving"] = time.time() - outage
+        if operation is not None and operation.status == OperationStatus.SUCCEEDED:
+            times["verified"] = operation.finished_at.timestamp() - outage
+            return True
+        if operation is not None and operation.status in (OperationStatus.FAILED, OperationStatus.CANCELLED):
+            raise SystemExit(f"the failover {operation.status}: {operation.error}")
+        return False
+
+    harness.wait(observe, 180, "the automatic failover", interval=0.1)
+    # The old primary comes back still primary: how long until the portal has made it backup.
+    silence.close()
+    back = time.time()
+    sim.clear_fault(old.management_host)
+    harness.wait(lambda: sim.state(old.management_host)["role"] == "backup", 120, "the old primary's demotion", 0.1)
+    times["demoted"] = time.time() - back
+    return times
+
+
+def main() -> None:
+    log_dir = Path(os.environ["PORTAL_VAR_DIR"])
+    log_dir.mkdir(parents=True, exist_ok=True)
+    redis.Redis.from_url(ARGS.redis).flushdb()
+    call_command("migrate", verbosity=0)
+    sim = SimulatorProcess(organisations=1, pairs_per_org=1, singles=0).start()
+    processes = []
+    try:
+        loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port,
+                            pairs=True)
+        pair = next(iter(loaded.pairs.values()))
+        Pair.objects.filter(pk=pair.pk).update(portal_auto_failover=True)
+        Appliance.objects.filter(pk__in=[pair.primary_id, pair.backup_id]).update(probe_interval=ARGS.interval)
+        # Either member may be the standby after a run; 127.0.0.1 always answers on loopback (the connectivity test).
+        BackupSettings.objects.filter(appliance_id__in=[pair.primary_id, pair.backup_id]).update(
+            primary_timeout=ARGS.timeout, connectivity_test_ips=["127.0.0.1"], automatic_failover=False)
+        connection.close()
+        processes = harness.start_portal_processes(log_dir, ENV)
+        failures = int(os.environ.get("PROBE_FAILURES_TO_DOWN", "3"))
+        print(f"probe interval {ARGS.interval} s, {failures} failures to call it down, primary timeout "
+              f"{ARGS.timeout} s; goals: detection <= {failures * ARGS.interval + 2} s, failover <= detection + "
+              f"{ARGS.timeout + 3} s, demotion <= {ARGS.interval + 3} s")
+        print(f"{'run':>3} {'detected':>9} {'started':>9} {'serving':>9} {'verified':>9} {'demoted':>9}  (s)")
+        results = []
+        for run in range(1, ARGS.runs + 1):
+            times = one_run(sim, pair.pk)
+            results.append(times)
+            print(f"{run:>3} " + " ".join(f"{times.get(k, float('nan')):9.1f}"
+                                          for k in ("detected", "started", "serving", "verified", "demoted")),
+                  flush=True)
+        for key in ("detected", "started", "serving", "verified", "demoted"):
+            values = [r[key] for r in results if key in r]
+            print(f"{key:>9}: median {statistics.median(values):.1f} s, max {max(values):.1f} s ({len(values)} runs)")
+    finally:
+        harness.tear_down(processes=processes, simulator=sim, database=ARGS.database)
+
+
+if __name__ == "__main__":
+    main()
