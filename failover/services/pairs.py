@@ -118,8 +118,11 @@ def pairs_bulk_create(*, actor, organization, rows: list[dict]) -> list[Pair]:
                               "to one pair at most.")
     pairs = models_bulk_create(actor=actor, model=Pair, rows=[{"organization": organization, **row} for row in rows])
     have = set(BackupSettings.objects.filter(appliance__in=members).values_list("appliance_id", flat=True))
+    # Values given here were not read from the appliances: they are the caller's declaration (as
+    # backup_settings_update records a change the appliance cannot take), never an unknown taken for a reading.
+    declared = {"declared_at": timezone.now(), "declared_by": actor if getattr(actor, "pk", None) else None}
     models_bulk_create(actor=actor, model=BackupSettings, rows=[
-        {"organization": organization, "appliance": row[side], **values}
+        {"organization": organization, "appliance": row[side], **values, **(declared if values else {})}
         for row, values in zip(rows, settings_of_row, strict=True) for side in ("primary", "backup")
         if row[side].pk not in have])
     return pairs
