@@ -336,6 +336,8 @@ def _queued_evaluations(moment: str) -> list[dict]:
     return found
 
 
+# The broker's "ticks" queue is shared by the xdist workers: these read it, so they run on one.
+@pytest.mark.xdist_group("ticks-queue")
 def test_while_the_timeout_runs_the_evaluation_asks_to_run_again_when_it_runs_out(swing_fleet):
     pair = swing_fleet.take_primary_down()
     due = swing_fleet.past_timeout(seconds=0)
@@ -352,6 +354,8 @@ def test_while_the_timeout_runs_the_evaluation_asks_to_run_again_when_it_runs_ou
     assert auto_failovers(pair) == 0
 
 
+# The broker's "ticks" queue is shared by the xdist workers: these read it, so they run on one.
+@pytest.mark.xdist_group("ticks-queue")
 def test_requests_for_an_immediate_evaluation_collapse_until_it_starts(db):
     cache.delete("failover:evaluation-requested:now")
     assert evaluation_request() is True
@@ -360,6 +364,8 @@ def test_requests_for_an_immediate_evaluation_collapse_until_it_starts(db):
     assert evaluation_request() is True
 
 
+# The broker's "ticks" queue is shared by the xdist workers: these read it, so they run on one.
+@pytest.mark.xdist_group("ticks-queue")
 def test_a_probe_that_sees_the_primary_go_down_requests_an_evaluation(swing_fleet):
     pair = swing_fleet.pair
     swing_fleet.sim.set_fault(pair.primary.management_host, "down")
