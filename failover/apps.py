@@ -31,3 +31,18 @@ class FailoverConfig(AppConfig):
                     "attention": pairs_needing_attention(user=user, organization=organization)}
 
         register_panel(PanelSlot.DASHBOARD, template="failover/status/dashboard_panel.html", data=pair_states, order=20)
+
+        from .maintenance_selectors import maintenance_window_silencer, windows_current_for_user
+
+        def maintenance_windows(request) -> dict:
+            return {"windows": windows_current_for_user(request.user, organization=request.organization)}
+
+        register_panel(PanelSlot.DASHBOARD, template="failover/maintenance/dashboard_panel.html",
+                       data=maintenance_windows, order=25)
+        # Maintenance windows mute the alerts they cover. The portal's silencer hook arrives with notifications
+        # (issue 14); until then the silencer is registered only when the portal offers the hook.
+        import portal.alerts
+
+        register_silencer = getattr(portal.alerts, "register_silencer", None)
+        if register_silencer is not None:
+            register_silencer("failover-maintenance-window", maintenance_window_silencer)
