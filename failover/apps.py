@@ -39,10 +39,7 @@ class FailoverConfig(AppConfig):
 
         register_panel(PanelSlot.DASHBOARD, template="failover/maintenance/dashboard_panel.html",
                        data=maintenance_windows, order=25)
-        # Maintenance windows mute the alerts they cover. The portal's silencer hook arrives with notifications
-        # (issue 14); until then the silencer is registered only when the portal offers the hook.
-        import portal.alerts
+        # Maintenance windows mute the alerts they cover (the portal records the reason as the alert's suppression).
+        from portal.alerts import register_silencer
 
-        register_silencer = getattr(portal.alerts, "register_silencer", None)
-        if register_silencer is not None:
-            register_silencer("failover-maintenance-window", maintenance_window_silencer)
+        register_silencer("failover-maintenance-window", maintenance_window_silencer)

@@ -73,7 +73,7 @@ NEVER_SILENCED = (AlertKind.DRILL_FAILED,)
 def maintenance_window_silencer(alert) -> str:
     """Why an alert reaches nobody ("" when it should): an open window covers its appliance, or its pair (a pair's
     alert is covered by a window on the pair or on either member, since a member away degrades the pair).
-    Registered with the portal as a silencer when the portal offers ``register_silencer``."""
+    Registered with the portal as a silencer in ``FailoverConfig.ready``."""
     if alert.kind in NEVER_SILENCED:
         return ""
     appliance_id, pair_id = getattr(alert, "appliance_id", None), getattr(alert, "pair_id", None)

@@ -128,3 +128,17 @@ def test_evacuation_pages_plan_first_refuse_bad_input_and_hide_other_organisatio
     assert client.get(f"/failover/evacuations/{other.pk}/").status_code == 404
     assert client.post(f"/failover/evacuations/{other.pk}/start/").status_code == 404
     assert evacuation.status == "planned"
+
+
+def test_an_alert_about_an_appliance_in_a_window_is_recorded_as_suppressed(org_a):
+    from portal.services.alerts import alert_raise
+
+    pair = established_pair(org_a)
+    MaintenanceWindowFactory(pair=None, appliance=pair.primary, organization=org_a, reason="disk swap")
+    covered = alert_raise(organization=org_a, kind="conflict", dedup_key="in-window", subject="s", body="b",
+                          scope=pair, target=pair.primary)
+    assert "Maintenance window" in covered.suppressed_reason
+    other = established_pair(org_a)
+    elsewhere = alert_raise(organization=org_a, kind="conflict", dedup_key="outside", subject="s", body="b",
+                            scope=other)
+    assert elsewhere.suppressed_reason == ""
