@@ -15,6 +15,7 @@ APPLIANCE_EDITABLE_FIELDS = [
     "name",
     "management_host",
     "management_port",
+    "location",
     "appliance_guid",
     "model",
     "serial_number",

@@ -21,3 +21,5 @@ class AlertKind(models.TextChoices):
     FAILOVER_UNFINISHED = "failover_unfinished", "Automatic failover not completed"
     # The portal's policy would fail over but will not (e.g. the appliance's own automatic failover is on).
     AUTO_FAILOVER_BLOCKED = "failover_blocked", "Automatic failover blocked"
+    # A failover drill (failover/operations/runbooks.py) failed or was cancelled by the appliances.
+    DRILL_FAILED = "drill_failed", "Failover drill failed"

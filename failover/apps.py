@@ -31,3 +31,15 @@ class FailoverConfig(AppConfig):
                     "attention": pairs_needing_attention(user=user, organization=organization)}
 
         register_panel(PanelSlot.DASHBOARD, template="failover/status/dashboard_panel.html", data=pair_states, order=20)
+
+        from .maintenance_selectors import maintenance_window_silencer, windows_current_for_user
+
+        def maintenance_windows(request) -> dict:
+            return {"windows": windows_current_for_user(request.user, organization=request.organization)}
+
+        register_panel(PanelSlot.DASHBOARD, template="failover/maintenance/dashboard_panel.html",
+                       data=maintenance_windows, order=25)
+        # Maintenance windows mute the alerts they cover (the portal records the reason as the alert's suppression).
+        from portal.alerts import register_silencer
+
+        register_silencer("failover-maintenance-window", maintenance_window_silencer)

@@ -15,7 +15,7 @@ from portal.forms import TenantModelForm
 from portal.models import Organization, Role
 
 from .advice_selectors import CODE_CHOICES, SEVERITY_CHOICES
-from .models import BackupSettings, NetworkMethod, Pair
+from .models import BackupSettings, EvacuationDirection, NetworkMethod, Pair
 from .services.pairs import BACKUP_SETTINGS_FIELDS, PAIR_EDITABLE_FIELDS
 
 SECRET_HELP = "Stored encrypted and never shown. Leave empty to keep the stored one."
@@ -181,3 +181,47 @@ class AdoptForm(forms.Form):
     def network(self) -> dict:
         return {name: self.cleaned_data.get(name) or "" for name in ("network_method", "dns_server", "dns_zone",
                                                                       "nat_public_address")}
+class RunbookForm(_ActionForm):
+    """Starting a runbook. ``login_changed`` is the unplanned flow's one question; the view requires it there."""
+
+    submit_label = "Start runbook"
+    window_minutes = forms.IntegerField(
+        required=False, min_value=15, max_value=7 * 24 * 60, label="Maintenance window (minutes)",
+        help_text="Alerts about the appliance are suppressed and automatic failover is paused for this long "
+                  "(4 hours when empty); the window closes when the runbook ends.")
+    login_changed = forms.ChoiceField(
+        required=False, widget=forms.RadioSelect, label="Have /login settings changed since the last data sync?",
+        choices=[("no", "No: flow 1 (swap back with a data sync first)"),
+                 ("yes", "Yes: flow 2 (track changes, re-apply them after the swap back, then a data sync)")])
+
+
+class ChangeLogForm(forms.Form):
+    text = forms.CharField(max_length=1000, label="/login change made on the interim primary",
+                           widget=forms.TextInput(attrs={"placeholder": "e.g. Users & Security > Group policy "
+                                                                        "“Night shift” added"}))
+
+
+class MaintenanceWindowForm(forms.Form):
+    pair = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    starts_at = forms.DateTimeField(label="From (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(label="Until (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(required=False, max_length=300)
+
+
+class DrillScheduleForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label="Run drills")
+    every_days = forms.IntegerField(min_value=1, max_value=366, initial=30, label="Every (days)")
+
+
+class EvacuationPlanForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=None)
+    location = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"list": "known-locations"}))
+    direction = forms.ChoiceField(choices=EvacuationDirection.choices, initial=EvacuationDirection.EVACUATE)
+    concurrency = forms.IntegerField(min_value=1, max_value=50, initial=5, label="Switchovers at once")
+    stop_after_failures = forms.IntegerField(min_value=1, max_value=1000, initial=3,
+                                             label="Stop after this many failures")
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Scoped to the organisations the person operates in: another's id is "not a valid choice".
+        self.fields["organization"].queryset = organizations

@@ -15,6 +15,10 @@ SCHEDULE: dict = {
     # (The entry keeps its name from the certificates app: beat's database updates that row in place.)
     "certificates-refresh-served": {"task": "certificates.refresh_served", "schedule": 15 * 60.0,
                                     "options": {"expires": 15 * 60}},
+    # Failover drills: each schedule is due every N days but starts only inside a window covering its pair.
+    "failover-start-due-drills": {"task": "failover.start_due_drills", "schedule": 300.0, "options": {"expires": 300}},
+    # Running evacuations: collect finished switchovers and start the next ones (one locked row per evacuation).
+    "failover-advance-evacuations": {"task": "failover.advance_evacuations", "schedule": 5.0, "options": {"expires": 5}},
     "failover-evaluate-auto-failover": {"task": "failover.evaluate_auto_failover", "schedule": 10.0,
                                         "options": {"expires": 10}},
 }

@@ -15,6 +15,7 @@ from .models import Pair
 from .operations.engine import RunOutcome
 from .services.autofailover import ACTING_CODES, autofailovers_evaluate
 from .services.certificates import pair_certificates_check
+from .services.evacuations import evacuation_advance, evacuations_advance
 from .services.operations import (
     RUN_OPERATION_TASK,
     operation_run,
@@ -23,6 +24,7 @@ from .services.operations import (
 )
 from .services.probes import claim_lease_seconds, claim_lease_until, probe_batch_run, probe_batches_claim
 from .services.watch import pairs_watch
+from .services.windows import drills_start_due
 
 
 @shared_task(name="failover.probe_dispatch", ignore_result=True)
@@ -111,6 +113,24 @@ def evaluation_request(*, eta: datetime | None = None) -> bool:
         evaluate_auto_failover.apply_async(eta=eta, expires=eta + timedelta(seconds=EVALUATION_EXPIRES),
                                            kwargs={"moment": moment})
     return True
+# Idempotent: a drill's schedule records its start, so a redelivered tick starts nothing new in the period.
+@shared_task(name="failover.start_due_drills", ignore_result=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def start_due_drills() -> int:
+    """Start the failover drills that are due and allowed now (inside a window, no open alert)."""
+    return len(drills_start_due(now=timezone.now()))
+
+
+@shared_task(name="failover.advance_evacuation", ignore_result=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def advance_evacuation(evacuation_id: int) -> str:
+    return str(evacuation_advance(evacuation_id=evacuation_id)["status"])
+
+
+@shared_task(name="failover.advance_evacuations", ignore_result=True)
+def advance_evacuations() -> int:
+    """Move every running evacuation on: collect finished switchovers, start the next ones."""
+    return evacuations_advance()
 
 
 # Idempotent: one operation per outage (keyed on the outage's start), so a redelivered tick starts nothing new.

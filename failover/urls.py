@@ -3,8 +3,10 @@ from django.urls import path
 from .views import adoption as adoption_views
 from .views import advice as advice_views
 from .views import alerts as alert_views
+from .views import evacuations as evacuation_views
 from .views import operations as operation_views
 from .views import pairs as pair_views
+from .views import runbooks as runbook_views
 from .views import status as status_views
 
 app_name = "failover"
@@ -33,6 +35,21 @@ urlpatterns: list = [
     path("operations/<int:pk>/card/", operation_views.OperationRowView.as_view(), name="operation_card"),
     path("operations/<int:pk>/confirm/", operation_views.OperationConfirmView.as_view(), name="operation_confirm"),
     path("operations/<int:pk>/cancel/", operation_views.OperationCancelView.as_view(), name="operation_cancel"),
+    # -- runbooks, maintenance windows, drills
+    path("pairs/<int:pk>/runbooks/", runbook_views.PairRunbooksView.as_view(), name="pair_runbooks"),
+    path("pairs/<int:pk>/runbooks/start/", runbook_views.PairRunbookStartView.as_view(), name="pair_runbook_start"),
+    path("pairs/<int:pk>/drills/schedule/", runbook_views.PairDrillScheduleView.as_view(), name="pair_drill_schedule"),
+    path("pairs/<int:pk>/windows/", runbook_views.WindowScheduleView.as_view(), name="pair_window_schedule"),
+    path("operations/<int:pk>/change-log/", runbook_views.ChangeLogAddView.as_view(), name="operation_change_log"),
+    path("maintenance-windows/", runbook_views.WindowListView.as_view(), name="window_list"),
+    path("maintenance-windows/<int:pk>/close/", runbook_views.WindowCloseView.as_view(), name="window_close"),
+    path("drills/", runbook_views.DrillReportView.as_view(), name="drill_report"),
+    path("reports/exposure/", runbook_views.ExposureReportView.as_view(), name="exposure_report"),
+    path("evacuations/", evacuation_views.EvacuationListView.as_view(), name="evacuation_list"),
+    path("evacuations/<int:pk>/", evacuation_views.EvacuationDetailView.as_view(), name="evacuation"),
+    path("evacuations/<int:pk>/progress/", evacuation_views.EvacuationProgressView.as_view(), name="evacuation_progress"),
+    path("evacuations/<int:pk>/start/", evacuation_views.EvacuationStartView.as_view(), name="evacuation_start"),
+    path("evacuations/<int:pk>/cancel/", evacuation_views.EvacuationCancelView.as_view(), name="evacuation_cancel"),
     path("advice/", advice_views.AdviceListView.as_view(), name="advice_list"),
     # Routes arrive with the pair, probe, operation and alert views.
     # -- status and alerts

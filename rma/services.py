@@ -16,7 +16,9 @@ from django.utils import timezone
 from appliances.connect import ClientPurpose, appliance_client, client_for, contact_failure_text
 from appliances.drivers import ApplianceError, TrustSettings
 from appliances.models import Appliance, BackupStatus, ConfigurationBackup
+from failover.models import OperationKind
 from failover.selectors import appliance_pairs
+from failover.services.operations import operation_start
 from failover.services.pairs import pair_establish
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
@@ -298,11 +300,20 @@ def _failover(case, step, data, actor):
     details["verified"] = observed
     if ok:
         return RmaStepState.DONE, details
+    reason = f"RMA #{case.pk}: replacement of {case.appliance}"
     try:
-        operation = pair_establish(actor=actor, pair=case.pair, reason=f"RMA #{case.pk}: replacement of {case.appliance}")
+        if path == RestorePath.ORIGINAL_PACKAGE:
+            # The original package is installed on the replacement: nothing to upgrade, establish at once.
+            operation = pair_establish(actor=actor, pair=case.pair, reason=reason)
+            details["establish_operation"] = operation.pk
+        else:
+            # The chosen upgrade path, as failover's pair upgrade runbook (the appliances are not in failover yet,
+            # so it skips the sync and the break; the replacement's software is verified from its version).
+            operation = operation_start(actor=actor, pair=case.pair, kind=OperationKind.PAIR_UPGRADE, reason=reason,
+                                        params={"method": path, "rma": True, "replacement_id": case.appliance_id})
+            details["runbook_operation"] = operation.pk
     except ValidationError as exc:
         raise ValidationError([f"Failover is not restored yet: {observed}.", *exc.messages]) from exc
-    details["establish_operation"] = operation.pk
     return RmaStepState.IN_PROGRESS, details
 
 

@@ -73,6 +73,14 @@ PACKAGES = [
         directory="htmx",
         files={"LICENSE": "LICENSE", "dist/htmx.min.js": "htmx.min.js"},
     ),
+    # The RPO/RTO charts of the pair page (failover/static/failover/charts.js). Its dist names no source map.
+    VendoredPackage(
+        name="uplot",
+        version="1.6.32",
+        integrity="sha512-KIMVnG68zvu5XXUbC4LQEPnhwOxBuLyW1AHtpm6IKTXImkbLgkMy+jabjLgSLMasNuGGzQm/ep3tOkyTxpiQIw==",
+        directory="uplot",
+        files={"LICENSE": "LICENSE", "dist/uPlot.iife.min.js": "uPlot.iife.min.js", "dist/uPlot.min.css": "uPlot.min.css"},
+    ),
 ]
 
 

@@ -83,7 +83,8 @@ class ApplianceSerializer(TenantModelSerializer):
     class Meta:
         model = Appliance
         fields = [
-            "id", "url", "organization", "name", "management_host", "management_port", "appliance_guid", "model",
+            "id", "url", "organization", "name", "management_host", "management_port", "location", "appliance_guid",
+            "model",
             "serial_number", "product_version", "build", "site_hostname", "client_id", "client_secret",
             "has_client_secret", "probe_client_id", "probe_client_secret",
             "has_probe_client_secret", "backup_password", "has_backup_password", "capability_profile", "extension_actions",

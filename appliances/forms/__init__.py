@@ -50,7 +50,8 @@ class ApplianceForm(TenantModelForm):
             self.fields["backup_password"].help_text = ("A password is stored. Leave empty to keep it; type a new one "
                                                         "to replace it.")
         self.helper.layout = Layout(
-            Fieldset("Appliance", "organization", "name", "management_host", "management_port", "site_hostname"),
+            Fieldset("Appliance", "organization", "name", "management_host", "management_port", "site_hostname",
+                     "location"),
             Fieldset("Identity", "appliance_guid", "model", "serial_number", "product_version", "build"),
             Fieldset("API access", "client_id", "client_secret", "probe_client_id", "probe_client_secret",
                      "backup_password"),

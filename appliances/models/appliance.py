@@ -43,6 +43,10 @@ class Appliance(TenantModel):
     management_port = models.PositiveIntegerField(
         default=443, validators=[MinValueValidator(1), MaxValueValidator(65535)], verbose_name="TLS port"
     )
+    location = models.CharField(
+        max_length=100, blank=True, db_index=True,
+        help_text="The data centre or site the appliance stands in (e.g. PAR-1): a location can be evacuated.",
+    )
     appliance_guid = models.CharField(
         max_length=32, blank=True, validators=[guid_validator], verbose_name="appliance id",
         help_text="The 32-character id the appliance reports (filled in by the first probe when left empty).",

@@ -1,11 +1,27 @@
+from .evacuations import (
+    Evacuation,
+    EvacuationDirection,
+    EvacuationItem,
+    EvacuationItemStatus,
+    EvacuationStatus,
+)
 from .history import PairStateChange, StatusChange
 from .operations import Operation, OperationKind, OperationStatus, OperationStep, StepStatus
 from .pairs import BackupSettings, NetworkMethod, Pair, PairState, Provenance
+from .runbooks import ChangeLogEntry, DrillSchedule, MaintenanceWindow
 from .syncs import SyncRecord, SyncResult, SyncTrigger
 
 __all__ = [
     "BackupSettings",
     "Provenance",
+    "ChangeLogEntry",
+    "DrillSchedule",
+    "Evacuation",
+    "EvacuationDirection",
+    "EvacuationItem",
+    "EvacuationItemStatus",
+    "EvacuationStatus",
+    "MaintenanceWindow",
     "NetworkMethod",
     "Operation",
     "OperationKind",

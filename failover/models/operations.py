@@ -17,7 +17,15 @@ class OperationKind(models.TextChoices):
     FIX_CONFLICT = "fix_conflict", "Fix conflict"
     AUTO_FAILOVER = "auto_failover", "Automatic failover"
     APPLY_SETTINGS = "apply_settings", "Apply backup settings"
-    MAINTENANCE = "maintenance", "Maintenance runbook"
+    MAINTENANCE = "maintenance", "Planned maintenance"
+    UNPLANNED_MAINTENANCE = "unplanned_maintenance", "Unplanned maintenance"
+    PAIR_UPGRADE = "pair_upgrade", "Pair upgrade"
+    DRILL = "drill", "Failover drill"
+
+    @classmethod
+    def runbooks(cls) -> list[str]:
+        """Kinds that are runbooks: long procedures with checkpoints a person confirms (failover/runbooks.md)."""
+        return [cls.MAINTENANCE, cls.UNPLANNED_MAINTENANCE, cls.PAIR_UPGRADE, cls.DRILL]
 
 
 class OperationStatus(models.TextChoices):
@@ -99,6 +107,10 @@ class OperationStep(TenantModel):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     detail = models.TextField(blank=True)
+    # A checkpoint: the person who said it is done, and when (the step then verifies what it can).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
 
     class Meta:
         ordering = ["operation", "index"]

@@ -23,12 +23,13 @@ from portal.services.alerts import alert_raise
 from ..alerts import AlertKind
 from ..models import NetworkMethod, OperationKind, Pair, PairState
 from ..pair_state import builtin_failover_on, serving_and_standby
-from ..swing import SwingConflict, SwingError, driver_for, site_address
+from ..swing import SwingError, site_address
 from ..swing.knock import ACCEPTED, REFUSED, knock_results, service_targets
 from .engine import Context, OperationCancelled, Step, StepFailed
 from .registry import planner
 from .roles import describe, read_role
 from .swing_step import swing_step
+from .traffic import serving_verified
 
 SETTLE_TIMEOUT = 300.0
 
@@ -160,27 +161,10 @@ def promote_recheck(context: Context) -> str | None:
 
 
 def verify(context: Context) -> str:
-    old, new = _old(context), _new(context)
-    driver = driver_for(context.pair)
-
-    def settled():
-        mine, theirs = read_role(context, new), read_role(context, old)
-        if mine.role != FailoverRole.PRIMARY or theirs.role == FailoverRole.PRIMARY:
-            context.heartbeat(f"Waiting: {describe((mine, theirs))}")
-            return None
-        try:
-            serving = driver.currently_serving(context.pair)
-        except SwingConflict as exc:
-            raise StepFailed(str(exc)) from exc
-        except SwingError as exc:
-            context.heartbeat(f"Reading the traffic's destination: {exc}")
-            return None
-        if serving is None or serving.pk != new.pk:
-            context.heartbeat(f"The site reaches {serving.name if serving else 'neither member'} so far.")
-            return None
-        return f"{describe((mine, theirs))}; the site's traffic reaches {new.name}."
-
-    return context.poll(settled, timeout=SETTLE_TIMEOUT, what="the failover to be verified")
+    new = _new(context)
+    detail = context.poll(lambda: serving_verified(context, new, _old(context)), timeout=SETTLE_TIMEOUT,
+                          what="the failover to be verified")
+    return f"{detail}."
 
 
 def notify(context: Context) -> str:

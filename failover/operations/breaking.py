@@ -64,10 +64,14 @@ def record(context: Context) -> str:
     return "The pair no longer syncs; the data already copied to the backup is kept."
 
 
-@planner(OperationKind.BREAK)
-def plan(context: Context) -> list[Step]:
+def break_steps() -> list[Step]:
     return [
         Step("break", "Break the relationship", break_relationship, recheck=_broken_now, verify=_broken_now),
         Step("verify", "Check both members left failover", verify),
         Step("record", "Record the break", record),
     ]
+
+
+@planner(OperationKind.BREAK)
+def plan(context: Context) -> list[Step]:
+    return break_steps()

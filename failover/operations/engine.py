@@ -35,7 +35,7 @@ from portal.services.audit import audit_record
 from ..models import Operation, OperationStatus, OperationStep, Pair, StepStatus
 from ..probing import probe_appliances
 from .locks import LockLost, PairLock
-from .registry import PLANNERS
+from .registry import ON_FAILURE, PLANNERS
 
 logger = logging.getLogger(__name__)
 
@@ -283,10 +283,12 @@ def _run_locked(operation: Operation, lock: PairLock) -> str:
     except OperationCancelled as exc:
         _close_current(context, StepStatus.SKIPPED, str(exc))
         _finish(operation, OperationStatus.CANCELLED, str(exc), context.state)
+        _after_failure(context)
         return OperationStatus.CANCELLED
     except (StepFailed, ApplianceError) as exc:
         _close_current(context, StepStatus.FAILED, str(exc))
         _finish(operation, OperationStatus.FAILED, str(exc), context.state)
+        _after_failure(context)
         return OperationStatus.FAILED
     except (LockLost, DatabaseError):
         raise  # lost lock: leave it to the new holder; database trouble: the task retries and resumes
@@ -297,6 +299,16 @@ def _run_locked(operation: Operation, lock: PairLock) -> str:
         _close_current(context, StepStatus.FAILED, message)
         _finish(operation, OperationStatus.FAILED, message, context.state)
         return OperationStatus.FAILED
+
+
+def _after_failure(context: Context) -> None:
+    hook = ON_FAILURE.get(context.operation.kind)
+    if hook is None:
+        return
+    try:
+        hook(context)
+    except Exception:  # the operation's outcome is recorded already; a failing hook must not hide it
+        logger.exception("operation %s: failure hook failed", context.operation.pk)
 
 
 def _close_current(context: Context, status: str, detail: str) -> None:

@@ -18,28 +18,43 @@ FIRST_SYNC_DELAY = timedelta(seconds=60)
 SETTLE_TIMEOUT = 60.0
 
 
+#: Set in the state by a runbook that re-establishes from the normal backup (an asynchronous upgrade ends with
+#: the normal backup primary): the pair's connection details are then used the other way round.
+REVERSED_KEY = "establish_reversed"
+
+
+def _direction(context: Context):
+    """(new primary, new backup, host/port the primary reaches the backup on, host/port back to the primary)."""
+    pair = context.pair
+    if context.state.get(REVERSED_KEY):
+        return pair.backup, pair.primary, (pair.reverse_host, pair.reverse_port), (pair.backup_host, pair.backup_port)
+    return pair.primary, pair.backup, (pair.backup_host, pair.backup_port), (pair.reverse_host, pair.reverse_port)
+
+
 def establish(context: Context):
     pair = context.pair
-    if context.guided(pair.primary, "x_establish_relationship"):
+    primary, _backup, (backup_host, backup_port), (reverse_host, reverse_port) = _direction(context)
+    if context.guided(primary, "x_establish_relationship"):
         return Waiting(
-            f"Sign in to /login on {pair.primary.name} ({pair.primary.management_host}), open Management > Failover "
-            f"and under “New Backup Site Connection Details” enter host {pair.backup_host}, port {pair.backup_port}; "
-            f"under “Reverse Connection Details to this Primary Site” enter host {pair.reverse_host}, port "
-            f"{pair.reverse_port}. Click “Establish Relationship”, then come back here and click “Verify”."
+            f"Sign in to /login on {primary.name} ({primary.management_host}), open Management > Failover "
+            f"and under “New Backup Site Connection Details” enter host {backup_host}, port {backup_port}; "
+            f"under “Reverse Connection Details to this Primary Site” enter host {reverse_host}, port "
+            f"{reverse_port}. Click “Establish Relationship”, then come back here and click “Verify”."
         )
     context.bump_epoch()
     try:
-        answer = context.client(pair.primary).establish_relationship(
-            backup_host=pair.backup_host, backup_port=pair.backup_port, reverse_host=pair.reverse_host,
-            reverse_port=pair.reverse_port, network_method=pair.network_method,
+        answer = context.client(primary).establish_relationship(
+            backup_host=backup_host, backup_port=backup_port, reverse_host=reverse_host,
+            reverse_port=reverse_port, network_method=pair.network_method,
         )
     except ApplianceRefused as exc:
-        raise StepFailed(f"{pair.primary.name} refused to establish the relationship: {exc.detail}") from exc
+        raise StepFailed(f"{primary.name} refused to establish the relationship: {exc.detail}") from exc
     return answer.message
 
 
 def established_now(context: Context) -> str | None:
-    return roles_are(context, primary=context.pair.primary, backup=context.pair.backup)
+    primary, backup, _there, _back = _direction(context)
+    return roles_are(context, primary=primary, backup=backup)
 
 
 def verify_roles(context: Context) -> str:
@@ -60,11 +75,15 @@ def record(context: Context) -> str:
     return f"Relationship recorded; the first data sync is expected around {first_sync:%H:%M:%S} UTC."
 
 
-@planner(OperationKind.ESTABLISH)
-def plan(context: Context) -> list[Step]:
+def establish_steps() -> list[Step]:
     return [
         Step("establish", "Establish the relationship on the intended primary", establish,
              recheck=established_now, verify=established_now),
         Step("verify_roles", "Check one is primary and the other backup", verify_roles),
         Step("record", "Record the relationship and schedule the first sync", record),
     ]
+
+
+@planner(OperationKind.ESTABLISH)
+def plan(context: Context) -> list[Step]:
+    return establish_steps()

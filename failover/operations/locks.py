@@ -15,6 +15,7 @@ from functools import cache
 import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.db import connection
 
 # The TTL (settings.FAILOVER_OPERATION_LOCK_TTL) is longer than the longest appliance call made without a
 # heartbeat (appliances.connect.PURPOSE_TIMEOUTS[OPERATION]); waits are polls, which extend the lock. A dead
@@ -37,7 +38,9 @@ class LockLost(Exception):
 
 class PairLock:
     def __init__(self, pair_id: int, ttl: int | None = None) -> None:
-        self.key = f"failover:pair-lock:{pair_id}"
+        # The database's name is part of the key: two portals (or two test workers, each with its own database
+        # and the same pair ids) sharing one Redis must not lock each other's pairs.
+        self.key = f"failover:pair-lock:{connection.settings_dict['NAME']}:{pair_id}"
         self.ttl = ttl or lock_ttl()
         self.acquired = False
         client = _redis()

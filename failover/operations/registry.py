@@ -18,3 +18,17 @@ def planner(*kinds: str) -> Callable[[Callable], Callable]:
 def supported_kinds() -> frozenset[str]:
     """The kinds a planner is registered for (all of them once ``failover.operations`` is imported)."""
     return frozenset(PLANNERS)
+
+
+#: Called with the step context when an operation of the kind ends failed or cancelled by the engine (a failed
+#: drill alerts). Registered like planners (``@on_failure(kind)``).
+ON_FAILURE: dict[str, Callable] = {}
+
+
+def on_failure(*kinds: str) -> Callable[[Callable], Callable]:
+    def register(hook: Callable) -> Callable:
+        for kind in kinds:
+            ON_FAILURE[kind] = hook
+        return hook
+
+    return register

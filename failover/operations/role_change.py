@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 from django.utils import timezone
 
 from appliances.drivers import ApplianceError, ApplianceRefused
@@ -24,8 +26,46 @@ from .sync_records import finish_sync_record, parse_bytes, parse_time, sync_succ
 SWAP_TIMEOUT = 300.0
 
 
+@dataclass(frozen=True)
+class RoleRequest:
+    """One role change: which member acts, the role it takes, and the appliance's two options."""
+
+    acting_id: int
+    role: str
+    sync_first: bool = False
+    force: bool = False
+
+
+#: Where a runbook keeps the role change it is making now (it makes several: out, and back).
+REQUEST_KEY = "role_request"
+#: What one role change remembers; cleared before a runbook's next role change so the two never mix.
+_CHANGE_KEYS = ("roles_before", "peer_reachable_before", "nothing_to_do", "sync_baseline_count", "changed_at",
+                "pending_sync", "sync_record_id", "sync_status", "roles_after")
+
+
+def role_request(context: Context) -> RoleRequest:
+    """The role change a step makes: the runbook's current one, else the operation's own (become primary/backup
+    from the appliance it was started from)."""
+    stored = context.state.get(REQUEST_KEY)
+    if stored:
+        return RoleRequest(**stored)
+    operation = context.operation
+    return RoleRequest(
+        acting_id=operation.appliance_id,
+        role="primary" if operation.kind == OperationKind.BECOME_PRIMARY else "backup",
+        sync_first=bool(context.params.get("sync_first")), force=bool(context.params.get("force")),
+    )
+
+
+def request_role_change(context: Context, request: RoleRequest) -> None:
+    """Start a new role change inside a runbook: the previous one's remembered values are dropped."""
+    for key in _CHANGE_KEYS:
+        context.state.pop(key, None)
+    context.remember(**{REQUEST_KEY: asdict(request)})
+
+
 def _target_role(context: Context) -> str:
-    return "primary" if context.operation.kind == OperationKind.BECOME_PRIMARY else "backup"
+    return role_request(context).role
 
 
 def _opposite(role: str) -> str:
@@ -33,8 +73,8 @@ def _opposite(role: str) -> str:
 
 
 def _acting(context: Context):
-    """The appliance the operation was started from (defaults to the member that does not hold the role)."""
-    return context.appliance(context.operation.appliance_id)
+    """The appliance the role change is made from."""
+    return context.appliance(role_request(context).acting_id)
 
 
 def _peer(context: Context):
@@ -62,7 +102,8 @@ def change_role(context: Context):
     acting = _acting(context)
     client = context.client(acting)
     role = _target_role(context)
-    sync_first, force = bool(context.params.get("sync_first")), bool(context.params.get("force"))
+    request = role_request(context)
+    sync_first, force = request.sync_first, request.force
     if sync_first and context.supports(acting, "x_get_sync_status"):
         context.remember(sync_baseline_count=len(client.get_sync_status().history))
     context.bump_epoch()
@@ -88,7 +129,7 @@ def change_role_recheck(context: Context) -> str | None:
     reading = read_role(context, acting)
     if reading.role == _target_role(context):
         return f"{acting.name} is already {reading.role}."
-    if context.params.get("sync_first") and context.supports(acting, "x_get_sync_status"):
+    if role_request(context).sync_first and context.supports(acting, "x_get_sync_status"):
         status = context.client(acting).get_sync_status()
         if status.operation_in_progress:
             context.remember(pending_sync=True)
@@ -141,8 +182,8 @@ def wait_roles(context: Context):
         return Skipped("The roles are already as asked.")
     acting, peer = _acting(context), _peer(context)
     role = _target_role(context)
-    force = bool(context.params.get("force"))
-    sync_first = bool(context.params.get("sync_first"))
+    request = role_request(context)
+    force, sync_first = request.force, request.sync_first
 
     def settled():
         # "Busy" and the acting member's role come from one answer: read apart, a swap finishing between the

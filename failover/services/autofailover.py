@@ -37,6 +37,7 @@ from portal.permissions import SYSTEM
 from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
+from ..maintenance_selectors import pair_window_until, with_window_until
 from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
 from ..pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
 from ..swing.knock import answering
@@ -58,6 +59,7 @@ class DecisionCode(StrEnum):
     UNKNOWN_SETTINGS = "unknown_settings"  # the standby's backup settings were never read nor declared
     DONE = "done"  # this outage already has its failover operation
     FENCE = "fence"  # the old primary came back as a second primary: demote it
+    MAINTENANCE = "maintenance"  # a maintenance window covers the pair or a member: paused
 
 
 #: The decisions that start an operation.
@@ -116,6 +118,10 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
 
     if not pair.portal_auto_failover:
         return decision(DecisionCode.OFF, "Portal automatic failover is off for this pair.")
+    window_until = pair_window_until(pair, now=now)
+    if window_until is not None:
+        return decision(DecisionCode.MAINTENANCE, "Paused: a maintenance window covers the pair or a member until "
+                        f"{window_until:%Y-%m-%d %H:%M} UTC.")
     if pair.state != PairState.PRIMARY_UNREACHABLE or pair.primary_unreachable_since is None:
         return decision(DecisionCode.NOT_DOWN, f"The primary is not unreachable (pair state: {pair.get_state_display()}).")
     down, standby = serving_and_standby(pair.primary, pair.backup)
@@ -238,8 +244,8 @@ def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
     conflict that follows one of its automatic failovers (beat, every few seconds)."""
     active = Operation.objects.filter(pair=OuterRef("pk"), status__in=OperationStatus.active())
     pairs = (
-        Pair.objects.filter(portal_auto_failover=True, state=PairState.PRIMARY_UNREACHABLE,
-                            primary_unreachable_since__isnull=False)
+        with_window_until(Pair.objects.filter(portal_auto_failover=True, state=PairState.PRIMARY_UNREACHABLE,
+                                              primary_unreachable_since__isnull=False), now=now)
         # A step waiting for a person does not hold automatic failover up (starting it closes that step).
         .annotate(busy=Exists(operations_blocking(OuterRef("pk"))))
         .select_related("organization", "primary__backup_settings", "backup__backup_settings")

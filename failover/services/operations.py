@@ -16,7 +16,17 @@ from portal.permissions import SYSTEM, require_role
 from portal.queue import enqueue_on_commit
 from portal.services.audit import audit_record
 
-from ..models import Operation, OperationKind, OperationStatus, OperationStep, Pair, StepStatus, SyncTrigger
+from ..maintenance_selectors import MAX_WINDOW_MINUTES
+from ..models import (
+    Operation,
+    OperationKind,
+    OperationStatus,
+    OperationStep,
+    Pair,
+    PairState,
+    StepStatus,
+    SyncTrigger,
+)
 from ..operations import run_operation
 from ..operations.registry import supported_kinds
 
@@ -30,6 +40,11 @@ KIND_ROLES = {
     OperationKind.BREAK: Role.ADMIN,
     # Started by the portal's policy only (POLICY_ONLY_KINDS), i.e. by SYSTEM, which holds every role.
     OperationKind.AUTO_FAILOVER: Role.ADMIN,
+    # Runbooks (failover/operations/runbooks.py): maintenance is day-to-day work, a drill is a policy decision.
+    OperationKind.MAINTENANCE: Role.OPERATOR,
+    OperationKind.UNPLANNED_MAINTENANCE: Role.OPERATOR,
+    OperationKind.DRILL: Role.ADMIN,
+    OperationKind.PAIR_UPGRADE: Role.ADMIN,
 }
 # Started only by the portal's own policy (failover/services/autofailover.py), never by a person.
 POLICY_ONLY_KINDS = (OperationKind.AUTO_FAILOVER,)
@@ -99,12 +114,69 @@ def _clean_params(*, pair: Pair, kind: str, params: dict, appliance) -> dict:
             raise ValidationError({"winner": "Choose one of the pair's two appliances."})
         params["winner"] = int(winner) if winner not in (None, "") else None
         params["force"] = bool(params.get("force"))
+    if kind in OperationKind.runbooks():
+        return _clean_runbook_params(kind, params)
     allowed = {"sync_first", "force", "guided", "trigger", "adopt_running", "winner"}
     unknown = set(params) - allowed
     if unknown:
         raise ValidationError({"params": f"Unknown parameters: {', '.join(sorted(unknown))}."})
     params["guided"] = bool(params.get("guided"))
     return params
+
+
+def _clean_runbook_params(kind: str, params: dict) -> dict:
+    cleaned: dict = {"guided": bool(params.pop("guided", False))}
+    minutes = params.pop("window_minutes", None)
+    if minutes not in (None, ""):
+        try:
+            minutes = int(minutes)
+        except (TypeError, ValueError):
+            raise ValidationError({"window_minutes": "Enter a whole number of minutes."}) from None
+        if not 15 <= minutes <= MAX_WINDOW_MINUTES:
+            raise ValidationError({"window_minutes": f"Between 15 and {MAX_WINDOW_MINUTES} minutes."})
+        cleaned["window_minutes"] = minutes
+    if kind == OperationKind.UNPLANNED_MAINTENANCE:
+        # The seed's one question picks the flow; it must be answered, never defaulted.
+        answer = params.pop("login_changed", None)
+        if answer not in (True, False, "yes", "no"):
+            raise ValidationError({"login_changed": "Answer the question: have /login settings changed since the last "
+                                                    "data sync?"})
+        cleaned["login_changed"] = answer in (True, "yes")
+    if kind == OperationKind.PAIR_UPGRADE:
+        method = params.pop("method", None)
+        if method not in UPGRADE_METHODS:
+            raise ValidationError({"method": "Choose the synchronous or the asynchronous upgrade."})
+        cleaned["method"] = method
+        cleaned["rma"] = bool(params.pop("rma", False))
+        replacement = params.pop("replacement_id", None)
+        if replacement is not None:
+            cleaned["replacement_id"] = int(replacement)
+    if params:
+        raise ValidationError({"params": f"Unknown parameters: {', '.join(sorted(params))}."})
+    return cleaned
+
+
+#: Reference §6: the two ways of upgrading a pair (an RMA case's restore path names them the same way).
+UPGRADE_METHODS = ("synchronous", "asynchronous")
+
+
+#: Pair states in which no runbook starts, and why.
+RUNBOOK_REFUSALS = {
+    PairState.CONFLICT: "The pair is in conflict (two primaries or two backups): fix the conflict first.",
+    PairState.BROKEN: "The pair's relationship is broken: establish it first.",
+}
+
+
+def runbook_refusal(pair: Pair, kind: str, params: dict | None = None) -> str:
+    """Why a runbook may not start on the pair ("" when it may); the operator sees this reason."""
+    if kind not in OperationKind.runbooks():
+        return ""
+    replacing = kind == OperationKind.PAIR_UPGRADE and (params or {}).get("rma")
+    if not replacing and (pair.established_at is None or pair.broken_at is not None):
+        return "The pair has no failover relationship: establish it first."
+    if replacing and pair.state == PairState.BROKEN:
+        return ""  # a replacement is not in failover yet: the runbook establishes it
+    return RUNBOOK_REFUSALS.get(pair.state, "")
 
 
 def _same_request(existing: Operation, *, pair: Pair, kind: str) -> Operation:
@@ -132,6 +204,9 @@ def operation_start(*, actor, pair: Pair, kind: str, params: dict | None = None,
         if existing is not None:
             return _same_request(existing, pair=pair, kind=kind)
     params = _clean_params(pair=pair, kind=kind, params=params or {}, appliance=appliance)
+    refusal = runbook_refusal(pair, kind, params)
+    if refusal:
+        raise ValidationError(refusal, code="pair_not_ready")
     try:
         # One transaction: the operation exists with its audit record or not at all, and is handed to a worker
         # only once both are committed. The pair row is locked so that deleting or re-membering the pair
@@ -177,6 +252,9 @@ def operation_confirm(*, actor, operation: Operation) -> Operation:
     step = _waiting_step(operation)
     if not operation.is_active or step is None:
         raise ValidationError("This operation is not waiting for the operator.")
+    # A checkpoint goes on once confirmed (and verified); a guided step is verified on the appliance anyway.
+    OperationStep.objects.filter(pk=step.pk).update(confirmed_at=timezone.now(),
+                                                    confirmed_by=actor if getattr(actor, "pk", None) else None)
     audit_record(actor=actor, organization=operation.organization, action=AuditAction.ACTION, obj=operation,
                  verb="confirm step", summary=f"Operator reports “{step.description}” done")
     _enqueue(operation)

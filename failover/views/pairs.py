@@ -22,6 +22,7 @@ from portal.views.generic import (
 from ..adoption_selectors import adoption_proposals
 from ..advice_selectors import advice_list
 from ..declarations import backup_settings_steps
+from ..exposure_selectors import pair_charts
 from ..filtersets import PairFilterSet
 from ..forms import (
     BackupSettingsForm,
@@ -109,6 +110,7 @@ class PairDetailView(ObjectDetailView):
             can_operate=has_role(user, pair.organization_id, KIND_ROLES[OperationKind.SYNC]),
             can_admin=has_role(user, pair.organization_id, KIND_ROLES[OperationKind.ESTABLISH]),
             conflict=pair_roles_conflict(pair),
+            charts=pair_charts(pair),
             shared_ip_warning=SHARED_IP_WARNING,
             # Each action form carries a key made for this rendering: a double-submitted form (or a resent POST)
             # returns the operation the first submission started instead of starting a second one.

@@ -19,6 +19,11 @@ __all__ += ["BackupPolicyFactory", "ConfigurationBackupFactory"]
 from .failover import (  # noqa: E402
     AlertFactory,
     BackupSettingsFactory,
+    ChangeLogEntryFactory,
+    DrillScheduleFactory,
+    EvacuationFactory,
+    EvacuationItemFactory,
+    MaintenanceWindowFactory,
     OperationFactory,
     OperationStepFactory,
     PairFactory,
@@ -30,6 +35,11 @@ from .failover import (  # noqa: E402
 __all__ += [
     "AlertFactory",
     "BackupSettingsFactory",
+    "ChangeLogEntryFactory",
+    "DrillScheduleFactory",
+    "EvacuationFactory",
+    "EvacuationItemFactory",
+    "MaintenanceWindowFactory",
     "OperationFactory",
     "OperationStepFactory",
     "PairFactory",

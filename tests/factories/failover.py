@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
@@ -114,3 +116,50 @@ class AlertFactory(factory.django.DjangoModelFactory):
     dedup_key = factory.Sequence(lambda n: f"key-{n}")
     subject = "Sync stale"
     body = "No data sync for a day."
+
+
+class MaintenanceWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "failover.MaintenanceWindow"
+
+    pair = factory.SubFactory(PairFactory)
+    organization = factory.SelfAttribute("pair.organization")
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=5))
+    ends_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+
+
+class DrillScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "failover.DrillSchedule"
+
+    pair = factory.SubFactory(PairFactory)
+    organization = factory.SelfAttribute("pair.organization")
+
+
+class ChangeLogEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "failover.ChangeLogEntry"
+
+    operation = factory.SubFactory(OperationFactory)
+    organization = factory.SelfAttribute("operation.organization")
+    text = "a /login change"
+
+
+class EvacuationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "failover.Evacuation"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    location = "PAR-1"
+
+
+class EvacuationItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "failover.EvacuationItem"
+
+    pair = factory.SubFactory(PairFactory)
+    organization = factory.SelfAttribute("pair.organization")
+    evacuation = factory.SubFactory(EvacuationFactory, organization=factory.SelfAttribute("..organization"))
+    position = factory.Sequence(int)
+    source = factory.SelfAttribute("pair.primary")
+    target = factory.SelfAttribute("pair.backup")

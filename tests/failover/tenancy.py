@@ -4,6 +4,11 @@ import itertools
 
 from failover.models import (
     BackupSettings,
+    ChangeLogEntry,
+    DrillSchedule,
+    Evacuation,
+    EvacuationItem,
+    MaintenanceWindow,
     Operation,
     OperationStep,
     Pair,
@@ -16,6 +21,11 @@ from tests.factories import (
     AlertFactory,
     ApplianceFactory,
     BackupSettingsFactory,
+    ChangeLogEntryFactory,
+    DrillScheduleFactory,
+    EvacuationFactory,
+    EvacuationItemFactory,
+    MaintenanceWindowFactory,
     OperationFactory,
     OperationStepFactory,
     PairFactory,
@@ -57,4 +67,10 @@ ENTRIES = {
     OperationStep: Entry(make=lambda org, marker: OperationStepFactory(operation=OperationFactory(pair=_pair(org, f"{marker}-step")), detail=marker)),
     SyncRecord: Entry(make=lambda org, marker: SyncRecordFactory(pair=_pair(org, f"{marker}-sync"), message=marker)),
     Alert: Entry(make=lambda org, marker: AlertFactory(pair=_pair(org, f"{marker}-alert"), subject=marker)),
+    MaintenanceWindow: Entry(make=lambda org, marker: MaintenanceWindowFactory(pair=_pair(org, f"{marker}-mw"), reason=marker)),
+    DrillSchedule: Entry(make=lambda org, marker: DrillScheduleFactory(pair=_pair(org, f"{marker}-drill"))),
+    Evacuation: Entry(make=lambda org, marker: EvacuationFactory(organization=org, location=marker)),
+    EvacuationItem: Entry(make=lambda org, marker: EvacuationItemFactory(pair=_pair(org, f"{marker}-ev"), detail=marker)),
+    ChangeLogEntry: Entry(make=lambda org, marker: ChangeLogEntryFactory(
+        operation=OperationFactory(pair=_pair(org, f"{marker}-cl")), text=marker)),
 }

@@ -45,6 +45,16 @@ def network_payload(sim, spare) -> dict:
             "client_secret": spare["client_secret"]}
 
 
+def recorder(api, url):
+    """Records one RMA step over REST and returns the case as the API answers it."""
+    def record(payload):
+        response = api.post(url, payload, format="json")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return record
+
+
 def reestablish_by_hand(sim, pair, spare):
     """What the admin does on the primary's /login when the pairs feature is not used."""
     client = appliance_client(pair.primary)
@@ -108,8 +118,11 @@ def test_full_case_through_the_ui(replacement_world, login):
 
     good = backup_download(actor=admin, appliance=pair.primary)
     async_step = {"step": "failover", "restore_path": "asynchronous", "restore_backup": good.pk, "backup_restored": "on"}
-    refused = post_step(ui, case, async_step, status=400).content.decode()
-    assert "Failover is not restored yet" in refused  # nothing established yet: the probe says so
+    post_step(ui, case, async_step)
+    # Nothing established yet (the probe says so): the chosen path starts as failover's pair upgrade runbook.
+    failover_step = case.steps.get(key="failover")
+    assert failover_step.state == RmaStepState.IN_PROGRESS and failover_step.details["runbook_operation"]
+    # The admin does it by hand instead; recording the step again sees failover restored.
     reestablish_by_hand(sim, pair, spare)
     post_step(ui, case, async_step)
     case.refresh_from_db()
@@ -129,7 +142,8 @@ def test_full_case_through_the_ui(replacement_world, login):
     download = ui.get(f"/appliances/rma/attachments/{attachment.pk}/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == PNG_BYTES
     assert download["Content-Type"] == "image/png"
-    assert AuditEvent.objects.filter(organization=org, verb="rma step").count() == 8  # registered twice (waiting, then done)
+    # registered twice (waiting, then done), failover twice (runbook started, then restored)
+    assert AuditEvent.objects.filter(organization=org, verb="rma step").count() == 9
     listing = ui.get("/appliances/rma/").content.decode()
     assert "Closed" in listing and "BT-123" in listing
 
@@ -146,11 +160,7 @@ def test_full_case_through_the_api(replacement_world, api_as):
     assert out_of_order.status_code == 400
     assert "must be done first" in str(out_of_order.json())
 
-    def record(payload):
-        response = api.post(url, payload, format="json")
-        assert response.status_code == 200, response.content
-        return response.json()
-
+    record = recorder(api, url)
     record({"step": "received", "replacement_model": "B400", "replacement_serial": spare["serial"],
             "first_login_done": True, "default_password_changed": True})
     record(network_payload(sim, spare))
@@ -308,3 +318,46 @@ def test_appliance_page_links_the_open_case_and_dashboard_lists_the_pair(org_a, 
     dashboard = login(admin).get("/").content.decode()
     panel = dashboard.split('id="rma-pairs-panel"')[1]
     assert pair.site_hostname in panel and f"#{case.pk}" in panel
+
+
+def test_restore_failover_runs_the_synchronous_path_as_a_runbook(replacement_world, api_as):
+    """The restore-failover step starts failover's pair upgrade runbook (synchronous path, break skipped): the
+    replacement's software is verified from its version, then the relationship is established and verified."""
+    from failover.models import Operation, OperationStatus, StepStatus
+    from failover.services.operations import operation_confirm
+    from failover.tasks import run_operation
+
+    sim, org, pair, spare, admin = replacement_world
+    api = api_as(admin)
+    created = api.post("/api/v1/rma-cases/", {"appliance": pair.backup.pk, "reason": "PSU"}, format="json")
+    url = f"/api/v1/rma-cases/{created.json()['id']}/record-step/"
+
+    record = recorder(api, url)
+    record({"step": "received", "replacement_model": "B400", "replacement_serial": spare["serial"],
+            "first_login_done": True, "default_password_changed": True})
+    record(network_payload(sim, spare))
+    record({"step": "certificates", "parity_verified": True})
+    record({"step": "registered", "status_details_sent": True, "package_received": True})
+    appliance_client(pair.primary).break_relationship()
+    sim.set_state(spare["address"], version="23.1.0", build="1")  # the spare ships with older software
+    body = record({"step": "failover", "restore_path": "synchronous"})
+    step = next(s for s in body["steps"] if s["key"] == "failover")
+    runbook = Operation.objects.get(pk=step["details"]["runbook_operation"])
+    run_operation(runbook.pk)
+    runbook.refresh_from_db()
+    statuses = {s.name: s.status for s in runbook.steps.all()}
+    assert statuses["break_break"] == statuses["sync_start_sync"] == StepStatus.SKIPPED
+    # A already runs the pair's software: the admin says so; B (the spare) is waited for until it reports the same.
+    assert runbook.steps.get(status=StepStatus.WAITING).name == "upgrade_a"
+    operation_confirm(actor=admin, operation=runbook)
+    run_operation(runbook.pk)
+    waiting = runbook.steps.get(status=StepStatus.WAITING)
+    assert waiting.name == "upgrade_b" and "23.1.0 build 1" in waiting.detail
+    primary_version = sim.state(pair.primary.management_host)
+    sim.set_state(spare["address"], version=primary_version["version"], build=primary_version["build"])
+    operation_confirm(actor=admin, operation=runbook)
+    run_operation(runbook.pk)
+    runbook.refresh_from_db()
+    assert runbook.status == OperationStatus.SUCCEEDED, runbook.error
+    body = record({"step": "failover", "restore_path": "synchronous"})
+    assert body["next_step"] == "support_notified"

@@ -1,0 +1,143 @@
+"""Evacuate a location of 500 pairs against the simulator: the portal's own plan/advance/operation path.
+
+    .venv/bin/python bench/evacuate.py --pairs 500 --concurrency 10 50
+
+Every pair's normal primary stands in PAR-1 and its backup in LYO-2; "Evacuate PAR-1" plans a sync-first
+switchover of all of them and runs it through ``failover.services.evacuations`` (the beat task's
+``evacuation_advance``) with the operation engine (``run_operation``) executed by a pool of threads as large as
+the evacuation's concurrency, the way that many Celery workers would. It prints, per concurrency: the plan time,
+the run time (start to every pair moved), pairs per second, and the most switchovers seen running at once.
+
+The schema is created from the models in a scratch database (``--database``, dropped and recreated). The
+members' probe status (reachable, role) is written directly instead of probing 1,000 appliances first (the
+probe path has its own benchmark). The simulator's time scale (``--time-scale``) shortens its simulated
+durations (the data sync before each swap, the both-backup gap), like the tests do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--time-scale", type=float, default=0.01)
+    parser.add_argument("--poll", type=float, default=0.1, help="FAILOVER_POLL_INTERVAL while a swap settles")
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_bench_evacuate")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/3")
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+os.environ["DATABASE_URL"] = ARGS.database
+os.environ["REDIS_URL"] = ARGS.redis
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from appliances.models import Appliance  # noqa: E402
+from bench.scratch_db import bulk_load_fleet, create_schema  # noqa: E402
+from failover.models import EvacuationItemStatus, EvacuationStatus, Pair, PairState  # noqa: E402
+from failover.operations import run_operation  # noqa: E402
+from failover.services.evacuations import evacuation_advance, evacuation_plan, evacuation_start  # noqa: E402
+from portal.permissions import SYSTEM  # noqa: E402
+from simulator.testing import SimulatorProcess  # noqa: E402
+
+settings.FAILOVER_POLL_INTERVAL = ARGS.poll
+
+
+def load(sim: SimulatorProcess):
+    """The fleet, established and healthy, primaries placed in PAR-1 and backups in LYO-2 (as probed)."""
+    primaries = {p["primary"] for org in sim.fleet["organisations"] for p in org["pairs"]}
+
+    def placed(appliance, org):
+        primary = appliance["name"] in primaries
+        return {"location": "PAR-1" if primary else "LYO-2", "status_reachable": True,
+                "status_role": "primary" if primary else "backup"}
+
+    [organization] = bulk_load_fleet(sim, appliance_fields=placed,
+                                     pair_fields={"established_at": timezone.now(), "state": PairState.HEALTHY})
+    return organization
+
+
+def run_one(operation_id: int) -> str:
+    try:
+        return run_operation(operation_id)
+    finally:
+        connection.close()
+
+
+def evacuate(organization, concurrency: int) -> dict:
+    started = time.monotonic()
+    evacuation = evacuation_plan(actor=SYSTEM, organization=organization, location="PAR-1", concurrency=concurrency,
+                                 stop_after_failures=50)
+    planned = time.monotonic() - started
+    evacuation_start(actor=SYSTEM, evacuation=evacuation)
+    begun, peak, submitted = time.monotonic(), 0, set()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = []
+        while True:
+            evacuation_advance(evacuation_id=evacuation.pk)
+            evacuation.refresh_from_db()
+            running = list(evacuation.items.filter(status=EvacuationItemStatus.RUNNING)
+                           .values_list("operation_id", flat=True))
+            peak = max(peak, len(running))
+            for operation_id in running:
+                if operation_id not in submitted:
+                    submitted.add(operation_id)
+                    futures.append(pool.submit(run_one, operation_id))
+            if evacuation.status != EvacuationStatus.RUNNING:
+                break
+            time.sleep(0.05)
+        for future in futures:
+            future.result()
+    seconds = time.monotonic() - begun
+    moved = evacuation.items.filter(status=EvacuationItemStatus.DONE).count()
+    return {"planned_s": planned, "run_s": seconds, "moved": moved, "items": evacuation.items.count(),
+            "blocked": len(evacuation.blocked), "peak": peak, "status": evacuation.status}
+
+
+def flip_back(sim: SimulatorProcess, organization) -> None:
+    """Between runs: the simulator back to its fleet file's roles, the probe status to match."""
+    sim.reset()
+    for appliance in Appliance.objects.filter(organization=organization):
+        Appliance.objects.filter(pk=appliance.pk).update(
+            status_role="primary" if appliance.location == "PAR-1" else "backup")
+    Pair.objects.update(epoch=0)
+
+
+def main() -> int:
+    create_schema()
+    fleet = {"organisations": 1, "pairs_per_org": ARGS.pairs, "singles": 0, "time_scale": ARGS.time_scale,
+             "settings": {"sync_interval": 0}, "simulator": {"swap_gap": 20}}
+    with SimulatorProcess(**fleet) as sim:
+        organization = load(sim)
+        print(f"{ARGS.pairs} pairs, time scale {ARGS.time_scale}, poll {ARGS.poll}s")
+        print(f"{'concurrency':>11} {'plan s':>7} {'run s':>7} {'pairs/s':>8} {'peak':>5} {'moved':>6} {'status':>8}")
+        for concurrency in ARGS.concurrency:
+            flip_back(sim, organization)
+            result = evacuate(organization, concurrency)
+            print(f"{concurrency:>11} {result['planned_s']:>7.2f} {result['run_s']:>7.1f} "
+                  f"{result['moved'] / result['run_s']:>8.1f} {result['peak']:>5} "
+                  f"{result['moved']:>4}/{result['items']:<4} {result['status']:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
