@@ -5,8 +5,12 @@ from portal.alerts import ObjectSummary
 
 
 def appliance_labels(appliance) -> dict:
-    # location / tags join here when appliances have them (docs/notifications.md, labels).
-    return {"appliance": appliance.name}
+    # The location routes a data centre's alerts to the team on site; an appliance without one has no label
+    # (a matcher location="" still finds it, as in Alertmanager). Tags join here when appliances have them.
+    labels = {"appliance": appliance.name}
+    if appliance.location:
+        labels["location"] = appliance.location
+    return labels
 
 
 def appliance_summary(appliance) -> ObjectSummary:

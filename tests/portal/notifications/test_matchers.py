@@ -32,3 +32,13 @@ def test_matching(matchers, labels, expected):
 def test_bad_matchers_are_field_errors(text):
     with pytest.raises(ValidationError):
         parse_matchers(text)
+
+
+def test_an_appliance_alert_carries_its_location_label(db):
+    from appliances.notify import appliance_labels
+    from tests.factories import ApplianceFactory
+
+    in_paris = ApplianceFactory(location="PAR-1")
+    nowhere = ApplianceFactory(location="")
+    assert appliance_labels(in_paris) == {"appliance": in_paris.name, "location": "PAR-1"}
+    assert "location" not in appliance_labels(nowhere)
