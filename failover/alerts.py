@@ -21,3 +21,5 @@ class AlertKind(models.TextChoices):
     FAILOVER_UNFINISHED = "failover_unfinished", "Automatic failover not completed"
     # The portal's policy would fail over but will not (e.g. the appliance's own automatic failover is on).
     AUTO_FAILOVER_BLOCKED = "failover_blocked", "Automatic failover blocked"
+    # A probe location cannot trust its own network (reference targets silent, or everything down at once).
+    LOCATION_ISOLATED = "location_isolated", "Probe location isolated"

@@ -166,6 +166,13 @@ class SimulatorProcess:
     def clear_fault(self, address: str, fault: str | None = None) -> None:
         self.control("DELETE", f"/appliances/{address}/faults" + (f"/{fault}" if fault else ""))
 
+    def cut_source(self, source: str, *, silent: bool = False) -> None:
+        """Cut a client source address (a probe location) off from every appliance."""
+        self.control("PUT", f"/cuts/{source}", {"silent": silent})
+
+    def restore_source(self, source: str) -> None:
+        self.control("DELETE", f"/cuts/{source}")
+
     def clear_faults(self) -> None:
         self.control("DELETE", "/faults")
 

@@ -1,9 +1,15 @@
 from .history import PairStateChange, StatusChange
+from .locations import LOCAL_LOCATION, ApplianceProbeLocations, LocationStatus, ProbeLocation, ProbeSettings
 from .operations import Operation, OperationKind, OperationStatus, OperationStep, StepStatus
 from .pairs import BackupSettings, NetworkMethod, Pair, PairState, Provenance
 from .syncs import SyncRecord, SyncResult, SyncTrigger
 
 __all__ = [
+    "LOCAL_LOCATION",
+    "ApplianceProbeLocations",
+    "LocationStatus",
+    "ProbeLocation",
+    "ProbeSettings",
     "BackupSettings",
     "Provenance",
     "NetworkMethod",
