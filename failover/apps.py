@@ -15,6 +15,7 @@ class FailoverConfig(AppConfig):
         from .metrics import PairCollector
         from .models import Pair
         from .notify import pair_labels, pair_summary
+        from .probing.locations import appliance_location_panel
         from .selectors import pair_site_name_of, pair_state_counts, pairs_needing_attention
 
         register_alert_kinds(AlertKind)
@@ -31,3 +32,9 @@ class FailoverConfig(AppConfig):
                     "attention": pairs_needing_attention(user=user, organization=organization)}
 
         register_panel(PanelSlot.DASHBOARD, template="failover/status/dashboard_panel.html", data=pair_states, order=20)
+
+        def appliance_locations(request, *, appliance) -> dict:
+            return appliance_location_panel(appliance)
+
+        register_panel(PanelSlot.APPLIANCE_DETAIL, template="failover/status/appliance_locations_panel.html",
+                       data=appliance_locations, order=5)

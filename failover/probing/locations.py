@@ -212,6 +212,20 @@ def appliance_verdict(appliance: Appliance, *, now: datetime | None = None) -> V
                    isolated=isolated_locations(), quorum=quorum, now=now or timezone.now())
 
 
+def appliance_location_panel(appliance: Appliance) -> dict:
+    """What the appliance page shows: each location's latest view and the combined verdict."""
+    locations = locations_of([appliance])[appliance.pk]
+    statuses = {s.location: s for s in LocationStatus.objects.filter(appliance=appliance)}
+    quorum = ProbeSettings.objects.filter(organization_id=appliance.organization_id).values_list(
+        "quorum", flat=True).first()
+    isolated = isolated_locations()
+    verdict = None if is_local_only(locations) else combine(
+        locations=locations, statuses=statuses.values(), isolated=isolated, quorum=quorum, now=timezone.now())
+    rows = [{"location": name, "status": statuses.get(name), "isolated": isolated.get(name, "")}
+            for name in locations]
+    return {"appliance": appliance, "local_only": verdict is None, "rows": rows, "verdict": verdict}
+
+
 def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
     """Set the appliance's status columns from the combined verdict; the Transition (None: nothing changed)."""
     before = _confirmed(appliance)
