@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from appliances.drivers import ProbeResult
 from appliances.models import Appliance
-from portal.models import AlertSeverity
+from portal.models import AlertSeverity, Organization
 from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
@@ -275,9 +275,9 @@ def _mark_isolation(location: ProbeLocation, reason: str, *, now: datetime, orga
     location.last_report_at = now
     if reason and not location.isolated:
         location.isolated_since, location.isolation_reason = now, reason[:300]
-        for organization_id in organizations:
+        for organization in Organization.objects.filter(pk__in=organizations):
             alert_raise(
-                organization=organization_id, kind=AlertKind.LOCATION_ISOLATED, severity=AlertSeverity.WARNING,
+                organization=organization, kind=AlertKind.LOCATION_ISOLATED, severity=AlertSeverity.WARNING,
                 dedup_key=f"location_isolated:{location.name}:{int(now.timestamp())}", throttle=timedelta(hours=1),
                 subject=f"Probe location {location.name} is isolated",
                 body=(f"Probe location {location.name} is isolated: {reason}.\n\nIts results are set aside: it "
