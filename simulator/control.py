@@ -57,7 +57,7 @@ class ControlApi:
         if path == "/appliances" and method == "GET":
             return Response.json([
                 {"name": a.name, "address": a.address, "hostname": a.hostname, "role": a.role,
-                 "faults": sorted(a.faults)}
+                 "faults": sorted(a.faults), "enabled_shared_ips": sorted(a.enabled_shared_ips)}
                 for a in self.world.appliances.values()
             ])
         if path == "/faults" and method == "DELETE":
