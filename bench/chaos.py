@@ -108,6 +108,7 @@ from demo.fleet_loader import fleet_load  # noqa: E402
 from failover.models import BackupSettings, Operation, OperationKind, OperationStatus, Pair  # noqa: E402
 from failover.services.locations import probe_location_create, probe_settings_set  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
+from simulator.fleet import generate_fleet  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
 
 DOWN_FAULTS = ("down", "hang")  # the appliance really serves nobody
@@ -182,10 +183,15 @@ class Silence:
     def __init__(self) -> None:
         self.sockets: list[socket.socket] = []
 
-    def add(self, address: str, port: int) -> None:
+    def add(self, address: str, port: int) -> bool:
+        """False when someone else holds the address (another simulator run on this machine's loopback)."""
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((address, port))
+        try:
+            listener.bind((address, port))
+        except OSError:
+            listener.close()
+            return False
         listener.listen(0)
         self.sockets.append(listener)
         for _ in range(2):
@@ -193,6 +199,7 @@ class Silence:
             filler.setblocking(False)
             filler.connect_ex((address, port))
             self.sockets.append(filler)
+        return True
 
     def close(self) -> None:
         for sock in self.sockets:
@@ -460,9 +467,12 @@ def main() -> None:
     rng = random.Random(ARGS.seed)
     redis = private_redis().start()
     create_database()
-    sim = SimulatorProcess(organisations=1, pairs_per_org=ARGS.pairs, singles=0, time_scale=0.01,
-                           settings={"sync_interval": 0, "automatic_failover": False},
-                           simulator={"swap_gap": 20, "link_bandwidth": 1_000_000_000})
+    fleet = generate_fleet(1, ARGS.pairs, 0, settings={"sync_interval": 0, "automatic_failover": False},
+                           simulator={"time_scale": 0.01, "swap_gap": 20, "link_bandwidth": 1_000_000_000})
+    # Shared IPs of our own (127.251.x), so silencing them never collides with the test suite's (127.250.x).
+    for index, pair_data in enumerate(pair for org in fleet["organisations"] for pair in org["pairs"]):
+        pair_data["shared_ips"] = [f"127.251.{index // 250}.{index % 250 + 1}"]
+    sim = SimulatorProcess(fleet)
     sim.start()
     silence = Silence()
     processes: list[Process] = [redis]
@@ -470,9 +480,10 @@ def main() -> None:
     ticker = None
     try:
         pairs = load(sim)
-        for pair in pairs:
-            for target in ((pair.shared_ip, 443), (pair.shared_ip, sim.port)):
-                silence.add(*target)
+        unsilenced = [target for pair in pairs for target in ((pair.shared_ip, 443), (pair.shared_ip, sim.port))
+                      if not silence.add(*target)]
+        if unsilenced:
+            print(f"warning: could not silence {unsilenced} (in use): those pairs' failovers stop at fencing")
         location_workers = {name: worker(f"probe-{name}", f"{QUEUE_PREFIX}.{name}",
                                          {"PROBE_SOURCE_ADDRESS": source}).start()
                             for name, source in SOURCES.items()}

@@ -17,9 +17,8 @@ router.register("status-changes", status_views.StatusChangeViewSet)
 router.register("pair-status", status_views.PairStatusViewSet, basename="pair-status")
 router.register("pair-state-changes", status_views.PairStateChangeViewSet)
 router.register("alerts", status_views.AlertViewSet)
-# -- probe locations: each location's view, the platform's locations, an organisation's defaults and quorum
+# -- probe locations: each location's view (isolation included), an organisation's defaults and quorum
 router.register("location-status", location_views.LocationStatusViewSet)
-router.register("probe-locations", location_views.ProbeLocationViewSet)
 router.register("probe-settings", location_views.ProbeSettingsViewSet)
 router.register("appliance-probe-locations", location_views.ApplianceProbeLocationsViewSet)
 

@@ -3,11 +3,14 @@
 import itertools
 
 from failover.models import (
+    ApplianceProbeLocations,
     BackupSettings,
+    LocationStatus,
     Operation,
     OperationStep,
     Pair,
     PairStateChange,
+    ProbeSettings,
     StatusChange,
     SyncRecord,
 )
@@ -57,4 +60,14 @@ ENTRIES = {
     OperationStep: Entry(make=lambda org, marker: OperationStepFactory(operation=OperationFactory(pair=_pair(org, f"{marker}-step")), detail=marker)),
     SyncRecord: Entry(make=lambda org, marker: SyncRecordFactory(pair=_pair(org, f"{marker}-sync"), message=marker)),
     Alert: Entry(make=lambda org, marker: AlertFactory(pair=_pair(org, f"{marker}-alert"), subject=marker)),
+    LocationStatus: Entry(make=lambda org, marker: LocationStatus.objects.create(
+        organization=org, appliance=ApplianceFactory(organization=org, name=f"{marker}-ls"), location=marker[:40],
+        status_error=marker)),
+    # One row per organisation (POST sets it, never adds a second): no create payload, so the generic test only
+    # proves a foreign organisation is refused with nothing written; tests/failover/probing covers the rest.
+    ProbeSettings: Entry(make=lambda org, marker: ProbeSettings.objects.create(organization=org, locations=[marker])),
+    ApplianceProbeLocations: Entry(
+        make=lambda org, marker: ApplianceProbeLocations.objects.create(
+            organization=org, appliance=ApplianceFactory(organization=org, name=f"{marker}-apl"), locations=[marker]),
+        payload=lambda org: {"appliance": ApplianceFactory(organization=org).pk, "locations": ["local"]}),
 }

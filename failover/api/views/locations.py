@@ -1,15 +1,15 @@
-"""REST for probe locations: each appliance's view from each location (read-only), the platform's locations
-and their isolation (read-only), an organisation's default locations and quorum, an appliance's override."""
+"""REST for probe locations: each appliance's view from each location with the location's isolation (read-only),
+an organisation's default locations and quorum, an appliance's override."""
 
-from rest_framework import mixins, serializers, viewsets
-from rest_framework.permissions import IsAuthenticated
+from rest_framework import mixins, serializers
 
 from appliances.models import Appliance
 from portal.api.fields import TenantRelatedField
 from portal.api.serializers import TenantModelSerializer
 from portal.api.viewsets import TenantReadOnlyViewSet
 
-from ...models import ApplianceProbeLocations, LocationStatus, ProbeLocation, ProbeSettings
+from ...models import ApplianceProbeLocations, LocationStatus, ProbeSettings
+from ...probing.locations import isolated_locations
 from ...services.locations import LOCATION_ROLES, appliance_probe_locations_set, probe_settings_set
 
 
@@ -25,17 +25,18 @@ class LocationStatusSerializer(serializers.ModelSerializer):
     class Meta:
         model = LocationStatus
         fields = ["id", "organization", "appliance", "location", "reachable", "healthy", "role", "checked_at",
-                  "latency_ms", "error", "consecutive_failures", "connectivity_ok", "connectivity_checked_at"]
+                  "latency_ms", "error", "consecutive_failures", "connectivity_ok", "connectivity_checked_at",
+                  "location_isolated"]
         read_only_fields = fields
 
+    location_isolated = serializers.SerializerMethodField(
+        help_text="Why the location is isolated (its views set aside), or empty.")
 
-class ProbeLocationSerializer(serializers.ModelSerializer):
-    isolated = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = ProbeLocation
-        fields = ["name", "description", "isolated", "isolated_since", "isolation_reason", "last_report_at"]
-        read_only_fields = fields
+    def get_location_isolated(self, status) -> str:
+        # One query per response, not per row: the isolated locations are few and platform-wide.
+        if "isolated" not in self.context:
+            self.context["isolated"] = isolated_locations()
+        return self.context["isolated"].get(status.location, "")
 
 
 class ProbeSettingsSerializer(TenantModelSerializer):
@@ -61,15 +62,6 @@ class LocationStatusViewSet(TenantReadOnlyViewSet):
     queryset = LocationStatus.objects.all()
     serializer_class = LocationStatusSerializer
     filterset_fields = ["organization", "appliance", "location", "status_reachable"]
-
-
-class ProbeLocationViewSet(viewsets.ReadOnlyModelViewSet):
-    """The platform's probe locations (names and isolation state; no tenant data)."""
-
-    queryset = ProbeLocation.objects.all()
-    serializer_class = ProbeLocationSerializer
-    permission_classes = [IsAuthenticated]
-    lookup_field = "name"
 
 
 class ProbeSettingsViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, TenantReadOnlyViewSet):

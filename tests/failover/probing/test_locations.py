@@ -5,21 +5,25 @@ combined verdict: down only on a quorum's word; isolated locations set aside and
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from demo.fleet_loader import fleet_load
 from failover.alerts import AlertKind
 from failover.models import BackupSettings, LocationStatus, Pair, ProbeLocation, StatusChange
 from failover.probing.locations import probe_location_batch, quorum_required
 from failover.services.autofailover import autofailover_decide
-from failover.services.locations import appliance_probe_locations_set, probe_location_create, probe_settings_set
+from failover.services.locations import (
+    appliance_probe_locations_set,
+    probe_location_create,
+    probe_settings_set,
+)
 from failover.services.probes import probe_batches_by_location
 from portal.models import Alert
 from portal.permissions import SYSTEM
 from simulator.testing import free_port
-from tests.failover.swing.fixtures import Silence, loopback_silence_lock
 from tests.factories.portal import OrganizationFactory, UserFactory
+from tests.failover.swing.fixtures import Silence, loopback_silence_lock
 
 SOURCES = {"east": "127.0.0.2", "west": "127.0.0.3", "north": "127.0.0.4"}
 
