@@ -156,7 +156,7 @@ class Process:
 def worker(name: str, queue: str, env: dict | None = None) -> Process:
     return Process(name, [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "-Q", queue,
                           "-n", f"{name}@chaos", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                          "--loglevel", "WARNING"], env, ready="ready")
+                          "--loglevel", "INFO"], env, ready=" ready.")
 
 
 def private_redis() -> Process:
@@ -484,12 +484,12 @@ def main() -> None:
                       if not silence.add(*target)]
         if unsilenced:
             print(f"warning: could not silence {unsilenced} (in use): those pairs' failovers stop at fencing")
-        location_workers = {name: worker(f"probe-{name}", f"{QUEUE_PREFIX}.{name}",
-                                         {"PROBE_SOURCE_ADDRESS": source}).start()
+        location_workers = {name: worker(f"probe-{name}", f"{QUEUE_PREFIX}.{name}", {"PROBE_SOURCE_ADDRESS": source})
                             for name, source in SOURCES.items()}
-        ops_worker = worker("operations", OPS_QUEUE).start()
-        tick_worker = worker("ticks", TICK_QUEUE).start()
-        processes += [*location_workers.values(), ops_worker, tick_worker]
+        ops_worker, tick_worker = worker("operations", OPS_QUEUE), worker("ticks", TICK_QUEUE)
+        for process in (*location_workers.values(), ops_worker, tick_worker):
+            processes.append(process)  # before it starts: stopped at the end even if a later start fails
+            process.start()
         app = Celery(broker=ENV["CELERY_BROKER_URL"])
         ticker = Ticker(app)
         ticker.start()

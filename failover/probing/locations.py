@@ -270,8 +270,9 @@ def _knocker(source: str | None):
     return lambda address, port, timeout: knock(address, port, timeout, source)
 
 
-def _mark_isolation(location: ProbeLocation, reason: str, *, now: datetime, organizations: set[int]) -> None:
-    """Record the location's isolation state; alert each affected organisation when it becomes isolated."""
+def _mark_isolation(location: ProbeLocation, reason: str | None, *, now: datetime, organizations: set[int]) -> None:
+    """Record the location's isolation state ("": not isolated, None: no evidence either way); alert each
+    affected organisation when it becomes isolated."""
     location.last_report_at = now
     if reason and not location.isolated:
         location.isolated_since, location.isolation_reason = now, reason[:300]
@@ -284,7 +285,7 @@ def _mark_isolation(location: ProbeLocation, reason: str, *, now: datetime, orga
                       "cannot call any appliance down and never triggers an automatic failover. Check the "
                       f"network of the hosts running its probe workers (queue {location_queue(location.name)}).\n"),
             )
-    elif not reason and location.isolated:
+    elif reason == "" and location.isolated:
         location.isolated_since, location.isolation_reason = None, ""
     location.save(update_fields=["isolated_since", "isolation_reason", "last_report_at"])
 
@@ -327,8 +328,11 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
                       source_address=source)
     now = timezone.now()
     failed = sum(1 for a in appliances if not (isinstance(outcomes[a.pk], ProbeResult) and outcomes[a.pk].ok))
-    if not isolation and failed == len(appliances) >= max(1, settings.PROBE_ISOLATION_MIN_APPLIANCES):
-        isolation = f"all {failed} appliances it probes failed at once"
+    if not isolation and failed == len(appliances):
+        # Everything down at once: the location's network rather than every appliance (too small a batch says
+        # nothing either way, and leaves the location as it was).
+        big_enough = failed >= max(1, settings.PROBE_ISOLATION_MIN_APPLIANCES)
+        isolation = f"all {failed} appliances it probes failed at once" if big_enough else None
     _mark_isolation(row, isolation, now=now, organizations={a.organization_id for a in appliances})
 
     existing = {s.appliance_id: s for s in LocationStatus.objects.filter(appliance__in=appliances, location=location)}
