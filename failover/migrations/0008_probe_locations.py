@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('appliances', '0003_rma_moved_to_rma_app'),
-        ('failover', '0006_alert_moved_to_portal'),
+        ('failover', '0007_validated_swing_settings'),
         ('portal', '0003_alert_table_renamed'),
     ]
 
