@@ -98,18 +98,17 @@ import django  # noqa: E402
 
 django.setup()
 
-import psycopg  # noqa: E402
 from celery import Celery  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from appliances.models import Appliance  # noqa: E402
+from bench.scratch_db import create_schema  # noqa: E402
 from demo.fleet_loader import fleet_load  # noqa: E402
 from failover.models import BackupSettings, Operation, OperationKind, OperationStatus, Pair  # noqa: E402
 from failover.services.locations import probe_location_create, probe_settings_set  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
 from simulator.fleet import generate_fleet  # noqa: E402
-from simulator.testing import SimulatorProcess  # noqa: E402
+from simulator.testing import Silence, SimulatorProcess  # noqa: E402
 
 DOWN_FAULTS = ("down", "hang")  # the appliance really serves nobody
 
@@ -166,45 +165,6 @@ def private_redis() -> Process:
 
 
 # -- setup -------------------------------------------------------------------------------------------------------
-
-def create_database() -> None:
-    name = connection.settings_dict["NAME"]
-    admin = {**connection.get_connection_params(), "dbname": "postgres", "autocommit": True}
-    connection.close()
-    with psycopg.connect(**admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
-
-
-class Silence:
-    """Addresses where a knock gets no answer: a listener whose accept queue is full (the kernel drops SYNs)."""
-
-    def __init__(self) -> None:
-        self.sockets: list[socket.socket] = []
-
-    def add(self, address: str, port: int) -> bool:
-        """False when someone else holds the address (another simulator run on this machine's loopback)."""
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind((address, port))
-        except OSError:
-            listener.close()
-            return False
-        listener.listen(0)
-        self.sockets.append(listener)
-        for _ in range(2):
-            filler = socket.socket()
-            filler.setblocking(False)
-            filler.connect_ex((address, port))
-            self.sockets.append(filler)
-        return True
-
-    def close(self) -> None:
-        for sock in self.sockets:
-            sock.close()
-
 
 def load(sim: SimulatorProcess) -> list[Pair]:
     loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
@@ -482,7 +442,7 @@ def main() -> None:
     started = time.time()
     rng = random.Random(ARGS.seed)
     redis = private_redis().start()
-    create_database()
+    create_schema()
     fleet = generate_fleet(1, ARGS.pairs, 0, settings={"sync_interval": 0, "automatic_failover": False},
                            simulator={"time_scale": 0.01, "swap_gap": 20, "link_bandwidth": 1_000_000_000})
     # Shared IPs of our own (127.251.x), so silencing them never collides with the test suite's (127.250.x).
@@ -496,10 +456,9 @@ def main() -> None:
     ticker = None
     try:
         pairs = load(sim)
-        unsilenced = [target for pair in pairs for target in ((pair.shared_ip, 443), (pair.shared_ip, sim.port))
-                      if not silence.add(*target)]
-        if unsilenced:
-            print(f"warning: could not silence {unsilenced} (in use): those pairs' failovers stop at fencing")
+        for pair in pairs:
+            for target in ((pair.shared_ip, 443), (pair.shared_ip, sim.port)):
+                silence.add(*target)
         location_workers = {name: worker(f"probe-{name}", f"{QUEUE_PREFIX}.{name}", {"PROBE_SOURCE_ADDRESS": source})
                             for name, source in SOURCES.items()}
         ops_worker, tick_worker = worker("operations", OPS_QUEUE), worker("ticks", TICK_QUEUE)

@@ -21,9 +21,9 @@ from failover.services.locations import (
 from failover.services.probes import probe_batches_by_location
 from portal.models import Alert
 from portal.permissions import SYSTEM
-from simulator.testing import free_port
+from simulator.testing import Silence, free_port
 from tests.factories.portal import OrganizationFactory, UserFactory
-from tests.failover.swing.fixtures import Silence, loopback_silence_lock
+from tests.failover.swing.fixtures import loopback_silence_lock
 
 SOURCES = {"east": "127.0.0.2", "west": "127.0.0.3", "north": "127.0.0.4"}
 
