@@ -230,6 +230,10 @@ class Chaos:
     busy: set[str] = field(default_factory=set)  # appliance addresses with a fault on
     killed_operations: set[int] = field(default_factory=set)
     long_outages: list[tuple[int, str, float, float]] = field(default_factory=list)  # pair, address, from, to
+    # After a fault ends, an appliance rests fault-free for half a primary timeout: back-to-back short faults
+    # would otherwise add up to an outage longer than the timeout, and a failover would then be warranted.
+    rested: dict[str, float] = field(default_factory=dict)
+    last_global: dict[str, float] = field(default_factory=dict)
 
     @property
     def reserved(self) -> list[Pair]:
@@ -242,7 +246,15 @@ class Chaos:
                 for a in (pair.primary.management_host, pair.backup.management_host)]
 
     def free(self) -> list[str]:
-        return [a for a in self.addresses() if a not in self.busy]
+        now = time.time()
+        return [a for a in self.addresses() if a not in self.busy and self.rested.get(a, 0) <= now]
+
+    def spaced(self, kind: str, seconds: float) -> bool:
+        """Whether a fleet-wide fault of this kind may happen now (at most one per ``seconds``)."""
+        if time.time() - self.last_global.get(kind, 0.0) < seconds:
+            return False
+        self.last_global[kind] = time.time()
+        return True
 
     def appliance_fault(self, kind: str, fault: str, seconds: float, **params) -> bool:
         free = self.free()
@@ -286,7 +298,7 @@ class Chaos:
         sources = [SOURCES[name] for name in self.rng.sample(LOCATIONS, locations)]
         self.sim.set_fault(address, "cut", sources=sources, silent=self.rng.random() < 0.5)
         self.busy.add(address)
-        self.ends.append((time.time() + self.rng.uniform(1, ARGS.primary_timeout * 0.5), "clear", address))
+        self.ends.append((time.time() + self.rng.uniform(1, ARGS.primary_timeout * 0.4), "clear", address))
         self.injected[f"appliance cut off from {locations} location(s)"] += 1
         return True
 
@@ -301,6 +313,8 @@ class Chaos:
         return True
 
     def kill_worker(self) -> bool:
+        if not self.spaced("kill", 3):
+            return False
         running = list(Operation.objects.filter(status=OperationStatus.RUNNING).values_list("pk", flat=True))
         if running:
             target = self.ops_worker
@@ -314,6 +328,8 @@ class Chaos:
         return True
 
     def drop_database_connections(self) -> bool:
+        if not self.spaced("database", 2):
+            return False
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
                            "AND pid <> pg_backend_pid()")
@@ -321,6 +337,9 @@ class Chaos:
         return True
 
     def restart_redis(self) -> bool:
+        # Rare: each restart sends every worker into its reconnect back-off (growing to many seconds).
+        if not self.spaced("redis", 40):
+            return False
         self.redis.kill()
         self.redis.start()
         self.injected["Redis restarted"] += 1
@@ -331,11 +350,11 @@ class Chaos:
         rng = self.rng
         roll = rng.random()
         table = [
-            (0.21, lambda: self.appliance_fault("crash (short)", "down", rng.uniform(1, 5))),
-            (0.10, lambda: self.appliance_fault("hang", "hang", rng.uniform(1, 5), handshake=rng.random() < 0.5)),
-            (0.14, lambda: self.appliance_fault("slow answers", "slow", rng.uniform(1, 5), ms=rng.randint(300, 2500))),
-            (0.10, lambda: self.appliance_fault("partition between the members", "partition", rng.uniform(1, 5))),
-            (0.10, lambda: self.appliance_fault("flapping", "flapping", rng.uniform(1, 5),
+            (0.21, lambda: self.appliance_fault("crash (short)", "down", rng.uniform(0.5, 4))),
+            (0.10, lambda: self.appliance_fault("hang", "hang", rng.uniform(0.5, 4), handshake=rng.random() < 0.5)),
+            (0.14, lambda: self.appliance_fault("slow answers", "slow", rng.uniform(0.5, 4), ms=rng.randint(300, 2500))),
+            (0.10, lambda: self.appliance_fault("partition between the members", "partition", rng.uniform(0.5, 4))),
+            (0.10, lambda: self.appliance_fault("flapping", "flapping", rng.uniform(0.5, 4),
                                                 period=rng.choice([0.0, 0.5, 1.0]))),
             (0.14, lambda: self.cut_appliance(1)),
             (0.06, lambda: self.cut_appliance(2)),
@@ -359,12 +378,13 @@ class Chaos:
                 if kind == "clear":
                     self.sim.clear_fault(what)
                     self.busy.discard(what)
+                    self.rested[what] = time.time() + ARGS.primary_timeout / 2
                 elif kind == "release":
                     self.busy.discard(what)
                 elif kind == "restore":
                     self.sim.restore_source(SOURCES[what])
-                elif kind == "restart":
-                    what.start()
+                elif kind == "restart":  # in the background: a worker takes seconds to come up
+                    threading.Thread(target=what.start, daemon=True).start()
 
 
 class Ticker(threading.Thread):
@@ -432,7 +452,8 @@ def judge(chaos: Chaos, samples: list[Sample]) -> dict:
         "two_primaries_samples": two_primaries, "two_primaries_episodes": episodes,
         "failovers": len(failovers), "warranted": warranted, "unwarranted": unwarranted,
         "warranted_outages": len(chaos.long_outages), "missed": missed,
-        "operations": dict(Counter(Operation.objects.values_list("kind", "status"))),
+        "operations": {f"{kind} {status}": count for (kind, status), count in
+                       Counter(Operation.objects.values_list("kind", "status")).items()},
         "killed_operations": killed,
         "still_active": Operation.objects.filter(status__in=OperationStatus.active()).count(),
     }
@@ -479,7 +500,7 @@ def main() -> None:
         first = len(sampler.samples)
         begin = time.time()
         injected = 0
-        while injected < ARGS.faults and time.time() < begin + ARGS.seconds * 1.5:
+        while injected < ARGS.faults and time.time() < begin + ARGS.seconds * 2:
             due = begin + ARGS.seconds * injected / ARGS.faults
             while time.time() < due:
                 chaos.undo_due(time.time())
@@ -503,6 +524,9 @@ def main() -> None:
             time.sleep(0.2)
         chaos.undo_due(float("inf"))
         time.sleep(ARGS.primary_timeout)  # the last fence-returned demotions
+        settle = time.time() + 90  # every operation, a killed worker's included, should finish
+        while time.time() < settle and Operation.objects.filter(status__in=OperationStatus.active()).exists():
+            time.sleep(1)
         sampler.stop_event.set()
         sampler.join()
         result = judge(chaos, sampler.samples[first:])
