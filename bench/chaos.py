@@ -64,6 +64,8 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_chaos")
     parser.add_argument("--keep", action="store_true", help="keep the logs directory")
+    parser.add_argument("--no-redis-restart", action="store_true",
+                        help="leave the private Redis alone (see docs/benchmarks.md: a restart can wedge a worker)")
     return parser.parse_args()
 
 
@@ -338,7 +340,7 @@ class Chaos:
 
     def restart_redis(self) -> bool:
         # Rare: each restart sends every worker into its reconnect back-off (growing to many seconds).
-        if not self.spaced("redis", 40):
+        if ARGS.no_redis_restart or not self.spaced("redis", 40):
             return False
         self.redis.kill()
         self.redis.start()
