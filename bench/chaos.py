@@ -62,6 +62,8 @@ def parse_args():
     parser.add_argument("--locations", default="east,west,north")
     parser.add_argument("--primary-timeout", type=int, default=12, help="seconds (shortened for the run)")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--outage-margin", type=float, default=20.0,
+                        help="a warranted outage lasts the primary timeout plus this (to this + 10) seconds")
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_chaos")
     parser.add_argument("--keep", action="store_true", help="keep the logs directory")
     parser.add_argument("--no-redis-restart", action="store_true",
@@ -283,7 +285,8 @@ class Chaos:
         if not candidates:
             return False
         pair, address, standby = self.rng.choice(candidates)
-        seconds = ARGS.primary_timeout + self.rng.uniform(10, 16)
+        # Long enough for the portal to see it (probes, anti-flap), wait the timeout, and act.
+        seconds = ARGS.primary_timeout + self.rng.uniform(ARGS.outage_margin, ARGS.outage_margin + 10)
         self.sim.set_fault(address, "down")
         self.busy.update((address, standby))  # the standby stays fault-free for the whole outage
         self.ends.append((time.time() + seconds, "clear", address))
