@@ -15,7 +15,7 @@ history therefore records transitions of the combined verdict, and a primary cou
 state, countdown, automatic failover) only on a quorum's word.
 
 A location is **isolated** when it cannot reach any of its own reference targets, or when every appliance of a
-batch (at least ``PROBE_ISOLATION_MIN_APPLIANCES``) fails at once: then it is more likely the location's network
+batch (at least ``PROBE_ISOLATION_MIN_APPLIANCES``) fails at once (judged over all its fresh views): then it is more likely the location's network
 than the appliances. Its views are still recorded (and shown), never counted, and an alert says so.
 """
 
@@ -270,6 +270,22 @@ def _knocker(source: str | None):
     return lambda address, port, timeout: knock(address, port, timeout, source)
 
 
+def _all_down(location: str, *, failed_now: set[int], now: datetime) -> str | None:
+    """Why the location is isolated when everything it probes is down at once ("" when something answers it,
+    None when too few appliances to tell). Judged over all its fresh views, not this batch alone: a batch is
+    biased towards failing appliances (an unconfirmed failure is probed again sooner), so a small batch of
+    really failing appliances must not look like the location's own outage."""
+    fresh = now - timedelta(seconds=settings.PROBE_LOCATION_STALE_SECONDS)
+    others = (LocationStatus.objects.filter(location=location, status_checked_at__gte=fresh)
+              .exclude(appliance_id__in=failed_now).values_list("status_failures", flat=True))
+    seen = len(failed_now) + len(others)
+    if any(failures == 0 for failures in others):
+        return ""
+    if seen < max(1, settings.PROBE_ISOLATION_MIN_APPLIANCES):
+        return None
+    return f"all {seen} appliances it probes failed at once"
+
+
 def _mark_isolation(location: ProbeLocation, reason: str | None, *, now: datetime, organizations: set[int]) -> None:
     """Record the location's isolation state ("": not isolated, None: no evidence either way); alert each
     affected organisation when it becomes isolated."""
@@ -329,10 +345,7 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
     now = timezone.now()
     failed = sum(1 for a in appliances if not (isinstance(outcomes[a.pk], ProbeResult) and outcomes[a.pk].ok))
     if not isolation and failed == len(appliances):
-        # Everything down at once: the location's network rather than every appliance (too small a batch says
-        # nothing either way, and leaves the location as it was).
-        big_enough = failed >= max(1, settings.PROBE_ISOLATION_MIN_APPLIANCES)
-        isolation = f"all {failed} appliances it probes failed at once" if big_enough else None
+        isolation = _all_down(location, failed_now={a.pk for a in appliances}, now=now)
     _mark_isolation(row, isolation, now=now, organizations={a.organization_id for a in appliances})
 
     existing = {s.appliance_id: s for s in LocationStatus.objects.filter(appliance__in=appliances, location=location)}
