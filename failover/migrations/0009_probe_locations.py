@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('appliances', '0003_rma_moved_to_rma_app'),
-        ('failover', '0007_validated_swing_settings'),
+        ('failover', '0008_outage_state'),
         ('portal', '0003_alert_table_renamed'),
     ]
 
