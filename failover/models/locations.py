@@ -93,6 +93,7 @@ class LocationStatus(TenantModel):
     status_error = models.CharField(max_length=500, blank=True)
     status_failures = models.PositiveIntegerField(default=0)
     status_successes = models.PositiveIntegerField(default=0)
+    status_failing_since = models.DateTimeField(null=True, blank=True)  # this location's first failed probe
     next_probe_at = models.DateTimeField(null=True, blank=True)
     # The standby's connectivity test IPs as knocked from this location (None: not knocked).
     connectivity_ok = models.BooleanField(null=True)

@@ -67,7 +67,7 @@ LOCATION_FIELDS = [*STATUS_FIELDS, "connectivity_ok", "connectivity_checked_at"]
 #: What the combined verdict copies from the location that sees the appliance up.
 ANSWER_FIELDS = ["status_checked_at", "status_reachable", "status_healthy", "status_latency_ms", "status_role",
                  "status_version", "status_shared_ips", "status_last_sync_at", "status_last_sync_status",
-                 "status_error"]
+                 "status_error", "status_failing_since"]
 
 
 def location_queue(location: str) -> str:
@@ -140,6 +140,7 @@ class LocationView:
     isolated: str = ""  # why, when the location is isolated
     stale: bool = False  # no fresh view (its workers are not reporting)
     connectivity_ok: bool | None = None
+    failing_since: datetime | None = None  # this location's first failed probe of the current failure
 
     @property
     def counts(self) -> bool:
@@ -176,6 +177,13 @@ class Verdict:
             return True
         return False if self.up_count else None
 
+    @property
+    def failing_since(self) -> datetime | None:
+        """When a quorum of locations had started failing (the outage's start, as the pair state counts it)."""
+        starts = sorted(view.failing_since for view in self.views
+                        if view.counts and view.reachable is False and view.failing_since is not None)
+        return starts[self.required - 1] if len(starts) >= self.required else None
+
     def describe(self) -> str:
         head = f"seen down from {self.down_count} of {len(self.views)} locations (quorum {self.required})"
         return f"{head}: " + "; ".join(view.describe() for view in self.views)
@@ -193,7 +201,7 @@ def combine(*, locations: Sequence[str], statuses: Iterable[LocationStatus], iso
             continue
         stale = status.status_checked_at is None or status.status_checked_at < stale_before
         view = LocationView(name, status.status_reachable, status.status_error, isolated.get(name, ""), stale,
-                            status.connectivity_ok)
+                            status.connectivity_ok, status.status_failing_since)
         views.append(view)
         if view.counts and view.reachable:
             fresh_up.append(status)
@@ -235,6 +243,7 @@ def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
         appliance.status_latency_ms = None
         if appliance.status_reachable is not False:
             appliance.status_healthy = None
+            appliance.status_failing_since = verdict.failing_since or now
         appliance.status_reachable = False
         appliance.status_error = verdict.describe()[:500]
         # Only the first line of evidence goes into the history (the error wording is no new event when down).
