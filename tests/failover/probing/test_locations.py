@@ -22,7 +22,7 @@ from failover.services.probes import probe_batches_by_location
 from portal.models import Alert
 from portal.permissions import SYSTEM
 from simulator.testing import Silence, free_port
-from tests.factories.portal import OrganizationFactory, UserFactory
+from tests.factories.portal import MembershipFactory, OrganizationFactory, UserFactory
 from tests.failover.swing.fixtures import loopback_silence_lock
 
 SOURCES = {"east": "127.0.0.2", "west": "127.0.0.3", "north": "127.0.0.4"}
@@ -196,3 +196,21 @@ def test_locations_must_exist_and_the_quorum_fit_them(db):
     viewer = UserFactory()
     with pytest.raises(Exception, match="admin role"):
         probe_settings_set(actor=viewer, organization=organization, locations=["local"])
+
+
+def test_the_appliance_page_and_the_api_show_each_locations_view(located, client):
+    primary = located.pair.primary
+    located.cut(primary, "east")
+    located.sweep()
+    viewer = MembershipFactory(organization=located.organization).user
+    client.force_login(viewer)
+
+    page = client.get(primary.get_absolute_url()).content.decode()
+    panel = page[page.index('id="appliance-locations"'):]
+    assert "seen down from 1 of 3 locations, quorum 2" in panel
+    east_row = panel[panel.index("<td>east"):]
+    assert east_row.index("<td>down</td>") < east_row.index("<td>west") < east_row.index("<td>up</td>")
+
+    rows = client.get("/api/v1/location-status/", {"appliance": primary.pk}).json()["results"]
+    assert {row["location"]: row["reachable"] for row in rows} == {"east": False, "west": True, "north": True}
+    assert all(row["location_isolated"] == "" for row in rows)
