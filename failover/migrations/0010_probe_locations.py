@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('appliances', '0005_outage_state'),
-        ('failover', '0008_outage_state'),
+        ('failover', '0009_observed_syncs_and_declarations'),
         ('portal', '0005_notifications'),
     ]
 
