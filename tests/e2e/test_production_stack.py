@@ -201,7 +201,12 @@ def test_documented_production_stack_serves_a_browser_that_syncs_a_pair(tmp_path
                                   "-H", "Content-Type: application/json", "--data-binary", f"@{oversized}",
                                   f"{base}/api/v1/appliances/"],
                                  capture_output=True, text=True, timeout=30, check=False).stdout
-        assert refused.endswith(" 413") and '"detail"' in refused, refused
+        # gunicorn answers from the declared length and closes while Caddy may still be streaming the body to it;
+        # Caddy then relays the status without the JSON body (a race of the proxy, not of the portal, whose JSON
+        # answer is checked over a raw socket in tests/portal). The status must be 413 either way.
+        body, _, status = refused.rpartition(" ")
+        assert status == "413", refused
+        assert not body or '"detail"' in body, refused
     finally:
         stack.stop()
 
