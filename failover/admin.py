@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import BackupSettings, Operation, OperationStep, Pair, SyncRecord
+from .models import (
+    ApplianceProbeLocations,
+    BackupSettings,
+    LocationStatus,
+    Operation,
+    OperationStep,
+    Pair,
+    ProbeLocation,
+    ProbeSettings,
+    SyncRecord,
+)
 
 
 @admin.register(Pair)
@@ -32,3 +42,27 @@ class OperationAdmin(admin.ModelAdmin):
 class SyncRecordAdmin(admin.ModelAdmin):
     list_display = ("pair", "trigger", "started_at", "finished_at", "result")
 
+
+
+@admin.register(ProbeLocation)
+class ProbeLocationAdmin(admin.ModelAdmin):
+    """Platform operators add locations here (the name is the queue suffix: probes.<name>)."""
+
+    list_display = ("name", "description", "isolated_since", "isolation_reason", "last_report_at")
+    readonly_fields = ("isolated_since", "isolation_reason", "last_report_at")
+
+
+@admin.register(ProbeSettings)
+class ProbeSettingsAdmin(admin.ModelAdmin):
+    list_display = ("organization", "locations", "quorum")
+
+
+@admin.register(ApplianceProbeLocations)
+class ApplianceProbeLocationsAdmin(admin.ModelAdmin):
+    list_display = ("appliance", "organization", "locations")
+
+
+@admin.register(LocationStatus)
+class LocationStatusAdmin(admin.ModelAdmin):
+    list_display = ("appliance", "location", "status_reachable", "status_role", "status_checked_at")
+    list_filter = ("location", "status_reachable")

@@ -23,3 +23,5 @@ class AlertKind(models.TextChoices):
     AUTO_FAILOVER_BLOCKED = "failover_blocked", "Automatic failover blocked"
     # A failover drill (failover/operations/runbooks.py) failed or was cancelled by the appliances.
     DRILL_FAILED = "drill_failed", "Failover drill failed"
+    # A probe location cannot trust its own network (reference targets silent, or everything down at once).
+    LOCATION_ISOLATED = "location_isolated", "Probe location isolated"

@@ -15,6 +15,7 @@ class FailoverConfig(AppConfig):
         from .metrics import PairCollector
         from .models import Pair
         from .notify import pair_labels, pair_summary
+        from .probing.locations import appliance_location_panel
         from .selectors import pair_site_name_of, pair_state_counts, pairs_needing_attention
 
         register_alert_kinds(AlertKind)
@@ -43,3 +44,9 @@ class FailoverConfig(AppConfig):
         from portal.alerts import register_silencer
 
         register_silencer("failover-maintenance-window", maintenance_window_silencer)
+
+        def appliance_locations(request, *, appliance) -> dict:
+            return appliance_location_panel(appliance)
+
+        register_panel(PanelSlot.APPLIANCE_DETAIL, template="failover/status/appliance_locations_panel.html",
+                       data=appliance_locations, order=5)

@@ -22,7 +22,15 @@ from .services.operations import (
     operations_resume_stale,
     syncs_schedule_due,
 )
-from .services.probes import claim_lease_seconds, claim_lease_until, probe_batch_run, probe_batches_claim
+from .services.probes import (
+    claim_lease_seconds,
+    claim_lease_until,
+    location_queue,
+    probe_batch_run,
+    probe_batches_by_location,
+    probe_batches_claim,
+    probe_location_batch_run,
+)
 from .services.watch import pairs_watch
 from .services.windows import drills_start_due
 
@@ -33,10 +41,16 @@ def probe_dispatch() -> int:
     now = timezone.now()
     batches = probe_batches_claim(now=now)
     lease_until = claim_lease_until(now=now)
-    for ids in batches:
+    plain, by_location = probe_batches_by_location(batches)
+    for ids in plain:
         # A batch not started within the lease is dropped: its appliances are due again and claimed afresh.
         probe_batch.apply_async_on_commit((ids,), {"lease_until": lease_until.isoformat()},
                                           expires=claim_lease_seconds())
+    # Appliances with several probe locations: one batch per location, on that location's queue.
+    for location, location_batches in by_location.items():
+        for ids in location_batches:
+            probe_location_batch.apply_async_on_commit((ids, location), queue=location_queue(location),
+                                                       expires=claim_lease_seconds())
     return sum(len(ids) for ids in batches)
 
 
@@ -52,6 +66,17 @@ def probe_batch(appliance_ids: list[int], lease_until: str | None = None) -> int
         # alert and apply the failover policy now, not at the next beat tick.
         watch_pairs.apply_async(expires=60)
         evaluation_request()
+    return report.probed
+
+
+# Idempotent like probe_batch (a redelivered batch only records a fresher view).
+@shared_task(name="failover.probe_location_batch", ignore_result=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def probe_location_batch(appliance_ids: list[int], location: str) -> int:
+    """Probe from this worker's location (its queue ``probes.<location>``); see probing/locations.py."""
+    report = probe_location_batch_run(appliance_ids=appliance_ids, location=location)
+    if report.pair_state_changes:
+        watch_pairs.apply_async(expires=60)
     return report.probed
 
 

@@ -164,6 +164,11 @@ PROBE_CLAIM_LEASE_SECONDS = env.int("PROBE_CLAIM_LEASE_SECONDS", default=120)  #
 PROBE_FAILURES_TO_DOWN = env.int("PROBE_FAILURES_TO_DOWN", default=3)  # consecutive failures to call it down
 PROBE_SUCCESSES_TO_UP = env.int("PROBE_SUCCESSES_TO_UP", default=2)  # consecutive successes to call it up
 PROBE_CONFIRM_INTERVAL = env.int("PROBE_CONFIRM_INTERVAL", default=10)  # s to the next probe of an unconfirmed change
+# Probe locations (failover/probing/locations.py): a location's queue is "<PROBE_QUEUE>.<name>" ("local": PROBE_QUEUE).
+PROBE_QUEUE = env.str("PROBE_QUEUE", default="probes")  # the local location's queue, prefix of the others
+PROBE_SOURCE_ADDRESS = env.str("PROBE_SOURCE_ADDRESS", default="")  # this worker's source IP for probes; "" = any
+PROBE_LOCATION_STALE_SECONDS = env.int("PROBE_LOCATION_STALE_SECONDS", default=120)  # s a location's view counts
+PROBE_ISOLATION_MIN_APPLIANCES = env.int("PROBE_ISOLATION_MIN_APPLIANCES", default=3)  # all down at once => isolated
 PAIR_SWAP_WINDOW_SECONDS = env.int("PAIR_SWAP_WINDOW_SECONDS", default=120)  # s both may be backup during a swap
 # Alerts (failover/services/watch.py): how often a persisting condition is repeated.
 ALERT_COUNTDOWN_INTERVAL_SECONDS = env.int("ALERT_COUNTDOWN_INTERVAL_SECONDS", default=60)

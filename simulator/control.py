@@ -19,6 +19,8 @@ from .pki import load_imported
 from .world import World
 
 _APPLIANCE = re.compile(r"^/appliances/(?P<address>[0-9.]+)(?P<rest>/.*)?$")
+# A client source address cut off from every appliance (a probe location losing its network).
+_CUT = re.compile(r"^/cuts/(?P<source>[0-9.]+)$")
 # Simulated NAT device: one translation per public address:port (IPv6 in brackets).
 _NAT = re.compile(r"^/nat/(?P<public>[0-9.]+|\[[0-9a-fA-F:]+\]):(?P<port>[0-9]{1,5})$")
 
@@ -55,7 +57,7 @@ class ControlApi:
         if path == "/appliances" and method == "GET":
             return Response.json([
                 {"name": a.name, "address": a.address, "hostname": a.hostname, "role": a.role,
-                 "faults": sorted(a.faults)}
+                 "faults": sorted(a.faults), "enabled_shared_ips": sorted(a.enabled_shared_ips)}
                 for a in self.world.appliances.values()
             ])
         if path == "/faults" and method == "DELETE":
@@ -65,6 +67,18 @@ class ControlApi:
             await self._reset()
             self.nat.clear()
             return Response.json({"reset": True})
+        if path == "/cuts" and method == "GET":
+            return Response.json(self.world.cut_sources)
+        match = _CUT.match(path)
+        if match:
+            source = str(ipaddress.ip_address(match["source"]))
+            if method == "PUT":  # body: {"silent": bool}
+                self.world.cut_sources[source] = bool((request.json() or {}).get("silent", False))
+            elif method == "DELETE":
+                self.world.cut_sources.pop(source, None)
+            else:
+                return Response.json({"error": f"no route for {method} {path}"}, 404)
+            return Response.json(self.world.cut_sources)
         match = _APPLIANCE.match(path)
         if match:
             return self._appliance(self.world.get(match["address"]), method, match["rest"] or "", request)

@@ -22,6 +22,9 @@ FAULTS: dict[str, dict[str, Any]] = {
     "external_entity": {},  # XXE referencing a local file
     "wrong_content_type": {},  # HTML error page as text/html
     "changed_cert": {},  # serve a certificate issued by a different CA
+    # A network cut between some client source addresses (probe locations) and this appliance only: their
+    # connections are reset (silent=true: held without an answer, like a dropped route). Others are served.
+    "cut": {"sources": [], "silent": False},
 }
 
 # Faults that replace the body of /api/command answers.
@@ -42,6 +45,8 @@ def validate(name: str, params: dict[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise FaultError(f"fault {name!r} takes no parameter(s) {sorted(unknown)}")
     merged = {**FAULTS[name], **params}
+    if name == "cut" and not (isinstance(merged["sources"], list) and all(isinstance(s, str) for s in merged["sources"])):
+        raise FaultError("cut sources must be a list of client addresses")
     if name == "malformed" and merged["mode"] not in ("truncated", "garbage"):
         raise FaultError("malformed mode must be 'truncated' or 'garbage'")
     return merged

@@ -166,6 +166,14 @@ class Simulator:
             if appliance is None or self._flapped_down(appliance):
                 writer.transport.abort()  # connection reset
                 return
+            peer = writer.get_extra_info("peername")
+            cut = self.world.cut_off(appliance, peer[0]) if peer else None
+            if cut is not None:
+                if cut:
+                    await _hold(reader)
+                else:
+                    writer.transport.abort()
+                return
             hang = appliance.faults.get("hang")
             if hang and hang["handshake"]:
                 await _hold(reader)

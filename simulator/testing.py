@@ -166,6 +166,13 @@ class SimulatorProcess:
     def clear_fault(self, address: str, fault: str | None = None) -> None:
         self.control("DELETE", f"/appliances/{address}/faults" + (f"/{fault}" if fault else ""))
 
+    def cut_source(self, source: str, *, silent: bool = False) -> None:
+        """Cut a client source address (a probe location) off from every appliance."""
+        self.control("PUT", f"/cuts/{source}", {"silent": silent})
+
+    def restore_source(self, source: str) -> None:
+        self.control("DELETE", f"/cuts/{source}")
+
     def clear_faults(self) -> None:
         self.control("DELETE", "/faults")
 
@@ -295,3 +302,34 @@ class ApplianceClient:
             element.tag = element.tag.rpartition("}")[2]
         root.set("_status", str(status))
         return root
+
+
+class Silence:
+    """Addresses where a knock gets no answer at all, as from a host that is really gone (a loopback address
+    with nothing bound *refuses*, which counts as an answer). Each is a listener whose accept queue is full, so
+    the kernel drops further SYNs and a connect times out."""
+
+    def __init__(self) -> None:
+        self._sockets: list[socket.socket] = []
+
+    def add(self, address: str, port: int) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((address, port))
+        except OSError as exc:
+            listener.close()
+            raise OSError(exc.errno, f"cannot silence {address}:{port}: {exc.strerror}") from exc
+        listener.listen(0)
+        self._sockets.append(listener)
+        for _ in range(2):  # the first fills the queue of one; the second stays half-open
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex((address, port))
+            self._sockets.append(filler)
+        time.sleep(0.02)
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()

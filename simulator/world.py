@@ -35,6 +35,9 @@ class World:
         self._listeners: list[Listener] = []
         self.appliances: dict[str, Appliance] = {}
         self.by_host: dict[str, Appliance] = {}
+        # Client source addresses cut off from the whole fleet (a probe location losing its network):
+        # address -> silent (hold the connection unanswered) or not (reset it).
+        self.cut_sources: dict[str, bool] = {}
         self.build()
 
     # -- construction --------------------------------------------------------------------------
@@ -130,7 +133,17 @@ class World:
             appliance.fault_since.pop(n, None)
         self.changed(appliance)
 
+    def cut_off(self, appliance: Appliance, source: str) -> bool | None:
+        """How a connection from ``source`` to ``appliance`` is cut: None (served), False (reset), True (held)."""
+        if source in self.cut_sources:
+            return self.cut_sources[source]
+        cut = appliance.faults.get("cut")
+        if cut and source in cut["sources"]:
+            return bool(cut["silent"])
+        return None
+
     def clear_all_faults(self) -> None:
+        self.cut_sources.clear()
         for appliance in self.appliances.values():
             if appliance.faults:
                 self.clear_fault(appliance)

@@ -24,9 +24,11 @@ def wait_until(predicate, timeout: float, what: str):
 
 
 class Worker:
-    def __init__(self, queue: str, log: Path) -> None:
+    def __init__(self, queue: str, log: Path, env: dict[str, str] | None = None) -> None:
+        """``env``: extra environment (settings read from it, e.g. a probe location's PROBE_SOURCE_ADDRESS)."""
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.celery_worker_settings",
-               "FAILOVER_TEST_DB_NAME": connection.settings_dict["NAME"], "FAILOVER_TEST_QUEUE": queue}
+               "FAILOVER_TEST_DB_NAME": connection.settings_dict["NAME"], "FAILOVER_TEST_QUEUE": queue,
+               **(env or {})}
         self.log = log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "--queues", queue,

@@ -51,10 +51,10 @@ class _Job:
     """One appliance's probe in flight: its client, its operation generator and its current exchange."""
 
     def __init__(self, target: ProbeTarget, token_cache: TokenCache, deadline_seconds: float | None,
-                 share_tls_sessions: bool) -> None:
+                 share_tls_sessions: bool, source_address: str | None = None) -> None:
         self.client = ApplianceClient(target.address, target.credentials, target.trust, timeouts=target.timeouts,
                                       token_cache=token_cache, share_tls_sessions=share_tls_sessions,
-                                      address_guard=target.address_guard)
+                                      address_guard=target.address_guard, source_address=source_address)
         self.result = ProbeResult(target)
         self.op: Operation[HealthReport] = self.client.operations.check_health()
         self.deadline_seconds = deadline_seconds
@@ -74,18 +74,20 @@ def probe_many(
     timeout: float | None = None,
     token_cache: TokenCache | None = None,
     share_tls_sessions: bool = True,
+    source_address: str | None = None,
 ) -> list[ProbeResult]:
     """``check_health`` on every target, at most ``concurrency`` transfers at once.
 
     ``timeout`` (seconds) bounds each appliance's whole probe (token fetch + health call); each request
     is also bounded by its target's own ``Timeouts``. Results come back in input order.
     ``share_tls_sessions=False`` forces full handshakes (only useful to measure what resumption saves).
+    ``source_address``: the local address to connect from (a probe location bound to its own address).
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     # "is None", not "or": an empty InMemoryTokenCache is falsy (__len__), and len() walks every entry.
     cache = token_cache if token_cache is not None else default_token_cache()
-    jobs = [_Job(t, cache, timeout, share_tls_sessions) for t in targets]
+    jobs = [_Job(t, cache, timeout, share_tls_sessions, source_address) for t in targets]
     waiting = deque(jobs)
     # Two targets sharing an API account on one appliance would both miss the token cache and fetch two
     # tokens (the cap is 30); run such jobs one after the other so the second finds the first one's token.

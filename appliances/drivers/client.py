@@ -63,10 +63,11 @@ class ApplianceClient:
         token_cache: TokenCache | None = None,
         share_tls_sessions: bool = True,
         address_guard: AddressGuard | None = None,
+        source_address: str | None = None,
     ) -> None:
         self.address = address
         self.transport = Transport(address, trust, timeouts, share_tls_sessions=share_tls_sessions,
-                                   address_guard=address_guard)
+                                   address_guard=address_guard, source_address=source_address)
         # "is None", not "or": an empty cache is falsy (__len__), and len() walks every entry.
         cache = token_cache if token_cache is not None else default_token_cache()
         self.operations = Operations(address, credentials, cache)

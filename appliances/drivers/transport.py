@@ -216,11 +216,14 @@ class Transport:
         *,
         share_tls_sessions: bool = True,
         address_guard: AddressGuard | None = None,
+        source_address: str | None = None,
     ) -> None:
         self.address = address
         self.trust = trust
         self.timeouts = timeouts or Timeouts()
         self.address_guard = address_guard
+        # The local address connections leave from (a probe location's own address); None: the system's choice.
+        self.source_address = source_address or None
         # Resumed sessions carry no certificate, so a certificate-fingerprint pin needs full handshakes.
         self._share_sessions = share_tls_sessions and trust.cert_fingerprint is None
 
@@ -257,6 +260,8 @@ class Transport:
         # No ACCEPT_ENCODING on purpose: compressed answers would let a small body inflate past the cap.
         curl.setopt(pycurl.MAXFILESIZE_LARGE, request.hard_limit)
         curl.setopt(pycurl.USERAGENT, USER_AGENT)
+        if self.source_address:
+            curl.setopt(pycurl.INTERFACE, f"host!{self.source_address}")
 
         headers = ["Connection: close", "Accept: text/xml, application/json;q=0.9, */*;q=0.1", "Expect:"]
         if request.json_body is not None:

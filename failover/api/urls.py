@@ -2,6 +2,7 @@ from rest_framework.routers import DefaultRouter
 
 from .views import adoption as adoption_views
 from .views import certificates as certificate_views
+from .views import locations as location_views
 from .views import operations as operation_views
 from .views import pairs as pair_views
 from .views import status as status_views
@@ -16,6 +17,10 @@ router.register("status-changes", status_views.StatusChangeViewSet)
 router.register("pair-status", status_views.PairStatusViewSet, basename="pair-status")
 router.register("pair-state-changes", status_views.PairStateChangeViewSet)
 router.register("alerts", status_views.AlertViewSet)
+# -- probe locations: each location's view (isolation included), an organisation's defaults and quorum
+router.register("location-status", location_views.LocationStatusViewSet)
+router.register("probe-settings", location_views.ProbeSettingsViewSet)
+router.register("appliance-probe-locations", location_views.ApplianceProbeLocationsViewSet)
 
 # -- pairs, operations, syncs, backup settings, advice
 router.register("pairs", pair_views.PairViewSet)

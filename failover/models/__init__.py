@@ -6,12 +6,18 @@ from .evacuations import (
     EvacuationStatus,
 )
 from .history import PairStateChange, StatusChange
+from .locations import LOCAL_LOCATION, ApplianceProbeLocations, LocationStatus, ProbeLocation, ProbeSettings
 from .operations import Operation, OperationKind, OperationStatus, OperationStep, StepStatus
 from .pairs import BackupSettings, NetworkMethod, Pair, PairState, Provenance
 from .runbooks import ChangeLogEntry, DrillSchedule, MaintenanceWindow
 from .syncs import SyncRecord, SyncResult, SyncTrigger
 
 __all__ = [
+    "LOCAL_LOCATION",
+    "ApplianceProbeLocations",
+    "LocationStatus",
+    "ProbeLocation",
+    "ProbeSettings",
     "BackupSettings",
     "Provenance",
     "ChangeLogEntry",

@@ -92,7 +92,8 @@ def probe_appliances(
     concurrency = concurrency or settings.PROBE_CONCURRENCY
 
     started = time.perf_counter()
-    outcomes = _probe(appliances, concurrency=concurrency, token_cache=token_cache)
+    outcomes = _probe(appliances, concurrency=concurrency, token_cache=token_cache,
+                      source_address=settings.PROBE_SOURCE_ADDRESS or None)
     report.probe_seconds = time.perf_counter() - started
     _count_probes(outcomes)
 
@@ -174,7 +175,8 @@ def _count_probes(outcomes: dict) -> None:
             metrics.PROBES.inc(count, outcome=outcome)
 
 
-def _probe(appliances: list[Appliance], *, concurrency: int, token_cache: TokenCache | None) -> dict:
+def _probe(appliances: list[Appliance], *, concurrency: int, token_cache: TokenCache | None,
+           source_address: str | None = None) -> dict:
     """pk -> ProbeResult, or an error string for an appliance that could not even be attempted."""
     outcomes: dict[int, ProbeResult | PlainHealth | str] = {}
     by_timeout = defaultdict(list)
@@ -191,7 +193,8 @@ def _probe(appliances: list[Appliance], *, concurrency: int, token_cache: TokenC
     # One multi run per timeout value (usually just the default): the whole probe of an appliance, token
     # fetch included, is bounded by its own timeout.
     for timeout, targets in by_timeout.items():
-        for result in probe_many(targets, concurrency=concurrency, timeout=float(timeout), token_cache=token_cache):
+        for result in probe_many(targets, concurrency=concurrency, timeout=float(timeout), token_cache=token_cache,
+                                 source_address=source_address):
             outcomes[result.target.ref] = result
     return outcomes
 

@@ -6,6 +6,8 @@ A pair fails over automatically when all of these hold (each refusal is explaine
 * the serving primary has been unreachable from the portal (debounced probes, ``primary_unreachable_since``)
   for at least the standby's primary timeout (its BackupSettings);
 * the standby answers the probes, healthy, in the backup role;
+* with several probe locations, a quorum of them sees the primary down now (``probing/locations.py``;
+  isolated locations are set aside), and the connectivity test IPs answer from one of those locations;
 * the standby has connectivity test IPs and at least one answers from the portal (an accepted connection or a
   refusal, ``swing/knock.py``): when the portal itself cannot reach them, the outage may be the portal's own
   network, not the primary; with none configured the portal cannot tell, so it does not act;
@@ -27,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Subquery
 
@@ -40,6 +41,7 @@ from ..alerts import AlertKind
 from ..maintenance_selectors import pair_window_until, with_window_until
 from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
 from ..pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
+from ..probing.locations import appliance_verdict, connectivity_targets
 from ..swing.knock import answering
 from .operations import operation_start, operations_blocking
 from .watch import duration
@@ -54,6 +56,7 @@ class DecisionCode(StrEnum):
     WAITING = "waiting"  # the primary timeout has not run out yet
     STANDBY_DOWN = "standby_down"
     CONNECTIVITY = "connectivity"  # no connectivity test IP answers (or none is set): maybe the portal's network
+    QUORUM = "quorum"  # fewer than a quorum of the primary's probe locations see it down
     BUSY = "busy"  # another operation runs on the pair
     BUILTIN_ON = "builtin_on"  # the appliance's own automatic failover is on too
     UNKNOWN_SETTINGS = "unknown_settings"  # the standby's backup settings were never read nor declared
@@ -82,12 +85,6 @@ class Decision:
 
 def outage_key(pair: Pair) -> str:
     return f"auto-failover:{pair.pk}:{int(pair.primary_unreachable_since.timestamp())}"
-
-
-def connectivity_targets(backup_settings) -> list[tuple[str, int]]:
-    """(ip, port) knocked for the standby's connectivity test IPs; any answer, even a refusal, proves the path."""
-    port = int(settings.FAILOVER_CONNECTIVITY_TEST_PORT)
-    return [(str(ip), port) for ip in (backup_settings.connectivity_test_ips or [])] if backup_settings else []
 
 
 def automatic_failover_owner(pair: Pair) -> tuple[str, str]:
@@ -142,6 +139,13 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
         return decision(DecisionCode.WAITING, f"{down.name} has been unreachable for {duration(down_for)}; automatic failover "
                         f"in {duration(timeout - down_for)} (primary timeout {duration(timeout)}).",
                         due_at=pair.primary_unreachable_since + timeout)
+    # With several probe locations, a quorum of them must see the primary down now, and the connectivity test
+    # IPs are knocked from the locations (probing/locations.py), not from here.
+    verdict = appliance_verdict(down, now=now)
+    evidence = f" Evidence: {down.name} {verdict.describe()}." if verdict is not None else ""
+    if verdict is not None and verdict.down is not True:
+        return decision(DecisionCode.QUORUM, f"{down.name} is not seen down by a quorum of its probe locations: "
+                        f"{verdict.describe()}.")
     if standby.status_reachable is not True:
         return decision(DecisionCode.STANDBY_DOWN, f"{standby.name} (the standby) is unreachable too: "
                         f"{standby.status_error or 'no answer'}.")
@@ -153,6 +157,9 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
     if busy:
         return decision(DecisionCode.BUSY, "Another operation is running on the pair.")
     targets = connectivity_targets(backup_settings)
+    if targets and verdict is not None:
+        return _connectivity_from_locations(pair, standby, down, verdict, targets, decision, evidence,
+                                            down_for=down_for, timeout=timeout)
     if not targets:
         return decision(DecisionCode.CONNECTIVITY, f"{standby.name} has no connectivity test IPs: without them the portal "
                         "cannot tell an outage of the primary from one of its own network (two primaries could "
@@ -165,6 +172,26 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
                         "from the portal: the outage may be the portal's own network, so it does not act.")
     return decision(DecisionCode.GO, f"{down.name} unreachable for {duration(down_for)} (primary timeout {duration(timeout)}); "
                     f"{standby.name} is a healthy backup.")
+
+
+def _connectivity_from_locations(pair, standby, down, verdict, targets, decision, evidence, *, down_for, timeout):
+    """The standby's connectivity test IPs as knocked from the primary's counting locations (each knocks them
+    from its own network while the primary is unreachable): one that answers is enough."""
+    standby_views = appliance_verdict(standby)
+    knocked = {view.location: view.connectivity_ok for view in (standby_views.views if standby_views else ())
+               if view.counts}
+    counting = [view.location for view in verdict.views if view.counts and view.reachable is False]
+    answered = [name for name in counting if knocked.get(name)]
+    if not answered:
+        ips = ", ".join(ip for ip, _port in targets)
+        seen = "; ".join(f"{name}: {'silent' if knocked.get(name) is False else 'not knocked yet'}"
+                         for name in counting) or "no location counts"
+        return decision(DecisionCode.CONNECTIVITY, f"None of {standby.name}'s connectivity test IPs ({ips}) answers "
+                        f"from the locations that see {down.name} down ({seen}): the outage may be their network, "
+                        "so the portal does not act.")
+    return decision(DecisionCode.GO, f"{down.name} unreachable for {duration(down_for)} (primary timeout "
+                    f"{duration(timeout)}); {standby.name} is a healthy backup; connectivity test IPs answer from "
+                    f"{', '.join(answered)}.{evidence}")
 
 
 def _explain_block(pair: Pair, decision: Decision) -> None:
@@ -192,7 +219,7 @@ def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None
     """Apply the policy to one pair: start the failover, explain a refusal, or do nothing. Idempotent: one
     operation per outage, whatever happens to it (a failed automatic failover is reported, not retried)."""
     decision = autofailover_decide(pair=pair, now=now, busy=busy, answered=answered)
-    if decision.code in (DecisionCode.BUILTIN_ON, DecisionCode.CONNECTIVITY):
+    if decision.code in (DecisionCode.BUILTIN_ON, DecisionCode.CONNECTIVITY, DecisionCode.QUORUM):
         _explain_block(pair, decision)
     if decision.code not in (DecisionCode.GO, DecisionCode.BUSY):
         return decision

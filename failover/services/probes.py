@@ -12,8 +12,10 @@ from django.conf import settings
 
 from ..probing import SweepReport, claim_due_appliances, probe_appliances
 from ..probing.dispatch import claim_lease_seconds, claim_lease_until
+from ..probing.locations import location_queue, probe_location_batch, split_by_location
 
-__all__ = ["claim_lease_seconds", "claim_lease_until", "probe_batch_run", "probe_batches_claim"]
+__all__ = ["claim_lease_seconds", "claim_lease_until", "location_queue", "probe_batch_run", "probe_batches_claim",
+           "probe_batches_by_location", "probe_location_batch_run"]
 
 
 
@@ -27,3 +29,20 @@ def probe_batches_claim(*, now: datetime, batch_size: int | None = None, limit: 
 def probe_batch_run(*, appliance_ids: list[int], concurrency: int | None = None,
                     lease_until: datetime | None = None) -> SweepReport:
     return probe_appliances(appliance_ids, concurrency=concurrency, lease_until=lease_until)
+
+
+def probe_batches_by_location(batches: list[list[int]], *, batch_size: int | None = None
+                              ) -> tuple[list[list[int]], dict[str, list[list[int]]]]:
+    """Claimed batches split into (batches for the plain ``probes`` path, {location: batches}): an appliance with
+    several locations goes to each of them (``probing/locations.py``)."""
+    batch_size = batch_size or settings.PROBE_BATCH_SIZE
+    plain, by_location = split_by_location([pk for ids in batches for pk in ids])
+
+    def cut(ids):
+        return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+
+    return cut(plain), {location: cut(ids) for location, ids in by_location.items()}
+
+
+def probe_location_batch_run(*, appliance_ids: list[int], location: str) -> SweepReport:
+    return probe_location_batch(appliance_ids, location=location)

@@ -29,20 +29,22 @@ def knock_timeout() -> float:
 ACCEPTED, REFUSED, SILENT = "accepted", "refused", "silent"
 
 
-def knock_result(address: str, port: int, timeout: float) -> str:
+def knock_result(address: str, port: int, timeout: float, source: str | None = None) -> str:
     """ACCEPTED (a connection was accepted), REFUSED (refused or reset: a host replied, but nothing serves on
-    that port) or SILENT (a timeout, no route: nobody there)."""
+    that port) or SILENT (a timeout, no route: nobody there). ``source``: the local address to knock from (a
+    probe location's own address)."""
     try:
-        with socket.create_connection((str(address), int(port)), timeout=timeout):
+        with socket.create_connection((str(address), int(port)), timeout=timeout,
+                                      source_address=(source, 0) if source else None):
             return ACCEPTED
     except OSError as exc:
         # socket.timeout / TimeoutError, EHOSTUNREACH, ENETUNREACH...: nobody answered.
         return REFUSED if exc.errno in _ANSWER_ERRNOS else SILENT
 
 
-def knock(address: str, port: int, timeout: float) -> bool:
+def knock(address: str, port: int, timeout: float, source: str | None = None) -> bool:
     """Whether ``address:port`` answers at all within ``timeout`` (accepted, refused or reset)."""
-    return knock_result(address, port, timeout) != SILENT
+    return knock_result(address, port, timeout, source) != SILENT
 
 
 def knock_results(targets: Iterable[tuple[str, int]], *, timeout: float | None = None) -> dict[tuple[str, int], str]:

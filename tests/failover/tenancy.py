@@ -3,16 +3,19 @@
 import itertools
 
 from failover.models import (
+    ApplianceProbeLocations,
     BackupSettings,
     ChangeLogEntry,
     DrillSchedule,
     Evacuation,
     EvacuationItem,
+    LocationStatus,
     MaintenanceWindow,
     Operation,
     OperationStep,
     Pair,
     PairStateChange,
+    ProbeSettings,
     StatusChange,
     SyncRecord,
 )
@@ -73,4 +76,14 @@ ENTRIES = {
     EvacuationItem: Entry(make=lambda org, marker: EvacuationItemFactory(pair=_pair(org, f"{marker}-ev"), detail=marker)),
     ChangeLogEntry: Entry(make=lambda org, marker: ChangeLogEntryFactory(
         operation=OperationFactory(pair=_pair(org, f"{marker}-cl")), text=marker)),
+    LocationStatus: Entry(make=lambda org, marker: LocationStatus.objects.create(
+        organization=org, appliance=ApplianceFactory(organization=org, name=f"{marker}-ls"), location=marker[:40],
+        status_error=marker)),
+    # One row per organisation (POST sets it, never adds a second): no create payload, so the generic test only
+    # proves a foreign organisation is refused with nothing written; tests/failover/probing covers the rest.
+    ProbeSettings: Entry(make=lambda org, marker: ProbeSettings.objects.create(organization=org, locations=[marker])),
+    ApplianceProbeLocations: Entry(
+        make=lambda org, marker: ApplianceProbeLocations.objects.create(
+            organization=org, appliance=ApplianceFactory(organization=org, name=f"{marker}-apl"), locations=[marker]),
+        payload=lambda org: {"appliance": ApplianceFactory(organization=org).pk, "locations": ["local"]}),
 }

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import socket
 import tempfile
 import threading
 import time
@@ -22,37 +21,7 @@ from failover.probing import probe_appliances
 from failover.services.autofailover import autofailover_evaluate
 from failover.swing.knock import service_targets
 from portal.permissions import SYSTEM
-
-
-class Silence:
-    """Addresses where a knock gets no answer at all, as from a host that is really gone (a loopback address
-    with nothing bound *refuses*, which counts as an answer). Each is a listener whose accept queue is full, so
-    the kernel drops further SYNs and a connect times out."""
-
-    def __init__(self) -> None:
-        self._sockets: list[socket.socket] = []
-
-    def add(self, address: str, port: int) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind((address, port))
-        except OSError as exc:
-            listener.close()
-            raise OSError(exc.errno, f"cannot silence {address}:{port}: {exc.strerror}") from exc
-        listener.listen(0)
-        self._sockets.append(listener)
-        for _ in range(2):  # the first fills the queue of one; the second stays half-open
-            filler = socket.socket()
-            filler.setblocking(False)
-            filler.connect_ex((address, port))
-            self._sockets.append(filler)
-        time.sleep(0.02)
-
-    def close(self) -> None:
-        for sock in self._sockets:
-            sock.close()
-        self._sockets.clear()
+from simulator.testing import Silence
 
 
 class SwingFleet:

@@ -1,0 +1,561 @@
+"""Chaos harness: the portal's real workers against the simulator, with random faults, judged by the simulator.
+
+    .venv/bin/python bench/chaos.py --pairs 20 --seconds 120 --faults 1000
+
+What runs (all real processes, on loopback):
+  * the simulator with N pairs (shared-IP method), sampled ~5 times a second through its control API: this is
+    the ground truth (roles, faults), not the portal's view;
+  * one Celery probe worker per location (``chaos.<location>`` queues), each probing from its own loopback
+    source address (127.0.0.2, .3, ...), so the simulator can cut one location off;
+  * one worker for the periodic ticks (``failover.probe_dispatch`` every second, ``evaluate_auto_failover``
+    every 2 s, ``resume_stale_operations`` every 3 s: the harness plays beat) and one for operations;
+  * a private redis-server on a free port as the broker (the machine's shared Redis is never touched, so it can
+    be restarted), and a scratch PostgreSQL database.
+
+Faults, drawn at random over ``--seconds`` (``--faults`` of them, a fixed ``--seed``): appliance crash (short, or
+longer than the primary timeout on a serving primary: those warrant a failover), hang, slow answers, partition
+between the members, flapping, one appliance cut off from one or two locations (shorter than the primary
+timeout), a whole location cut off, a worker SIGKILLed (the operations worker while an operation runs, when
+one does), PostgreSQL connections terminated, the private Redis restarted. Then the faults stop and the run
+drains for a primary timeout and a bit.
+
+From the simulator's samples it counts: instants (samples) with two primaries serving in one pair (role primary,
+neither down nor hung); failovers the portal performed (succeeded automatic-failover operations) and whether
+each was warranted (the old primary down or hung without a break for at least the primary timeout before the
+operation started); warranted outages (serving primary down or hung for the primary timeout plus a grace, the
+standby fault-free) that got no failover; and what became of operations whose worker was killed.
+
+Shortcuts, said plainly: the primary timeout is shortened below the portal's 30 s minimum (a direct update) to
+fit a few minutes; the shared IPs are kept *silent* for the portal's knock (a listener with a full queue), since
+the simulator does not serve them and a refusal would stop every failover at its fencing step: this removes a
+safety net, so the split-brain count is if anything pessimistic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=120.0, help="time over which the faults are injected")
+    parser.add_argument("--faults", type=int, default=1000)
+    parser.add_argument("--locations", default="east,west,north")
+    parser.add_argument("--primary-timeout", type=int, default=12, help="seconds (shortened for the run)")
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--outage-margin", type=float, default=20.0,
+                        help="a warranted outage lasts the primary timeout plus this (to this + 10) seconds")
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_chaos")
+    parser.add_argument("--keep", action="store_true", help="keep the logs directory")
+    parser.add_argument("--no-redis-restart", action="store_true",
+                        help="leave the private Redis alone (see docs/benchmarks.md: a restart can wedge a worker)")
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+LOCATIONS = [name.strip() for name in ARGS.locations.split(",") if name.strip()]
+SOURCES = {name: f"127.0.0.{2 + i}" for i, name in enumerate(LOCATIONS)}
+QUEUE_PREFIX = "chaos"
+TICK_QUEUE, OPS_QUEUE = f"{QUEUE_PREFIX}.tick", f"{QUEUE_PREFIX}.ops"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+REDIS_PORT = free_port()
+WORK = Path(tempfile.mkdtemp(prefix="chaos-"))
+# Everything the portal reads, for this process and the workers alike (portal.settings reads the environment).
+ENV = {
+    "DATABASE_URL": ARGS.database, "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+    "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/1", "PORTAL_VAR_DIR": str(WORK / "var"),
+    "DJANGO_SETTINGS_MODULE": "portal.settings_test", "PROBE_QUEUE": QUEUE_PREFIX,
+    "FAILOVER_OPERATIONS_QUEUE": OPS_QUEUE, "PROBE_FAILURES_TO_DOWN": "2", "PROBE_SUCCESSES_TO_UP": "1",
+    "PROBE_CONFIRM_INTERVAL": "1", "PROBE_CLAIM_LEASE_SECONDS": "10", "PROBE_LOCATION_STALE_SECONDS": "15",
+    "PROBE_ISOLATION_MIN_APPLIANCES": "6", "FAILOVER_KNOCK_TIMEOUT": "0.5", "FAILOVER_OPERATION_LOCK_TTL": "5",
+    "FAILOVER_OPERATION_STALE_SECONDS": "6", "FAILOVER_POLL_INTERVAL": "0.05",
+}
+os.environ.update(ENV)
+
+import django  # noqa: E402
+
+django.setup()
+
+from celery import Celery  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from appliances.models import Appliance  # noqa: E402
+from bench.scratch_db import create_schema  # noqa: E402
+from demo.fleet_loader import fleet_load  # noqa: E402
+from failover.models import BackupSettings, Operation, OperationKind, OperationStatus, Pair  # noqa: E402
+from failover.services.locations import probe_location_create, probe_settings_set  # noqa: E402
+from portal.permissions import SYSTEM  # noqa: E402
+from simulator.fleet import generate_fleet  # noqa: E402
+from simulator.testing import Silence, SimulatorProcess  # noqa: E402
+
+DOWN_FAULTS = ("down", "hang")  # the appliance really serves nobody
+
+
+# -- processes -------------------------------------------------------------------------------------------------
+
+class Process:
+    """A child process (worker, redis) that can be SIGKILLed and started again with the same command."""
+
+    def __init__(self, name: str, command: list[str], env: dict | None = None, ready: str | None = None) -> None:
+        self.name, self.command, self.env, self.ready = name, command, env, ready
+        self.log = WORK / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Process:
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env={**os.environ, **(self.env or {})},
+                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while self.ready and time.monotonic() < deadline:
+            with self.log.open("rb") as handle:
+                handle.seek(offset)
+                if self.ready.encode() in handle.read():
+                    return self
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.name} exited; see {self.log}")
+            time.sleep(0.1)
+        return self
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def worker(name: str, queue: str, env: dict | None = None) -> Process:
+    return Process(name, [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "-Q", queue,
+                          "-n", f"{name}@chaos", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                          "--loglevel", "INFO"], env, ready=" ready.")
+
+
+def private_redis() -> Process:
+    # No persistence: a restart loses what was queued, as a crashed broker without AOF would.
+    return Process("redis", ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], ready="Ready to accept connections")
+
+
+# -- setup -------------------------------------------------------------------------------------------------------
+
+def load(sim: SimulatorProcess) -> list[Pair]:
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    organization = loaded.organizations[0]
+    for name in LOCATIONS:
+        probe_location_create(actor=SYSTEM, name=name)
+    probe_settings_set(actor=SYSTEM, organization=organization, locations=LOCATIONS)
+    # Direct updates: below the form's minimums, to fit the run in minutes (said in the docstring).
+    Appliance.objects.update(probe_interval=2, probe_timeout=2, next_probe_at=None)
+    BackupSettings.objects.update(primary_timeout=ARGS.primary_timeout, connectivity_test_ips=["127.0.0.1"],
+                                  automatic_failover=False)
+    Pair.objects.update(portal_auto_failover=True)
+    return list(Pair.objects.select_related("primary", "backup"))
+
+
+# -- ground truth ------------------------------------------------------------------------------------------------
+
+@dataclass
+class Sample:
+    at: float
+    appliances: dict[str, dict]  # address -> {"role", "faults"}
+
+
+class Sampler(threading.Thread):
+    def __init__(self, sim: SimulatorProcess, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.sim, self.interval = sim, interval
+        self.samples: list[Sample] = []
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            with contextlib.suppress(Exception):
+                rows = self.sim.control("GET", "/appliances")
+                self.samples.append(Sample(time.time(), {r["address"]: r for r in rows}))
+            self.stop_event.wait(self.interval)
+
+    def latest(self) -> Sample:
+        return self.samples[-1]
+
+
+def serving(row: dict) -> bool:
+    return row["role"] == "primary" and not any(f in row["faults"] for f in DOWN_FAULTS)
+
+
+def really_down(row: dict) -> bool:
+    return any(f in row["faults"] for f in DOWN_FAULTS)
+
+
+# -- faults ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Chaos:
+    sim: SimulatorProcess
+    pairs: list[Pair]
+    sampler: Sampler
+    location_workers: dict[str, Process]
+    ops_worker: Process
+    redis: Process
+    rng: random.Random
+    injected: Counter = field(default_factory=Counter)
+    ends: list[tuple[float, str, object]] = field(default_factory=list)  # (when, kind, what) to undo
+    busy: set[str] = field(default_factory=set)  # appliance addresses with a fault on
+    killed_operations: set[int] = field(default_factory=set)
+    long_outages: list[tuple[int, str, float, float]] = field(default_factory=list)  # pair, address, from, to
+    # After a fault ends, an appliance rests fault-free for half a primary timeout: back-to-back short faults
+    # would otherwise add up to an outage longer than the timeout, and a failover would then be warranted.
+    rested: dict[str, float] = field(default_factory=dict)
+    last_global: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def reserved(self) -> list[Pair]:
+        """Pairs kept for the long crashes (warranted failovers), so one is always free to crash."""
+        return self.pairs[: max(2, len(self.pairs) // 4)]
+
+    def addresses(self) -> list[str]:
+        reserved = {pair.pk for pair in self.reserved}
+        return [a for pair in self.pairs if pair.pk not in reserved
+                for a in (pair.primary.management_host, pair.backup.management_host)]
+
+    def free(self) -> list[str]:
+        now = time.time()
+        return [a for a in self.addresses() if a not in self.busy and self.rested.get(a, 0) <= now]
+
+    def spaced(self, kind: str, seconds: float) -> bool:
+        """Whether a fleet-wide fault of this kind may happen now (at most one per ``seconds``)."""
+        if time.time() - self.last_global.get(kind, 0.0) < seconds:
+            return False
+        self.last_global[kind] = time.time()
+        return True
+
+    def appliance_fault(self, kind: str, fault: str, seconds: float, **params) -> bool:
+        free = self.free()
+        if not free:
+            return False
+        address = self.rng.choice(free)
+        self.sim.set_fault(address, fault, **params)
+        self.busy.add(address)
+        self.ends.append((time.time() + seconds, "clear", address))
+        self.injected[kind] += 1
+        return True
+
+    def long_crash(self) -> bool:
+        """A serving primary crashes for longer than the primary timeout, its standby fault-free: warranted."""
+        latest = self.sampler.latest().appliances
+        candidates = []
+        for pair in self.reserved:
+            members = (pair.primary.management_host, pair.backup.management_host)
+            if any(m in self.busy for m in members):
+                continue
+            serving_now = [m for m in members if serving(latest[m])]
+            if len(serving_now) == 1:
+                candidates.append((pair, serving_now[0], next(m for m in members if m != serving_now[0])))
+        if not candidates:
+            return False
+        pair, address, standby = self.rng.choice(candidates)
+        # Long enough for the portal to see it (probes, anti-flap), wait the timeout, and act.
+        seconds = ARGS.primary_timeout + self.rng.uniform(ARGS.outage_margin, ARGS.outage_margin + 10)
+        self.sim.set_fault(address, "down")
+        self.busy.update((address, standby))  # the standby stays fault-free for the whole outage
+        self.ends.append((time.time() + seconds, "clear", address))
+        self.ends.append((time.time() + seconds, "release", standby))
+        self.long_outages.append((pair.pk, address, time.time(), time.time() + seconds))
+        self.injected["crash (longer than the primary timeout)"] += 1
+        return True
+
+    def cut_appliance(self, locations: int) -> bool:
+        free = self.free()
+        if not free:
+            return False
+        address = self.rng.choice(free)
+        sources = [SOURCES[name] for name in self.rng.sample(LOCATIONS, locations)]
+        self.sim.set_fault(address, "cut", sources=sources, silent=self.rng.random() < 0.5)
+        self.busy.add(address)
+        self.ends.append((time.time() + self.rng.uniform(1, ARGS.primary_timeout * 0.4), "clear", address))
+        self.injected[f"appliance cut off from {locations} location(s)"] += 1
+        return True
+
+    def cut_location(self) -> bool:
+        name = self.rng.choice(LOCATIONS)
+        # One location cut at a time: two at once would leave no quorum of sound locations, a different test.
+        if any(kind == "restore" for _when, kind, _what in self.ends):
+            return False
+        self.sim.cut_source(SOURCES[name], silent=self.rng.random() < 0.5)
+        self.ends.append((time.time() + self.rng.uniform(3, 10), "restore", name))
+        self.injected["location cut off from every appliance"] += 1
+        return True
+
+    def kill_worker(self) -> bool:
+        if not self.spaced("kill", 3):
+            return False
+        running = list(Operation.objects.filter(status=OperationStatus.RUNNING).values_list("pk", flat=True))
+        if running:
+            target = self.ops_worker
+            self.killed_operations.update(running)
+            self.injected["operations worker SIGKILLed mid-operation"] += 1
+        else:
+            target = self.location_workers[self.rng.choice(LOCATIONS)]
+            self.injected["probe worker SIGKILLed"] += 1
+        target.kill()
+        self.ends.append((time.time() + self.rng.uniform(0.5, 2), "restart", target))
+        return True
+
+    def drop_database_connections(self) -> bool:
+        if not self.spaced("database", 2):
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+        self.injected["PostgreSQL connections terminated"] += 1
+        return True
+
+    def restart_redis(self) -> bool:
+        # Rare: each restart sends every worker into its reconnect back-off (growing to many seconds).
+        if ARGS.no_redis_restart or not self.spaced("redis", 40):
+            return False
+        self.redis.kill()
+        self.redis.start()
+        self.injected["Redis restarted"] += 1
+        return True
+
+    def inject(self) -> bool:
+        """One random fault; False when the one drawn had no free target (the caller draws again)."""
+        rng = self.rng
+        roll = rng.random()
+        table = [
+            (0.21, lambda: self.appliance_fault("crash (short)", "down", rng.uniform(0.5, 4))),
+            (0.10, lambda: self.appliance_fault("hang", "hang", rng.uniform(0.5, 4), handshake=rng.random() < 0.5)),
+            (0.14, lambda: self.appliance_fault("slow answers", "slow", rng.uniform(0.5, 4), ms=rng.randint(300, 2500))),
+            (0.10, lambda: self.appliance_fault("partition between the members", "partition", rng.uniform(0.5, 4))),
+            (0.10, lambda: self.appliance_fault("flapping", "flapping", rng.uniform(0.5, 4),
+                                                period=rng.choice([0.0, 0.5, 1.0]))),
+            (0.14, lambda: self.cut_appliance(1)),
+            (0.06, lambda: self.cut_appliance(2)),
+            (0.03, self.long_crash),
+            (0.04, self.cut_location),
+            (0.03, self.kill_worker),
+            (0.03, self.drop_database_connections),
+            (0.02, self.restart_redis),
+        ]
+        for weight, action in table:
+            roll -= weight
+            if roll <= 0:
+                return action()
+        return False
+
+    def undo_due(self, now: float) -> None:
+        due = [item for item in self.ends if item[0] <= now]
+        self.ends = [item for item in self.ends if item[0] > now]
+        for _when, kind, what in due:
+            with contextlib.suppress(Exception):
+                if kind == "clear":
+                    self.sim.clear_fault(what)
+                    self.busy.discard(what)
+                    self.rested[what] = time.time() + ARGS.primary_timeout / 2
+                elif kind == "release":
+                    self.busy.discard(what)
+                elif kind == "restore":
+                    self.sim.restore_source(SOURCES[what])
+                elif kind == "restart":  # in the background: a worker takes seconds to come up
+                    threading.Thread(target=what.start, daemon=True).start()
+
+
+class Ticker(threading.Thread):
+    """Beat's part: the periodic tasks, sent to the tick worker's queue."""
+
+    def __init__(self, app: Celery) -> None:
+        super().__init__(daemon=True)
+        self.app, self.stop_event = app, threading.Event()
+
+    def run(self) -> None:
+        tick = 0
+        while not self.stop_event.is_set():
+            with contextlib.suppress(Exception):
+                self.app.send_task("failover.probe_dispatch", queue=TICK_QUEUE, expires=2)
+                if tick % 2 == 0:
+                    self.app.send_task("failover.evaluate_auto_failover", queue=TICK_QUEUE, expires=3)
+                if tick % 3 == 0:
+                    self.app.send_task("failover.resume_stale_operations", queue=TICK_QUEUE, expires=4)
+            tick += 1
+            self.stop_event.wait(1.0)
+
+
+# -- judging -----------------------------------------------------------------------------------------------------
+
+def judge(chaos: Chaos, samples: list[Sample]) -> dict:
+    pairs = {pair.pk: (pair.primary.management_host, pair.backup.management_host) for pair in chaos.pairs}
+    pk_address = dict(Appliance.objects.values_list("pk", "management_host"))
+    two_primaries, episodes = 0, 0
+    in_episode = defaultdict(bool)
+    for sample in samples:
+        for pk, (a, b) in pairs.items():
+            both = serving(sample.appliances[a]) and serving(sample.appliances[b])
+            two_primaries += both
+            episodes += both and not in_episode[pk]
+            in_episode[pk] = both
+
+    def down_since(address: str, before: float) -> float | None:
+        """When the appliance's current unbroken really-down stretch began (None: up at ``before``)."""
+        start = None
+        for sample in samples:
+            if sample.at > before:
+                break
+            start = (start or sample.at) if really_down(sample.appliances[address]) else None
+        return start
+
+    failovers = list(Operation.objects.filter(kind=OperationKind.AUTO_FAILOVER, status=OperationStatus.SUCCEEDED))
+    warranted, unwarranted = 0, []
+    for operation in failovers:
+        old = pk_address.get((operation.result or {}).get("old_primary"))
+        started = operation.created_at.timestamp()
+        since = down_since(old, started) if old else None
+        if since is not None and started - since >= ARGS.primary_timeout:
+            warranted += 1
+        else:
+            unwarranted.append((operation.pk, old, None if since is None else round(started - since, 1)))
+    missed = []
+    for pair_pk, address, start, end in chaos.long_outages:
+        started = [o for o in failovers if o.pair_id == pair_pk and start <= o.created_at.timestamp() <= end + 1]
+        if not started:
+            missed.append((pair_pk, address, round(end - start, 1)))
+    killed = {pk: (status, attempts) for pk, status, attempts in Operation.objects.filter(
+        pk__in=chaos.killed_operations).values_list("pk", "status", "attempts")}
+    return {
+        "samples": len(samples),
+        "two_primaries_samples": two_primaries, "two_primaries_episodes": episodes,
+        "failovers": len(failovers), "warranted": warranted, "unwarranted": unwarranted,
+        "warranted_outages": len(chaos.long_outages), "missed": missed,
+        "operations": {f"{kind} {status}": count for (kind, status), count in
+                       Counter(Operation.objects.values_list("kind", "status")).items()},
+        "killed_operations": killed,
+        "still_active": Operation.objects.filter(status__in=OperationStatus.active()).count(),
+    }
+
+
+def main() -> None:
+    started = time.time()
+    rng = random.Random(ARGS.seed)
+    redis = private_redis().start()
+    create_schema()
+    fleet = generate_fleet(1, ARGS.pairs, 0, settings={"sync_interval": 0, "automatic_failover": False},
+                           simulator={"time_scale": 0.01, "swap_gap": 20, "link_bandwidth": 1_000_000_000})
+    # Shared IPs of our own (127.251.x), so silencing them never collides with the test suite's (127.250.x).
+    for index, pair_data in enumerate(pair for org in fleet["organisations"] for pair in org["pairs"]):
+        pair_data["shared_ips"] = [f"127.251.{index // 250}.{index % 250 + 1}"]
+    sim = SimulatorProcess(fleet)
+    sim.start()
+    silence = Silence()
+    processes: list[Process] = [redis]
+    sampler = Sampler(sim)
+    ticker = None
+    try:
+        pairs = load(sim)
+        for pair in pairs:
+            for target in ((pair.shared_ip, 443), (pair.shared_ip, sim.port)):
+                silence.add(*target)
+        location_workers = {name: worker(f"probe-{name}", f"{QUEUE_PREFIX}.{name}", {"PROBE_SOURCE_ADDRESS": source})
+                            for name, source in SOURCES.items()}
+        ops_worker, tick_worker = worker("operations", OPS_QUEUE), worker("ticks", TICK_QUEUE)
+        for process in (*location_workers.values(), ops_worker, tick_worker):
+            processes.append(process)  # before it starts: stopped at the end even if a later start fails
+            process.start()
+        app = Celery(broker=ENV["CELERY_BROKER_URL"])
+        ticker = Ticker(app)
+        ticker.start()
+        sampler.start()
+        # Let the fleet be seen healthy from every location before the first fault.
+        deadline = time.time() + 60
+        while time.time() < deadline and Pair.objects.exclude(state="healthy").exists():
+            time.sleep(0.5)
+        print(f"setup {time.time() - started:.0f} s; pairs healthy: "
+              f"{Pair.objects.filter(state='healthy').count()}/{len(pairs)}", flush=True)
+        chaos = Chaos(sim, pairs, sampler, location_workers, ops_worker, redis, rng)
+        first = len(sampler.samples)
+        begin = time.time()
+        injected = 0
+        while injected < ARGS.faults and time.time() < begin + ARGS.seconds * 2:
+            due = begin + ARGS.seconds * injected / ARGS.faults
+            while time.time() < due:
+                chaos.undo_due(time.time())
+                time.sleep(min(0.02, max(0.0, due - time.time())))
+            chaos.undo_due(time.time())
+            try:
+                done = chaos.inject()
+            except Exception as exc:  # a fault that could not be set (e.g. the control port busy): say so, go on
+                print(f"  fault not injected: {exc!r}", flush=True)
+                done = False
+            if not done:
+                time.sleep(0.005)
+                continue
+            injected += 1
+            if injected % 100 == 0:
+                print(f"  {injected} faults, {time.time() - begin:.0f} s", flush=True)
+        injecting = time.time() - begin
+        drain_until = max([when for when, *_ in chaos.ends] + [time.time()]) + ARGS.primary_timeout + 15
+        while time.time() < drain_until:
+            chaos.undo_due(time.time())
+            time.sleep(0.2)
+        chaos.undo_due(float("inf"))
+        time.sleep(ARGS.primary_timeout)  # the last fence-returned demotions
+        settle = time.time() + 90  # every operation, a killed worker's included, should finish
+        while time.time() < settle and Operation.objects.filter(status__in=OperationStatus.active()).exists():
+            time.sleep(1)
+        sampler.stop_event.set()
+        sampler.join()
+        result = judge(chaos, sampler.samples[first:])
+    finally:
+        if ticker:
+            ticker.stop_event.set()
+        sampler.stop_event.set()
+        for process in reversed(processes):
+            process.stop()
+        silence.close()
+        sim.stop()
+    total = sum(chaos.injected.values())
+    command = "python bench/chaos.py " + " ".join(sys.argv[1:])
+    print(f"\n{command}\n{total} faults injected in {injecting:.0f} s ({len(pairs)} pairs, locations "
+          f"{', '.join(LOCATIONS)}, primary timeout {ARGS.primary_timeout} s, seed {ARGS.seed}); "
+          f"run {time.time() - started:.0f} s in all")
+    for kind, count in chaos.injected.most_common():
+        print(f"  {count:5d}  {kind}")
+    print(json.dumps(result, indent=1, default=str))
+    if not ARGS.keep:
+        shutil.rmtree(WORK, ignore_errors=True)
+    else:
+        print(f"logs: {WORK}")
+
+
+if __name__ == "__main__":
+    main()

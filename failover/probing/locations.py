@@ -1,0 +1,431 @@
+"""Probe locations: which locations probe an appliance, what each one saw, and the combined verdict.
+
+An appliance probed only from ``local`` (every appliance until locations are assigned) takes the plain path
+(``engine.probe_appliances``): its status row is its one location's view. An appliance with other locations
+is probed by every one of them (``probe_location_batch`` on each location's queue); each location keeps its own
+debounced view (``LocationStatus``, same anti-flap rules), and the appliance row holds the combined verdict:
+
+* **down** when a quorum of its locations (majority, or the organisation's N) sees it down;
+* otherwise **up** when any location sees it up (what it reports is copied from the freshest such view);
+* otherwise unchanged (not enough evidence either way).
+
+Isolated locations and views older than ``PROBE_LOCATION_STALE_SECONDS`` take no part. The quorum counts all
+the appliance's locations, so set-aside ones can only make "down" harder to reach, never easier. The status
+history therefore records transitions of the combined verdict, and a primary counts as unreachable (pair
+state, countdown, automatic failover) only on a quorum's word.
+
+A location is **isolated** when it cannot reach any of its own reference targets, or when every appliance of a
+batch (at least ``PROBE_ISOLATION_MIN_APPLIANCES``) fails at once (judged over all its fresh views): then it is more likely the location's network
+than the appliances. Its views are still recorded (and shown), never counted, and an alert says so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from appliances.drivers import ProbeResult
+from appliances.models import Appliance
+from portal.models import AlertSeverity, Organization
+from portal.services.alerts import alert_raise
+
+from ..alerts import AlertKind
+from ..models import (
+    LOCAL_LOCATION,
+    ApplianceProbeLocations,
+    LocationStatus,
+    Pair,
+    PairState,
+    ProbeLocation,
+    ProbeSettings,
+    StatusChange,
+)
+from ..pair_state import serving_and_standby, settings_of
+from ..swing.knock import answering, knock
+from .bulk import bulk_update_rows
+from .engine import SweepReport, _learn_guid, _probe
+from .pairs import refresh_pair_states
+from .transitions import (
+    STATUS_FIELDS,
+    Thresholds,
+    _confirmed,
+    _transition,
+    apply_failure,
+    apply_success,
+    reported_guid,
+)
+
+#: Columns of a location's view written per probe (the appliance's status columns, plus the knock result).
+LOCATION_FIELDS = [*STATUS_FIELDS, "connectivity_ok", "connectivity_checked_at"]
+#: What the combined verdict copies from the location that sees the appliance up.
+ANSWER_FIELDS = ["status_checked_at", "status_reachable", "status_healthy", "status_latency_ms", "status_role",
+                 "status_version", "status_shared_ips", "status_last_sync_at", "status_last_sync_status",
+                 "status_error", "status_failing_since"]
+
+
+def location_queue(location: str) -> str:
+    """The Celery queue a location's probe workers consume (``local``: the plain probes queue)."""
+    return settings.PROBE_QUEUE if location == LOCAL_LOCATION else f"{settings.PROBE_QUEUE}.{location}"
+
+
+def quorum_required(*, locations: int, quorum: int | None) -> int:
+    """How many locations must see a primary down: the organisation's N (at most all of them), else a majority."""
+    if locations <= 0:
+        return 1
+    return min(quorum, locations) if quorum else locations // 2 + 1
+
+
+def locations_of(appliances: Iterable[Appliance]) -> dict[int, tuple[str, ...]]:
+    """pk -> the locations that probe it: its own override, else its organisation's default, else ``local``."""
+    appliances = list(appliances)
+    overrides = dict(ApplianceProbeLocations.objects.filter(appliance__in=appliances)
+                     .values_list("appliance_id", "locations"))
+    defaults = dict(ProbeSettings.objects.filter(organization_id__in={a.organization_id for a in appliances})
+                    .values_list("organization_id", "locations"))
+    result = {}
+    for appliance in appliances:
+        names = overrides.get(appliance.pk) or defaults.get(appliance.organization_id) or [LOCAL_LOCATION]
+        result[appliance.pk] = tuple(dict.fromkeys(names))
+    return result
+
+
+def split_by_location(appliance_ids: Sequence[int]) -> tuple[list[int], dict[str, list[int]]]:
+    """(ids probed from ``local`` alone: the plain path, {location: ids} for the others). One cheap query when no
+    organisation has assigned locations (every install until someone does)."""
+    ids = list(appliance_ids)
+    if not ids or not (ProbeSettings.objects.exists() or ApplianceProbeLocations.objects.exists()):
+        return ids, {}
+    plain, by_location = [], defaultdict(list)
+    appliances = Appliance.objects.filter(pk__in=ids).only("pk", "organization_id")
+    for pk, names in locations_of(appliances).items():
+        if is_local_only(names):
+            plain.append(pk)
+        else:
+            for name in names:
+                by_location[name].append(pk)
+    return sorted(plain), dict(by_location)
+
+
+def is_local_only(locations: Sequence[str]) -> bool:
+    return tuple(locations) == (LOCAL_LOCATION,)
+
+
+def isolated_locations() -> dict[str, str]:
+    """name -> why, for every location currently isolated."""
+    return dict(ProbeLocation.objects.filter(isolated_since__isnull=False).values_list("name", "isolation_reason"))
+
+
+def connectivity_targets(backup_settings) -> list[tuple[str, int]]:
+    """(ip, port) knocked for the standby's connectivity test IPs; any answer, even a refusal, proves the path."""
+    port = int(settings.FAILOVER_CONNECTIVITY_TEST_PORT)
+    return [(str(ip), port) for ip in (backup_settings.connectivity_test_ips or [])] if backup_settings else []
+
+
+# -- the combined verdict -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LocationView:
+    """One location's evidence about one appliance, as the decision and the pages show it."""
+
+    location: str
+    reachable: bool | None
+    error: str = ""
+    isolated: str = ""  # why, when the location is isolated
+    stale: bool = False  # no fresh view (its workers are not reporting)
+    connectivity_ok: bool | None = None
+    failing_since: datetime | None = None  # this location's first failed probe of the current failure
+
+    @property
+    def counts(self) -> bool:
+        return not self.isolated and not self.stale and self.reachable is not None
+
+    def describe(self) -> str:
+        if self.isolated:
+            return f"{self.location}: isolated ({self.isolated}), set aside"
+        if self.stale:
+            return f"{self.location}: no recent result"
+        if self.reachable is None:
+            return f"{self.location}: not checked yet"
+        return f"{self.location}: {'up' if self.reachable else 'down (' + (self.error or 'no answer')[:60] + ')'}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    views: tuple[LocationView, ...]
+    required: int
+    source: LocationStatus | None = None  # the freshest location view that sees it up
+
+    @property
+    def down_count(self) -> int:
+        return sum(1 for view in self.views if view.counts and view.reachable is False)
+
+    @property
+    def up_count(self) -> int:
+        return sum(1 for view in self.views if view.counts and view.reachable is True)
+
+    @property
+    def down(self) -> bool | None:
+        """True: a quorum sees it down; False: not a quorum, and some location sees it up; None: undecided."""
+        if self.down_count >= self.required:
+            return True
+        return False if self.up_count else None
+
+    @property
+    def failing_since(self) -> datetime | None:
+        """When a quorum of locations had started failing (the outage's start, as the pair state counts it)."""
+        starts = sorted(view.failing_since for view in self.views
+                        if view.counts and view.reachable is False and view.failing_since is not None)
+        return starts[self.required - 1] if len(starts) >= self.required else None
+
+    def describe(self) -> str:
+        head = f"seen down from {self.down_count} of {len(self.views)} locations (quorum {self.required})"
+        return f"{head}: " + "; ".join(view.describe() for view in self.views)
+
+
+def combine(*, locations: Sequence[str], statuses: Iterable[LocationStatus], isolated: dict[str, str],
+            quorum: int | None, now: datetime) -> Verdict:
+    by_location = {status.location: status for status in statuses}
+    stale_before = now - timedelta(seconds=settings.PROBE_LOCATION_STALE_SECONDS)
+    views, fresh_up = [], []
+    for name in locations:
+        status = by_location.get(name)
+        if status is None:
+            views.append(LocationView(name, None, isolated=isolated.get(name, "")))
+            continue
+        stale = status.status_checked_at is None or status.status_checked_at < stale_before
+        view = LocationView(name, status.status_reachable, status.status_error, isolated.get(name, ""), stale,
+                            status.connectivity_ok, status.status_failing_since)
+        views.append(view)
+        if view.counts and view.reachable:
+            fresh_up.append(status)
+    source = max(fresh_up, key=lambda s: s.status_checked_at) if fresh_up else None
+    return Verdict(tuple(views), quorum_required(locations=len(locations), quorum=quorum), source)
+
+
+def appliance_verdict(appliance: Appliance, *, now: datetime | None = None) -> Verdict | None:
+    """The combined verdict for one appliance with several locations (None: probed from ``local`` alone)."""
+    locations = locations_of([appliance])[appliance.pk]
+    if is_local_only(locations):
+        return None
+    quorum = ProbeSettings.objects.filter(organization_id=appliance.organization_id).values_list(
+        "quorum", flat=True).first()
+    return combine(locations=locations, statuses=LocationStatus.objects.filter(appliance=appliance),
+                   isolated=isolated_locations(), quorum=quorum, now=now or timezone.now())
+
+
+def appliance_location_panel(appliance: Appliance) -> dict:
+    """What the appliance page shows: each location's latest view and the combined verdict."""
+    locations = locations_of([appliance])[appliance.pk]
+    statuses = {s.location: s for s in LocationStatus.objects.filter(appliance=appliance)}
+    quorum = ProbeSettings.objects.filter(organization_id=appliance.organization_id).values_list(
+        "quorum", flat=True).first()
+    isolated = isolated_locations()
+    verdict = None if is_local_only(locations) else combine(
+        locations=locations, statuses=statuses.values(), isolated=isolated, quorum=quorum, now=timezone.now())
+    rows = [{"location": name, "status": statuses.get(name), "isolated": isolated.get(name, "")}
+            for name in locations]
+    return {"appliance": appliance, "local_only": verdict is None, "rows": rows, "verdict": verdict}
+
+
+def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
+    """Set the appliance's status columns from the combined verdict; the Transition (None: nothing changed)."""
+    before = _confirmed(appliance)
+    down = verdict.down
+    if down is True:
+        appliance.status_checked_at = now
+        appliance.status_latency_ms = None
+        if appliance.status_reachable is not False:
+            appliance.status_healthy = None
+            appliance.status_failing_since = verdict.failing_since or now
+        appliance.status_reachable = False
+        appliance.status_error = verdict.describe()[:500]
+        # Only the first line of evidence goes into the history (the error wording is no new event when down).
+        if before[0] is False:
+            return None
+    elif down is False:
+        for name in ANSWER_FIELDS:
+            setattr(appliance, name, getattr(verdict.source, name))
+    else:
+        return None
+    return _transition(before, appliance)
+
+
+# -- one location's batch ---------------------------------------------------------------------------------------
+
+def _location_row(name: str) -> ProbeLocation:
+    return ProbeLocation.objects.get_or_create(name=name)[0]
+
+
+def _reference_silent(location: ProbeLocation, source: str | None) -> str:
+    """Why the location cannot trust its own network ("" when it can, or has no reference targets)."""
+    targets = []
+    for text in location.reference_targets or []:
+        host, _sep, port = str(text).rpartition(":")
+        if host and port.isdigit():
+            targets.append((host, int(port)))
+    if not targets or answering(targets, knocker=_knocker(source)):
+        return ""
+    return f"none of its reference targets answers ({', '.join(f'{h}:{p}' for h, p in targets)})"
+
+
+def _knocker(source: str | None):
+    return lambda address, port, timeout: knock(address, port, timeout, source)
+
+
+def _all_down(location: str, *, failed_now: set[int], now: datetime) -> str | None:
+    """Why the location is isolated when everything it probes is down at once ("" when something answers it,
+    None when too few appliances to tell). Judged over all its fresh views, not this batch alone: a batch is
+    biased towards failing appliances (an unconfirmed failure is probed again sooner), so a small batch of
+    really failing appliances must not look like the location's own outage."""
+    fresh = now - timedelta(seconds=settings.PROBE_LOCATION_STALE_SECONDS)
+    others = (LocationStatus.objects.filter(location=location, status_checked_at__gte=fresh)
+              .exclude(appliance_id__in=failed_now).values_list("status_failures", flat=True))
+    seen = len(failed_now) + len(others)
+    if any(failures == 0 for failures in others):
+        return ""
+    if seen < max(1, settings.PROBE_ISOLATION_MIN_APPLIANCES):
+        return None
+    return f"all {seen} appliances it probes failed at once"
+
+
+def _mark_isolation(location: ProbeLocation, reason: str | None, *, now: datetime, organizations: set[int]) -> None:
+    """Record the location's isolation state ("": not isolated, None: no evidence either way); alert each
+    affected organisation when it becomes isolated."""
+    location.last_report_at = now
+    if reason and not location.isolated:
+        location.isolated_since, location.isolation_reason = now, reason[:300]
+        for organization in Organization.objects.filter(pk__in=organizations):
+            alert_raise(
+                organization=organization, kind=AlertKind.LOCATION_ISOLATED, severity=AlertSeverity.WARNING,
+                dedup_key=f"location_isolated:{location.name}:{int(now.timestamp())}", throttle=timedelta(hours=1),
+                subject=f"Probe location {location.name} is isolated",
+                body=(f"Probe location {location.name} is isolated: {reason}.\n\nIts results are set aside: it "
+                      "cannot call any appliance down and never triggers an automatic failover. Check the "
+                      f"network of the hosts running its probe workers (queue {location_queue(location.name)}).\n"),
+            )
+    elif reason == "" and location.isolated:
+        location.isolated_since, location.isolation_reason = None, ""
+    location.save(update_fields=["isolated_since", "isolation_reason", "last_report_at"])
+
+
+def _knock_connectivity(appliances: list[Appliance], statuses: dict[int, LocationStatus], *, source: str | None,
+                        now: datetime) -> None:
+    """From this location, knock the connectivity test IPs of every standby in the batch whose pair has its
+    primary unreachable and the portal's automatic failover on (the only time they are needed)."""
+    ids = [a.pk for a in appliances]
+    pairs = (Pair.objects.filter(portal_auto_failover=True, state=PairState.PRIMARY_UNREACHABLE)
+             .filter(Q(primary_id__in=ids) | Q(backup_id__in=ids))
+             .select_related("primary__backup_settings", "backup__backup_settings"))
+    wanted = {}
+    for pair in pairs:
+        standby = serving_and_standby(pair.primary, pair.backup)[1]
+        if standby.pk in statuses:
+            wanted[standby.pk] = connectivity_targets(settings_of(standby))
+    if not wanted:
+        return
+    answered = answering([t for targets in wanted.values() for t in targets], knocker=_knocker(source))
+    for pk, targets in wanted.items():
+        statuses[pk].connectivity_ok = bool(targets) and bool(answered.intersection(targets))
+        statuses[pk].connectivity_checked_at = now
+
+
+def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurrency: int | None = None,
+                         source_address: str | None = None) -> SweepReport:
+    """Probe these appliances from ``location`` (this worker), record the location's view, and recompute each
+    appliance's combined verdict and its pairs. ``source_address``: the local address probes leave from."""
+    report = SweepReport()
+    appliances = list(Appliance.objects.filter(pk__in=list(appliance_ids)).order_by("pk"))
+    if not appliances:
+        return report
+    source = source_address if source_address is not None else (settings.PROBE_SOURCE_ADDRESS or None)
+    thresholds = Thresholds.from_settings()
+    row = _location_row(location)
+    isolation = _reference_silent(row, source)
+
+    outcomes = _probe(appliances, concurrency=concurrency or settings.PROBE_CONCURRENCY, token_cache=None,
+                      source_address=source)
+    now = timezone.now()
+    failed = sum(1 for a in appliances if not (isinstance(outcomes[a.pk], ProbeResult) and outcomes[a.pk].ok))
+    if not isolation and failed == len(appliances):
+        isolation = _all_down(location, failed_now={a.pk for a in appliances}, now=now)
+    _mark_isolation(row, isolation, now=now, organizations={a.organization_id for a in appliances})
+
+    existing = {s.appliance_id: s for s in LocationStatus.objects.filter(appliance__in=appliances, location=location)}
+    statuses, guids = {}, []
+    for appliance in appliances:
+        status = existing.get(appliance.pk) or LocationStatus(
+            organization_id=appliance.organization_id, appliance=appliance, location=location)
+        # Read by the anti-flap rules, which work on anything with the status columns.
+        status.probe_interval, status.appliance_guid = appliance.probe_interval, appliance.appliance_guid
+        outcome = outcomes[appliance.pk]
+        if isinstance(outcome, ProbeResult) and outcome.ok:
+            report.succeeded += 1
+            apply_success(status, outcome, now=now, thresholds=thresholds)
+            guid = reported_guid(outcome.health)
+            if not appliance.appliance_guid and guid:
+                guids.append((appliance, guid))
+        else:
+            report.failed += 1
+            report.errors[appliance.pk] = outcome if isinstance(outcome, str) else str(outcome.error)
+            apply_failure(status, report.errors[appliance.pk], now=now, thresholds=thresholds)
+        statuses[appliance.pk] = status
+    _knock_connectivity(appliances, statuses, source=source, now=now)
+
+    with transaction.atomic():
+        LocationStatus.objects.bulk_create([s for s in statuses.values() if s.pk is None],
+                                           update_conflicts=True, update_fields=LOCATION_FIELDS,
+                                           unique_fields=["organization", "appliance", "location"])
+        bulk_update_rows(LocationStatus, [s for s in statuses.values() if s.pk is not None], LOCATION_FIELDS)
+        history = combine_and_write(appliance_ids=[a.pk for a in appliances], now=now,
+                                    next_probe={pk: s.next_probe_at for pk, s in statuses.items()}, report=report)
+    for appliance, guid in guids:
+        _learn_guid(appliance, guid)
+    report.probed = len(appliances)
+    report.status_changes = history
+    return report
+
+
+def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe: dict[int, datetime] | None = None,
+                      report: SweepReport | None = None) -> int:
+    """Recompute the combined verdict of these appliances from every location's view (locked, so two locations'
+    batches of one appliance take turns), write it, a history row per transition, and their pairs' state.
+    Returns the number of history rows. Runs inside the caller's transaction."""
+    appliances = list(Appliance.objects.select_for_update().filter(pk__in=list(appliance_ids)).order_by("pk"))
+    locations = locations_of(appliances)
+    quorums = dict(ProbeSettings.objects.filter(organization_id__in={a.organization_id for a in appliances})
+                   .values_list("organization_id", "quorum"))
+    views = defaultdict(list)
+    for status in LocationStatus.objects.filter(appliance__in=appliances):
+        views[status.appliance_id].append(status)
+    isolated = isolated_locations()
+    history = []
+    for appliance in appliances:
+        verdict = combine(locations=locations[appliance.pk], statuses=views[appliance.pk], isolated=isolated,
+                          quorum=quorums.get(appliance.organization_id), now=now)
+        transition = apply_verdict(appliance, verdict, now=now)
+        ours = (next_probe or {}).get(appliance.pk)
+        if ours is not None:
+            # The earliest next probe any location asked for (a confirming location wants one soon), but never
+            # back into the past: a location still probing would otherwise make it due again at once.
+            current = appliance.next_probe_at
+            appliance.next_probe_at = ours if current is None or current <= now else min(current, ours)
+        if transition is not None:
+            history.append(StatusChange(
+                organization_id=appliance.organization_id, appliance=appliance, at=now,
+                reachable=appliance.status_reachable, healthy=appliance.status_healthy, role=appliance.status_role,
+                last_sync_status=appliance.status_last_sync_status, error=appliance.status_error,
+                summary=transition.summary))
+    bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
+    StatusChange.objects.bulk_create(history)
+    pairs_written, state_changes = refresh_pair_states(appliance_ids=[a.pk for a in appliances], now=now,
+                                                       known={a.pk: a for a in appliances})
+    if report is not None:
+        report.pairs_written, report.pair_state_changes = pairs_written, state_changes
+    return len(history)

@@ -1,0 +1,216 @@
+"""Probe locations against the real simulator: each location probes from its own loopback source address (the
+simulator cuts a source address off like a broken route), keeps its own view, and the appliance row holds the
+combined verdict: down only on a quorum's word; isolated locations set aside and alerted."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from demo.fleet_loader import fleet_load
+from failover.alerts import AlertKind
+from failover.models import BackupSettings, LocationStatus, Pair, ProbeLocation, StatusChange
+from failover.probing.locations import probe_location_batch, quorum_required
+from failover.services.autofailover import autofailover_decide
+from failover.services.locations import (
+    appliance_probe_locations_set,
+    probe_location_create,
+    probe_settings_set,
+)
+from failover.services.probes import probe_batches_by_location
+from portal.models import Alert
+from portal.permissions import SYSTEM
+from simulator.testing import Silence, free_port
+from tests.factories.portal import MembershipFactory, OrganizationFactory, UserFactory
+from tests.failover.swing.fixtures import loopback_silence_lock
+
+SOURCES = {"east": "127.0.0.2", "west": "127.0.0.3", "north": "127.0.0.4"}
+
+
+class LocationFleet:
+    def __init__(self, sim, loaded):
+        self.sim = sim
+        self.organization = loaded.organizations[0]
+        self.appliances = loaded.appliances
+        self.pairs = list(loaded.pairs.values())
+        self.pair = self.pairs[0]
+
+    def sweep(self, *locations, times=1):
+        """Every appliance probed from these locations (all three by default), each from its own address."""
+        ids = [a.pk for a in self.appliances.values()]
+        for _ in range(times):
+            for name in locations or SOURCES:
+                probe_location_batch(ids, location=name, source_address=SOURCES[name])
+        self.pair = Pair.objects.select_related("primary__backup_settings", "backup__backup_settings").get(
+            pk=self.pair.pk)
+        return self.pair
+
+    def cut(self, appliance, *locations):
+        self.sim.set_fault(appliance.management_host, "cut", sources=[SOURCES[name] for name in locations])
+
+    def view(self, appliance, location):
+        return LocationStatus.objects.get(appliance=appliance, location=location)
+
+
+@pytest.fixture(name="located")
+def located_fixture(db, fresh_simulator, settings):
+    settings.PROBE_FAILURES_TO_DOWN = 1
+    settings.PROBE_SUCCESSES_TO_UP = 1
+    settings.FAILOVER_KNOCK_TIMEOUT = 0.3
+    sim = fresh_simulator
+    loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, pairs=True)
+    for name in SOURCES:
+        probe_location_create(actor=SYSTEM, name=name)
+    fleet = LocationFleet(sim, loaded)
+    probe_settings_set(actor=SYSTEM, organization=fleet.organization, locations=list(SOURCES))
+    pair = fleet.sweep()
+    assert pair.state == "healthy", pair.state_reason
+    return fleet
+
+
+def test_quorum_is_a_majority_unless_the_organisation_sets_n():
+    assert [quorum_required(locations=m, quorum=None) for m in (1, 2, 3, 4, 5)] == [1, 2, 2, 3, 3]
+    assert quorum_required(locations=3, quorum=1) == 1
+    assert quorum_required(locations=2, quorum=5) == 2  # never more than there are
+
+
+def test_one_location_seeing_the_primary_down_is_not_an_outage(located):
+    primary = located.pair.primary
+    located.cut(primary, "east")
+
+    pair = located.sweep()
+
+    assert located.view(primary, "east").status_reachable is False
+    assert located.view(primary, "west").status_reachable is True
+    assert pair.primary.status_reachable is True and pair.state == "healthy", pair.state_reason
+    assert not StatusChange.objects.filter(appliance=primary, reachable=False).exists()
+
+
+def test_a_quorum_of_locations_calls_the_primary_down_and_the_history_records_it_once(located):
+    primary = located.pair.primary
+    located.cut(primary, "east", "west")
+
+    pair = located.sweep(times=2)
+
+    assert pair.primary.status_reachable is False
+    assert pair.state == "primary_unreachable"
+    assert "seen down from 2 of 3 locations (quorum 2)" in pair.primary.status_error
+    assert "north: up" in pair.primary.status_error
+    assert StatusChange.objects.filter(appliance=primary, reachable=False).count() == 1
+
+    located.sim.clear_fault(primary.management_host)
+    pair = located.sweep()
+    assert pair.primary.status_reachable is True and pair.state == "healthy"
+
+
+def test_the_organisation_may_ask_for_fewer_locations_than_a_majority(located):
+    probe_settings_set(actor=SYSTEM, organization=located.organization, locations=list(SOURCES), quorum=1)
+    located.cut(located.pair.primary, "north")
+
+    assert located.sweep().state == "primary_unreachable"
+
+
+def test_a_location_cut_off_from_everything_is_isolated_alerted_and_set_aside(located, settings):
+    settings.PROBE_ISOLATION_MIN_APPLIANCES = 3
+    located.sim.cut_source(SOURCES["north"])
+    try:
+        pair = located.sweep("north")
+        north = ProbeLocation.objects.get(name="north")
+        assert north.isolated and "failed at once" in north.isolation_reason
+        alert = Alert.objects.get(kind=AlertKind.LOCATION_ISOLATED, organization=located.organization)
+        assert "north" in alert.subject and "never triggers an automatic failover" in alert.body
+        assert pair.primary.status_reachable is True  # its "down" is not counted
+
+        # East also loses the primary: with north set aside that is 1 of 3, below the quorum of 2.
+        located.cut(pair.primary, "east")
+        pair = located.sweep()
+        assert pair.primary.status_reachable is True and pair.state == "healthy"
+        assert located.view(pair.primary, "north").status_reachable is False
+    finally:
+        located.sim.restore_source(SOURCES["north"])
+    located.sweep("north")
+    assert not ProbeLocation.objects.get(name="north").isolated
+
+
+def test_a_location_whose_reference_targets_are_silent_is_isolated(located):
+    silence = Silence()
+    with loopback_silence_lock():
+        try:
+            port = free_port()
+            silence.add("127.0.0.1", port)
+            ProbeLocation.objects.filter(name="west").update(reference_targets=[f"127.0.0.1:{port}"])
+            located.sweep("west")
+        finally:
+            silence.close()
+    west = ProbeLocation.objects.get(name="west")
+    assert west.isolated and "reference targets" in west.isolation_reason
+
+
+def test_automatic_failover_waits_for_a_quorum_and_shows_each_locations_evidence(located):
+    pair = located.pair
+    Pair.objects.filter(pk=pair.pk).update(portal_auto_failover=True)
+    BackupSettings.objects.filter(appliance_id=pair.backup_id).update(connectivity_test_ips=["127.0.0.1"])
+    located.cut(pair.primary, "east", "west")
+    pair = located.sweep(times=2)
+    assert pair.state == "primary_unreachable"
+    # The outage started a primary timeout ago (the locations' views stay fresh: they were just taken).
+    later = timezone.now()
+    pair.primary_unreachable_since = later - timedelta(seconds=pair.backup.backup_settings.primary_timeout + 1)
+
+    decision = autofailover_decide(pair=pair, now=later)
+    # The standby's connectivity test IPs are knocked from east and west (loopback: they answer).
+    assert decision.go, decision.reason
+    assert "connectivity test IPs answer from east, west" in decision.reason
+    assert "seen down from 2 of 3 locations" in decision.reason and "north: up" in decision.reason
+
+    # West turns out to be isolated: its word no longer counts, and the portal says why it does not act.
+    ProbeLocation.objects.filter(name="west").update(isolated_since=pair.primary_unreachable_since,
+                                                     isolation_reason="test")
+    decision = autofailover_decide(pair=pair, now=later)
+    assert decision.code == "quorum"
+    assert "west: isolated (test), set aside" in decision.reason
+
+
+def test_the_dispatcher_sends_each_appliance_to_each_of_its_locations(located):
+    single = next(a for a in located.appliances.values()
+                  if a.pk not in {p.primary_id for p in located.pairs} | {p.backup_id for p in located.pairs})
+    appliance_probe_locations_set(actor=SYSTEM, appliance=single, locations=["local"])
+    ids = [a.pk for a in located.appliances.values()]
+
+    plain, by_location = probe_batches_by_location([ids])
+
+    assert plain == [[single.pk]]  # probed from local alone: the plain path, as before locations existed
+    assert set(by_location) == set(SOURCES)
+    assert all(sorted(pk for batch in batches for pk in batch) == sorted(set(ids) - {single.pk})
+               for batches in by_location.values())
+
+
+def test_locations_must_exist_and_the_quorum_fit_them(db):
+    organization = OrganizationFactory()
+    with pytest.raises(ValidationError) as error:
+        probe_settings_set(actor=SYSTEM, organization=organization, locations=["nowhere"])
+    assert "Unknown probe location(s): nowhere" in str(error.value)
+    with pytest.raises(ValidationError):
+        probe_settings_set(actor=SYSTEM, organization=organization, locations=["local"], quorum=2)
+    viewer = UserFactory()
+    with pytest.raises(Exception, match="admin role"):
+        probe_settings_set(actor=viewer, organization=organization, locations=["local"])
+
+
+def test_the_appliance_page_and_the_api_show_each_locations_view(located, client):
+    primary = located.pair.primary
+    located.cut(primary, "east")
+    located.sweep()
+    viewer = MembershipFactory(organization=located.organization).user
+    client.force_login(viewer)
+
+    page = client.get(primary.get_absolute_url()).content.decode()
+    panel = page[page.index('id="appliance-locations"'):]
+    assert "seen down from 1 of 3 locations, quorum 2" in panel
+    east_row = panel[panel.index("<td>east"):]
+    assert east_row.index("<td>down</td>") < east_row.index("<td>west") < east_row.index("<td>up</td>")
+
+    rows = client.get("/api/v1/location-status/", {"appliance": primary.pk}).json()["results"]
+    assert {row["location"]: row["reachable"] for row in rows} == {"east": False, "west": True, "north": True}
+    assert all(row["location_isolated"] == "" for row in rows)
