@@ -29,7 +29,6 @@ from portal.permissions import SYSTEM
 from ..maintenance_selectors import runbook_window_minutes
 from ..models import OperationKind
 from ..services.windows import drill_failed_alert, window_open_for_runbook, windows_close_for_operation
-from ..swing import SwingError, driver_for
 from .breaking import _broken_now, break_steps
 from .engine import Context, Skipped, Step, StepFailed, Waiting
 from .establish import REVERSED_KEY, establish_steps
@@ -43,6 +42,7 @@ from .role_change import (
     wait_roles,
 )
 from .roles import describe, read_role
+from .swing_step import swing_step
 from .sync import sync_steps
 from .sync_records import parse_time, sync_succeeded
 from .traffic import serving_verified
@@ -109,29 +109,15 @@ def role_change_steps(name: str, description: str, *, to_primary: Callable[[Cont
     ]
 
 
-def swing_step(name: str, description: str, *, to: Callable[[Context], object], measure: str = "") -> Step:
-    """Point the site's traffic at ``to`` with the pair's network method and read it back. With ``measure``, the
-    time from that role change's request to here is recorded as its RTO (request to new primary verified)."""
+def measured_swing(name: str, description: str, *, to: Callable[[Context], object], measure: str = "") -> Step:
+    """The shared swing step towards ``to``; with ``measure``, the time from that role change's request to the
+    traffic seen reaching the new primary is recorded as its RTO."""
 
-    def run(context: Context) -> str:
-        target = to(context)
-        try:
-            detail = driver_for(context.pair).point_site_at(context.pair, target)
-        except SwingError as exc:
-            raise StepFailed(f"Traffic could not be moved to {target.name}: {exc}") from exc
+    def record(context: Context, target) -> None:
         if measure and context.state.get(f"{measure}_requested_at") and not context.state.get(f"{measure}_skipped"):
             _record_rto(context, measure, target)
-        return detail
 
-    def recheck(context: Context) -> str | None:
-        try:
-            serving = driver_for(context.pair).currently_serving(context.pair)
-        except SwingError:
-            return None
-        target = to(context)
-        return f"The site already reaches {target.name}." if serving and serving.pk == target.pk else None
-
-    return Step(name, description, run, recheck=recheck)
+    return swing_step(name, description, to=to, on_arrival=record)
 
 
 def _record_rto(context: Context, change: str, target) -> None:
@@ -271,14 +257,14 @@ def plan_planned(context: Context) -> list[Step]:
         Step("check", "Read both members' roles and the last data sync (step 1)", planned_check),
         *role_change_steps("swap_out", "Make the backup primary, pulling a data sync first (steps 2-3)",
                            to_primary=interim, sync_first=True),
-        swing_step("swing_out", "Swing the site's traffic to the new primary (step 4)", to=interim, measure="swap_out"),
+        measured_swing("swing_out", "Swing the site's traffic to the new primary (step 4)", to=interim, measure="swap_out"),
         open_window_step(),
         checkpoint("maintenance", "Perform the maintenance; log /login changes (steps 5-6)",
                    instructions=_maintenance_instructions, ready=back_as_backup),
         *demote_returned_steps(),
         *role_change_steps("swap_back", "Make the original primary primary again, sync first (step 7: 1-3)",
                            to_primary=maintained, sync_first=True),
-        swing_step("swing_back", "Swing the traffic back (step 7: 4)", to=maintained, measure="swap_back"),
+        measured_swing("swing_back", "Swing the traffic back (step 7: 4)", to=maintained, measure="swap_back"),
         Step("verify", "Verify the roles, the data sync and the traffic",
              lambda context: verify_end_state(context, synced_since_key="swap_back_requested_at")),
         close_window_step(),
@@ -362,14 +348,14 @@ def plan_unplanned(context: Context) -> list[Step]:
         Step("assess", "Find the member that is down and show the data at risk", unplanned_assess),
         *role_change_steps("promote", "Make the backup primary (steps 1-2)", to_primary=interim, sync_first=False,
                            skip=_skip_when_failed_over),
-        swing_step("swing_out", "Swing the site's traffic to the new primary (step 3)", to=interim, measure="promote"),
+        measured_swing("swing_out", "Swing the site's traffic to the new primary (step 3)", to=interim, measure="promote"),
         open_window_step(),
         checkpoint("maintenance", "Repair the down member (step 4)", instructions=_unplanned_instructions,
                    ready=back_as_backup),
         *demote_returned_steps(),
         *role_change_steps("swap_back", "Swap the roles back (step 5)", to_primary=maintained,
                            sync_first=not flow_two),
-        swing_step("swing_back", "Swing the traffic back (step 5)", to=maintained, measure="swap_back"),
+        measured_swing("swing_back", "Swing the traffic back (step 5)", to=maintained, measure="swap_back"),
         checkpoint("reapply", "Re-apply the /login changes from the change log (flow 2, step 6)",
                    instructions=_reapply_instructions) if flow_two else
         Step("reapply", "Re-apply the /login changes (flow 2 only)", lambda c: Skipped("Flow 1: nothing to re-apply.")),
@@ -395,10 +381,10 @@ def plan_drill(context: Context) -> list[Step]:
     return [
         Step("check", "Read both members' roles and the last data sync", planned_check),
         *role_change_steps("swap_out", "Switch over to the backup, sync first", to_primary=interim, sync_first=True),
-        swing_step("swing_out", "Swing the site's traffic to it (RTO measured)", to=interim, measure="swap_out"),
+        measured_swing("swing_out", "Swing the site's traffic to it (RTO measured)", to=interim, measure="swap_out"),
         Step("verify_out", "Verify the backup serves", drill_verify_out),
         *role_change_steps("swap_back", "Switch back, sync first", to_primary=maintained, sync_first=True),
-        swing_step("swing_back", "Swing the traffic back (RTO measured)", to=maintained, measure="swap_back"),
+        measured_swing("swing_back", "Swing the traffic back (RTO measured)", to=maintained, measure="swap_back"),
         Step("verify", "Verify the roles, the data sync and the traffic",
              lambda context: verify_end_state(context, synced_since_key="swap_back_requested_at")),
     ]

@@ -15,6 +15,8 @@ member answering as primary), so the step is the same whoever changed the roles.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..swing import SwingConflict, SwingError, driver_for, site_address
 from .engine import Context, Skipped, Step, StepFailed, Waiting
 from .roles import describe, read_role
@@ -52,43 +54,62 @@ def guided_instructions(pair, primary) -> str:
             f"to {address}:{primary.management_port} ({primary.name}). Then press “I did it”.")
 
 
-def swing_to_primary(context: Context):
-    pair = context.pair
+def _serving_primary(context: Context):
+    """The default target of a swing: whichever member answers as primary now (after the role change)."""
     if context.state.get("nothing_to_do") or context.state.get("no_conflict"):
         return Skipped("The roles did not change.")
     primary, readings = _primary_now(context)
     if primary is None:
         return Skipped(f"No member answers as primary ({describe(readings)}): there is nowhere to send the traffic.")
-    context.remember(swing_target=primary.pk)
-    if not has_swing_access(pair):
-        already = swing_verify(context)
-        if already:
-            return already
+    return primary
+
+
+def swing_step(name: str = "swing", description: str = "Point the site's traffic at the primary (shared IP, DNS or "
+               "NAT)", *, to: Callable[[Context], object] = _serving_primary,
+               on_arrival: Callable[[Context, object], None] | None = None) -> Step:
+    """The one swing of every role change (manual, fix, automatic, runbooks): point the site's traffic at ``to``
+    with the pair's network method and read it back; where the portal has no access to the DNS server or NAT
+    device, a guided step naming the exact record, verified from the DNS answer / NAT mapping. ``to`` returns the
+    target appliance or a ``Skipped``; ``on_arrival`` runs once the traffic is seen reaching the target (the
+    runbooks record the role change's RTO there)."""
+    target_key = f"{name}_target"
+
+    def verify(context: Context) -> str | None:
+        target = context.state.get(target_key)
+        if target is None:
+            return None
         try:
-            return Waiting(guided_instructions(pair, primary))
-        except SwingError as exc:
-            raise StepFailed(str(exc)) from exc
-    try:
-        return driver_for(pair).point_site_at(pair, primary)
-    except SwingConflict as exc:
-        raise StepFailed(f"Two members would receive the site's traffic: {exc}") from exc
-    except SwingError as exc:
-        raise StepFailed(f"The site's traffic could not be pointed at {primary.name}: {exc}") from exc
-
-
-def swing_verify(context: Context) -> str | None:
-    target = context.state.get("swing_target")
-    if target is None:
-        return None
-    try:
-        serving = driver_for(context.pair).currently_serving(context.pair)
-    except SwingError:
-        return None
-    if serving is not None and serving.pk == target:
+            serving = driver_for(context.pair).currently_serving(context.pair)
+        except SwingError:
+            return None
+        if serving is None or serving.pk != target:
+            return None
+        if on_arrival is not None:
+            on_arrival(context, serving)
         return f"The site's traffic reaches {serving.name}."
-    return None
 
+    def run(context: Context):
+        pair = context.pair
+        target = to(context)
+        if isinstance(target, Skipped):
+            return target
+        context.remember(**{target_key: target.pk})
+        if not has_swing_access(pair):
+            already = verify(context)
+            if already:
+                return already
+            try:
+                return Waiting(guided_instructions(pair, target))
+            except SwingError as exc:
+                raise StepFailed(str(exc)) from exc
+        try:
+            detail = driver_for(pair).point_site_at(pair, target)
+        except SwingConflict as exc:
+            raise StepFailed(f"Two members would receive the site's traffic: {exc}") from exc
+        except SwingError as exc:
+            raise StepFailed(f"The site's traffic could not be pointed at {target.name}: {exc}") from exc
+        if on_arrival is not None:
+            on_arrival(context, target)
+        return detail
 
-def swing_step() -> Step:
-    return Step("swing", "Point the site's traffic at the primary (shared IP, DNS or NAT)", swing_to_primary,
-                recheck=swing_verify, verify=swing_verify)
+    return Step(name, description, run, recheck=verify, verify=verify)

@@ -148,3 +148,30 @@ def test_become_primary_without_an_update_key_guides_the_exact_record_and_verifi
     operation.refresh_from_db()
     assert operation.status == OperationStatus.SUCCEEDED, operation.error
     assert operation.steps.get(name="swing").detail == f"Verified: The site's traffic reaches {pair.backup.name}."
+
+
+def test_a_runbook_without_the_dns_key_guides_the_swing_and_verifies_it(dns_pair):
+    """Runbooks end their role changes with the same swing step: without a key it names the record to change."""
+    import copy
+
+    from failover.models import OperationKind, PairState, StepStatus
+    from failover.operations import run_operation
+    from failover.services.operations import operation_start
+
+    fleet, server = dns_pair
+    pair = fleet.pair
+    keyed = copy.copy(pair)
+    Pair.objects.filter(pk=pair.pk).update(dns_tsig_key_name="", dns_tsig_secret="", state=PairState.HEALTHY)
+    operation = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.MAINTENANCE,
+                                params={"window_minutes": 60})
+    run_operation(operation.pk)
+    step = operation.steps.get(name="swing_out")
+    assert step.status == StepStatus.WAITING, (operation.steps.values_list("name", "status", "detail"))
+    assert f"“{pair.site_hostname}. 30 IN A {pair.backup.management_host}”" in step.detail
+
+    DnsSwing().point_site_at(keyed, pair.backup)  # the operator changes the record
+    run_operation(operation.pk)
+    step.refresh_from_db()
+    assert step.status == StepStatus.DONE
+    operation.refresh_from_db()
+    assert [c["change"] for c in operation.result["role_changes"]] == ["swap_out"]  # RTO recorded on arrival
