@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 from functools import lru_cache
 
 from django.conf import settings
@@ -61,11 +63,17 @@ def _platform(allowed: tuple[str, ...], denied: tuple[str, ...], allow_loopback:
     return parse_networks(allowed), denied_networks
 
 
+@lru_cache(maxsize=1024)
+def _own_networks(text: str) -> list[IPNetwork]:
+    return parse_networks(text)
+
+
 def _policy(organization) -> tuple[list[IPNetwork], list[IPNetwork]]:
+    # Checked before every connection (each probe): the parsed networks are cached by their text.
     allowed, denied = _platform(tuple(settings.OUTBOUND_ALLOWED_NETWORKS), tuple(settings.OUTBOUND_DENIED_NETWORKS),
                                 bool(settings.OUTBOUND_ALLOW_LOOPBACK))
     own = getattr(organization, "outbound_allowed_networks", "") or ""
-    return (parse_networks(own) if own.strip() else allowed), denied
+    return (_own_networks(own) if own.strip() else allowed), denied
 
 
 def check_ip(ip: str, organization) -> None:
@@ -102,6 +110,31 @@ def validate_outbound_host(host: str, organization, *, field: str) -> None:
             raise ValidationError({field: str(exc)}) from None
 
 
+_resolved: dict[tuple[str, int], tuple[float, list[str]]] = {}
+_resolved_lock = threading.Lock()
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """The name's addresses, kept ``OUTBOUND_DNS_CACHE_SECONDS`` (libcurl's own DNS cache time by default): the
+    policy resolves before every probe, and a probe batch must not wait on one blocking lookup per appliance.
+    Failures are not kept, so a name that starts resolving is used at once."""
+    key, now = (host.lower(), port), time.monotonic()
+    with _resolved_lock:
+        cached = _resolved.get(key)
+    if cached is not None and now - cached[0] < settings.OUTBOUND_DNS_CACHE_SECONDS:
+        return cached[1]
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise OutboundRefused(f"{host} does not resolve ({exc}).") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    with _resolved_lock:
+        if len(_resolved) > 100_000:  # a bound, not an eviction policy: names are few, appliances many
+            _resolved.clear()
+        _resolved[key] = (now, addresses)
+    return addresses
+
+
 def resolve_allowed(host: str, port: int, organization) -> str:
     """The address to connect to for ``host``: every address the name resolves to must be allowed (a name that
     also points at a metadata address is refused outright), and the first is the one to use."""
@@ -109,11 +142,7 @@ def resolve_allowed(host: str, port: int, organization) -> str:
     if literal is not None:
         check_ip(literal, organization)
         return literal
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise OutboundRefused(f"{host} does not resolve ({exc}).") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = _resolve(host, port)
     for address in addresses:
         check_ip(address, organization)
     if not addresses:

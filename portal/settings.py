@@ -225,6 +225,8 @@ OUTBOUND_DENIED_NETWORKS = env.list("OUTBOUND_DENIED_NETWORKS", default=[
 # Loopback (127.0.0.0/8, ::1) is refused in production: it is the portal's own machine (Redis, PostgreSQL).
 # Development (DEBUG) and the tests allow it: their simulated appliances listen on loopback addresses.
 OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=DEBUG)
+# How long a resolved appliance/DNS/NAT host name is reused before the policy resolves it again (seconds).
+OUTBOUND_DNS_CACHE_SECONDS = env.int("OUTBOUND_DNS_CACHE_SECONDS", default=60)
 
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

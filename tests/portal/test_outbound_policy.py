@@ -126,3 +126,30 @@ def test_the_rma_network_step_checks_the_typed_host_before_connecting(org_a, adm
     assert response.status_code == 400, response.content
     assert "never connects to" in str(response.json())
 
+
+
+def test_a_name_is_resolved_once_per_cache_period_and_checked_every_time(org_a, settings, monkeypatch):
+    """The probe loop checks the policy before every probe: the lookup is reused, the check is not."""
+    import socket
+
+    from portal import netpolicy
+
+    lookups = []
+    real = socket.getaddrinfo
+
+    def counting(host, *args, **kwargs):
+        lookups.append(host)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(netpolicy.socket, "getaddrinfo", counting)
+    netpolicy._resolved.clear()
+    settings.OUTBOUND_DNS_CACHE_SECONDS = 60
+    assert netpolicy.resolve_allowed("localhost", 443, org_a) in ("127.0.0.1", "::1")
+    assert netpolicy.resolve_allowed("LOCALHOST", 443, org_a) in ("127.0.0.1", "::1")
+    assert lookups == ["localhost"]
+    settings.OUTBOUND_ALLOW_LOOPBACK = False  # the policy still applies to a cached answer
+    with pytest.raises(netpolicy.OutboundRefused):
+        netpolicy.resolve_allowed("localhost", 443, org_a)
+    settings.OUTBOUND_ALLOW_LOOPBACK, settings.OUTBOUND_DNS_CACHE_SECONDS = True, 0
+    netpolicy.resolve_allowed("localhost", 443, org_a)
+    assert lookups == ["localhost", "localhost"]
