@@ -17,7 +17,6 @@ durations (the data sync before each swap, the both-backup gap), like the tests 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench.portal_processes as harness  # noqa: E402
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,19 +34,13 @@ def parse_args():
     parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--time-scale", type=float, default=0.01)
     parser.add_argument("--poll", type=float, default=0.1, help="FAILOVER_POLL_INTERVAL while a swap settles")
-    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_bench_evacuate")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/3")
+    harness.add_scratch_arguments(parser, name="evacuate", redis_db=3)
     return parser.parse_args()
 
 
 ARGS = parse_args()
-os.environ["DATABASE_URL"] = ARGS.database
-os.environ["REDIS_URL"] = ARGS.redis
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
-
-import django  # noqa: E402
-
-django.setup()
+# create_schema() below recreates the database with the tables made from the models.
+harness.scratch_django(database=ARGS.database, redis=ARGS.redis, name="evacuate", reuse=True)
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402

@@ -11,7 +11,6 @@ with the fleet in the database. The figures are the portal's own cost (no networ
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import timedelta
@@ -19,23 +18,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bench.portal_processes as harness  # noqa: E402
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=300)
-    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_notify_bench")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    harness.add_scratch_arguments(parser, name="notify", redis_db=13)
     return parser.parse_args()
 
 
 ARGS = parse_args()
-os.environ["DATABASE_URL"] = ARGS.database
-os.environ["REDIS_URL"] = ARGS.redis
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
-
-import django  # noqa: E402
-
-django.setup()
+# create_schema() below recreates the database with the tables made from the models.
+harness.scratch_django(database=ARGS.database, redis=ARGS.redis, name="notify", reuse=True)
 
 from django.conf import settings  # noqa: E402
 from django.core import mail  # noqa: E402

@@ -1,6 +1,7 @@
 """The benchmarks' scratch database: dropped and recreated, every table made from the models (no migrations).
 Imported by a benchmark after ``django.setup()``."""
 
+import os
 from collections.abc import Callable
 
 from django.apps import apps
@@ -8,14 +9,11 @@ from django.db import connection
 
 
 def create_schema() -> None:
-    import psycopg  # noqa: PLC0415 (psycopg is Django's driver here; only this helper talks to it directly)
+    """Recreate the scratch database the benchmark's DATABASE_URL names, then its tables from the models."""
+    from bench.portal_processes import recreate_database
 
-    name = connection.settings_dict["NAME"]
-    admin = {**connection.get_connection_params(), "dbname": "postgres", "autocommit": True}
     connection.close()
-    with psycopg.connect(**admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    recreate_database(os.environ["DATABASE_URL"])
     with connection.schema_editor() as editor:
         for model in apps.get_models():
             if model._meta.managed and not model._meta.proxy:
