@@ -48,6 +48,7 @@ class Simulator:
         self.use_tls = use_tls
         self._servers: dict[str, asyncio.AbstractServer] = {}
         self._opening: set[str] = set()
+        self._reopening: set[asyncio.Task] = set()  # listeners being reopened after a fault was cleared
         self._control: asyncio.AbstractServer | None = None
         self._stopped = asyncio.Event()
         self.started_at = 0.0
@@ -146,7 +147,9 @@ class Simulator:
             self._servers.pop(address).close()
         elif not down and address not in self._servers and address not in self._opening:
             self._opening.add(address)
-            asyncio.get_running_loop().create_task(self._reopen(address))
+            task = asyncio.get_running_loop().create_task(self._reopen(address))
+            self._reopening.add(task)
+            task.add_done_callback(self._reopening.discard)
 
     async def _reopen(self, address: str) -> None:
         try:
@@ -222,7 +225,12 @@ class Simulator:
                 await write_response(writer, Response.json({"error": str(exc)}, 400))
                 return
             if request is not None:
-                await write_response(writer, await self.control.handle(request))
+                response = await self.control.handle(request)
+                # A cleared fault is answered once the appliance listens again: a caller that probes right after
+                # "bring it back" must not be refused by a socket still being reopened.
+                while self._reopening:
+                    await asyncio.gather(*list(self._reopening), return_exceptions=True)
+                await write_response(writer, response)
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
             pass
         except Exception:

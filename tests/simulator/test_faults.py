@@ -142,3 +142,14 @@ def test_flapping_with_a_period_alternates_over_time(fresh_simulator):
         api.request("GET", "/check_health")
     time.sleep(0.45)
     assert api.request("GET", "/check_health")[0] == 200
+
+
+def test_a_cleared_down_fault_is_answered_once_the_appliances_listen_again(fresh_simulator):
+    """Tests and operators probe right after "bring it back": the control API answers only when it is back."""
+    addresses = [a["address"] for a in fresh_simulator.appliances()]
+    for _round in range(10):
+        for address in addresses:
+            fresh_simulator.set_fault(address, "down")
+        fresh_simulator.clear_faults()
+        for address in addresses:
+            socket.create_connection((address, fresh_simulator.port), timeout=2).close()
