@@ -37,6 +37,7 @@ from .syncs import record_observed_syncs
 from .transitions import (
     STATUS_FIELDS,
     Thresholds,
+    Transition,
     apply_failure,
     apply_plain_health,
     apply_success,
@@ -104,31 +105,14 @@ def probe_appliances(
     history, guids_to_learn, synced, versions = [], [], [], []
     for appliance in appliances:
         outcome = outcomes[appliance.pk]
-        if isinstance(outcome, PlainHealth):
-            report.succeeded += 1
-            transition = apply_plain_health(appliance, outcome, now=now, thresholds=thresholds,
-                                            scheduled_at=scheduled_at)
-        elif isinstance(outcome, ProbeResult) and outcome.ok:
-            report.succeeded += 1
-            previous_sync = appliance.status_last_sync_at
-            transition = apply_success(appliance, outcome, now=now, thresholds=thresholds,
-                                       scheduled_at=scheduled_at)
-            if appliance.status_last_sync_at and appliance.status_last_sync_at != previous_sync:
-                synced.append((appliance.pk, appliance.status_last_sync_at, appliance.status_last_sync_status))
-            # Only a well-formed id is learnt (an appliance's answer is untrusted; the column holds 32 hex).
-            reported = _reported_software(outcome.health)
-            # status_successes is 0 when the answer was not this appliance's (wrong id): nothing of it is learnt.
-            if appliance.status_successes and reported != (appliance.product_version, appliance.build):
-                versions.append((appliance.pk, *reported))
-            guid = reported_guid(outcome.health)
-            if not appliance.appliance_guid and guid:
-                guids_to_learn.append((appliance, guid))
-        else:
-            report.failed += 1
-            message = outcome if isinstance(outcome, str) else str(outcome.error)
-            report.errors[appliance.pk] = message
-            transition = apply_failure(appliance, message, now=now, thresholds=thresholds,
-                                       scheduled_at=scheduled_at)
+        previous_sync = appliance.status_last_sync_at
+        transition = apply_outcome(appliance, outcome, appliance_id=appliance.pk, now=now, thresholds=thresholds,
+                                   scheduled_at=scheduled_at, report=report)
+        if appliance.status_last_sync_at and appliance.status_last_sync_at != previous_sync:
+            synced.append((appliance.pk, appliance.status_last_sync_at, appliance.status_last_sync_status))
+        # status_successes is 0 when the answer was not this appliance's (wrong id): nothing of it is learnt.
+        learn_from_answer(appliance, outcome, versions=versions, guids=guids_to_learn,
+                          believed=bool(appliance.status_successes))
         if transition is not None:
             history.append(StatusChange(
                 organization_id=appliance.organization_id, appliance=appliance, at=now,
@@ -150,17 +134,49 @@ def probe_appliances(
         )
         written = {a.pk for a in appliances}
         record_observed_syncs([seen for seen in synced if seen[0] in written])
-    for appliance, guid in guids_to_learn:
-        if appliance.pk in written:
-            _learn_guid(appliance, guid)
-    for pk, version, build in versions:
-        # Rare (first probe, upgrades): one small update each, outside the batch's transaction.
-        if pk in written:
-            Appliance.objects.filter(pk=pk).update(product_version=version, build=build)
+    write_learnt(guids=[g for g in guids_to_learn if g[0].pk in written], versions=[v for v in versions if v[0] in written])
     report.write_seconds = time.perf_counter() - started
     report.probed = len(appliances)
     report.status_changes = len(history)
     return report
+
+
+def apply_outcome(target, outcome, *, appliance_id: int, now: datetime, thresholds: Thresholds,
+                  report: SweepReport, scheduled_at: datetime | None = None) -> Transition | None:
+    """One probe outcome onto ``target``: an appliance row, or one location's view of it (the same status
+    columns), so both probe paths read an answer, a plain ``/check_health`` page and a failure the same way."""
+    if isinstance(outcome, PlainHealth):
+        report.succeeded += 1
+        return apply_plain_health(target, outcome, now=now, thresholds=thresholds, scheduled_at=scheduled_at)
+    if isinstance(outcome, ProbeResult) and outcome.ok:
+        report.succeeded += 1
+        return apply_success(target, outcome, now=now, thresholds=thresholds, scheduled_at=scheduled_at)
+    report.failed += 1
+    message = outcome if isinstance(outcome, str) else str(outcome.error)
+    report.errors[appliance_id] = message
+    return apply_failure(target, message, now=now, thresholds=thresholds, scheduled_at=scheduled_at)
+
+
+def learn_from_answer(appliance: Appliance, outcome, *, versions: list, guids: list, believed: bool = True) -> None:
+    """What an API answer teaches the inventory: the reported version/build and the appliance id. Only a
+    well-formed id is learnt (an appliance's answer is untrusted; the column holds 32 hex); ``believed`` is False
+    when the answer was not this appliance's (a wrong id), and then nothing of it is learnt."""
+    if not (isinstance(outcome, ProbeResult) and outcome.ok) or not believed:
+        return
+    reported = _reported_software(outcome.health)
+    if reported != (appliance.product_version, appliance.build):
+        versions.append((appliance.pk, *reported))
+    guid = reported_guid(outcome.health)
+    if not appliance.appliance_guid and guid:
+        guids.append((appliance, guid))
+
+
+def write_learnt(*, guids: list, versions: list) -> None:
+    for appliance, guid in guids:
+        _learn_guid(appliance, guid)
+    for pk, version, build in versions:
+        # Rare (first probe, upgrades): one small update each, outside the batch's transaction.
+        Appliance.objects.filter(pk=pk).update(product_version=version, build=build)
 
 
 def _count_probes(outcomes: dict) -> None:

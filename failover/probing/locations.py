@@ -31,7 +31,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from appliances.drivers import ProbeResult
 from appliances.models import Appliance
 from portal.models import AlertSeverity, Organization
 from portal.services.alerts import alert_raise
@@ -50,16 +49,14 @@ from ..models import (
 from ..pair_state import serving_and_standby, settings_of
 from ..swing.knock import answering, knock
 from .bulk import bulk_update_rows
-from .engine import SweepReport, _learn_guid, _probe
+from .engine import SweepReport, _count_probes, _probe, apply_outcome, learn_from_answer, write_learnt
 from .pairs import refresh_pair_states
+from .syncs import record_observed_syncs
 from .transitions import (
     STATUS_FIELDS,
     Thresholds,
     _confirmed,
     _transition,
-    apply_failure,
-    apply_success,
-    reported_guid,
 )
 
 #: Columns of a location's view written per probe (the appliance's status columns, plus the knock result).
@@ -351,31 +348,23 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
 
     outcomes = _probe(appliances, concurrency=concurrency or settings.PROBE_CONCURRENCY, token_cache=None,
                       source_address=source)
+    _count_probes(outcomes)
     now = timezone.now()
-    failed = sum(1 for a in appliances if not (isinstance(outcomes[a.pk], ProbeResult) and outcomes[a.pk].ok))
-    if not isolation and failed == len(appliances):
-        isolation = _all_down(location, failed_now={a.pk for a in appliances}, now=now)
-    _mark_isolation(row, isolation, now=now, organizations={a.organization_id for a in appliances})
-
     existing = {s.appliance_id: s for s in LocationStatus.objects.filter(appliance__in=appliances, location=location)}
-    statuses, guids = {}, []
+    statuses, guids, versions = {}, [], []
     for appliance in appliances:
         status = existing.get(appliance.pk) or LocationStatus(
             organization_id=appliance.organization_id, appliance=appliance, location=location)
         # Read by the anti-flap rules, which work on anything with the status columns.
         status.probe_interval, status.appliance_guid = appliance.probe_interval, appliance.appliance_guid
         outcome = outcomes[appliance.pk]
-        if isinstance(outcome, ProbeResult) and outcome.ok:
-            report.succeeded += 1
-            apply_success(status, outcome, now=now, thresholds=thresholds)
-            guid = reported_guid(outcome.health)
-            if not appliance.appliance_guid and guid:
-                guids.append((appliance, guid))
-        else:
-            report.failed += 1
-            report.errors[appliance.pk] = outcome if isinstance(outcome, str) else str(outcome.error)
-            apply_failure(status, report.errors[appliance.pk], now=now, thresholds=thresholds)
+        apply_outcome(status, outcome, appliance_id=appliance.pk, now=now, thresholds=thresholds, report=report)
+        learn_from_answer(appliance, outcome, versions=versions, guids=guids, believed=bool(status.status_successes))
         statuses[appliance.pk] = status
+    # A plain /check_health answer is an answer: only appliances that did not answer count towards "all down".
+    if not isolation and report.failed == len(appliances):
+        isolation = _all_down(location, failed_now={a.pk for a in appliances}, now=now)
+    _mark_isolation(row, isolation, now=now, organizations={a.organization_id for a in appliances})
     _knock_connectivity(appliances, statuses, source=source, now=now)
 
     with transaction.atomic():
@@ -385,8 +374,7 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
         bulk_update_rows(LocationStatus, [s for s in statuses.values() if s.pk is not None], LOCATION_FIELDS)
         history = combine_and_write(appliance_ids=[a.pk for a in appliances], now=now,
                                     next_probe={pk: s.next_probe_at for pk, s in statuses.items()}, report=report)
-    for appliance, guid in guids:
-        _learn_guid(appliance, guid)
+    write_learnt(guids=guids, versions=versions)
     report.probed = len(appliances)
     report.status_changes = history
     return report
@@ -406,10 +394,14 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
         views[status.appliance_id].append(status)
     isolated = isolated_locations()
     history = []
+    synced = []
     for appliance in appliances:
         verdict = combine(locations=locations[appliance.pk], statuses=views[appliance.pk], isolated=isolated,
                           quorum=quorums.get(appliance.organization_id), now=now)
+        previous_sync = appliance.status_last_sync_at
         transition = apply_verdict(appliance, verdict, now=now)
+        if appliance.status_last_sync_at and appliance.status_last_sync_at != previous_sync:
+            synced.append((appliance.pk, appliance.status_last_sync_at, appliance.status_last_sync_status))
         ours = (next_probe or {}).get(appliance.pk)
         if ours is not None:
             # The earliest next probe any location asked for (a confirming location wants one soon), but never
@@ -426,6 +418,7 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
     StatusChange.objects.bulk_create(history)
     pairs_written, state_changes = refresh_pair_states(appliance_ids=[a.pk for a in appliances], now=now,
                                                        known={a.pk: a for a in appliances})
+    record_observed_syncs(synced)  # the same sync history as the single-location path
     if report is not None:
         report.pairs_written, report.pair_state_changes = pairs_written, state_changes
     return len(history)

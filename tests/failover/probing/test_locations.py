@@ -214,3 +214,22 @@ def test_the_appliance_page_and_the_api_show_each_locations_view(located, client
     rows = client.get("/api/v1/location-status/", {"appliance": primary.pk}).json()["results"]
     assert {row["location"]: row["reachable"] for row in rows} == {"east": False, "west": True, "north": True}
     assert all(row["location_isolated"] == "" for row in rows)
+
+
+def test_locations_read_answers_as_the_single_location_path_does(located):
+    """One outcome applier for both probe paths: a plain /check_health answer is up (not "down everywhere"),
+    and an API answer teaches the inventory its version and build."""
+    from appliances.models import Appliance
+
+    primary = located.pair.primary
+    Appliance.objects.filter(pk=primary.pk).update(product_version="", build="")
+    backup = located.pair.backup
+    Appliance.objects.filter(pk=backup.pk).update(client_id="", client_secret="", probe_client_id="",
+                                                  probe_client_secret="")
+
+    pair = located.sweep()
+
+    assert located.view(backup, "east").status_reachable is True
+    assert pair.backup.status_reachable is True, pair.backup.status_error
+    primary.refresh_from_db()
+    assert primary.product_version and primary.build
