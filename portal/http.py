@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 
 
 def safe_filename(name: str, *, fallback: str = "download", max_length: int = 150) -> str:
@@ -35,3 +35,13 @@ def client_ip(request) -> str:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     return forwarded[-min(count, len(forwarded))] if forwarded else remote
+
+
+def posted_next(request, default: str) -> str:
+    """Where a form asks to go back to (``next``), when it is a page of this site; else ``default``. One rule:
+    "//elsewhere" and "https://elsewhere" are not ours (an open redirect otherwise)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default

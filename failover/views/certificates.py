@@ -5,10 +5,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from certificates.selectors import certificate_list, with_warnings
 from certificates.views import ObjectActionView
+from portal.http import posted_next
 from portal.models import Role
 from portal.permissions import has_role, require_role
 from portal.views.generic import ObjectEditView
@@ -26,12 +26,7 @@ class PairCheckView(ObjectActionView):
         return pair_certificates_check(pair=pair).parity.reason
 
     def success_url(self, pair):
-        return self.request.POST.get("next") if _safe_next(self.request) else pair_replicate_url(pair)
-
-
-def _safe_next(request) -> bool:
-    target = request.POST.get("next", "")
-    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+        return posted_next(self.request, pair_replicate_url(pair))
 
 
 def pair_replicate_url(pair) -> str:

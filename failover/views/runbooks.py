@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from portal.http import posted_next
 from portal.models import Role
 from portal.permissions import has_role
 from portal.views.generic import ObjectListView, TenantViewMixin
@@ -168,8 +169,7 @@ class WindowCloseView(TenantViewMixin, View):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, "Maintenance window closed.")
-        return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/")
-                        else reverse("failover:window_list"))
+        return redirect(posted_next(request, reverse("failover:window_list")))
 
 
 class DrillReportView(TenantViewMixin, TemplateView):

@@ -1,11 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ..filtersets import MembershipFilterSet
 from ..forms import MembershipForm, OrganizationForm
+from ..http import posted_next
 from ..middleware import SESSION_KEY
 from ..models import Membership, Organization
 from ..services.common import model_update
@@ -26,10 +26,7 @@ def organization_switch(request):
         request.session[SESSION_KEY] = int(organization_id)
     else:
         request.session.pop(SESSION_KEY, None)
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(posted_next(request, "/"))
 
 
 class PlatformOperatorRequired:

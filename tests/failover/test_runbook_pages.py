@@ -142,3 +142,15 @@ def test_an_alert_about_an_appliance_in_a_window_is_recorded_as_suppressed(org_a
     elsewhere = alert_raise(organization=org_a, kind="conflict", dedup_key="outside", subject="s", body="b",
                             scope=other)
     assert elsewhere.suppressed_reason == ""
+
+
+def test_closing_a_window_goes_back_only_to_a_page_of_the_portal(org_a, make_member, login):
+    pair = established_pair(org_a)
+    client = login(make_member(org_a, Role.OPERATOR))
+    for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example/"):
+        window = MaintenanceWindowFactory(pair=pair)
+        response = client.post(f"/failover/maintenance-windows/{window.pk}/close/", {"next": elsewhere})
+        assert response.status_code == 302 and response["Location"] == "/failover/maintenance-windows/", elsewhere
+    window = MaintenanceWindowFactory(pair=pair)
+    response = client.post(f"/failover/maintenance-windows/{window.pk}/close/", {"next": f"/failover/pairs/{pair.pk}/"})
+    assert response["Location"] == f"/failover/pairs/{pair.pk}/"
