@@ -138,6 +138,8 @@ def evaluation_request(*, eta: datetime | None = None) -> bool:
         evaluate_auto_failover.apply_async(eta=eta, expires=eta + timedelta(seconds=EVALUATION_EXPIRES),
                                            kwargs={"moment": moment})
     return True
+
+
 # Idempotent: a drill's schedule records its start, so a redelivered tick starts nothing new in the period.
 @shared_task(name="failover.start_due_drills", ignore_result=True, acks_late=True,
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
