@@ -12,22 +12,18 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
 from portal.csvsafe import formula_safe, formula_unescape
-from portal.models import AuditAction, Role
+from portal.models import Role
 from portal.permissions import require_role
-from portal.queue import enqueue_on_commit
-from portal.services.audit import audit_record
+from portal.services.csv_jobs import csv_job_queue, csv_job_run
 
 from .forms import ApplianceForm
-from .models import AddressKind, Appliance, ApplianceImport, ImportStatus
+from .models import AddressKind, Appliance, ApplianceImport
 from .services import (
     APPLIANCE_EDITABLE_FIELDS,
     address_create,
@@ -46,8 +42,6 @@ COLUMN_DEFAULTS = {
 # Exported files never carry secrets: the column is left empty.
 SECRET_COLUMNS = {"client_secret", "probe_client_secret", "backup_password"}
 RUN_IMPORT_TASK = "appliances.run_appliance_import"
-# A running import with no progress for this long lost its worker (the final write of 5,000 rows takes minutes).
-IMPORT_STALE_AFTER = timedelta(minutes=15)
 # How often a running import writes its progress (rows).
 PROGRESS_EVERY = 50
 
@@ -231,46 +225,13 @@ def appliance_import_request(*, actor, organization, data: bytes, filename: str 
     """Check the file's shape now (a clear message in the form), then queue the rows for a worker."""
     require_role(actor, organization, Role.ADMIN)
     rows = read_csv_rows(data)
-    job = ApplianceImport.objects.create(
-        organization=organization, requested_by=actor, filename=filename[:255],
-        content=data.decode("utf-8-sig"), total_rows=len(rows),
-    )
-    audit_record(actor=actor, organization=organization, action=AuditAction.ACTION, obj=job, verb="csv import",
-                 summary=f"CSV import of {len(rows)} row(s) queued")
-    enqueue_on_commit(RUN_IMPORT_TASK, job.pk)
-    return job
+    return csv_job_queue(model=ApplianceImport, actor=actor, organization=organization, data=data, rows=len(rows),
+                         filename=filename, task=RUN_IMPORT_TASK, verb="csv import", noun="appliance")
 
 
 def appliance_import_run(*, job: ApplianceImport) -> ApplianceImport:
-    """The worker's part. Progress is written as rows are checked, outside the final write's transaction, so the
-    import page can show it while the job runs.
-
-    Claimed once: a redelivered task finds the job done, or running with recent progress, and leaves it. A job
-    whose worker died (no progress for ``IMPORT_STALE_AFTER``) is run again from the start, which is safe: its
-    writes were one transaction that died with the worker, and rows are matched by name.
-    """
-    now = timezone.now()
-    claimable = Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING, updated_at__lt=now - IMPORT_STALE_AFTER)
-    claimed = ApplianceImport.objects.filter(claimable, pk=job.pk).update(status=ImportStatus.RUNNING, updated_at=now)
-    if not claimed:
-        return job
-
-    def progress(count: int) -> None:
-        ApplianceImport.objects.filter(pk=job.pk).update(processed_rows=count, updated_at=timezone.now())
-
-    result = appliances_import_csv(actor=job.requested_by, organization=job.organization,
-                                   data=job.content.encode(), progress=progress)
-    job.refresh_from_db()
-    job.status = ImportStatus.SUCCEEDED if result.ok else ImportStatus.FAILED
-    job.errors = result.errors
-    job.created_count, job.updated_count = len(result.created), len(result.updated)
-    job.finished_at = timezone.now()
-    job.content = ""
-    job.save()
-    audit_record(actor=job.requested_by, organization=job.organization, action=AuditAction.ACTION, obj=job,
-                 verb="csv import", summary=(f"{job.created_count} created, {job.updated_count} updated" if result.ok
-                                             else f"Nothing imported: {len(result.errors)} error(s)"))
-    return job
+    """The worker's part (``portal.services.csv_jobs``: claimed once, progress written as rows are checked)."""
+    return csv_job_run(job=job, importer=appliances_import_csv, verb="csv import", noun="appliance")
 
 
 def appliances_export_csv(appliances) -> str:

@@ -11,8 +11,9 @@ from django.utils import timezone
 from appliances.models import Appliance
 from certificates.tasks import RETRY, refresh_served_appliance
 
-from .models import Pair
+from .models import Pair, PairAdoptionImport
 from .operations.engine import RunOutcome
+from .services.adoption import RUN_ADOPTION_TASK, pairs_adopt_csv_run
 from .services.autofailover import ACTING_CODES, autofailovers_evaluate
 from .services.certificates import pair_certificates_check
 from .services.evacuations import evacuation_advance, evacuations_advance
@@ -199,3 +200,12 @@ def refresh_served_pair(pair_id: int) -> bool | None:
     if pair is None:
         return None
     return pair_certificates_check(pair=pair).parity.match
+
+
+# Idempotent: the service claims a queued adoption once; a redelivered task finds it running or done.
+@shared_task(name=RUN_ADOPTION_TASK, acks_late=True)
+def run_pair_adoption(job_id: int) -> str:
+    job = PairAdoptionImport.objects.select_related("organization", "requested_by").filter(pk=job_id).first()
+    if job is None:
+        return "gone"
+    return pairs_adopt_csv_run(job=job).status

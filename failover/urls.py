@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("pairs/add/", pair_views.PairEditView.as_view(), name="pair_add"),
     path("pairs/adopt/", adoption_views.pair_adopt_view, name="pair_adopt"),
     path("pairs/adopt/csv/", adoption_views.pair_adopt_csv_view, name="pair_adopt_csv"),
+    path("pairs/adopt/csv/<int:pk>/", adoption_views.pair_adoption_status, name="pair_adoption_status"),
     path("pairs/<int:pk>/", pair_views.PairDetailView.as_view(), name="pair"),
     path("pairs/<int:pk>/activity/", pair_views.PairActivityFragmentView.as_view(), name="pair_activity"),
     path("pairs/<int:pk>/edit/", pair_views.PairEditView.as_view(), name="pair_edit"),

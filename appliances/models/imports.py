@@ -1,45 +1,15 @@
 """A CSV import of appliances, run by a worker: the request only checks the file's shape and queues it."""
 
-from django.conf import settings
-from django.db import models
 from django.urls import reverse
 
-from portal.models import TenantModel
+from portal.models import CsvJob, ImportStatus
+
+__all__ = ["ApplianceImport", "ImportStatus"]
 
 
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Checking rows"
-    SUCCEEDED = "succeeded", "Imported"
-    FAILED = "failed", "Nothing imported"
-
-
-class ApplianceImport(TenantModel):
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    filename = models.CharField(max_length=255, blank=True)
-    # The uploaded text until the job has run (then emptied): at most CSV_IMPORT_MAX_BYTES.
-    content = models.TextField(blank=True)
-    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    created_count = models.PositiveIntegerField(default=0)
-    updated_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"Import {self.filename or self.pk} ({self.get_status_display().lower()})"
-
-    @property
-    def percent(self) -> int:
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+class ApplianceImport(CsvJob):
+    class Meta(CsvJob.Meta):
+        pass
 
     def get_absolute_url(self) -> str:
         return reverse("appliances:appliance_import_status", args=[self.pk])
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
@@ -138,7 +139,11 @@ def appliance_import(request):
 def appliance_import_status(request, pk):
     """The import's progress; the page reloads itself until the worker has finished."""
     job = get_object_or_404(ApplianceImport.objects.for_user(request.user, role=INVENTORY_ROLES["create"]).defer("content"), pk=pk)
-    return render(request, "appliances/appliance_import_status.html", {"job": job})
+    return render(request, "portal/csv_job_status.html", {
+        "job": job, "verb": "import", "failed_verb": "imported", "noun": "appliance",
+        "done_url": reverse("appliances:appliance_list"), "done_label": "Appliances",
+        "again_url": reverse("appliances:appliance_import"),
+    })
 
 
 appliance_import_status.model = ApplianceImport  # for the generic route tests

@@ -1,3 +1,4 @@
+from .adoption import PairAdoptionImport
 from .evacuations import (
     Evacuation,
     EvacuationDirection,
@@ -34,6 +35,7 @@ __all__ = [
     "OperationStatus",
     "OperationStep",
     "Pair",
+    "PairAdoptionImport",
     "PairState",
     "PairStateChange",
     "StatusChange",

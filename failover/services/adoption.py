@@ -8,6 +8,7 @@ Everything is read before anything is written, so a refusal leaves no trace; a C
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -23,8 +24,9 @@ from portal.models import AuditAction, Role
 from portal.permissions import require_role
 from portal.services.audit import audit_record
 from portal.services.common import model_create
+from portal.services.csv_jobs import csv_job_queue, csv_job_run
 
-from ..models import BackupSettings, NetworkMethod, Pair
+from ..models import BackupSettings, NetworkMethod, Pair, PairAdoptionImport
 from ..selectors import appliance_pairs
 from .pairs import BYTES_PER_KBIT, check_members, interactive_client
 
@@ -34,6 +36,7 @@ READ_CONCURRENCY = 16
 NETWORK_FIELDS = ("network_method", "dns_server", "dns_zone", "nat_public_address", "nat_device")
 CSV_COLUMNS = ["first", "second", "site_hostname", "normal_primary", *NETWORK_FIELDS]
 CSV_REQUIRED = {"first", "second"}
+RUN_ADOPTION_TASK = "failover.run_pair_adoption"
 
 
 @dataclass(frozen=True)
@@ -297,9 +300,11 @@ def _named(appliances: dict[str, Appliance], number: int, column: str, name: str
     return appliance
 
 
-def pairs_adopt_csv(*, actor, organization, data: bytes) -> CsvImportResult:
+def pairs_adopt_csv(*, actor, organization, data: bytes,
+                    progress: Callable[[int], None] | None = None) -> CsvImportResult:
     """Adopt every row's pair or none: rows are checked first (appliances read concurrently), errors are reported
-    per row, and the pairs are created in one transaction only when every row is good."""
+    per row, and the pairs are created in one transaction only when every row is good. ``progress(rows)`` is
+    told how many rows are checked: once their names, once their appliances have been read."""
     require_role(actor, organization.pk, Role.ADMIN)
     result = CsvImportResult()
     try:
@@ -331,6 +336,8 @@ def pairs_adopt_csv(*, actor, organization, data: bytes) -> CsvImportResult:
     if result.errors:
         return result
     readings = read_appliances([a for _, first, second, _ in parsed for a in (first, second)])
+    if progress is not None:
+        progress(len(parsed))
     plans, sites = [], {}
     for number, first, second, values in parsed:
         plan = pair_adoption_plan(first=first, second=second, readings=readings,
@@ -357,3 +364,17 @@ def pairs_adopt_csv(*, actor, organization, data: bytes) -> CsvImportResult:
     except ValidationError:
         result.created = []
     return result
+
+
+def pairs_adopt_csv_request(*, actor, organization, data: bytes, filename: str = "") -> PairAdoptionImport:
+    """Check the file's shape now (a clear message in the form), then queue the adoption for a worker: reading
+    both members of hundreds of pairs takes longer than a request may."""
+    require_role(actor, organization.pk, Role.ADMIN)
+    rows = read_csv_rows(data, required=CSV_REQUIRED, columns=CSV_COLUMNS, noun="pair")
+    return csv_job_queue(model=PairAdoptionImport, actor=actor, organization=organization, data=data,
+                         rows=len(rows), filename=filename, task=RUN_ADOPTION_TASK, verb="csv adoption", noun="pair")
+
+
+def pairs_adopt_csv_run(*, job: PairAdoptionImport) -> PairAdoptionImport:
+    """The worker's part (``portal.services.csv_jobs``: claimed once, all rows or none)."""
+    return csv_job_run(job=job, importer=pairs_adopt_csv, verb="csv adoption", noun="pair")

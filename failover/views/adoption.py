@@ -4,20 +4,24 @@ appliances, and a CSV upload for hundreds at once."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from appliances.forms import ApplianceImportForm
+from portal.models import Role
 
 from ..adoption_selectors import adoption_proposals
 from ..forms import AdoptForm
-from ..services.adoption import CSV_COLUMNS, pair_adopt, pairs_adopt_csv
+from ..models import PairAdoptionImport
+from ..services.adoption import CSV_COLUMNS, pair_adopt, pairs_adopt_csv_request
 
 TEMPLATE = "failover/adoption/pair_adopt.html"
 
 
-def _page(request, *, form, csv_form, result=None, status=200):
+def _page(request, *, form, csv_form, status=200):
     return render(request, TEMPLATE, {
-        "form": form, "csv_form": csv_form, "result": result, "columns": CSV_COLUMNS,
+        "form": form, "csv_form": csv_form, "columns": CSV_COLUMNS,
+        "recent": PairAdoptionImport.objects.for_user(request.user, role=Role.ADMIN).defer("content")[:5],
         "proposals": adoption_proposals(user=request.user, organization=request.organization),
     }, status=status)
 
@@ -47,11 +51,27 @@ def pair_adopt_csv_view(request):
     if request.method != "POST":
         return redirect("failover:pair_adopt")
     csv_form = ApplianceImportForm(request.POST, request.FILES, user=request.user)
-    result = None
     if csv_form.is_valid():
-        result = pairs_adopt_csv(actor=request.user, organization=csv_form.cleaned_data["organization"],
-                                 data=csv_form.cleaned_data["file"].read())
-        if result.ok:
-            messages.success(request, f"Adopted {len(result.created)} pair(s); nothing was changed on the appliances.")
-            return redirect("failover:pair_list")
-    return _page(request, form=AdoptForm(user=request.user), csv_form=csv_form, result=result, status=400)
+        upload = csv_form.cleaned_data["file"]
+        try:
+            job = pairs_adopt_csv_request(actor=request.user, organization=csv_form.cleaned_data["organization"],
+                                          data=upload.read(), filename=upload.name or "")
+        except ValidationError as exc:
+            csv_form.add_error("file", exc)
+        else:
+            return redirect(job.get_absolute_url())
+    return _page(request, form=AdoptForm(user=request.user), csv_form=csv_form, status=400)
+
+
+@login_required
+def pair_adoption_status(request, pk):
+    """The CSV adoption's progress; the page reloads itself until the worker has finished."""
+    job = get_object_or_404(PairAdoptionImport.objects.for_user(request.user, role=Role.ADMIN).defer("content"), pk=pk)
+    return render(request, "portal/csv_job_status.html", {
+        "job": job, "verb": "adoption", "failed_verb": "adopted", "noun": "pair",
+        "done_note": "Nothing was changed on the appliances.",
+        "done_url": reverse("failover:pair_list"), "done_label": "Pairs", "again_url": reverse("failover:pair_adopt"),
+    })
+
+
+pair_adoption_status.model = PairAdoptionImport  # for the generic route tests

@@ -1,5 +1,6 @@
 from .alerts import FIRING, Alert, AlertSeverity, AlertStatus, alert_status, alert_status_filter
 from .audit import AuditAction, AuditEvent
+from .csv_jobs import CsvJob, ImportStatus
 from .invitations import Invitation
 from .notifications import (
     AlertGroup,
@@ -19,12 +20,14 @@ from .tokens import ApiToken
 
 __all__ = [
     "FIRING",
+    "ImportStatus",
     "Alert",
     "AlertGroup",
     "AlertGroupMember",
     "AlertSeverity",
     "AlertStatus",
     "ChannelKind",
+    "CsvJob",
     "Notification",
     "NotificationChannel",
     "NotificationPurpose",

@@ -14,6 +14,7 @@ from failover.models import (
     Operation,
     OperationStep,
     Pair,
+    PairAdoptionImport,
     PairStateChange,
     ProbeSettings,
     StatusChange,
@@ -82,6 +83,7 @@ ENTRIES = {
     # One row per organisation (POST sets it, never adds a second): no create payload, so the generic test only
     # proves a foreign organisation is refused with nothing written; tests/failover/probing covers the rest.
     ProbeSettings: Entry(make=lambda org, marker: ProbeSettings.objects.create(organization=org, locations=[marker])),
+    PairAdoptionImport: Entry(make=lambda org, marker: PairAdoptionImport.objects.create(organization=org, filename=marker)),
     ApplianceProbeLocations: Entry(
         make=lambda org, marker: ApplianceProbeLocations.objects.create(
             organization=org, appliance=ApplianceFactory(organization=org, name=f"{marker}-apl"), locations=[marker]),

@@ -9,8 +9,9 @@ from django.urls import reverse
 from appliances.models import AddressKind
 from demo.fleet_loader import fleet_load
 from failover.adoption_selectors import adoption_proposals
-from failover.models import BackupSettings, Pair
+from failover.models import BackupSettings, Pair, PairAdoptionImport
 from failover.services.adoption import pair_adopt, pairs_adopt_csv
+from failover.tasks import run_pair_adoption
 from portal.models import AuditEvent, Role
 from portal.permissions import SYSTEM
 from tests.factories import ApplianceFactory, MembershipFactory, OrganizationFactory, UserFactory
@@ -220,7 +221,7 @@ def test_rest_adopts_a_vendor_pair_and_explains_refusals(vendor_inventory, api_a
                        format="json").status_code == 400  # neither id exists for someone outside the organisation
 
 
-def test_rest_csv_adoption_is_all_or_nothing(vendor_inventory, api_as):
+def test_rest_csv_adoption_is_queued_and_all_or_nothing(vendor_inventory, api_as, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     inv = vendor_inventory
@@ -228,17 +229,57 @@ def test_rest_csv_adoption_is_all_or_nothing(vendor_inventory, api_as):
     (a, b), (c, d) = inv.pair(0), inv.pair(1)
     bad = csv_bytes(f"{a.name},{b.name},{inv.site(0)},", f"{c.name},{a.name},{inv.site(1)},")
     good = csv_bytes(f"{a.name},{b.name},{inv.site(0)},", f"{c.name},{d.name},{inv.site(1)},")
-    response = api.post("/api/v1/pair-adoptions/csv/", {"organization": inv.organization.pk,
-                                                         "file": SimpleUploadedFile("p.csv", bad)}, format="multipart")
-    assert response.status_code == 400 and response.json()["created"] == []
-    assert any(e.startswith("Row 3:") for e in response.json()["errors"])
+
+    def adopt(data):
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = api.post("/api/v1/pair-adoptions/csv/", {"organization": inv.organization.pk,
+                                                                 "file": SimpleUploadedFile("p.csv", data)},
+                                format="multipart")
+        assert response.status_code == 202, response.json()
+        assert response.json()["status"] == "queued" and len(callbacks) == 1  # sent to a worker on commit
+        run_pair_adoption(response.json()["id"])  # the worker's task
+        return api.get(response["Location"]).json()
+
+    job = adopt(bad)
+    assert job["status"] == "failed" and job["created_count"] == 0
+    assert any(e.startswith("Row 3:") for e in job["errors"])
+    assert not Pair.objects.exists()
     foreign = api.post("/api/v1/pair-adoptions/csv/", {"organization": OrganizationFactory().pk,
                                                         "file": SimpleUploadedFile("p.csv", good)}, format="multipart")
     assert foreign.status_code == 400 and "organization" in foreign.json()
-    response = api.post("/api/v1/pair-adoptions/csv/", {"organization": inv.organization.pk,
-                                                         "file": SimpleUploadedFile("p.csv", good)}, format="multipart")
-    assert response.status_code == 201, response.json()
-    assert {p["site_hostname"] for p in response.json()["created"]} == {inv.site(0), inv.site(1)}
+    shapeless = api.post("/api/v1/pair-adoptions/csv/", {"organization": inv.organization.pk,
+                                                          "file": SimpleUploadedFile("p.csv", b"first\nx\n")},
+                         format="multipart")
+    assert shapeless.status_code == 400 and "second" in str(shapeless.json()["file"])
+    job = adopt(good)
+    assert job["status"] == "succeeded" and job["created_count"] == 2, job
+    assert set(Pair.objects.values_list("site_hostname", flat=True)) == {inv.site(0), inv.site(1)}
+    # Another organisation's member cannot read the job.
+    assert api_as(UserFactory()).get(f"/api/v1/pair-adoptions/csv/{job['id']}/").status_code == 404
+
+
+def test_csv_adoption_in_the_browser_shows_progress_then_the_outcome(vendor_inventory, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    inv = vendor_inventory
+    (a, b), (c, d) = inv.pair(0), inv.pair(1)
+    client = login(inv.admin)
+    response = client.post(reverse("failover:pair_adopt_csv"), {
+        "organization": inv.organization.pk,
+        "file": SimpleUploadedFile("pairs.csv", csv_bytes(f"{a.name},{b.name},{inv.site(0)},",
+                                                          f"{c.name},{d.name},{inv.site(1)},"))})
+    job = PairAdoptionImport.objects.get()
+    assert response.status_code == 302 and response.url == job.get_absolute_url()
+    assert "Queued" in client.get(response.url).content.decode() and not Pair.objects.exists()
+    run_pair_adoption(job.pk)
+    page = client.get(response.url).content.decode()
+    assert "2 pair(s) created" in page and "Nothing was changed on the appliances" in page
+    assert Pair.objects.count() == 2
+    assert "pairs.csv" in client.get(reverse("failover:pair_adopt")).content.decode()  # listed as recent
+    bad = client.post(reverse("failover:pair_adopt_csv"), {
+        "organization": inv.organization.pk, "file": SimpleUploadedFile("x.csv", b"\x00\x01")})
+    assert bad.status_code == 400 and "The file is not a CSV text file." in bad.content.decode()
+    assert PairAdoptionImport.objects.count() == 1  # nothing queued for a file of the wrong shape
 
 
 def test_browser_proposes_and_adopts_in_one_click(vendor_inventory, login, api_as):

@@ -1,6 +1,9 @@
-"""Adopting existing pairs over REST: one pair, a CSV of many (all or nothing), and the pairs the probes propose."""
+"""Adopting existing pairs over REST: one pair, a CSV of many (queued for a worker, all or nothing), and the pairs
+the probes propose."""
 
-from drf_spectacular.types import OpenApiTypes
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -10,11 +13,11 @@ from rest_framework.response import Response
 
 from appliances.models import Appliance
 from portal.api.fields import TenantRelatedField
-from portal.models import Organization
+from portal.models import Organization, Role
 
 from ...adoption_selectors import adoption_proposals
-from ...models import NetworkMethod
-from ...services.adoption import pair_adopt, pairs_adopt_csv
+from ...models import NetworkMethod, PairAdoptionImport
+from ...services.adoption import pair_adopt, pairs_adopt_csv_request
 from ..serializers import PairSerializer
 
 
@@ -39,9 +42,22 @@ class AdoptCsvRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV: first,second[,site_hostname,normal_primary,network_method,...]")
 
 
-class AdoptCsvResultSerializer(serializers.Serializer):
-    created = PairSerializer(many=True)
-    errors = serializers.ListField(child=serializers.CharField())
+class AdoptCsvJobSerializer(serializers.ModelSerializer):
+    """A queued CSV adoption: poll ``url`` until ``status`` is succeeded (every pair adopted) or failed (none,
+    ``errors`` says why per row)."""
+
+    organization = serializers.IntegerField(source="organization_id", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PairAdoptionImport
+        fields = ["id", "organization", "filename", "status", "total_rows", "processed_rows", "created_count",
+                  "errors", "created_at", "finished_at", "url"]
+        read_only_fields = fields
+
+    def get_url(self, job) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("failover-api:pair-adoption-csv-job", kwargs={"job_id": job.pk}))
 
 
 class AdoptionProposalSerializer(serializers.Serializer):
@@ -74,15 +90,24 @@ class PairAdoptionViewSet(viewsets.ViewSet):
                           network=network)
         return Response(PairSerializer(pair, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request={"multipart/form-data": AdoptCsvRequestSerializer},
-                   # 400: the file's per-row errors ({"created": [], "errors": [...]}) or field errors of the request.
-                   responses={201: AdoptCsvResultSerializer, 400: OpenApiTypes.OBJECT},
-                   summary="Adopt many pairs from a CSV file: all rows or none, errors per row")
+    @extend_schema(request={"multipart/form-data": AdoptCsvRequestSerializer}, responses={202: AdoptCsvJobSerializer},
+                   summary="Adopt many pairs from a CSV file: queued for a worker, all rows or none, errors per row")
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def csv(self, request):
         body = AdoptCsvRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        result = pairs_adopt_csv(actor=request.user, organization=body.validated_data["organization"],
-                                 data=body.validated_data["file"].read())
-        payload = AdoptCsvResultSerializer(result, context={"request": request}).data
-        return Response(payload, status=status.HTTP_201_CREATED if result.ok else status.HTTP_400_BAD_REQUEST)
+        upload = body.validated_data["file"]
+        try:
+            job = pairs_adopt_csv_request(actor=request.user, organization=body.validated_data["organization"],
+                                          data=upload.read(), filename=upload.name or "")
+        except ValidationError as exc:
+            raise serializers.ValidationError({"file": exc.messages}) from exc
+        payload = AdoptCsvJobSerializer(job, context={"request": request}).data
+        return Response(payload, status=status.HTTP_202_ACCEPTED, headers={"Location": payload["url"]})
+
+    @extend_schema(responses={200: AdoptCsvJobSerializer}, summary="A queued CSV adoption: its progress and outcome")
+    @action(detail=False, methods=["get"], url_path=r"csv/(?P<job_id>[0-9]+)")
+    def csv_job(self, request, job_id=None):
+        jobs = PairAdoptionImport.objects.for_user(request.user, role=Role.ADMIN).defer("content")
+        job = get_object_or_404(jobs, pk=job_id)
+        return Response(AdoptCsvJobSerializer(job, context={"request": request}).data)
