@@ -15,6 +15,7 @@ from .selectors import PAIR_UNSHOWN_FIELDS
 
 #: A runbook's own window lasts this long unless the operator asks otherwise; it ends on its own.
 DEFAULT_RUNBOOK_WINDOW_MINUTES = 240
+MIN_RUNBOOK_WINDOW_MINUTES = 15
 MAX_WINDOW_MINUTES = 7 * 24 * 60
 
 

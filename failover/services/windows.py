@@ -29,6 +29,9 @@ from ..models import (
 
 # -- windows ---------------------------------------------------------------------------------------------------
 
+#: Scheduling and closing a window, and logging a runbook's /login changes, is an operator's day-to-day work.
+WINDOW_ROLE = Role.OPERATOR
+
 
 def window_schedule(*, actor, pair: Pair | None = None, appliance=None, starts_at: datetime, ends_at: datetime,
                     reason: str = "") -> MaintenanceWindow:
@@ -38,7 +41,7 @@ def window_schedule(*, actor, pair: Pair | None = None, appliance=None, starts_a
         raise ValidationError({"pair": "Choose the pair or the appliance the window covers."})
     if pair is not None and appliance is not None:
         raise ValidationError({"appliance": "A window covers a pair or one appliance, not both."})
-    require_role(actor, target.organization_id, Role.OPERATOR)
+    require_role(actor, target.organization_id, WINDOW_ROLE)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": "The window must end after it starts."})
     if ends_at <= timezone.now():
@@ -56,7 +59,7 @@ def window_schedule(*, actor, pair: Pair | None = None, appliance=None, starts_a
 
 
 def window_close(*, actor, window: MaintenanceWindow) -> MaintenanceWindow:
-    require_role(actor, window.organization_id, Role.OPERATOR)
+    require_role(actor, window.organization_id, WINDOW_ROLE)
     if window.closed_at is not None or window.ends_at <= timezone.now():
         raise ValidationError("This window is already over.")
     with transaction.atomic():
@@ -95,7 +98,7 @@ def windows_close_for_operation(*, operation: Operation) -> int:
 
 
 def change_log_add(*, actor, operation: Operation, text: str) -> ChangeLogEntry:
-    require_role(actor, operation.organization_id, Role.OPERATOR)
+    require_role(actor, operation.organization_id, WINDOW_ROLE)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "Describe the change (what, where in /login, the new value)."})
