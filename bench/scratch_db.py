@@ -21,9 +21,10 @@ def create_schema() -> None:
 
 
 def bulk_load_fleet(sim, *, appliance_fields: Callable[[dict, dict], dict] | None = None,
-                    pair_fields: dict | None = None) -> list:
+                    pair_fields: Callable[[dict], dict] | dict | None = None) -> list:
     """Bulk insert the simulator's fleet (the fleet loader audits each row, which is right for people and slow
-    for 10,000): ``appliance_fields(appliance, organisation)`` and ``pair_fields`` add or override columns.
+    for 10,000): ``appliance_fields(appliance, organisation)`` and ``pair_fields`` (a dict, or ``(pair) -> dict``
+    per pair of the fleet file) add or override columns.
     Returns the organisations."""
     from appliances.models import Appliance
     from failover.models import Pair
@@ -42,10 +43,12 @@ def bulk_load_fleet(sim, *, appliance_fields: Callable[[dict, dict], dict] | Non
             for a in org_data["appliances"]
         ], batch_size=1000)
         by_name = dict(Appliance.objects.filter(organization=organization).values_list("name", "pk"))
+        defaults = {"network_method": "dns_swing", "dns_server": "127.0.0.53", "dns_zone": "sim.test",
+                    "backup_host": "127.0.0.1", "reverse_host": "127.0.0.1"}
         Pair.objects.bulk_create([
             Pair(organization=organization, site_hostname=p["site_hostname"], primary_id=by_name[p["primary"]],
-                 backup_id=by_name[p["backup"]], network_method="dns_swing", dns_server="127.0.0.53",
-                 dns_zone="sim.test", backup_host="127.0.0.1", reverse_host="127.0.0.1", **(pair_fields or {}))
+                 backup_id=by_name[p["backup"]],
+                 **{**defaults, **(pair_fields(p) if callable(pair_fields) else pair_fields or {})})
             for p in org_data["pairs"]
         ], batch_size=1000)
     return organizations

@@ -10,7 +10,12 @@ from portal.alerts import alert_kind_choices
 from portal.filtersets import OrganizationScopedFilterSet, TenantScopedFilterSet
 from portal.models import Alert, AlertStatus, alert_status_filter
 
+from .maintenance_selectors import windows_open
 from .models import (
+    Evacuation,
+    EvacuationDirection,
+    EvacuationStatus,
+    MaintenanceWindow,
     NetworkMethod,
     Operation,
     OperationKind,
@@ -52,20 +57,46 @@ class _PairScoped(OrganizationScopedFilterSet):
         self.form.fields["pair"].queryset = pairs
 
 
-class OperationFilterSet(_PairScoped):
-    kind = django_filters.ChoiceFilter(choices=OperationKind.choices)
-    status = django_filters.ChoiceFilter(choices=OperationStatus.choices)
+class _PairAndApplianceScoped(_PairScoped):
     appliance = django_filters.ModelChoiceFilter(queryset=Appliance.objects.none())
-
-    class Meta:
-        model = Operation
-        fields = ["organization", "pair", "kind", "status"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         appliances = Appliance.objects.for_user(getattr(request, "user", None))
         self.filters["appliance"].queryset = appliances
         self.form.fields["appliance"].queryset = appliances
+
+
+class OperationFilterSet(_PairAndApplianceScoped):
+    kind = django_filters.ChoiceFilter(choices=OperationKind.choices)
+    status = django_filters.ChoiceFilter(choices=OperationStatus.choices)
+
+    class Meta:
+        model = Operation
+        fields = ["organization", "pair", "kind", "status"]
+
+
+class MaintenanceWindowFilterSet(_PairAndApplianceScoped):
+    """A window's pair or appliance, and whether it is open now."""
+
+    open = django_filters.BooleanFilter(method="filter_open", label="Open now")
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["organization", "pair", "appliance", "open"]
+
+    def filter_open(self, queryset, name, value):
+        current = Q(pk__in=windows_open().values("pk"))
+        return queryset.filter(current) if value else queryset.exclude(current)
+
+
+class EvacuationFilterSet(OrganizationScopedFilterSet):
+    status = django_filters.ChoiceFilter(choices=EvacuationStatus.choices)
+    direction = django_filters.ChoiceFilter(choices=EvacuationDirection.choices)
+
+    class Meta:
+        model = Evacuation
+        fields = ["organization", "location", "direction", "status"]
 
 
 class SyncRecordFilterSet(_PairScoped):

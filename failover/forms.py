@@ -15,6 +15,7 @@ from portal.forms import TenantModelForm
 from portal.models import Organization, Role
 
 from .advice_selectors import CODE_CHOICES, SEVERITY_CHOICES
+from .maintenance_selectors import MAX_WINDOW_MINUTES, MIN_RUNBOOK_WINDOW_MINUTES
 from .models import BackupSettings, EvacuationDirection, NetworkMethod, Pair
 from .services.pairs import BACKUP_SETTINGS_FIELDS, PAIR_EDITABLE_FIELDS
 
@@ -186,7 +187,8 @@ class RunbookForm(_ActionForm):
 
     submit_label = "Start runbook"
     window_minutes = forms.IntegerField(
-        required=False, min_value=15, max_value=7 * 24 * 60, label="Maintenance window (minutes)",
+        required=False, min_value=MIN_RUNBOOK_WINDOW_MINUTES, max_value=MAX_WINDOW_MINUTES,
+        label="Maintenance window (minutes)",
         help_text="Alerts about the appliance are suppressed and automatic failover is paused for this long "
                   "(4 hours when empty); the window closes when the runbook ends.")
     login_changed = forms.ChoiceField(

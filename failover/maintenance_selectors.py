@@ -11,10 +11,12 @@ from appliances.selectors import appliance_unshown_fields
 
 from .alerts import AlertKind
 from .models import DrillSchedule, MaintenanceWindow, Operation, OperationKind, OperationStatus, Pair
+from .pair_state import WindowCover
 from .selectors import PAIR_UNSHOWN_FIELDS
 
 #: A runbook's own window lasts this long unless the operator asks otherwise; it ends on its own.
 DEFAULT_RUNBOOK_WINDOW_MINUTES = 240
+MIN_RUNBOOK_WINDOW_MINUTES = 15
 MAX_WINDOW_MINUTES = 7 * 24 * 60
 
 
@@ -59,6 +61,23 @@ def with_window_until(pairs: QuerySet[Pair], *, now: datetime | None = None) -> 
     covering = windows_open(now=now).filter(
         Q(pair_id=OuterRef("pk")) | Q(appliance_id=OuterRef("primary_id")) | Q(appliance_id=OuterRef("backup_id")))
     return pairs.annotate(window_until=Subquery(covering.order_by("-ends_at").values("ends_at")[:1]))
+
+
+def windows_covering(pairs: list[Pair], *, now: datetime) -> dict[int, WindowCover]:
+    """For each pair (members loaded) an open window covering it or a member, the one ending last (the pair is in
+    maintenance until then): one query for the whole batch, what the pair state machine needs."""
+    member_ids = {pk for pair in pairs for pk in (pair.primary_id, pair.backup_id)}
+    windows = list(windows_open(now=now).filter(Q(pair_id__in=[p.pk for p in pairs]) | Q(appliance_id__in=member_ids))
+                   .only("pair_id", "appliance_id", "starts_at", "ends_at", "reason").order_by("ends_at"))
+    covering = {}
+    for pair in pairs:
+        for window in windows:  # ascending end: the last match wins
+            if window.pair_id == pair.pk:
+                covering[pair.pk] = WindowCover(pair.site_hostname, window.starts_at, window.ends_at, window.reason)
+            elif window.appliance_id in (pair.primary_id, pair.backup_id):
+                member = pair.primary if window.appliance_id == pair.primary_id else pair.backup
+                covering[pair.pk] = WindowCover(member.name, window.starts_at, window.ends_at, window.reason)
+    return covering
 
 
 def pair_window_for_drill(pair: Pair, *, now: datetime | None = None) -> MaintenanceWindow | None:

@@ -5,7 +5,8 @@ tests call it with plain objects. Each member is anything with the ``Appliance.s
 docs/pair-states.md documents each state, its evidence, its alert and what clears it.
 
 Order of precedence (first match wins):
-never checked → broken (by the portal) → two primaries → maintenance → broken outside the portal → no
+never checked → broken (by the portal) → two primaries → maintenance (declared, or an open maintenance window
+covering the pair or a member) → broken outside the portal → no
 primary → primary unreachable → backup unreachable → peer link lost → sync stale → degraded → running on
 the normal backup → healthy. Two primaries come before maintenance: an IP conflict hurts whatever the reason.
 """
@@ -47,6 +48,16 @@ def primary_timeout(backup_settings) -> timedelta:
 
 def swap_window() -> timedelta:
     return timedelta(seconds=settings.PAIR_SWAP_WINDOW_SECONDS)
+
+
+@dataclass(frozen=True)
+class WindowCover:
+    """The open maintenance window that covers a pair or one of its members (maintenance_selectors reads it)."""
+
+    covers: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,8 +128,10 @@ def peer_trouble(member) -> str:
     return ""
 
 
-def derive_pair_state(*, pair, primary, backup, now: datetime) -> PairStatus:
-    """``primary``/``backup`` are the pair's *normal* members; their current roles come from their status."""
+def derive_pair_state(*, pair, primary, backup, now: datetime, window: WindowCover | None = None) -> PairStatus:
+    """``primary``/``backup`` are the pair's *normal* members; their current roles come from their status.
+    ``window``: the open maintenance window covering the pair or a member, if any (the pair is in maintenance
+    until it ends or is closed; then the evidence decides again, so leaving it is no recovery by itself)."""
     checked = [m.status_checked_at for m in (primary, backup) if m.status_checked_at]
     last_check = min(checked) if len(checked) == 2 else None
     syncs = [m.status_last_sync_at for m in (primary, backup) if m.status_last_sync_at]
@@ -143,6 +156,10 @@ def derive_pair_state(*, pair, primary, backup, now: datetime) -> PairStatus:
         note = f": {pair.maintenance_note}" if getattr(pair, "maintenance_note", "") else ""
         return result(PairState.MAINTENANCE, f"In maintenance since {pair.maintenance_since:%Y-%m-%d %H:%M} "
                       f"UTC{note}.")
+    if window is not None:
+        note = f": {window.reason}" if window.reason else ""
+        return result(PairState.MAINTENANCE, f"Maintenance window of {window.covers} since "
+                      f"{window.starts_at:%Y-%m-%d %H:%M} until {window.ends_at:%Y-%m-%d %H:%M} UTC{note}.")
 
     alone = [m for m in (primary, backup) if _up(m) and m.status_role == NONE]
     if alone:

@@ -359,6 +359,9 @@ SPECTACULAR_SETTINGS = {
         "AddressKindEnum": "appliances.models.AddressKind",
         "OperationKindEnum": "failover.models.OperationKind",
         "AlertKindEnum": "portal.alerts.ALERT_KIND_CHOICES",
+        "OperationStatusEnum": "failover.models.OperationStatus",
+        "EvacuationStatusEnum": "failover.models.EvacuationStatus",
+        "EvacuationItemStatusEnum": "failover.models.EvacuationItemStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"tokenAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}}

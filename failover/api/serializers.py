@@ -3,26 +3,44 @@
 Shared module: the pair/operation part below; other areas add their own serializers in their own section.
 """
 
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appliances.api.serializers import ApplianceSummarySerializer
 from appliances.models import Appliance
 from portal.api.fields import TenantRelatedField
 from portal.api.serializers import TenantModelSerializer
-from portal.models import Alert, AlertStatus, Role
+from portal.models import Alert, AlertStatus, Organization, Role
 
 from ..declarations import backup_settings_steps
+from ..maintenance_selectors import (
+    DEFAULT_RUNBOOK_WINDOW_MINUTES,
+    MAX_WINDOW_MINUTES,
+    MIN_RUNBOOK_WINDOW_MINUTES,
+)
 from ..models import (
     BackupSettings,
+    ChangeLogEntry,
+    Evacuation,
+    EvacuationDirection,
+    EvacuationItem,
+    EvacuationItemStatus,
+    MaintenanceWindow,
     Operation,
+    OperationKind,
     OperationStep,
     Pair,
     PairStateChange,
     Provenance,
     StatusChange,
+    StepStatus,
     SyncRecord,
 )
+from ..services.evacuations import EVACUATION_ROLE
+from ..services.operations import UPGRADE_METHODS
 from ..services.pairs import BACKUP_SETTINGS_FIELDS, PAIR_EDITABLE_FIELDS
+from ..services.windows import WINDOW_ROLE
 
 # -- pairs and operations -----------------------------------------------------------------------------------
 
@@ -216,3 +234,139 @@ class AlertSerializer(serializers.ModelSerializer):
                   "body", "labels", "recipients", "created_at", "firing_since", "sent_at", "delivery_error",
                   "acknowledged_at", "acknowledged_by", "resolved_at", "suppressed_reason", "escalated_at"]
         read_only_fields = fields
+
+
+# -- runbooks, maintenance windows and evacuations ---------------------------------------------------------
+
+
+class RunbookStartRequestSerializer(ActionRequestSerializer):
+    """A runbook's inputs. The service checks them per kind (the one question of unplanned maintenance must be
+    answered, never defaulted; an upgrade names its path)."""
+
+    kind = serializers.ChoiceField(choices=[(kind, OperationKind(kind).label) for kind in OperationKind.runbooks()])
+    window_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=MIN_RUNBOOK_WINDOW_MINUTES, max_value=MAX_WINDOW_MINUTES,
+        help_text="Length of the maintenance window the runbook opens for the appliance it takes out of service "
+                  f"(default {DEFAULT_RUNBOOK_WINDOW_MINUTES}).")
+    login_changed = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="Unplanned maintenance only, and required there: have /login settings changed since the last data "
+                  "sync? false runs flow 1, true flow 2 (changes re-applied after the swap back).")
+    method = serializers.ChoiceField(choices=UPGRADE_METHODS, required=False,
+                                     help_text="Pair upgrade only, and required there (reference §6).")
+
+    def params(self) -> dict:
+        """What the service is given: only the inputs the caller sent (the service refuses those a kind does not
+        take, with the field named)."""
+        data = self.validated_data
+        return {name: data[name] for name in ("window_minutes", "login_changed", "method")
+                if data.get(name) is not None}
+
+
+class ChangeLogEntrySerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ChangeLogEntry
+        fields = ["id", "text", "author", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+        extra_kwargs = {"text": {"help_text": "The /login change: what, where, the new value."}}
+
+
+class RunbookNextSerializer(serializers.Serializer):
+    """The step waiting for a person: what to do, and whether confirming it is what the portal waits for."""
+
+    name = serializers.CharField()
+    description = serializers.CharField()
+    instructions = serializers.CharField(source="detail")
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+
+
+class RunbookSerializer(OperationSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="failover-api:runbook-detail")
+    waiting_for = serializers.SerializerMethodField(
+        help_text="The guided step or checkpoint waiting for a person (POST confirm once done), or null.")
+    change_log = ChangeLogEntrySerializer(many=True, read_only=True)
+    maintenance_windows = serializers.PrimaryKeyRelatedField(many=True, read_only=True,
+                                                             help_text="Windows this runbook opened.")
+
+    class Meta(OperationSerializer.Meta):
+        fields = [*OperationSerializer.Meta.fields, "waiting_for", "change_log", "maintenance_windows"]
+        read_only_fields = fields
+
+    @extend_schema_field(RunbookNextSerializer(allow_null=True))
+    def get_waiting_for(self, operation):
+        # From the prefetched steps: no query per runbook in a list.
+        waiting = [step for step in operation.steps.all() if step.status == StepStatus.WAITING]
+        return RunbookNextSerializer(waiting[0]).data if waiting and operation.is_active else None
+
+
+class MaintenanceWindowSerializer(serializers.ModelSerializer):
+    """A window covers a pair or one appliance (exactly one of the two)."""
+
+    pair = TenantRelatedField(queryset=Pair.objects.all(), role=WINDOW_ROLE, required=False, allow_null=True)
+    appliance = TenantRelatedField(queryset=Appliance.objects.all(), role=WINDOW_ROLE, required=False,
+                                   allow_null=True)
+    covers = serializers.CharField(read_only=True)
+    is_open = serializers.SerializerMethodField(help_text="Open now (started, not ended, not closed).")
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    url = serializers.HyperlinkedIdentityField(view_name="failover-api:maintenancewindow-detail")
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["id", "url", "organization", "pair", "appliance", "covers", "starts_at", "ends_at", "closed_at",
+                  "is_open", "reason", "operation", "created_by", "created_at"]
+        read_only_fields = ["organization", "closed_at", "operation", "created_at"]
+
+    def get_is_open(self, window) -> bool:
+        return window.is_open_at(timezone.now())
+
+
+class EvacuationItemSerializer(serializers.ModelSerializer):
+    site = serializers.CharField(source="pair.site_hostname", read_only=True)
+
+    class Meta:
+        model = EvacuationItem
+        fields = ["position", "pair", "site", "source", "target", "status", "operation", "detail"]
+        read_only_fields = fields
+
+
+class EvacuationBlockedSerializer(serializers.Serializer):
+    pair = serializers.IntegerField()
+    site = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class EvacuationSerializer(TenantModelSerializer):
+    organization = TenantRelatedField(queryset=Organization.objects.all(), role=EVACUATION_ROLE)
+    direction = serializers.ChoiceField(choices=EvacuationDirection.choices, default=EvacuationDirection.EVACUATE,
+                                        help_text="evacuate the location, or return the pairs its last evacuation "
+                                                  "moved")
+    location = serializers.CharField(max_length=100)
+    blocked = EvacuationBlockedSerializer(many=True, read_only=True, help_text="Pairs that cannot move, and why.")
+    progress = serializers.SerializerMethodField(help_text="How many pairs are in each item status.")
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    url = serializers.HyperlinkedIdentityField(view_name="failover-api:evacuation-detail")
+
+    class Meta:
+        model = Evacuation
+        fields = ["id", "url", "organization", "location", "direction", "status", "concurrency",
+                  "stop_after_failures", "returning", "blocked", "progress", "stop_reason", "created_by",
+                  "created_at", "started_at", "finished_at"]
+        read_only_fields = ["status", "returning", "stop_reason", "created_at", "started_at", "finished_at"]
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
+    def get_progress(self, evacuation) -> dict:
+        counts = dict.fromkeys(EvacuationItemStatus.values, 0)
+        for item in evacuation.items.all():
+            counts[item.status] += 1
+        return counts
+
+
+class EvacuationDetailSerializer(EvacuationSerializer):
+    """One evacuation with its pairs in order: each one's switchover operation and outcome."""
+
+    items = EvacuationItemSerializer(many=True, read_only=True)
+
+    class Meta(EvacuationSerializer.Meta):
+        fields = [*EvacuationSerializer.Meta.fields, "items"]

@@ -5,6 +5,7 @@ from .views import certificates as certificate_views
 from .views import locations as location_views
 from .views import operations as operation_views
 from .views import pairs as pair_views
+from .views import runbooks as runbook_views
 from .views import status as status_views
 
 app_name = "failover-api"
@@ -29,6 +30,10 @@ router.register("operations", operation_views.OperationViewSet)
 router.register("syncs", operation_views.SyncRecordViewSet)
 router.register("backup-settings", operation_views.BackupSettingsViewSet)
 router.register("advice", operation_views.AdviceViewSet, basename="advice")
+# -- runbooks (started from their pair: POST pairs/{id}/runbooks/), maintenance windows, evacuations
+router.register("runbooks", runbook_views.RunbookViewSet, basename="runbook")
+router.register("maintenance-windows", runbook_views.MaintenanceWindowViewSet)
+router.register("evacuations", runbook_views.EvacuationViewSet)
 # -- a pair's certificates (parity, check, replication)
 router.register("pair-certificates", certificate_views.PairCertificatesViewSet, basename="pair-certificates")
 

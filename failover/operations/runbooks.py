@@ -172,9 +172,28 @@ def close_window_step(name: str = "close_window") -> Step:
     return Step(name, "Close the maintenance window", run)
 
 
+def software(reading, appliance) -> str:
+    """"<version> build <build>" as the appliance reports it now, else as the inventory last saw it ("" unknown)."""
+    if reading is not None and reading.health is not None:
+        return f"{reading.health.version} build {reading.health.build}"
+    return f"{appliance.product_version} build {appliance.build}" if appliance.product_version else ""
+
+
+def _software_change(context: Context, mine) -> str:
+    """What the maintenance did to the software, as the appliance reports it: an upgrade done meanwhile shows."""
+    before, now = context.state.get("maintained_software", ""), software(mine, maintained(context))
+    context.remember(maintained_software_after=now)
+    if not now:
+        return ""
+    if before and before != now:
+        return f" {mine.name} was {before}, now reports {now}."
+    return f" {mine.name} reports {now}" + (" (unchanged)." if before else ".")
+
+
 def back_as_backup(context: Context) -> tuple[bool, str]:
     """Ready for the swap back: the maintained appliance answers while the interim one is primary. It may come back
-    believing it is still primary (it went down as primary): the next step makes it backup."""
+    believing it is still primary (it went down as primary): the next step makes it backup. The detail proves what
+    it reports (roles, version and build)."""
     mine, theirs = read_role(context, maintained(context)), read_role(context, interim(context))
     if not mine.reachable:
         return False, f"{mine.name} does not answer yet ({mine.error})."
@@ -183,7 +202,7 @@ def back_as_backup(context: Context) -> tuple[bool, str]:
     if mine.role not in ("backup", "primary"):
         return False, f"{mine.name} is {mine.role}, not in the relationship: {describe((mine, theirs))}."
     context.remember(returned_as_primary=mine.role == "primary")
-    return True, describe((mine, theirs))
+    return True, describe((mine, theirs)) + _software_change(context, mine)
 
 
 def _unless_returned_as_primary(context: Context) -> str | None:
@@ -236,7 +255,8 @@ def planned_check(context: Context) -> str:
     other = second if serving is first else first
     last_sync = _last_sync_at(context, pair.primary, pair.backup)
     context.remember(maintained_id=serving.appliance_id, interim_id=other.appliance_id,
-                     sync_age_at_start=_age_seconds(last_sync))
+                     sync_age_at_start=_age_seconds(last_sync),
+                     maintained_software=software(serving, context.appliance(serving.appliance_id)))
     age = f"last data sync {last_sync:%Y-%m-%d %H:%M} UTC" if last_sync else "no data sync recorded yet"
     return f"{serving.name} goes into maintenance; {other.name} serves meanwhile ({age})."
 
@@ -289,7 +309,8 @@ def unplanned_assess(context: Context) -> str:
         raise StepFailed(f"{up.name} is {up.role}, not in the relationship: {describe(readings)}.")
     last_sync = _last_sync_at(context, context.appliance(up.appliance_id))
     context.remember(maintained_id=down[0].appliance_id, interim_id=up.appliance_id,
-                     already_failed_over=up.role == "primary", data_loss_since=_iso(last_sync))
+                     already_failed_over=up.role == "primary", data_loss_since=_iso(last_sync),
+                     maintained_software=software(None, context.appliance(down[0].appliance_id)))
     window = (f"data written on {down[0].name} since {last_sync:%Y-%m-%d %H:%M:%S} UTC (the last data sync) is not on "
               f"{up.name}" if last_sync else f"no data sync is recorded: {up.name} may miss everything")
     if up.role == "primary":

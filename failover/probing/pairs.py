@@ -10,6 +10,7 @@ from django.db.models import Q
 from appliances.models import Appliance
 from appliances.selectors import APPLIANCE_UNSHOWN_FIELDS
 
+from ..maintenance_selectors import windows_covering
 from ..models import Operation, OperationStatus, Pair, PairStateChange
 from ..pair_state import derive_pair_state
 from ..selectors import PAIR_UNSHOWN_FIELDS
@@ -94,12 +95,14 @@ def refresh_pairs(pairs: list[Pair], *, now: datetime) -> tuple[int, int]:
     # Pairs with a portal operation in flight: a role change seen now is that operation's (it bumps the epoch).
     operating = set(Operation.objects.filter(pair__in=[p.pk for p in pairs], status__in=OperationStatus.active())
                     .values_list("pair_id", flat=True)) if pairs else set()
+    windows = windows_covering(pairs, now=now) if pairs else {}
     for pair in pairs:
         epoch_before, roles_before = pair.epoch, pair.roles_seen
         outside = _outside_change(pair, now=now, operating=operating)
         if outside is not None:
             history.append(outside)
-        status = derive_pair_state(pair=pair, primary=pair.primary, backup=pair.backup, now=now)
+        status = derive_pair_state(pair=pair, primary=pair.primary, backup=pair.backup, now=now,
+                                   window=windows.get(pair.pk))
         values = {
             "state_reason": status.reason,
             "primary_unreachable_since": status.primary_unreachable_since,

@@ -32,6 +32,8 @@ from ..models import (
 from .operations import operation_start, runbook_refusal
 
 ADVANCE_TASK = "failover.advance_evacuation"
+#: Who plans, starts and stops an evacuation (each switchover is an operator's role change).
+EVACUATION_ROLE = Role.OPERATOR
 
 
 def _healthy_backup(appliance) -> str:
@@ -91,7 +93,7 @@ def _return_moves(previous: Evacuation) -> tuple[list, list[dict]]:
 def evacuation_plan(*, actor, organization, location: str, direction: str = EvacuationDirection.EVACUATE,
                     concurrency: int = 5, stop_after_failures: int = 3) -> Evacuation:
     """Plan only: which pairs move, in which order, and which cannot (with why). Nothing is touched yet."""
-    require_role(actor, organization.pk, Role.OPERATOR)
+    require_role(actor, organization.pk, EVACUATION_ROLE)
     location = (location or "").strip()
     if not location:
         raise ValidationError({"location": "Name the location."})
@@ -128,7 +130,7 @@ def evacuation_plan(*, actor, organization, location: str, direction: str = Evac
 
 
 def evacuation_start(*, actor, evacuation: Evacuation) -> Evacuation:
-    require_role(actor, evacuation.organization_id, Role.OPERATOR)
+    require_role(actor, evacuation.organization_id, EVACUATION_ROLE)
     with transaction.atomic():
         updated = Evacuation.objects.filter(pk=evacuation.pk, status=EvacuationStatus.PLANNED).update(
             status=EvacuationStatus.RUNNING, started_at=timezone.now())
@@ -143,7 +145,7 @@ def evacuation_start(*, actor, evacuation: Evacuation) -> Evacuation:
 
 def evacuation_cancel(*, actor, evacuation: Evacuation) -> Evacuation:
     """No new switchover starts; the running ones finish (each is an operation with its own safe end)."""
-    require_role(actor, evacuation.organization_id, Role.OPERATOR)
+    require_role(actor, evacuation.organization_id, EVACUATION_ROLE)
     with transaction.atomic():
         updated = Evacuation.objects.filter(
             pk=evacuation.pk, status__in=[EvacuationStatus.PLANNED, EvacuationStatus.RUNNING]).update(

@@ -16,7 +16,7 @@ from portal.permissions import SYSTEM, require_role
 from portal.queue import enqueue_on_commit
 from portal.services.audit import audit_record
 
-from ..maintenance_selectors import MAX_WINDOW_MINUTES
+from ..maintenance_selectors import MAX_WINDOW_MINUTES, MIN_RUNBOOK_WINDOW_MINUTES
 from ..models import (
     Operation,
     OperationKind,
@@ -132,8 +132,9 @@ def _clean_runbook_params(kind: str, params: dict) -> dict:
             minutes = int(minutes)
         except (TypeError, ValueError):
             raise ValidationError({"window_minutes": "Enter a whole number of minutes."}) from None
-        if not 15 <= minutes <= MAX_WINDOW_MINUTES:
-            raise ValidationError({"window_minutes": f"Between 15 and {MAX_WINDOW_MINUTES} minutes."})
+        if not MIN_RUNBOOK_WINDOW_MINUTES <= minutes <= MAX_WINDOW_MINUTES:
+            raise ValidationError({"window_minutes": f"Between {MIN_RUNBOOK_WINDOW_MINUTES} and {MAX_WINDOW_MINUTES} "
+                                                     "minutes."})
         cleaned["window_minutes"] = minutes
     if kind == OperationKind.UNPLANNED_MAINTENANCE:
         # The seed's one question picks the flow; it must be answered, never defaulted.

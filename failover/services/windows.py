@@ -26,8 +26,23 @@ from ..models import (
     Pair,
     PairState,
 )
+from ..pair_state import derive_pair_state
+from ..probing.pairs import refresh_pair_states
 
 # -- windows ---------------------------------------------------------------------------------------------------
+
+#: Scheduling and closing a window, and logging a runbook's /login changes, is an operator's day-to-day work.
+WINDOW_ROLE = Role.OPERATOR
+
+
+def _refresh_covered(window: MaintenanceWindow) -> None:
+    """Recompute at once the state of the pairs the window covers (maintenance while it is open, the evidence
+    once it is not); a window that starts or ends on its own is seen at the members' next probe."""
+    if window.appliance_id:
+        ids = [window.appliance_id]
+    else:
+        ids = list(Pair.objects.filter(pk=window.pair_id).values_list("primary_id", "backup_id").get())
+    refresh_pair_states(appliance_ids=ids, now=timezone.now())
 
 
 def window_schedule(*, actor, pair: Pair | None = None, appliance=None, starts_at: datetime, ends_at: datetime,
@@ -38,7 +53,7 @@ def window_schedule(*, actor, pair: Pair | None = None, appliance=None, starts_a
         raise ValidationError({"pair": "Choose the pair or the appliance the window covers."})
     if pair is not None and appliance is not None:
         raise ValidationError({"appliance": "A window covers a pair or one appliance, not both."})
-    require_role(actor, target.organization_id, Role.OPERATOR)
+    require_role(actor, target.organization_id, WINDOW_ROLE)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": "The window must end after it starts."})
     if ends_at <= timezone.now():
@@ -52,11 +67,12 @@ def window_schedule(*, actor, pair: Pair | None = None, appliance=None, starts_a
         )
         audit_record(actor=actor, organization=target.organization, action=AuditAction.CREATE, obj=window,
                      verb="schedule maintenance window", summary=str(window))
+        _refresh_covered(window)
     return window
 
 
 def window_close(*, actor, window: MaintenanceWindow) -> MaintenanceWindow:
-    require_role(actor, window.organization_id, Role.OPERATOR)
+    require_role(actor, window.organization_id, WINDOW_ROLE)
     if window.closed_at is not None or window.ends_at <= timezone.now():
         raise ValidationError("This window is already over.")
     with transaction.atomic():
@@ -64,6 +80,7 @@ def window_close(*, actor, window: MaintenanceWindow) -> MaintenanceWindow:
         window.save(update_fields=["closed_at", "updated_at"])
         audit_record(actor=actor, organization=window.organization, action=AuditAction.UPDATE, obj=window,
                      verb="close maintenance window", summary=str(window))
+        _refresh_covered(window)
     return window
 
 
@@ -82,20 +99,25 @@ def window_open_for_runbook(*, operation: Operation, appliance, minutes: int) ->
         )
         audit_record(actor=SYSTEM, organization=operation.organization, action=AuditAction.CREATE, obj=window,
                      verb="open maintenance window", summary=f"{window} (opened by {operation})")
+        _refresh_covered(window)
     return window
 
 
 def windows_close_for_operation(*, operation: Operation) -> int:
     now = timezone.now()
-    return MaintenanceWindow.objects.filter(operation=operation, closed_at__isnull=True, ends_at__gt=now).update(
-        closed_at=now, updated_at=now)
+    with transaction.atomic():
+        windows = list(MaintenanceWindow.objects.filter(operation=operation, closed_at__isnull=True, ends_at__gt=now))
+        MaintenanceWindow.objects.filter(pk__in=[w.pk for w in windows]).update(closed_at=now, updated_at=now)
+        for window in windows:
+            _refresh_covered(window)
+    return len(windows)
 
 
 # -- change log ------------------------------------------------------------------------------------------------
 
 
 def change_log_add(*, actor, operation: Operation, text: str) -> ChangeLogEntry:
-    require_role(actor, operation.organization_id, Role.OPERATOR)
+    require_role(actor, operation.organization_id, WINDOW_ROLE)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "Describe the change (what, where in /login, the new value)."})
@@ -136,8 +158,10 @@ def drill_refusal(pair: Pair, *, now: datetime) -> str:
     """Why a drill may not start on the pair now ("" when it may)."""
     if pair_window_for_drill(pair, now=now) is None:
         return "No maintenance window covering the pair is open: drills run only inside one."
-    if pair.state != PairState.HEALTHY:
-        return f"The pair is {pair.get_state_display().lower()}: drills run only on a healthy pair."
+    # The window the drill needs puts the pair in maintenance: what counts is the evidence beneath it.
+    beneath = derive_pair_state(pair=pair, primary=pair.primary, backup=pair.backup, now=now)
+    if beneath.state != PairState.HEALTHY:
+        return f"The pair is {PairState(beneath.state).label.lower()}: drills run only on a healthy pair."
     if pair.alerts.filter(created_at__gte=now - DRILL_ALERT_QUIET).exists():
         return "An alert about the pair was raised in the last hour."
     if Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).exists():

@@ -1,6 +1,9 @@
 """Tenancy-test entries for the failover app's models (see tests/tenant_registry.py)."""
 
 import itertools
+from datetime import timedelta
+
+from django.utils import timezone
 
 from failover.models import (
     ApplianceProbeLocations,
@@ -12,6 +15,7 @@ from failover.models import (
     LocationStatus,
     MaintenanceWindow,
     Operation,
+    OperationKind,
     OperationStep,
     Pair,
     PairAdoptionImport,
@@ -62,18 +66,28 @@ def _pair_form_payload(org):
             "nat_public_port": 443, "backup_port": 443, "reverse_port": 443, "sync_stale_after": 93600}
 
 
+def _window_payload(org):
+    starts = timezone.now() + timedelta(hours=1)
+    return {"pair": _pair(org, f"window-{next(_pair_counter)}").pk, "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(), "reason": "firmware"}
+
+
 ENTRIES = {
     Pair: Entry(make=_pair, payload=_pair_payload, form_payload=_pair_form_payload),
     BackupSettings: Entry(make=lambda org, marker: BackupSettingsFactory(appliance=ApplianceFactory(organization=org, name=f"{marker}-bs"))),
     StatusChange: Entry(make=lambda org, marker: StatusChangeFactory(appliance=ApplianceFactory(organization=org, name=f"{marker}-sc"), summary=marker)),
     PairStateChange: Entry(make=lambda org, marker: PairStateChangeFactory(pair=_pair(org, f"{marker}-psc"), reason=marker)),
-    Operation: Entry(make=lambda org, marker: OperationFactory(pair=_pair(org, f"{marker}-op"), reason=marker)),
+    # A runbook's kind: the operation is reachable both as an operation and as a runbook (/api/v1/runbooks/).
+    Operation: Entry(make=lambda org, marker: OperationFactory(pair=_pair(org, f"{marker}-op"), reason=marker,
+                                                               kind=OperationKind.MAINTENANCE)),
     OperationStep: Entry(make=lambda org, marker: OperationStepFactory(operation=OperationFactory(pair=_pair(org, f"{marker}-step")), detail=marker)),
     SyncRecord: Entry(make=lambda org, marker: SyncRecordFactory(pair=_pair(org, f"{marker}-sync"), message=marker)),
     Alert: Entry(make=lambda org, marker: AlertFactory(pair=_pair(org, f"{marker}-alert"), subject=marker)),
-    MaintenanceWindow: Entry(make=lambda org, marker: MaintenanceWindowFactory(pair=_pair(org, f"{marker}-mw"), reason=marker)),
+    MaintenanceWindow: Entry(make=lambda org, marker: MaintenanceWindowFactory(pair=_pair(org, f"{marker}-mw"), reason=marker),
+                             payload=_window_payload),
     DrillSchedule: Entry(make=lambda org, marker: DrillScheduleFactory(pair=_pair(org, f"{marker}-drill"))),
-    Evacuation: Entry(make=lambda org, marker: EvacuationFactory(organization=org, location=marker)),
+    Evacuation: Entry(make=lambda org, marker: EvacuationFactory(organization=org, location=marker),
+                      payload=lambda org: {"organization": org.pk, "location": "PAR-9"}),
     EvacuationItem: Entry(make=lambda org, marker: EvacuationItemFactory(pair=_pair(org, f"{marker}-ev"), detail=marker)),
     ChangeLogEntry: Entry(make=lambda org, marker: ChangeLogEntryFactory(
         operation=OperationFactory(pair=_pair(org, f"{marker}-cl")), text=marker)),

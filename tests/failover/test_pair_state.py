@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from failover.models import PairState
-from failover.pair_state import Countdown, derive_pair_state
+from failover.pair_state import Countdown, WindowCover, derive_pair_state
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -78,6 +78,17 @@ def test_maintenance_hides_everything_but_two_primaries():
     p = pair(maintenance_since=NOW, maintenance_note="disk swap")
     assert state(p, member("a", "primary", reachable=False), member("b", "backup")).state == PairState.MAINTENANCE
     assert state(p, member("a", "primary"), member("b", "primary")).state == PairState.CONFLICT
+
+
+def test_an_open_maintenance_window_is_maintenance_with_its_since_and_until_but_two_primaries_still_win():
+    window = WindowCover("b", NOW - timedelta(minutes=5), NOW + timedelta(hours=2), "disk swap")
+    down = derive_pair_state(pair=pair(), primary=member("a", "primary"), backup=member("b", "backup", reachable=False),
+                             now=NOW, window=window)
+    assert down.state == PairState.MAINTENANCE
+    assert down.reason == "Maintenance window of b since 2026-11-25 11:55 until 2026-11-25 14:00 UTC: disk swap."
+    both = derive_pair_state(pair=pair(), primary=member("a", "primary"), backup=member("b", "primary"), now=NOW,
+                             window=window)
+    assert both.state == PairState.CONFLICT
 
 
 def test_two_primaries_conflict():

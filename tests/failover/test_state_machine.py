@@ -246,3 +246,46 @@ def test_maintenance_silences_bad_states_but_not_two_primaries(fleet, quick, mak
     client.post(f"/failover/pairs/{pair.pk}/maintenance/", {"on": "0"})
     pair.refresh_from_db()
     assert pair.state == PairState.HEALTHY and pair.maintenance_since is None
+
+
+def test_a_maintenance_window_puts_the_pair_in_maintenance_and_the_evidence_decides_after(fleet, quick, make_member,
+                                                                                          api_as):
+    from portal.models import Role
+    from portal.services.alerts import alert_raise
+
+    pair = fleet.pairs[1]
+    fleet.probe()
+    assert pair.state == PairState.HEALTHY
+    operator = api_as(make_member(fleet.organization, Role.OPERATOR))
+    now = timezone.now()
+    window = operator.post("/api/v1/maintenance-windows/", {
+        "appliance": pair.backup_id, "starts_at": (now - timedelta(minutes=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=2)).isoformat(), "reason": "disk swap"}, format="json").json()
+    pair.refresh_from_db()  # at once, not at the next probe
+    assert pair.state == PairState.MAINTENANCE
+    assert f"Maintenance window of {pair.backup.name}" in pair.state_reason and "until" in pair.state_reason
+    shown = operator.get(f"/api/v1/pair-status/{pair.pk}/").json()
+    assert shown["state"] == PairState.MAINTENANCE and "disk swap" in shown["state_reason"]
+
+    fleet.sim.set_fault(pair.backup.management_host, "down")
+    fleet.probe()
+    pairs_watch(now=timezone.now())
+    assert pair.state == PairState.MAINTENANCE
+    assert _kinds(pair) == []  # the planned outage raises no state alert
+    covered = alert_raise(organization=fleet.organization, kind=AlertKind.BACKUP_DOWN, dedup_key="by-hand",
+                          subject="s", body="b", scope=pair, target=pair.backup)
+    assert covered.suppressed_reason.startswith("Maintenance window")  # recorded, as suppressed
+    Alert.objects.filter(pk=covered.pk).delete()
+
+    # Closed early with the backup still away: the evidence speaks again, and alerts.
+    operator.post(f"/api/v1/maintenance-windows/{window['id']}/close/")
+    pair.refresh_from_db()
+    assert pair.state == PairState.BACKUP_UNREACHABLE, pair.state_reason
+    pairs_watch(now=timezone.now())
+    assert _kinds(pair) == [AlertKind.BACKUP_DOWN]
+    assert Alert.objects.get(pair=pair).suppressed_reason == ""
+    fleet.sim.clear_faults()
+    fleet.probe()
+    pairs_watch(now=timezone.now() + timedelta(seconds=1))
+    assert pair.state == PairState.HEALTHY
+    assert _kinds(pair) == [AlertKind.BACKUP_DOWN, AlertKind.CLEARED]

@@ -41,7 +41,12 @@ from tests.factories.certificates import CertificateFactory, ServedCertificateFa
 from tests.factories.failover import (
     AlertFactory,
     BackupSettingsFactory,
+    ChangeLogEntryFactory,
+    EvacuationFactory,
+    EvacuationItemFactory,
+    MaintenanceWindowFactory,
     OperationFactory,
+    OperationStepFactory,
     PairFactory,
     PairStateChangeFactory,
     StatusChangeFactory,
@@ -77,7 +82,7 @@ def seed_organization():
     MembershipFactory(organization=organization, user=viewer, role=Role.VIEWER)
     MembershipFactory(organization=other, user=UserFactory(username="fuzz-stranger"), role=Role.ADMIN)
     pair = PairFactory(organization=organization, last_sync_at=None)
-    PairFactory(organization=organization)
+    second = PairFactory(organization=organization)
     ApplianceFactory(organization=other)
     for appliance in (pair.primary, pair.backup):
         ApplianceAddressFactory(appliance=appliance)
@@ -90,6 +95,12 @@ def seed_organization():
     RmaAttachmentFactory(case=RmaCaseFactory(appliance=pair.backup))
     PairStateChangeFactory(pair=pair)
     OperationFactory(pair=pair, status="running")
+    # A runbook waiting for a person (with its change log and window), and an evacuation with one pair.
+    runbook = OperationFactory(pair=second, kind="maintenance", status="running")
+    OperationStepFactory(operation=runbook, name="maintenance", status="waiting", detail="Perform the maintenance")
+    ChangeLogEntryFactory(operation=runbook, text="Added a group")
+    MaintenanceWindowFactory(pair=None, appliance=second.primary, operation=runbook, organization=organization)
+    EvacuationItemFactory(pair=pair, evacuation=EvacuationFactory(organization=organization, location="PAR-1"))
     SyncRecordFactory(pair=pair)
     SyncRecordFactory(pair=pair, finished_at=timezone.now() + timedelta(minutes=1), result="succeeded")
     AlertFactory(pair=pair)

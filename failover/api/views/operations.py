@@ -37,18 +37,18 @@ class OperationViewSet(TenantReadOnlyViewSet):
                    summary="Tell the portal a guided step was done on the appliance (it verifies, then carries on)")
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        operation = operation_confirm(actor=request.user, operation=self.get_object())
-        return Response(OperationSerializer(operation, context={"request": request}).data)
+        operation_confirm(actor=request.user, operation=self.get_object())
+        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(request=ActionRequestSerializer, responses={200: OperationSerializer},
                    summary="Cancel a pending operation or one waiting for the operator")
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
+        operation = self.get_object()
         body = ActionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        operation = operation_cancel(actor=request.user, operation=self.get_object(),
-                                     reason=body.validated_data.get("reason", ""))
-        return Response(OperationSerializer(operation, context={"request": request}).data)
+        operation_cancel(actor=request.user, operation=operation, reason=body.validated_data.get("reason", ""))
+        return Response(self.get_serializer(self.get_object()).data)
 
 
 class SyncRecordViewSet(TenantReadOnlyViewSet):

@@ -33,6 +33,8 @@ from ..serializers import (
     OperationSerializer,
     PairSerializer,
     RoleChangeRequestSerializer,
+    RunbookSerializer,
+    RunbookStartRequestSerializer,
     SharedIpsRequestSerializer,
     SharedIpsResultSerializer,
 )
@@ -68,6 +70,8 @@ class PairViewSet(TenantModelViewSet):
         "sync": KIND_ROLES[OperationKind.SYNC], "become_primary": KIND_ROLES[OperationKind.BECOME_PRIMARY],
         "become_backup": KIND_ROLES[OperationKind.BECOME_BACKUP], "fix_conflict": KIND_ROLES[OperationKind.FIX_CONFLICT],
         "establish": KIND_ROLES[OperationKind.ESTABLISH], "break_relationship": KIND_ROLES[OperationKind.BREAK],
+        # The lowest role any runbook needs; the service then asks the kind's own (drills and upgrades: admin).
+        "runbooks": min((KIND_ROLES[kind] for kind in OperationKind.runbooks()), key=Role.rank),
         "shared_ips": Role.ADMIN, "establish_checks": KIND_ROLES[OperationKind.ESTABLISH], "advice": Role.VIEWER,
     }
 
@@ -126,6 +130,21 @@ class PairViewSet(TenantModelViewSet):
     @action(detail=True, methods=["post"], url_path="become-backup")
     def become_backup(self, request, pk=None):
         return self._role_change(request, OperationKind.BECOME_BACKUP)
+
+    @extend_schema(request=RunbookStartRequestSerializer, responses={202: RunbookSerializer},
+                   parameters=[IDEMPOTENCY_KEY],
+                   summary="Start a runbook (planned or unplanned maintenance, drill, upgrade); refused with the reason "
+                           "on a pair in conflict, broken, or with an operation running")
+    @action(detail=True, methods=["post"])
+    def runbooks(self, request, pk=None):
+        pair = self.get_object()
+        body = RunbookStartRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        operation = operation_start(actor=request.user, pair=pair, kind=body.validated_data["kind"],
+                                    params=body.params(), reason=body.validated_data.get("reason", ""),
+                                    idempotency_key=_idempotency_key(request))
+        return Response(RunbookSerializer(operation, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=ActionRequestSerializer, responses={202: OperationSerializer}, parameters=[IDEMPOTENCY_KEY],
                    summary="Fix this error: resolve both-primary / both-backup")

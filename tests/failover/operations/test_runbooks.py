@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from failover.maintenance_selectors import maintenance_window_silencer, pair_maintenance_window
 from failover.models import MaintenanceWindow, OperationKind, OperationStatus, PairState, StepStatus
+from failover.probing import probe_appliances
 from failover.services.operations import operation_cancel, operation_confirm
 from failover.services.windows import change_log_add
 from portal.models import Alert
@@ -178,7 +179,11 @@ def test_drill_under_beat_measures_rto_and_sync_age(ops_fleet):
 
     assert SCHEDULE["failover-start-due-drills"]["task"] == start_due_drills.name
 
-    pair = ready_pair(ops_fleet)
+    pair = ops_fleet.pair
+    # A drill needs the evidence to say healthy (the window it runs in puts the pair in maintenance).
+    probe_appliances([pair.primary_id, pair.backup_id])
+    pair.refresh_from_db()
+    assert pair.state == PairState.HEALTHY, pair.state_reason
     drill_schedule_set(actor=ops_fleet.operator, pair=pair, enabled=True, every_days=30)
     # Outside a window: no drill, and the reason is kept on the schedule.
     assert drills_start_due() == []
@@ -186,6 +191,8 @@ def test_drill_under_beat_measures_rto_and_sync_age(ops_fleet):
     now = timezone.now()
     window_schedule(actor=ops_fleet.operator, pair=pair, starts_at=now - timedelta(minutes=1),
                     ends_at=now + timedelta(hours=1), reason="drill night")
+    pair.refresh_from_db()
+    assert pair.state == PairState.MAINTENANCE and "drill night" in pair.state_reason
     # An open alert on the pair holds it back too.
     alert = Alert.objects.create(organization=pair.organization, kind="sync_stale", dedup_key="a", subject="s",
                                  body="b", scope=pair)

@@ -175,3 +175,50 @@ def test_a_runbook_without_the_dns_key_guides_the_swing_and_verifies_it(dns_pair
     assert step.status == StepStatus.DONE
     operation.refresh_from_db()
     assert [c["change"] for c in operation.result["role_changes"]] == ["swap_out"]  # RTO recorded on arrival
+
+
+def run_evacuation(fleet, evacuation):
+    """What the beat task and the workers do, here: advance, run each started switchover, until it ends."""
+    from failover.models import EvacuationStatus
+    from failover.services.evacuations import evacuation_advance
+
+    for _round in range(10):
+        evacuation_advance(evacuation_id=evacuation.pk)
+        evacuation.refresh_from_db()
+        if evacuation.status != EvacuationStatus.RUNNING:
+            return evacuation
+        for item in evacuation.items.filter(operation__isnull=False):
+            fleet.run(item.operation)
+    raise AssertionError("the evacuation did not finish")
+
+
+def test_evacuating_a_location_swings_a_dns_pairs_record_there_and_back(dns_pair):
+    """Each switchover of an evacuation is a role change, so it ends with the one swing step: the site name
+    follows the new primary, and comes back with the return."""
+    from appliances.models import Appliance
+    from failover.models import EvacuationItemStatus, EvacuationStatus
+    from failover.services.evacuations import evacuation_plan, evacuation_start
+
+    fleet, server = dns_pair
+    pair = fleet.pair
+    Appliance.objects.filter(pk=pair.primary_id).update(location="PAR-1")
+    Appliance.objects.filter(pk=pair.backup_id).update(location="LYO-2")
+    fleet.probe()
+
+    evacuation = evacuation_plan(actor=SYSTEM, organization=fleet.organization, location="PAR-1")
+    assert list(evacuation.items.values_list("pair_id", flat=True)) == [pair.pk], evacuation.blocked
+    evacuation = run_evacuation(fleet, evacuation_start(actor=SYSTEM, evacuation=evacuation))
+    assert evacuation.status == EvacuationStatus.DONE
+    item = evacuation.items.get()
+    assert item.status == EvacuationItemStatus.DONE, item.detail
+    assert fleet.role(pair.backup) == "primary"
+    assert server.addresses(pair.site_hostname) == {pair.backup.management_host}
+    swing = item.operation.steps.get(name="swing")
+    assert swing.status == "done" and pair.backup.management_host in swing.detail
+
+    fleet.probe()
+    back = evacuation_plan(actor=SYSTEM, organization=fleet.organization, location="PAR-1", direction="return")
+    back = run_evacuation(fleet, evacuation_start(actor=SYSTEM, evacuation=back))
+    assert back.status == EvacuationStatus.DONE, list(back.items.values_list("detail", flat=True))
+    assert fleet.role(pair.primary) == "primary"
+    assert server.addresses(pair.site_hostname) == {pair.primary.management_host}
