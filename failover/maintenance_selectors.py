@@ -85,8 +85,10 @@ def pair_window_for_drill(pair: Pair, *, now: datetime | None = None) -> Mainten
     return windows_open(now=now).filter(pair_id=pair.pk).order_by("ends_at").first()
 
 
-#: Alerts a window never mutes: a drill runs inside a window on purpose, and its failure is what it is for.
-NEVER_SILENCED = (AlertKind.DRILL_FAILED,)
+#: Alerts a window never mutes: a drill runs inside a window on purpose, and its failure is what it is for; two
+#: primaries hurt whatever the reason (an IP conflict on the shared IP, clients split between two sites), so they
+#: alert in maintenance too, as the pair state puts them before maintenance.
+NEVER_SILENCED = (AlertKind.DRILL_FAILED, AlertKind.CONFLICT)
 
 
 def maintenance_window_silencer(alert) -> str:
