@@ -416,9 +416,9 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
                 summary=transition.summary))
     bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
     StatusChange.objects.bulk_create(history)
-    pairs_written, state_changes = refresh_pair_states(appliance_ids=[a.pk for a in appliances], now=now,
-                                                       known={a.pk: a for a in appliances})
+    refreshed = refresh_pair_states(appliance_ids=[a.pk for a in appliances], now=now,
+                                    known={a.pk: a for a in appliances})
     record_observed_syncs(synced)  # the same sync history as the single-location path
     if report is not None:
-        report.pairs_written, report.pair_state_changes = pairs_written, state_changes
+        report.pairs_written, report.pair_state_changes, report.second_primaries = refreshed
     return len(history)

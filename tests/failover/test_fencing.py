@@ -27,6 +27,7 @@ from failover.tasks import probe_batch
 from portal.models import Alert
 from portal.permissions import SYSTEM
 from tests.failover.swing.fixtures import swing_fleet_fixture  # noqa: F401  (fixture swing_fleet)
+from tests.simulator_profiles import parametrize_profiles
 
 
 def _fences(pair):
@@ -208,3 +209,6 @@ def test_one_probe_answer_as_primary_requests_the_fence_without_waiting_for_the_
     assert fence is not None and fence.operation.appliance == pair.primary
     assert manual.run(fence.operation).status == OperationStatus.SUCCEEDED
     assert (manual.role(pair.primary), manual.role(pair.backup)) == ("backup", "primary")
+
+
+parametrize_profiles(globals(), "swing_fleet")
