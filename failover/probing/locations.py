@@ -242,6 +242,9 @@ def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
             appliance.status_healthy = None
             appliance.status_failing_since = verdict.failing_since or now
         appliance.status_reachable = False
+        # No answer counts while a quorum sees it down: a count left over from an earlier answer would read as
+        # "answering again" (pair_state.answers_primary) and fence a member that is still away.
+        appliance.status_successes = 0
         appliance.status_error = verdict.describe()[:500]
         # Only the first line of evidence goes into the history (the error wording is no new event when down).
         if before[0] is False:
