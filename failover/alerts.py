@@ -23,5 +23,8 @@ class AlertKind(models.TextChoices):
     AUTO_FAILOVER_BLOCKED = "failover_blocked", "Automatic failover blocked"
     # A failover drill (failover/operations/runbooks.py) failed or was cancelled by the appliances.
     DRILL_FAILED = "drill_failed", "Failover drill failed"
+    # A member the pair's current epoch made backup answered as primary beside the one it made primary, and the
+    # portal made it backup (services/fencing.py).
+    SECOND_PRIMARY_FENCED = "second_primary_fenced", "Second primary made backup"
     # A probe location cannot trust its own network (reference targets silent, or everything down at once).
     LOCATION_ISOLATED = "location_isolated", "Probe location isolated"

@@ -100,17 +100,35 @@ def _up(member) -> bool:
     return member.status_reachable is True
 
 
+def serves_as_primary(member) -> bool:
+    """Confirmed up (debounced) and answering as primary."""
+    return _up(member) and member.status_role == PRIMARY
+
+
+def answers_primary(member) -> bool:
+    """Its latest probe got an answer, and the answer was "primary": confirmed up, or answering again and not
+    believed up yet (the up-debounce), since the role a probe answers is an answer, not a guess
+    (probing/transitions.py). What fencing a returning second primary needs at its first answer."""
+    return member.status_role == PRIMARY and (_up(member) or (member.status_successes or 0) > 0)
+
+
+def second_primary(primary, backup):
+    """The member that answers as primary beside one confirmed serving as primary, or None. With both confirmed,
+    the normal backup is named; who should stay primary is the fencing rule's question (services/fencing.py)."""
+    for serving, other in ((primary, backup), (backup, primary)):
+        if serves_as_primary(serving) and answers_primary(other):
+            return other
+    return None
+
+
 def serving_and_standby(primary, backup) -> tuple:
     """(the member that serves or should serve, the other). The one that answers as primary serves; with no
     such answer, the one that last reported primary (an unreachable member keeps its last reported role), else
     the normal primary. So after a promotion the promoted backup serves even while the old primary, down,
     still last reported primary."""
-    def answers_primary(member):
-        return _up(member) and member.status_role == PRIMARY
-
-    if answers_primary(backup) and not answers_primary(primary):
+    if serves_as_primary(backup) and not serves_as_primary(primary):
         return backup, primary
-    if answers_primary(primary):
+    if serves_as_primary(primary):
         return primary, backup
     if backup.status_role == PRIMARY and primary.status_role != PRIMARY:
         return backup, primary

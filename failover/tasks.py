@@ -14,8 +14,9 @@ from certificates.tasks import RETRY, refresh_served_appliance
 from .models import Pair, PairAdoptionImport
 from .operations.engine import RunOutcome
 from .services.adoption import RUN_ADOPTION_TASK, pairs_adopt_csv_run
-from .services.autofailover import ACTING_CODES, autofailovers_evaluate
+from .services.autofailover import autofailovers_evaluate
 from .services.certificates import pair_certificates_check
+from .services.decisions import ACTING_CODES
 from .services.evacuations import evacuation_advance, evacuations_advance
 from .services.operations import (
     RUN_OPERATION_TASK,
@@ -62,12 +63,19 @@ def probe_dispatch() -> int:
 def probe_batch(appliance_ids: list[int], lease_until: str | None = None) -> int:
     report = probe_batch_run(appliance_ids=appliance_ids,
                              lease_until=datetime.fromisoformat(lease_until) if lease_until else None)
-    if report.pair_state_changes:
-        # A pair just changed state (e.g. its primary went down, or an old primary came back as a second one):
-        # alert and apply the failover policy now, not at the next beat tick.
-        watch_pairs.apply_async(expires=60)
-        evaluation_request()
+    _react(report)
     return report.probed
+
+
+def _react(report) -> None:
+    """After a probe batch: a pair that just changed state (e.g. its primary went down) is alerted and the
+    failover policy applied now, not at the next beat tick; so is a member answering as primary beside one
+    serving as primary, at its first answer, before the up-debounce believes it up (the fencing rule,
+    services/fencing.py). Requests collapse into one evaluation (``evaluation_request``)."""
+    if report.pair_state_changes:
+        watch_pairs.apply_async(expires=60)
+    if report.pair_state_changes or report.second_primaries:
+        evaluation_request()
 
 
 # Idempotent like probe_batch (a redelivered batch only records a fresher view).
@@ -78,6 +86,8 @@ def probe_location_batch(appliance_ids: list[int], location: str) -> int:
     report = probe_location_batch_run(appliance_ids=appliance_ids, location=location)
     if report.pair_state_changes:
         watch_pairs.apply_async(expires=60)
+    if report.second_primaries:
+        evaluation_request()  # the fencing rule at once, as on the single-location path
     return report.probed
 
 

@@ -79,7 +79,7 @@ def confirm_outage(context: Context) -> str:
 
 def fence_old_primary(context: Context) -> str:
     old, pair = _old(context), context.pair
-    context.bump_epoch()
+    context.bump_epoch(primary=_new(context))
     reading = read_role(context, old)
     if reading.reachable:
         if reading.role == FailoverRole.BACKUP:

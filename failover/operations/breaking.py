@@ -37,7 +37,7 @@ def break_relationship(context: Context):
             f"Sign in to /login on {caller.name} ({caller.management_host}), open Management > Failover and click "
             "“Break Failover Relationships”. Then come back here and click “Verify”."
         )
-    context.bump_epoch()
+    context.bump_epoch(primary=None)  # no relationship: nobody is primary of the pair
     try:
         answer = context.client(caller).break_relationship()
     except ApplianceRefused as exc:

@@ -54,6 +54,10 @@ class StepOutcome(StrEnum):
     WAITING = "waiting"
 
 
+#: Where an operation's state names the member its latest role change made primary (set with the epoch bump).
+MADE_PRIMARY_KEY = "made_primary"
+
+
 class StepFailed(Exception):
     """The step could not do its job; the message is shown to the operator as is."""
 
@@ -152,8 +156,12 @@ class Context:
             self.heartbeat()
             time.sleep(poll_interval())
 
-    def bump_epoch(self) -> int:
-        """Fencing before a role change: succeeds only while nobody else changed the roles since planning."""
+    def bump_epoch(self, *, primary) -> int:
+        """Fencing before a role change: succeeds only while nobody else changed the roles since planning.
+
+        ``primary``: the member this role change makes primary (None: no member is, e.g. breaking the
+        relationship). Recorded with the new epoch (``MADE_PRIMARY_KEY`` in the operation's state), so the portal
+        knows whom the current epoch made primary once the operation has succeeded (``survivor.epoch_primary``)."""
         with transaction.atomic():
             updated = Pair.objects.filter(pk=self.pair.pk, epoch=self.operation.epoch).update(epoch=F("epoch") + 1)
             if not updated:
@@ -162,7 +170,8 @@ class Context:
                     "nothing was done. Look at the pair's current status and start again if still needed."
                 )
             self.operation.epoch += 1
-            Operation.objects.filter(pk=self.operation.pk).update(epoch=self.operation.epoch)
+            self.state[MADE_PRIMARY_KEY] = primary.pk if primary is not None else None
+            Operation.objects.filter(pk=self.operation.pk).update(epoch=self.operation.epoch, result=self.state)
         self.pair.epoch = self.operation.epoch
         return self.operation.epoch
 

@@ -41,7 +41,7 @@ def establish(context: Context):
             f"under “Reverse Connection Details to this Primary Site” enter host {reverse_host}, port "
             f"{reverse_port}. Click “Establish Relationship”, then come back here and click “Verify”."
         )
-    context.bump_epoch()
+    context.bump_epoch(primary=primary)
     try:
         answer = context.client(primary).establish_relationship(
             backup_host=backup_host, backup_port=backup_port, reverse_host=reverse_host,

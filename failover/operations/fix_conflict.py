@@ -196,7 +196,7 @@ def apply_roles(context: Context):
     if context.state.get("no_conflict"):
         return Skipped("No conflict.")
     winner, loser = context.appliance(context.state["winner"]), context.appliance(context.state["loser"])
-    context.bump_epoch()
+    context.bump_epoch(primary=winner)
     try:
         if context.state["conflict"] == "primary":
             force = bool(context.operation.params.get("force"))

@@ -106,7 +106,7 @@ def change_role(context: Context):
     sync_first, force = request.sync_first, request.force
     if sync_first and context.supports(acting, "x_get_sync_status"):
         context.remember(sync_baseline_count=len(client.get_sync_status().history))
-    context.bump_epoch()
+    context.bump_epoch(primary=acting if role == FailoverRole.PRIMARY else _peer(context))
     context.remember(changed_at=timezone.now().replace(microsecond=0).isoformat())
     try:
         answer = client.set_failover_role(role, data_sync_first=sync_first, force=force)

@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 from ..models import Operation, OperationKind, OperationStatus, StatusChange
 from ..pair_state import builtin_failover_on, settings_of
 from ..swing import SwingError, driver_for
+from .engine import MADE_PRIMARY_KEY
 
 ROLE_CHANGING_KINDS = (OperationKind.BECOME_PRIMARY, OperationKind.BECOME_BACKUP, OperationKind.FIX_CONFLICT,
                        OperationKind.AUTO_FAILOVER)
@@ -66,22 +67,46 @@ class SurvivorDecision:
         return out
 
 
+def made_primary(operation, pair):
+    """The member ``operation``'s role change left primary, or None when it names none. Recorded with its epoch
+    bump (``MADE_PRIMARY_KEY``); an operation recorded before that was kept is read by its kind."""
+    result = operation.result or {}
+    if MADE_PRIMARY_KEY in result:
+        chosen = result[MADE_PRIMARY_KEY]
+    else:
+        chosen = {
+            OperationKind.BECOME_PRIMARY: operation.appliance_id,
+            OperationKind.BECOME_BACKUP: (pair.backup_id if operation.appliance_id == pair.primary_id
+                                          else pair.primary_id) if operation.appliance_id else None,
+            OperationKind.FIX_CONFLICT: result.get("winner"),
+            OperationKind.AUTO_FAILOVER: result.get("new_primary"),
+        }.get(operation.kind)
+    return next((m for m in pair.members if m.pk == chosen), None)
+
+
+def _recorded_role_changes():
+    """Successful operations that changed (or set) the roles: the role-changing kinds, and any operation that
+    bumped the epoch naming who it made primary (a runbook's swaps, an establish)."""
+    return Operation.objects.filter(status=OperationStatus.SUCCEEDED).filter(
+        Q(kind__in=ROLE_CHANGING_KINDS) | Q(result__has_key=MADE_PRIMARY_KEY))
+
+
+def _portal_evidence(operation, member) -> str:
+    return (f"{operation.get_kind_display()} #{operation.pk} at {operation.finished_at:%Y-%m-%d %H:%M:%S} UTC left "
+            f"{member.name} primary (epoch {operation.epoch}).")
+
+
+def _outside_evidence(outside: dict, at, member) -> str:
+    return (f"a role change outside the portal, seen by the probes at {at:%Y-%m-%d %H:%M:%S} UTC, left "
+            f"{member.name} primary (epoch {outside.get('epoch')}).")
+
+
 def last_portal_primary(pair):
     """(member, operation) the portal's latest successful role change left as primary, or (None, None)."""
-    operation = (Operation.objects.filter(pair=pair, kind__in=ROLE_CHANGING_KINDS, status=OperationStatus.SUCCEEDED)
-                 .order_by("-finished_at", "-id").first())
+    operation = _recorded_role_changes().filter(pair=pair).order_by("-finished_at", "-id").first()
     if operation is None:
         return None, None
-    result = operation.result or {}
-    chosen = {
-        OperationKind.BECOME_PRIMARY: operation.appliance_id,
-        OperationKind.BECOME_BACKUP: (pair.backup_id if operation.appliance_id == pair.primary_id
-                                      else pair.primary_id) if operation.appliance_id else None,
-        OperationKind.FIX_CONFLICT: result.get("winner"),
-        OperationKind.AUTO_FAILOVER: result.get("new_primary"),
-    }[operation.kind]
-    member = next((m for m in pair.members if m.pk == chosen), None)
-    return member, operation
+    return made_primary(operation, pair), operation
 
 
 def last_recorded_primary(pair) -> tuple[object | None, str]:
@@ -93,12 +118,31 @@ def last_recorded_primary(pair) -> tuple[object | None, str]:
     if outside_at and outside.get("primary") and (operation is None or operation.finished_at < outside_at):
         chosen = next((m for m in pair.members if m.pk == outside["primary"]), None)
         if chosen is not None:
-            return chosen, (f"a role change outside the portal, seen by the probes at {outside_at:%Y-%m-%d %H:%M:%S} "
-                            f"UTC, left {chosen.name} primary (epoch {outside.get('epoch')}).")
+            return chosen, _outside_evidence(outside, outside_at, chosen)
     if member is None:
         return None, ""
-    return member, (f"{operation.get_kind_display()} #{operation.pk} at {operation.finished_at:%Y-%m-%d %H:%M:%S} "
-                    f"UTC left {member.name} primary (epoch {operation.epoch + 1}).")
+    return member, _portal_evidence(operation, member)
+
+
+def epoch_primary(pair) -> tuple[object | None, str]:
+    """Whom the role change that opened the pair's *current* epoch made primary, and how that is known; (None,
+    why) when no role change recorded for this epoch names one. Unlike ``last_recorded_primary`` (Fix this error
+    weighs an older record against other evidence), only the current epoch counts: a record of an earlier epoch
+    was overtaken by whatever changed the roles since, and the portal does not guess (services/fencing.py)."""
+    outside = pair.last_outside_change or {}
+    outside_at = parse_datetime(outside["at"]) if outside.get("at") else None
+    operation = (_recorded_role_changes().filter(pair=pair, epoch=pair.epoch).order_by("-finished_at", "-id")
+                 .first())
+    if outside_at and outside.get("epoch") == pair.epoch and (operation is None or operation.finished_at < outside_at):
+        chosen = next((m for m in pair.members if m.pk == outside.get("primary")), None)
+        if chosen is None:
+            return None, (f"the role change outside the portal that opened epoch {pair.epoch} (seen by the probes at "
+                          f"{outside_at:%Y-%m-%d %H:%M:%S} UTC) left both members answering as primary.")
+        return chosen, _outside_evidence(outside, outside_at, chosen)
+    chosen = made_primary(operation, pair) if operation is not None else None
+    if chosen is None:
+        return None, f"no role change recorded for the pair's current epoch ({pair.epoch}) names a primary."
+    return chosen, _portal_evidence(operation, chosen)
 
 
 def last_interruption(appliance):

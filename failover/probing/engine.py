@@ -53,6 +53,8 @@ class SweepReport:
     status_changes: int = 0
     pairs_written: int = 0
     pair_state_changes: int = 0
+    #: Pairs seen with a member answering as primary beside one serving as primary (``PairRefresh``).
+    second_primaries: int = 0
     probe_seconds: float = 0.0
     write_seconds: float = 0.0
     errors: dict[int, str] = field(default_factory=dict)
@@ -63,7 +65,7 @@ class SweepReport:
 
     def merge(self, other: SweepReport) -> None:
         for name in ("probed", "succeeded", "failed", "status_changes", "pairs_written", "pair_state_changes",
-                     "probe_seconds", "write_seconds"):
+                     "second_primaries", "probe_seconds", "write_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.update(other.errors)
 
@@ -129,7 +131,7 @@ def probe_appliances(
             report.errors = {pk: error for pk, error in report.errors.items() if pk in still}
         bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
         StatusChange.objects.bulk_create(history)
-        report.pairs_written, report.pair_state_changes = refresh_pair_states(
+        report.pairs_written, report.pair_state_changes, report.second_primaries = refresh_pair_states(
             appliance_ids=[a.pk for a in appliances], now=now, known={a.pk: a for a in appliances}
         )
         written = {a.pk for a in appliances}

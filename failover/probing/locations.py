@@ -242,6 +242,9 @@ def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
             appliance.status_healthy = None
             appliance.status_failing_since = verdict.failing_since or now
         appliance.status_reachable = False
+        # No answer counts while a quorum sees it down: a count left over from an earlier answer would read as
+        # "answering again" (pair_state.answers_primary) and fence a member that is still away.
+        appliance.status_successes = 0
         appliance.status_error = verdict.describe()[:500]
         # Only the first line of evidence goes into the history (the error wording is no new event when down).
         if before[0] is False:
@@ -416,9 +419,9 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
                 summary=transition.summary))
     bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
     StatusChange.objects.bulk_create(history)
-    pairs_written, state_changes = refresh_pair_states(appliance_ids=[a.pk for a in appliances], now=now,
-                                                       known={a.pk: a for a in appliances})
+    refreshed = refresh_pair_states(appliance_ids=[a.pk for a in appliances], now=now,
+                                    known={a.pk: a for a in appliances})
     record_observed_syncs(synced)  # the same sync history as the single-location path
     if report is not None:
-        report.pairs_written, report.pair_state_changes = pairs_written, state_changes
+        report.pairs_written, report.pair_state_changes, report.second_primaries = refreshed
     return len(history)

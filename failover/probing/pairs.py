@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -12,7 +13,7 @@ from appliances.selectors import APPLIANCE_UNSHOWN_FIELDS
 
 from ..maintenance_selectors import windows_covering
 from ..models import Operation, OperationStatus, Pair, PairStateChange
-from ..pair_state import derive_pair_state
+from ..pair_state import derive_pair_state, second_primary, serves_as_primary
 from ..selectors import PAIR_UNSHOWN_FIELDS
 from .bulk import bulk_update_rows
 
@@ -35,9 +36,17 @@ _UNUSED_MEMBER_FIELDS = APPLIANCE_UNSHOWN_FIELDS
 _UNUSED_PAIR_FIELDS = PAIR_UNSHOWN_FIELDS
 
 
+class PairRefresh(NamedTuple):
+    written: int  # pair rows rewritten
+    state_changes: int  # state changes recorded
+    #: Pairs where a member answers as primary beside one serving as primary (confirmed or not yet: the first
+    #: answer counts), for the caller to ask for the fencing rule at once (services/fencing.py).
+    second_primaries: int = 0
+
+
 def refresh_pair_states(*, appliance_ids: Iterable[int], now: datetime,
-                        known: Mapping[int, Appliance] | None = None) -> tuple[int, int]:
-    """Returns (pairs rewritten, state changes recorded). Runs inside the caller's transaction (it locks the
+                        known: Mapping[int, Appliance] | None = None) -> PairRefresh:
+    """Recompute and write the pairs these appliances belong to (see ``PairRefresh``). Runs inside the caller's transaction (it locks the
     pairs until that commits).
 
     ``known``: appliances (by pk) the caller holds with their current status (the probe batch just wrote
@@ -46,7 +55,7 @@ def refresh_pair_states(*, appliance_ids: Iterable[int], now: datetime,
     """
     ids = list(appliance_ids)
     if not ids:
-        return 0, 0
+        return PairRefresh(0, 0)
     known = known or {}
     # Locked in pk order: two batches sharing pairs wait for each other instead of deadlocking, and the one that
     # waited derives from the other's committed member rows (loaded below, after the lock) rather than from
@@ -78,7 +87,9 @@ def _outside_change(pair, *, now: datetime, operating: set[int]) -> PairStateCha
     pair.roles_seen = f"{pair.epoch}:{seen}"
     if not before or before == seen or pair.pk in operating or epoch_then != str(pair.epoch):
         return None
-    primaries = [m for m in pair.members if m.status_role == "primary"]
+    # Only a member confirmed up counts: one away (or answering again, not yet believed up) keeps a role it
+    # reported before the change, so after "A down, B promoted" B alone is primary and A, back, is the stale one.
+    primaries = [m for m in pair.members if serves_as_primary(m)]
     pair.epoch += 1
     pair.roles_seen = f"{pair.epoch}:{seen}"
     pair.last_outside_change = {"at": now.isoformat(), "epoch": pair.epoch,
@@ -90,8 +101,9 @@ def _outside_change(pair, *, now: datetime, operating: set[int]) -> PairStateCha
                 f"failover or /login; epoch {pair.epoch - 1} → {pair.epoch}.")[:300])
 
 
-def refresh_pairs(pairs: list[Pair], *, now: datetime) -> tuple[int, int]:
+def refresh_pairs(pairs: list[Pair], *, now: datetime) -> PairRefresh:
     changed, history = [], []
+    second_primaries = sum(1 for pair in pairs if second_primary(pair.primary, pair.backup) is not None)
     # Pairs with a portal operation in flight: a role change seen now is that operation's (it bumps the epoch).
     operating = set(Operation.objects.filter(pair__in=[p.pk for p in pairs], status__in=OperationStatus.active())
                     .values_list("pair_id", flat=True)) if pairs else set()
@@ -123,4 +135,4 @@ def refresh_pairs(pairs: list[Pair], *, now: datetime) -> tuple[int, int]:
         bulk_update_rows(Pair, changed, PAIR_STATUS_FIELDS)
     if history:
         PairStateChange.objects.bulk_create(history)
-    return len(changed), len(history)
+    return PairRefresh(len(changed), len(history), second_primaries)

@@ -4,7 +4,8 @@ The status columns on the appliance hold the *confirmed* view: reachable flips t
 ``failures_to_down`` consecutive failed probes and back to True only after ``successes_to_up`` consecutive
 good ones (an appliance never checked takes its first result as is: there is nothing to flap against).
 While up, what the appliance reports (role, health, sync status) is taken at once: those are answers, not
-guesses. A history row is due only when the confirmed view changes in a way a person cares about.
+guesses; while it recovers, only the role it reports is taken (a second primary is fenced at its first
+answer). A history row is due only when the confirmed view changes in a way a person cares about.
 
 Any probe that does not yield a health document (refused, timeout, TLS, authentication, hostile or
 garbage answer) is a failure: the portal cannot manage an appliance it cannot read.
@@ -193,7 +194,11 @@ def apply_success(appliance, result: ProbeResult, *, now: datetime, thresholds: 
     before = _confirmed(appliance)
     if not _answered(appliance, now=now, thresholds=thresholds, elapsed_ms=result.elapsed_ms,
                      scheduled_at=scheduled_at):
-        return None  # recovering: not believed yet
+        # Recovering: not believed up yet. The role it answers is kept all the same (the role of a member that
+        # is down is the one it last reported, and this is the latest report): an old primary coming back as a
+        # second primary is fenced at its first answer, not after the up-debounce (services/fencing.py).
+        appliance.status_role = str(health.failover_role)
+        return _transition(before, appliance)
     appliance.status_failing_since = None
     error = health.error_message or ""
     appliance.status_reachable = True
@@ -216,6 +221,8 @@ def _transition(before: tuple, appliance) -> Transition | None:
     parts = []
     if reachable != was_reachable:
         parts.append("up" if reachable else f"down: {error}")
+    if not reachable and role != was_role and role:
+        parts.append(f"answers again as {role} (up once confirmed)")
     if reachable:
         if role != was_role and was_role:
             parts.append(f"role {was_role} → {role}")

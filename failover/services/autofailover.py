@@ -19,18 +19,16 @@ Then it starts one AUTO_FAILOVER operation per outage (the idempotency key names
 fences the old primary, promotes the standby and swings the traffic (``operations/auto_failover.py``).
 
 An old primary that did not answer during the failover could not be told to step down; when it comes back
-still believing it is primary, the pair is in conflict, and the policy makes it backup at once (a BECOME_BACKUP
-operation on it), provided nothing changed the roles since the failover (the pair's epoch is the failover's).
+still believing it is primary, it is made backup at once. That is not this policy's own rule but the general one
+for a second primary after any role change (``fencing.py``), which the evaluation applies after this policy.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef
 
 from appliances.models import FailoverRole
 from portal.models import AlertSeverity
@@ -43,44 +41,10 @@ from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
 from ..pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
 from ..probing.locations import appliance_verdict, connectivity_targets
 from ..swing.knock import answering
+from .decisions import Decision, DecisionCode
+from .fencing import second_primaries_fence
 from .operations import operation_start, operations_blocking
 from .watch import duration
-
-
-class DecisionCode(StrEnum):
-    """Why the policy acts on a pair or not (a StrEnum: logs and the API show the plain value)."""
-
-    GO = "go"  # fail over now
-    OFF = "off"  # portal automatic failover off for the pair (or nothing to follow up)
-    NOT_DOWN = "not_down"
-    WAITING = "waiting"  # the primary timeout has not run out yet
-    STANDBY_DOWN = "standby_down"
-    CONNECTIVITY = "connectivity"  # no connectivity test IP answers (or none is set): maybe the portal's network
-    QUORUM = "quorum"  # fewer than a quorum of the primary's probe locations see it down
-    BUSY = "busy"  # another operation runs on the pair
-    BUILTIN_ON = "builtin_on"  # the appliance's own automatic failover is on too
-    UNKNOWN_SETTINGS = "unknown_settings"  # the standby's backup settings were never read nor declared
-    DONE = "done"  # this outage already has its failover operation
-    FENCE = "fence"  # the old primary came back as a second primary: demote it
-    MAINTENANCE = "maintenance"  # a maintenance window covers the pair or a member: paused
-
-
-#: The decisions that start an operation.
-ACTING_CODES = (DecisionCode.GO, DecisionCode.FENCE)
-
-
-@dataclass(frozen=True)
-class Decision:
-    pair_id: int
-    code: DecisionCode
-    reason: str
-    operation: Operation | None = None
-    #: For "waiting": when the primary timeout runs out, so the caller can evaluate again exactly then.
-    due_at: datetime | None = None
-
-    @property
-    def go(self) -> bool:
-        return self.code == DecisionCode.GO
 
 
 def outage_key(pair: Pair) -> str:
@@ -238,38 +202,10 @@ def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None
     return Decision(pair.pk, DecisionCode.GO, decision.reason, operation)
 
 
-def autofailover_fence_returned(*, pair: Pair, failover: Operation | None) -> Decision:
-    """After ``failover`` could not reach the old primary: once that one is back as a second primary, make it
-    backup. Only while the roles are still the failover's (same epoch) and both members report primary."""
-    if failover is None or failover.status != OperationStatus.SUCCEEDED or failover.epoch != pair.epoch:
-        return Decision(pair.pk, DecisionCode.OFF, "No automatic failover of the current roles to follow up.")
-    result = failover.result or {}
-    if result.get("fenced") != "unreachable":
-        return Decision(pair.pk, DecisionCode.OFF, "The old primary was fenced during the failover.")
-    members = {pair.primary_id: pair.primary, pair.backup_id: pair.backup}
-    old = members.get(result.get("old_primary"))
-    if old is None:
-        return Decision(pair.pk, DecisionCode.OFF, "The failover did not record which member was the old primary.")
-    new = pair.peer_of(old)
-    # Both must answer as primary now: demoting the old one while the new one is not seen serving could leave
-    # the site with no primary at all.
-    if not (old.status_reachable is True and old.status_role == FailoverRole.PRIMARY
-            and new.status_reachable is True and new.status_role == FailoverRole.PRIMARY):
-        return Decision(pair.pk, DecisionCode.OFF, "The old primary is not back as a primary.")
-    reason = (f"{old.name} was unreachable during the automatic failover to {new.name} (operation "
-              f"#{failover.pk}) and came back still primary: it is made backup so that one primary remains.")
-    try:
-        operation = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=old,
-                                    reason=reason, idempotency_key=f"fence-returned:{failover.pk}")
-    except ValidationError as exc:
-        return Decision(pair.pk, DecisionCode.BUSY, " ".join(exc.messages))
-    return Decision(pair.pk, DecisionCode.FENCE, reason, operation)
-
-
 def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
-    """Every pair with portal automatic failover on whose primary is unreachable, and every such pair in a
-    conflict that follows one of its automatic failovers (beat, every few seconds)."""
-    active = Operation.objects.filter(pair=OuterRef("pk"), status__in=OperationStatus.active())
+    """Every pair with portal automatic failover on whose primary is unreachable, then every pair where a second
+    primary answers beside the one its current epoch made primary (``fencing.py``; beat, every few seconds, and
+    at once when a probe sees either)."""
     pairs = (
         with_window_until(Pair.objects.filter(portal_auto_failover=True, state=PairState.PRIMARY_UNREACHABLE,
                                               primary_unreachable_since__isnull=False), now=now)
@@ -285,17 +221,6 @@ def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
         if not pair.busy and now - pair.primary_unreachable_since >= primary_timeout(standby_settings[pair.pk])
         for target in connectivity_targets(standby_settings[pair.pk]))
     decisions = [autofailover_evaluate(pair=pair, now=now, busy=pair.busy, answered=answered) for pair in pairs]
-
-    latest_failover = Operation.objects.filter(pair=OuterRef("pk"), kind=OperationKind.AUTO_FAILOVER).order_by(
-        "-created_at", "-id").values("pk")[:1]
-    conflicts = list(
-        Pair.objects.filter(portal_auto_failover=True, state=PairState.CONFLICT)
-        .annotate(last_failover=Subquery(latest_failover))
-        .filter(last_failover__isnull=False)
-        .exclude(Exists(active))
-        .select_related("organization", "primary", "backup")[:1000]
-    )
-    failovers = Operation.objects.in_bulk([pair.last_failover for pair in conflicts])
-    decisions += [autofailover_fence_returned(pair=pair, failover=failovers.get(pair.last_failover))
-                  for pair in conflicts]
+    # A second primary after any role change, the portal's own automatic failover included: one rule.
+    decisions += second_primaries_fence()
     return decisions
