@@ -47,7 +47,7 @@ def probe_everything(times: int = 1) -> None:
 
 
 def test_the_demo_pair_with_the_portals_automatic_failover_fails_over_when_its_primary_dies(
-        demo_simulator, operations_queue, tmp_path):
+        demo_simulator, operations_queue, tmp_path, settings):
     sim = demo_simulator
     demo_seed(fleet_path=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port, webhook_port=free_port())
     pair = Pair.objects.select_related("primary", "backup").get(portal_auto_failover=True)
@@ -66,7 +66,9 @@ def test_the_demo_pair_with_the_portals_automatic_failover_fails_over_when_its_p
     assert pair.state == PairState.PRIMARY_UNREACHABLE, pair.state_reason
     # Beat's evaluation once the backup's primary timeout (30 s) has run out since the first failed probe.
     due = pair.primary_unreachable_since + timedelta(seconds=AUTO_FAILOVER_SETTINGS["primary_timeout"] + 1)
-    worker = Worker(operations_queue, tmp_path / "worker.log")
+    worker = Worker(operations_queue, tmp_path / "worker.log", env={
+        "FAILOVER_TEST_LOCK_TTL": str(settings.FAILOVER_OPERATION_LOCK_TTL),
+        "FAILOVER_TEST_STALE_SECONDS": str(settings.FAILOVER_OPERATION_STALE_SECONDS)})
     try:
         decision = next(d for d in autofailovers_evaluate(now=due) if d.pair_id == pair.pk)
         assert decision.go, decision.reason
