@@ -40,6 +40,7 @@ def parse_args():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--interval", type=int, default=5, help="probe interval of both members, seconds")
     parser.add_argument("--timeout", type=int, default=10, help="the standby's primary timeout, seconds")
+    parser.add_argument("--shared-ip", default="127.250.240.1", help="the pair's shared IP (loopback)")
     parser.add_argument("--demotion-wait", type=int, default=60,
                         help="seconds to wait for the returned old primary's demotion before reporting it and "
                              "demoting it by hand (the next run needs one primary)")
@@ -67,6 +68,7 @@ from failover.models import (  # noqa: E402
 )
 from failover.swing.knock import service_targets  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
+from simulator.fleet import generate_fleet  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
 from tests.failover.swing.fixtures import Silence  # noqa: E402
 
@@ -132,7 +134,11 @@ def main() -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     redis.Redis.from_url(ARGS.redis).flushdb()
     call_command("migrate", verbosity=0)
-    sim = SimulatorProcess(organisations=1, pairs_per_org=1, singles=0).start()
+    fleet = generate_fleet(1, 1, 0, simulator={"time_scale": 0.01})
+    # An address of its own: the pair's shared IP is silenced on the site's port during each run, and other
+    # benchmarks (mass_failover.py) or test runs on the machine use the generated 127.250.0.x.
+    fleet["organisations"][0]["pairs"][0]["shared_ips"] = [ARGS.shared_ip]
+    sim = SimulatorProcess(fleet).start()
     processes = []
     try:
         loaded = fleet_load(actor=SYSTEM, fleet=sim.fleet_path, ca_pem=sim.ca_path.read_text(), port=sim.port,

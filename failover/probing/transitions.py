@@ -134,16 +134,20 @@ def _sync_time(reported: datetime | None, *, now: datetime) -> datetime | None:
 
 
 def apply_failure(appliance, error: str, *, now: datetime, thresholds: Thresholds,
-                  not_ours: bool = False, scheduled_at: datetime | None = None) -> Transition | None:
+                  not_ours: bool = False, scheduled_at: datetime | None = None,
+                  sent_at: datetime | None = None) -> Transition | None:
     """``not_ours``: an answer that is not our appliance's (wrong or invalid id). It counts as a failure (the
-    role, shared IPs and sync status it reports are never copied) but is flagged unhealthy at once."""
+    role, shared IPs and sync status it reports are never copied) but is flagged unhealthy at once.
+    ``sent_at``: when the failed probe went out. The outage starts there, not when its result was written (a
+    timeout is written ``probe_timeout`` later), so a primary timeout counted from it runs out by the time the
+    last confirming probe is written, and the failover starts then rather than one evaluation later."""
     before = _confirmed(appliance)
     appliance.status_failures += 1
     appliance.status_successes = 0
     appliance.status_checked_at = now
     appliance.status_latency_ms = None
     if appliance.status_failing_since is None:
-        appliance.status_failing_since = now
+        appliance.status_failing_since = min(sent_at or now, now)
     _schedule_next(appliance, now=now, confirming=appliance.status_reachable is True
                    and appliance.status_failures < thresholds.failures_to_down, scheduled_at=scheduled_at)
     if appliance.status_reachable is False:
