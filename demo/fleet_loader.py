@@ -128,6 +128,8 @@ def _load_pairs(actor, organization, org_data, result: FleetLoadResult, port: in
             "backup_host": backup.management_host, "backup_port": port,
             "reverse_host": primary.management_host, "reverse_port": port,
         }
+        if "portal_auto_failover" in item:  # optional: a reload leaves the operator's choice alone otherwise
+            fields["portal_auto_failover"] = bool(item["portal_auto_failover"])
         site_hostname = item.get("site_hostname") or f"{primary.name}.site"
         settings = _pair_backup_settings(item)
         pair = existing.get(primary.pk)

@@ -11,10 +11,18 @@ from certificates.services import certificate_inventory_sync
 from portal.models import ChannelKind, Membership, NotificationChannel, NotificationRoute, Role, User
 from portal.notifications.channels import apprise_url_redacted
 from portal.permissions import SYSTEM
+from simulator.fleet import generate_fleet
 
 from .fleet_loader import fleet_load
 
 DEMO_PASSWORD = "demo-failover-2026"
+
+#: The first pair of the first organisation (pair01.org-001.sim.test, primary 127.1.0.1) is set up so that the
+#: portal's own automatic failover can succeed when its primary goes down (README, "A tour of the demo"): the
+#: portal's automatic failover on, the appliance's built-in one off (both on and the portal stands aside), a
+#: connectivity test IP that answers on loopback (the portal's evidence that the outage is not its own network)
+#: and the form's shortest primary timeout. The other pairs keep the vendor's defaults: nobody fails them over.
+AUTO_FAILOVER_SETTINGS = {"automatic_failover": False, "primary_timeout": 30, "connectivity_test_ips": ["127.0.0.1"]}
 
 
 @dataclass
@@ -48,6 +56,18 @@ def demo_notifications(organization, webhook_port: int) -> None:
                   "group_by": ["kind"], "group_wait": 10, "repeat_interval": 600})
     if created:
         route.channels.set([channel, email])
+
+
+def demo_fleet(organisations: int = 2, pairs_per_org: int = 8, singles: int = 4, *, vendor_pairs_per_org: int = 3,
+               time_scale: float = 0.1) -> dict:
+    """The demo's simulated fleet, with its first pair set up for the portal's automatic failover."""
+    fleet = generate_fleet(organisations, pairs_per_org, singles, simulator={"time_scale": time_scale},
+                           vendor_pairs_per_org=min(vendor_pairs_per_org, pairs_per_org),
+                           vendor_singles_per_org=min(1, singles))
+    first = fleet["organisations"][0]["pairs"][0]
+    first["settings"] = {**first["settings"], **AUTO_FAILOVER_SETTINGS}
+    first["portal_auto_failover"] = True
+    return fleet
 
 
 def demo_seed(*, fleet_path: Path, ca_pem: str, port: int, webhook_port: int = 8025) -> list[DemoLogin]:

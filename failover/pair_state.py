@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 
@@ -40,6 +41,34 @@ def builtin_failover_on(backup_settings) -> bool:
     """Whether the appliance's own (built-in) automatic failover would act: it needs backup operations enabled
     as well as automatic failover. ``backup_settings`` is the model row or the driver's reading (or None)."""
     return bool(backup_settings and backup_settings.automatic_failover and backup_settings.enable_backup_operations)
+
+
+class FailoverActor(StrEnum):
+    """Whose automatic failover acts on a primary outage (the pair page, the outage panel, the countdown emails)."""
+
+    APPLIANCE = "appliance"  # the standby's own (built-in) automatic failover
+    PORTAL = "portal"  # the portal's (services/autofailover.py)
+    BOTH = "both"  # both on: the portal stands aside (they could both act), the appliance's acts
+    NEITHER = "neither"
+    UNKNOWN = "unknown"  # the standby's backup settings were never read nor declared: nobody can tell
+
+
+def failover_actor(*, portal_auto_failover: bool, standby_settings) -> FailoverActor:
+    """The one rule for who would fail a pair over. Unknown settings make it unknown even with the portal's on:
+    the portal does not act on settings it never read (``autofailover_decide``, UNKNOWN_SETTINGS), and the
+    appliance's own may or may not be on."""
+    if standby_settings is None or not getattr(standby_settings, "known", True):
+        return FailoverActor.UNKNOWN
+    builtin = builtin_failover_on(standby_settings)
+    if builtin and portal_auto_failover:
+        return FailoverActor.BOTH
+    if builtin:
+        return FailoverActor.APPLIANCE
+    return FailoverActor.PORTAL if portal_auto_failover else FailoverActor.NEITHER
+
+
+#: The actors that promote the standby once its primary timeout has run out.
+ACTING = (FailoverActor.APPLIANCE, FailoverActor.PORTAL, FailoverActor.BOTH)
 
 
 def primary_timeout(backup_settings) -> timedelta:
@@ -75,21 +104,26 @@ class Countdown:
     """How long the serving primary has been unreachable and when automatic failover would fire."""
 
     down_for: timedelta
-    failover_enabled: bool
+    actor: FailoverActor
     primary_timeout: timedelta
-    failover_in: timedelta | None  # None when automatic failover is off
-    #: False when the backup's settings were never read nor declared: its timeout and own failover are unknown.
-    settings_known: bool = True
+    failover_in: timedelta | None  # None when no automatic failover would act (or nobody can tell)
+
+    @property
+    def failover_enabled(self) -> bool:
+        return self.actor in ACTING
+
+    @property
+    def settings_known(self) -> bool:
+        """False when the backup's settings were never read nor declared: its timeout and own failover are unknown."""
+        return self.actor != FailoverActor.UNKNOWN
 
     @classmethod
     def of(cls, *, since: datetime, now: datetime, backup_settings, portal_auto_failover: bool = False) -> Countdown:
         down_for = max(now - since, timedelta(0))
         timeout = primary_timeout(backup_settings)
-        # Either the appliance's own automatic failover or the portal's (services/autofailover.py) acts at the timeout.
-        enabled = builtin_failover_on(backup_settings) or portal_auto_failover
-        return cls(down_for=down_for, failover_enabled=enabled, primary_timeout=timeout,
-                   failover_in=max(timeout - down_for, timedelta(0)) if enabled else None,
-                   settings_known=bool(backup_settings is not None and getattr(backup_settings, "known", True)))
+        actor = failover_actor(portal_auto_failover=portal_auto_failover, standby_settings=backup_settings)
+        return cls(down_for=down_for, actor=actor, primary_timeout=timeout,
+                   failover_in=max(timeout - down_for, timedelta(0)) if actor in ACTING else None)
 
 
 def _never_checked(member) -> bool:

@@ -1,9 +1,14 @@
 """Periodic work of the failover app, loaded into beat by portal.celery (plain data, no Django imports)."""
 
+#: Seconds between probe dispatcher ticks: the granularity of every probe schedule (probing/dispatch.py rounds
+#: due times to the nearest tick, so an appliance's interval may be as short as one tick).
+PROBE_DISPATCH_SECONDS = 5.0
+
 SCHEDULE: dict = {
     # Short interval: the dispatcher only claims what is due (per-appliance probe_interval); an idle tick is
     # one indexed query. "expires" drops ticks that queued up behind a busy probes queue.
-    "failover-probe-dispatch": {"task": "failover.probe_dispatch", "schedule": 5.0, "options": {"expires": 5}},
+    "failover-probe-dispatch": {"task": "failover.probe_dispatch", "schedule": PROBE_DISPATCH_SECONDS,
+                                "options": {"expires": PROBE_DISPATCH_SECONDS}},
     "failover-watch-pairs": {"task": "failover.watch_pairs", "schedule": 30.0, "options": {"expires": 30}},
     # Operations whose worker died stop heartbeating; this hands them back to a worker (resumed, not redone).
     "failover-resume-stale-operations": {"task": "failover.resume_stale_operations", "schedule": 60.0,

@@ -163,7 +163,9 @@ PROBE_DISPATCH_LIMIT = env.int("PROBE_DISPATCH_LIMIT", default=50_000)  # applia
 PROBE_CLAIM_LEASE_SECONDS = env.int("PROBE_CLAIM_LEASE_SECONDS", default=120)  # s before a lost batch is redone
 PROBE_FAILURES_TO_DOWN = env.int("PROBE_FAILURES_TO_DOWN", default=3)  # consecutive failures to call it down
 PROBE_SUCCESSES_TO_UP = env.int("PROBE_SUCCESSES_TO_UP", default=2)  # consecutive successes to call it up
-PROBE_CONFIRM_INTERVAL = env.int("PROBE_CONFIRM_INTERVAL", default=10)  # s to the next probe of an unconfirmed change
+# s to the next probe of an unconfirmed change, never more than the appliance's own interval
+# (failover/probing/transitions.py, next_probe_delay)
+PROBE_CONFIRM_INTERVAL = env.int("PROBE_CONFIRM_INTERVAL", default=10)
 # Probe locations (failover/probing/locations.py): a location's queue is "<PROBE_QUEUE>.<name>" ("local": PROBE_QUEUE).
 PROBE_QUEUE = env.str("PROBE_QUEUE", default="probes")  # the local location's queue, prefix of the others
 PROBE_SOURCE_ADDRESS = env.str("PROBE_SOURCE_ADDRESS", default="")  # this worker's source IP for probes; "" = any

@@ -10,6 +10,15 @@ from django.db.models import F, Q
 
 from appliances.models import Appliance
 
+from ..schedules import PROBE_DISPATCH_SECONDS
+
+#: An appliance due before the *middle* of the coming tick interval is claimed at this tick: due times are
+#: rounded to the nearest tick, not the next one. With "due <= now" a probe due at 10:00:05.30 (the previous
+#: claim ran 0.3 s after its tick, plus the interval) missed the tick that ran at 10:00:05.10 and waited for
+#: the one after: an interval of 5 s probed every 10 s, and each of the anti-flap re-checks paid a whole
+#: extra tick (issue 16: detection 30 s where 3 x 5 s was due).
+DUE_TOLERANCE = timedelta(seconds=PROBE_DISPATCH_SECONDS / 2)
+
 
 def claim_lease_seconds() -> int:
     # A claimed appliance is not due again for this long; if its batch is lost (worker killed), it comes back.
@@ -24,16 +33,18 @@ def claim_lease_until(*, now: datetime) -> datetime:
 
 
 def claim_due_appliances(*, now: datetime, limit: int) -> list[int]:
-    """Ids of up to ``limit`` due appliances, most overdue first, leased to the caller.
+    """Ids of up to ``limit`` due appliances (due by ``now`` + ``DUE_TOLERANCE``), most overdue first, leased to
+    the caller.
 
     ``FOR UPDATE SKIP LOCKED`` lets a concurrent dispatcher take the *next* rows instead of waiting for ours;
     pushing ``next_probe_at`` past the lease in the same transaction makes them not due for anyone else.
-    The batch that probes them sets the real ``next_probe_at`` (now + the appliance's probe interval).
+    The batch that probes them sets the real ``next_probe_at`` (the claim time + the appliance's probe interval,
+    ``transitions.next_probe_delay``).
     """
     with transaction.atomic():
         ids = list(
             Appliance.objects.select_for_update(skip_locked=True)
-            .filter(Q(next_probe_at__isnull=True) | Q(next_probe_at__lte=now))
+            .filter(Q(next_probe_at__isnull=True) | Q(next_probe_at__lte=now + DUE_TOLERANCE))
             .order_by(F("next_probe_at").asc(nulls_first=True), "pk")
             .values_list("pk", flat=True)[:limit]
         )

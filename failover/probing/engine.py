@@ -95,6 +95,7 @@ def probe_appliances(
     concurrency = concurrency or settings.PROBE_CONCURRENCY
 
     started = time.perf_counter()
+    sent_at = timezone.now()  # when these probes went out: a first failure dates the outage from here
     outcomes = _probe(appliances, concurrency=concurrency, token_cache=token_cache,
                       source_address=settings.PROBE_SOURCE_ADDRESS or None)
     report.probe_seconds = time.perf_counter() - started
@@ -109,7 +110,7 @@ def probe_appliances(
         outcome = outcomes[appliance.pk]
         previous_sync = appliance.status_last_sync_at
         transition = apply_outcome(appliance, outcome, appliance_id=appliance.pk, now=now, thresholds=thresholds,
-                                   scheduled_at=scheduled_at, report=report)
+                                   scheduled_at=scheduled_at, sent_at=sent_at, report=report)
         if appliance.status_last_sync_at and appliance.status_last_sync_at != previous_sync:
             synced.append((appliance.pk, appliance.status_last_sync_at, appliance.status_last_sync_status))
         # status_successes is 0 when the answer was not this appliance's (wrong id): nothing of it is learnt.
@@ -144,9 +145,11 @@ def probe_appliances(
 
 
 def apply_outcome(target, outcome, *, appliance_id: int, now: datetime, thresholds: Thresholds,
-                  report: SweepReport, scheduled_at: datetime | None = None) -> Transition | None:
+                  report: SweepReport, scheduled_at: datetime | None = None,
+                  sent_at: datetime | None = None) -> Transition | None:
     """One probe outcome onto ``target``: an appliance row, or one location's view of it (the same status
-    columns), so both probe paths read an answer, a plain ``/check_health`` page and a failure the same way."""
+    columns), so both probe paths read an answer, a plain ``/check_health`` page and a failure the same way.
+    ``sent_at``: when the probe went out (a first failure dates the outage from it; default ``now``)."""
     if isinstance(outcome, PlainHealth):
         report.succeeded += 1
         return apply_plain_health(target, outcome, now=now, thresholds=thresholds, scheduled_at=scheduled_at)
@@ -156,7 +159,8 @@ def apply_outcome(target, outcome, *, appliance_id: int, now: datetime, threshol
     report.failed += 1
     message = outcome if isinstance(outcome, str) else str(outcome.error)
     report.errors[appliance_id] = message
-    return apply_failure(target, message, now=now, thresholds=thresholds, scheduled_at=scheduled_at)
+    return apply_failure(target, message, now=now, thresholds=thresholds, scheduled_at=scheduled_at,
+                         sent_at=sent_at)
 
 
 def learn_from_answer(appliance: Appliance, outcome, *, versions: list, guids: list, believed: bool = True) -> None:

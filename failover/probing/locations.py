@@ -349,6 +349,7 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
     row = _location_row(location)
     isolation = _reference_silent(row, source)
 
+    sent_at = timezone.now()
     outcomes = _probe(appliances, concurrency=concurrency or settings.PROBE_CONCURRENCY, token_cache=None,
                       source_address=source)
     _count_probes(outcomes)
@@ -361,7 +362,8 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
         # Read by the anti-flap rules, which work on anything with the status columns.
         status.probe_interval, status.appliance_guid = appliance.probe_interval, appliance.appliance_guid
         outcome = outcomes[appliance.pk]
-        apply_outcome(status, outcome, appliance_id=appliance.pk, now=now, thresholds=thresholds, report=report)
+        apply_outcome(status, outcome, appliance_id=appliance.pk, now=now, thresholds=thresholds, report=report,
+                      sent_at=sent_at)
         learn_from_answer(appliance, outcome, versions=versions, guids=guids, believed=bool(status.status_successes))
         statuses[appliance.pk] = status
     # A plain /check_health answer is an answer: only appliances that did not answer count towards "all down".

@@ -23,9 +23,6 @@ from django.utils import timezone
 
 from appliances.drivers import ProbeResult
 
-# While a change is unconfirmed (a failure on an appliance believed up, a success on one believed down), the
-# next probe comes within settings.PROBE_CONFIRM_INTERVAL, so an outage is confirmed in seconds rather than in
-# N full probe intervals.
 # A reported sync time this far ahead of our clock is believed (clock skew); later ones are clamped to it, so
 # an appliance claiming a sync in the future cannot hide a stale sync from the pair's staleness check forever.
 SYNC_CLOCK_SKEW = timedelta(minutes=5)
@@ -80,16 +77,24 @@ def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def _schedule_next(appliance, *, now: datetime, confirming: bool, scheduled_at: datetime | None) -> None:
-    """The next probe is one interval after this one was *due* (``scheduled_at``), not after its result was
-    written: counting from the write added the dispatch delay and the probe's own time to every interval, so
-    the detection bound (failures x interval + confirmation) was always exceeded. A re-check that confirms a
-    change comes ``PROBE_CONFIRM_INTERVAL`` after the result, whatever the schedule."""
+def next_probe_delay(appliance, *, confirming: bool) -> timedelta:
+    """Time from one probe to the next: the appliance's own interval; while a change is unconfirmed (a failure
+    on an appliance believed up, a success on one believed down), the re-check comes sooner, after
+    ``PROBE_CONFIRM_INTERVAL`` but never later than the interval itself. So an outage is confirmed within
+    failures x interval at worst, and in seconds on appliances probed every minute (docs/pair-states.md,
+    "Detection bound"). The one rule: the probe engine, the bound in the docs and the tests read it here."""
     if confirming:
-        appliance.next_probe_at = now + timedelta(seconds=min(appliance.probe_interval, settings.PROBE_CONFIRM_INTERVAL))
-        return
+        return timedelta(seconds=min(appliance.probe_interval, settings.PROBE_CONFIRM_INTERVAL))
+    return timedelta(seconds=appliance.probe_interval)
+
+
+def _schedule_next(appliance, *, now: datetime, confirming: bool, scheduled_at: datetime | None) -> None:
+    """The next probe is counted from when this one was *due* (``scheduled_at``: the claim, see
+    dispatch.py), not from when its result was written: counting from the write added the dispatch delay and
+    the probe's own time to every interval, and the dispatcher's tick then rounded it up to one more tick, so
+    an interval of 5 s probed every 10 s. A probe that took longer than the delay is due again at once."""
     start = scheduled_at if scheduled_at is not None and scheduled_at <= now else now
-    appliance.next_probe_at = max(start + timedelta(seconds=appliance.probe_interval), now)
+    appliance.next_probe_at = max(start + next_probe_delay(appliance, confirming=confirming), now)
 
 
 def reported_guid(health) -> str | None:
@@ -130,16 +135,20 @@ def _sync_time(reported: datetime | None, *, now: datetime) -> datetime | None:
 
 
 def apply_failure(appliance, error: str, *, now: datetime, thresholds: Thresholds,
-                  not_ours: bool = False, scheduled_at: datetime | None = None) -> Transition | None:
+                  not_ours: bool = False, scheduled_at: datetime | None = None,
+                  sent_at: datetime | None = None) -> Transition | None:
     """``not_ours``: an answer that is not our appliance's (wrong or invalid id). It counts as a failure (the
-    role, shared IPs and sync status it reports are never copied) but is flagged unhealthy at once."""
+    role, shared IPs and sync status it reports are never copied) but is flagged unhealthy at once.
+    ``sent_at``: when the failed probe went out. The outage starts there, not when its result was written (a
+    timeout is written ``probe_timeout`` later), so a primary timeout counted from it runs out by the time the
+    last confirming probe is written, and the failover starts then rather than one evaluation later."""
     before = _confirmed(appliance)
     appliance.status_failures += 1
     appliance.status_successes = 0
     appliance.status_checked_at = now
     appliance.status_latency_ms = None
     if appliance.status_failing_since is None:
-        appliance.status_failing_since = now
+        appliance.status_failing_since = min(sent_at or now, now)
     _schedule_next(appliance, now=now, confirming=appliance.status_reachable is True
                    and appliance.status_failures < thresholds.failures_to_down, scheduled_at=scheduled_at)
     if appliance.status_reachable is False:

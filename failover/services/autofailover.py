@@ -38,7 +38,14 @@ from portal.services.alerts import alert_raise
 from ..alerts import AlertKind
 from ..maintenance_selectors import pair_window_until, with_window_until
 from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
-from ..pair_state import builtin_failover_on, primary_timeout, serving_and_standby, settings_of
+from ..pair_state import (
+    FailoverActor,
+    builtin_failover_on,
+    failover_actor,
+    primary_timeout,
+    serving_and_standby,
+    settings_of,
+)
 from ..probing.locations import appliance_verdict, connectivity_targets
 from ..swing.knock import answering
 from .decisions import Decision, DecisionCode
@@ -51,22 +58,28 @@ def outage_key(pair: Pair) -> str:
     return f"auto-failover:{pair.pk}:{int(pair.primary_unreachable_since.timestamp())}"
 
 
-def automatic_failover_owner(pair: Pair) -> tuple[str, str]:
-    """Whose automatic failover would act on this pair's outage: ("appliance" | "portal" | "both" | "neither",
-    a sentence for the pair page). The appliance's is read from the standby's backup settings (the portal's copy)."""
+def automatic_failover_owner(pair: Pair) -> tuple[FailoverActor, str]:
+    """Whose automatic failover would act on this pair's outage (``pair_state.failover_actor``, the rule the
+    countdown emails follow too) and a sentence for the pair page. The appliance's is read from the standby's
+    backup settings (the portal's copy)."""
     _serving, standby = serving_and_standby(pair.primary, pair.backup)
-    builtin = builtin_failover_on(settings_of(standby))
-    if builtin and pair.portal_auto_failover:
-        return "both", (f"Both {standby.name}'s own automatic failover and the portal's are on: the portal will not "
-                        "act (they could both act on one outage). Turn one off.")
-    if builtin:
-        return "appliance", (f"{standby.name}'s own (built-in) automatic failover: it promotes itself after its "
-                             f"primary timeout ({duration(primary_timeout(settings_of(standby)))}) if it cannot reach "
-                             "the primary but reaches its connectivity test IPs.")
-    if pair.portal_auto_failover:
-        return "portal", (f"The portal's: it promotes {standby.name} after its primary timeout "
-                          f"({duration(primary_timeout(settings_of(standby)))}), fencing the old primary first.")
-    return "neither", "Neither: nothing fails over unless an operator does it from this page."
+    standby_settings = settings_of(standby)
+    actor = failover_actor(portal_auto_failover=pair.portal_auto_failover, standby_settings=standby_settings)
+    timeout = duration(primary_timeout(standby_settings))
+    sentences = {
+        FailoverActor.BOTH: (f"Both {standby.name}'s own automatic failover and the portal's are on: the portal will "
+                             "not act (they could both act on one outage). Turn one off."),
+        FailoverActor.APPLIANCE: (f"{standby.name}'s own (built-in) automatic failover: it promotes itself after its "
+                                  f"primary timeout ({timeout}) if it cannot reach the primary but reaches its "
+                                  "connectivity test IPs."),
+        FailoverActor.PORTAL: (f"The portal's: it promotes {standby.name} after its primary timeout ({timeout}), "
+                               "fencing the old primary first."),
+        FailoverActor.UNKNOWN: (f"Unknown: {standby.name}'s backup settings were never read from it nor declared, so "
+                                "whether its own automatic failover is on is not known"
+                                + (", and the portal's does not act on them." if pair.portal_auto_failover else ".")),
+        FailoverActor.NEITHER: "Neither: nothing fails over unless an operator does it from this page.",
+    }
+    return actor, sentences[actor]
 
 
 def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,

@@ -20,7 +20,7 @@ from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
 from ..models import Pair, PairState
-from ..pair_state import Countdown, builtin_failover_on, serving_and_standby, settings_of
+from ..pair_state import Countdown, FailoverActor, serving_and_standby, settings_of
 from .state_alerts import state_alerts_watch
 
 # Repeats (settings.ALERT_*): once the countdown has run out (or with automatic failover off, once the timeout
@@ -51,36 +51,51 @@ def _pairs():
     )
 
 
+def _acting(actor: FailoverActor, standby) -> str:
+    """Who promotes the standby, as the countdown emails name it (``actor`` is one of ``ACTING``)."""
+    if actor == FailoverActor.PORTAL:
+        return "the portal's automatic failover"
+    return f"{standby.name}'s built-in automatic failover"
+
+
 def countdown_alert(*, pair: Pair, now: datetime) -> Alert | None:
     since = pair.primary_unreachable_since or now
     down, standby = serving_and_standby(pair.primary, pair.backup)
     countdown = Countdown.of(since=since, now=now, backup_settings=settings_of(standby),
                              portal_auto_failover=pair.portal_auto_failover)
     down_for = f"{pair.site_hostname}: primary {down.name} down for {duration(countdown.down_for)}"
-    if not countdown.settings_known and not pair.portal_auto_failover:
-        # Never a promise or a denial built on defaults: the backup's own automatic failover is unknown.
+    actor = countdown.actor
+    both = (" The portal's automatic failover is on too and stands aside (both could act on one outage)."
+            if actor == FailoverActor.BOTH else "")
+    if actor == FailoverActor.UNKNOWN:
+        # Never a promise or a denial built on defaults: the backup's own automatic failover is unknown, and the
+        # portal's does not act on settings it never read.
+        portal = (" The portal's automatic failover is on for the pair but does not act on unknown settings."
+                  if pair.portal_auto_failover else "")
         outlook = (f"The backup settings of {standby.name} are unknown (never read from it nor declared): the portal "
-                   "cannot tell whether or when it promotes itself. Check it, or make it primary from the pair page.")
+                   f"cannot tell whether or when it promotes itself.{portal} Check it, or make it primary from the "
+                   "pair page.")
         subject = f"{down_for}, automatic failover unknown"
-    elif countdown.failover_in is not None and countdown.failover_in > timedelta(0):
-        outlook = (f"Automatic failover to {standby.name} in {duration(countdown.failover_in)} (the backup's primary "
-                   f"timeout is {duration(countdown.primary_timeout)}), provided the backup cannot reach it either.")
-        subject = f"{down_for}, automatic failover in {duration(countdown.failover_in)}"
-    elif countdown.failover_enabled and builtin_failover_on(settings_of(standby)):
-        # Name the actor: the appliance's own failover, not the portal's.
-        outlook = (f"The backup's primary timeout ({duration(countdown.primary_timeout)}) has passed: {standby.name}'s "
-                   "own (built-in) automatic failover should have promoted it. If it has not, check that it can "
-                   "reach its connectivity test IPs, or make it primary from the pair page.")
-        subject = f"{down_for}, failover due ({standby.name}'s built-in automatic failover)"
-    elif countdown.failover_enabled:
+    elif actor == FailoverActor.NEITHER:
+        outlook = (f"Automatic failover is off on {standby.name} and for the pair in the portal: nothing will happen "
+                   "unless an operator makes it primary from the pair page.")
+        subject = f"{down_for}, no automatic failover"
+    elif countdown.failover_in > timedelta(0):
+        outlook = (f"Automatic failover to {standby.name} by {_acting(actor, standby)} in "
+                   f"{duration(countdown.failover_in)} (the backup's primary timeout is "
+                   f"{duration(countdown.primary_timeout)}), provided {standby.name} still answers and reaches its "
+                   f"connectivity test IPs.{both}")
+        subject = f"{down_for}, automatic failover in {duration(countdown.failover_in)} ({_acting(actor, standby)})"
+    elif actor == FailoverActor.PORTAL:
         outlook = (f"The backup's primary timeout ({duration(countdown.primary_timeout)}) has passed: the portal's "
                    f"automatic failover is due to promote {standby.name}. The pair page shows its decision (it "
                    "waits, for example, while the portal cannot reach the backup's connectivity test IPs).")
-        subject = f"{down_for}, failover due (the portal's automatic failover)"
+        subject = f"{down_for}, failover due ({_acting(actor, standby)})"
     else:
-        outlook = (f"Automatic failover is off on {standby.name}: nothing will happen unless an operator makes it "
-                   "primary from the pair page.")
-        subject = f"{down_for}, no automatic failover"
+        outlook = (f"The backup's primary timeout ({duration(countdown.primary_timeout)}) has passed: {standby.name}'s "
+                   "own (built-in) automatic failover should have promoted it. If it has not, check that it can "
+                   f"reach its connectivity test IPs, or make it primary from the pair page.{both}")
+        subject = f"{down_for}, failover due ({_acting(actor, standby)})"
     body = (f"Pair {pair.site_hostname} ({pair.organization}).\n\n"
             f"The primary {down.name} ({down.management_host}) has been unreachable from the portal since "
             f"{since:%Y-%m-%d %H:%M:%S} UTC ({duration(countdown.down_for)}).\n"

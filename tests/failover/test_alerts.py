@@ -102,6 +102,39 @@ def test_countdown_with_unknown_backup_settings_promises_nothing(fleet, primary_
     assert "are unknown (never read from it nor declared)" in outbox()[0].body
 
 
+@pytest.mark.parametrize(("portal", "builtin", "declared", "counting", "due"), [
+    # Whose automatic failover acts: the countdown and the "failover due" email name it (issue 11, item 7).
+    (True, False, True, "automatic failover in 4 min 50 s (the portal's automatic failover)",
+     "failover due (the portal's automatic failover)"),
+    (False, True, True, "automatic failover in 4 min 50 s ({backup}'s built-in automatic failover)",
+     "failover due ({backup}'s built-in automatic failover)"),
+    # Both on: the portal stands aside (autofailover_decide, BUILTIN_ON); the appliance's is the one that acts.
+    (True, True, True, "automatic failover in 4 min 50 s ({backup}'s built-in automatic failover)",
+     "failover due ({backup}'s built-in automatic failover)"),
+    (False, False, True, "no automatic failover", "no automatic failover"),
+    # The portal's is on but the backup's settings are unknown: the portal does not act on them, so no promise
+    # of a failover "in 4 min 50 s" built on the default timeout.
+    (True, False, False, "automatic failover unknown", "automatic failover unknown"),
+], ids=["portal", "appliance", "both", "neither", "portal-unknown-settings"])
+def test_the_countdown_and_failover_due_emails_name_who_fails_over(fleet, primary_down, outbox, portal, builtin,
+                                                                    declared, counting, due):
+    pair = primary_down
+    pair.portal_auto_failover = portal
+    pair.save(update_fields=["portal_auto_failover"])
+    BackupSettings.objects.filter(appliance=pair.backup).update(
+        automatic_failover=builtin, declared_at=timezone.now() if declared else None)
+    since = pair.primary_unreachable_since
+
+    pairs_watch(now=since + timedelta(seconds=10))
+    subjects = [message.subject for message in outbox()]
+    pairs_watch(now=since + timedelta(seconds=310))  # past the backup's primary timeout (300 s)
+    subjects = [*subjects, *(message.subject for message in outbox()[len(subjects):])]
+
+    assert len(subjects) == 2
+    assert subjects[0].endswith(counting.format(backup=pair.backup.name)), subjects[0]
+    assert subjects[1].endswith(due.format(backup=pair.backup.name)), subjects[1]
+
+
 def test_stale_sync_alert_repeats_at_a_throttled_rate(fleet, settings, outbox):
     settings.ALERT_SYNC_STALE_REPEAT_SECONDS = 6 * 3600
     fleet.probe()

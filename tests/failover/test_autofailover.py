@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from failover.alerts import AlertKind
@@ -139,6 +140,31 @@ def test_a_failed_automatic_failover_is_reported_once_and_not_retried(swing_flee
     reported = Alert.objects.filter(pair=pair, kind=AlertKind.FAILOVER_UNFINISHED)
     assert [a.subject for a in reported] == [f"{pair.site_hostname}: automatic failover failed"]
     assert "not retried" in reported.get().body
+
+
+def test_a_cancelled_automatic_failover_is_reported_as_cancelled_not_as_performed(swing_fleet, login, make_member):
+    """Issue 11, item 7: a failover that stopped before promoting anyone must not reach the organisation (its
+    alert list, its email) as "Failover performed"."""
+    swing_fleet.take_primary_down(silent=False)
+    pair = swing_fleet.pair
+    # The old primary is cut off from the portal's management network but still serves the site's address.
+    with socket.socket() as still_serving:
+        still_serving.bind((pair.shared_ip, pair.primary.management_port))
+        still_serving.listen(8)
+        operation = swing_fleet.run(swing_fleet.evaluate().operation)
+    assert operation.status == OperationStatus.CANCELLED
+
+    later = swing_fleet.evaluate(now=swing_fleet.past_timeout(seconds=10))
+
+    assert later.code == "done" and auto_failovers(pair) == 1  # not retried for this outage
+    assert swing_fleet.role(pair.backup) == "backup"
+    kinds = set(Alert.objects.filter(pair=pair).values_list("kind", flat=True))
+    assert AlertKind.FAILOVER not in kinds
+    reported = Alert.objects.get(pair=pair, kind=AlertKind.FAILOVER_UNFINISHED)
+    assert reported.subject == f"{pair.site_hostname}: automatic failover cancelled"
+    assert "still accepts connections on the shared IP" in reported.body
+    page = login(make_member(swing_fleet.organization)).get(reverse("failover:alert_list")).content.decode()
+    assert "<td>Automatic failover not completed</td>" in page and "<td>Failover performed</td>" not in page
 
 
 def test_countdown_then_failover_alerts_are_recorded(swing_fleet):

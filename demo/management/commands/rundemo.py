@@ -12,9 +12,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from demo.seed import DEMO_PASSWORD, demo_seed
+from demo.seed import DEMO_PASSWORD, demo_fleet, demo_seed
 from demo.supervisor import Child, Supervisor
-from simulator.fleet import generate_fleet
 from simulator.testing import SimulatorProcess
 
 
@@ -38,9 +37,8 @@ class Command(BaseCommand):
         demo_dir = settings.VAR_DIR / "demo"
         demo_dir.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
-        fleet = generate_fleet(organisations, pairs_per_org, singles, simulator={"time_scale": time_scale},
-                               vendor_pairs_per_org=min(vendor_pairs_per_org, pairs_per_org),
-                               vendor_singles_per_org=min(1, singles))
+        fleet = demo_fleet(organisations, pairs_per_org, singles, vendor_pairs_per_org=vendor_pairs_per_org,
+                           time_scale=time_scale)
         simulator = SimulatorProcess(fleet, state_dir=demo_dir / "simulator").start()
         supervisor = None
         try:

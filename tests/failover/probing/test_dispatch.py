@@ -9,7 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from appliances.models import Appliance
-from failover.services.probes import claim_lease_until, probe_batches_claim
+from failover.models import PairState
+from failover.services.probes import claim_lease_until, probe_batch_run, probe_batches_claim
 from failover.tasks import probe_batch, probe_dispatch
 from tests.factories import ApplianceFactory, OrganizationFactory
 
@@ -52,6 +53,40 @@ def test_two_dispatchers_never_claim_the_same_appliance(db):
         thread.join()
     everything = [i for ids in claimed for i in ids]
     assert len(everything) == len(set(everything)) == 60
+
+
+def dispatcher_tick(now) -> list[int]:
+    """One dispatcher tick at ``now``: claim what is due and probe it through the real batch path, as the probe
+    worker does with the claim's lease."""
+    ids = sorted(i for batch in probe_batches_claim(now=now) for i in batch)
+    if ids:
+        probe_batch_run(appliance_ids=ids, lease_until=claim_lease_until(now=now))
+    return ids
+
+
+def test_an_interval_of_one_tick_is_probed_at_every_tick_and_an_outage_confirmed_in_three(fleet, settings):
+    """Issue 16: an interval of 5 s probed every 10 s, and each anti-flap re-check waited a tick more, because
+    the next probe was counted from when the result was written and a tick that ran a little earlier in its
+    5 s than the previous one found nothing due. Beat's ticks here are 5 s apart; the dispatch task runs
+    0.1-0.3 s after its tick, as it does under load."""
+    settings.PROBE_FAILURES_TO_DOWN = 3
+    settings.PROBE_CONFIRM_INTERVAL = 10  # longer than the interval: the interval bounds the re-check
+    pair = fleet.pairs[0]
+    everyone = sorted(a.pk for a in fleet.appliances.values())
+    Appliance.objects.update(probe_interval=5)
+    fleet.probe()  # every member believed up
+    Appliance.objects.update(next_probe_at=None)
+    fleet.sim.set_fault(pair.primary.management_host, "down")
+    first = timezone.now()
+    ticks = [first, first + timedelta(seconds=4.8), first + timedelta(seconds=10.1)]
+
+    assert dispatcher_tick(ticks[0]) == everyone
+    pair.backup.refresh_from_db()
+    # Counted from when the probe was due (the claim), not from when its result was written.
+    assert pair.backup.next_probe_at == ticks[0] + timedelta(seconds=5)
+    assert [dispatcher_tick(t) for t in ticks[1:]] == [everyone, everyone]
+    pair.refresh_from_db()
+    assert pair.state == PairState.PRIMARY_UNREACHABLE, pair.state_reason
 
 
 def test_probe_batch_task_records_a_result(fleet):
