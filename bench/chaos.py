@@ -48,6 +48,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,8 +109,10 @@ from django.db import connection  # noqa: E402
 from appliances.models import Appliance  # noqa: E402
 from bench.scratch_db import create_schema  # noqa: E402
 from demo.fleet_loader import fleet_load  # noqa: E402
+from failover.alerts import AlertKind  # noqa: E402
 from failover.models import BackupSettings, Operation, OperationKind, OperationStatus, Pair  # noqa: E402
 from failover.services.locations import probe_location_create, probe_settings_set  # noqa: E402
+from portal.models import Alert  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
 from simulator.fleet import generate_fleet  # noqa: E402
 from simulator.testing import Silence, SimulatorProcess  # noqa: E402
@@ -136,13 +139,17 @@ class Process:
             with self.log.open("rb") as handle:
                 handle.seek(offset)
                 if self.ready.encode() in handle.read():
-                    return self
+                    break
             if self.process.poll() is not None:
                 raise SystemExit(f"{self.name} exited; see {self.log}")
             time.sleep(0.1)
+        self.up = True
         return self
 
+    up = False  # started and ready, not killed since: only such a worker is a fair target for another kill
+
     def kill(self) -> None:
+        self.up = False
         if self.process and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
@@ -318,15 +325,21 @@ class Chaos:
         return True
 
     def kill_worker(self) -> bool:
+        """SIGKILL the operations worker while it runs an operation, else a probe worker; only a worker that is
+        up (started and ready): killing one again while it restarts would keep it down for good, which measures
+        the harness, not the portal (an earlier version did, and starved the operations of their worker)."""
         if not self.spaced("kill", 3):
             return False
         running = list(Operation.objects.filter(status=OperationStatus.RUNNING).values_list("pk", flat=True))
-        if running:
+        if running and self.ops_worker.up:
             target = self.ops_worker
             self.killed_operations.update(running)
             self.injected["operations worker SIGKILLed mid-operation"] += 1
         else:
-            target = self.location_workers[self.rng.choice(LOCATIONS)]
+            up = [name for name in LOCATIONS if self.location_workers[name].up]
+            if not up:
+                return False
+            target = self.location_workers[self.rng.choice(up)]
             self.injected["probe worker SIGKILLed"] += 1
         target.kill()
         self.ends.append((time.time() + self.rng.uniform(0.5, 2), "restart", target))
@@ -414,6 +427,21 @@ class Ticker(threading.Thread):
 
 # -- judging -----------------------------------------------------------------------------------------------------
 
+def miss_reason(pair_pk: int, start: float, end: float) -> str:
+    """Why a warranted outage got no failover, from the portal's own records: the operation it started and what
+    became of it, else the first reason the policy gave for not acting (its alert), else nothing recorded."""
+    window = (datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end + 1, UTC))
+    operation = Operation.objects.filter(pair_id=pair_pk, kind=OperationKind.AUTO_FAILOVER,
+                                         created_at__range=window).order_by("created_at").first()
+    if operation is not None:
+        return f"operation {operation.status}: {(operation.error or '')[:40]}"
+    blocked = Alert.objects.filter(kind=AlertKind.AUTO_FAILOVER_BLOCKED, scope_id=pair_pk,
+                                   created_at__range=window).order_by("created_at").first()
+    if blocked is not None:
+        return "blocked: " + blocked.dedup_key.rsplit(":", 1)[-1]  # the decision code (autofailover._explain_block)
+    return "no decision recorded (the pair never counted as primary-unreachable for the timeout)"
+
+
 def judge(chaos: Chaos, samples: list[Sample]) -> dict:
     pairs = {pair.pk: (pair.primary.management_host, pair.backup.management_host) for pair in chaos.pairs}
     pk_address = dict(Appliance.objects.values_list("pk", "management_host"))
@@ -445,18 +473,19 @@ def judge(chaos: Chaos, samples: list[Sample]) -> dict:
             warranted += 1
         else:
             unwarranted.append((operation.pk, old, None if since is None else round(started - since, 1)))
-    missed = []
+    missed, missed_why = [], Counter()
     for pair_pk, address, start, end in chaos.long_outages:
         started = [o for o in failovers if o.pair_id == pair_pk and start <= o.created_at.timestamp() <= end + 1]
         if not started:
             missed.append((pair_pk, address, round(end - start, 1)))
+            missed_why[miss_reason(pair_pk, start, end)] += 1
     killed = {pk: (status, attempts) for pk, status, attempts in Operation.objects.filter(
         pk__in=chaos.killed_operations).values_list("pk", "status", "attempts")}
     return {
         "samples": len(samples),
         "two_primaries_samples": two_primaries, "two_primaries_episodes": episodes,
         "failovers": len(failovers), "warranted": warranted, "unwarranted": unwarranted,
-        "warranted_outages": len(chaos.long_outages), "missed": missed,
+        "warranted_outages": len(chaos.long_outages), "missed": missed, "missed_why": dict(missed_why),
         "operations": {f"{kind} {status}": count for (kind, status), count in
                        Counter(Operation.objects.values_list("kind", "status")).items()},
         "killed_operations": killed,

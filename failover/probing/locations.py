@@ -60,7 +60,7 @@ from .transitions import (
 )
 
 #: Columns of a location's view written per probe (the appliance's status columns, plus the knock result).
-LOCATION_FIELDS = [*STATUS_FIELDS, "connectivity_ok", "connectivity_checked_at"]
+LOCATION_FIELDS = [*STATUS_FIELDS, "connectivity_ok", "connectivity_checked_at", "claimed_until"]
 #: What the combined verdict copies from the location that sees the appliance up.
 ANSWER_FIELDS = ["status_checked_at", "status_reachable", "status_healthy", "status_latency_ms", "status_role",
                  "status_version", "status_shared_ips", "status_last_sync_at", "status_last_sync_status",
@@ -108,6 +108,26 @@ def split_by_location(appliance_ids: Sequence[int]) -> tuple[list[int], dict[str
             for name in names:
                 by_location[name].append(pk)
     return sorted(plain), dict(by_location)
+
+
+def claim_for_locations(by_location: dict[str, list[int]], *, now: datetime, lease_until: datetime
+                        ) -> dict[str, list[int]]:
+    """Of the appliances due per location, those the location is not still busy with, claimed for it until
+    ``lease_until``. The appliance comes due again when its *fastest* location asks for the next probe; without
+    this, a location slower than that (its workers few, killed or behind a slow network) would be sent it again
+    and again, its queue would grow past what it can probe before the batches expire, and its views would go
+    stale: the quorum would then miss a location that works. A claim ends with the location's report, or with the
+    lease when its batch was lost (worker killed, batch expired). A location that never probed the appliance has
+    no row yet: it is sent the appliance unclaimed (the first report creates the row)."""
+    claimed = {}
+    for location, ids in by_location.items():
+        busy = set(LocationStatus.objects.filter(location=location, appliance_id__in=ids, claimed_until__gt=now)
+                   .values_list("appliance_id", flat=True))
+        free = [pk for pk in ids if pk not in busy]
+        if free:
+            LocationStatus.objects.filter(location=location, appliance_id__in=free).update(claimed_until=lease_until)
+            claimed[location] = free
+    return claimed
 
 
 def is_local_only(locations: Sequence[str]) -> bool:
@@ -359,6 +379,7 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
         status.probe_interval, status.appliance_guid = appliance.probe_interval, appliance.appliance_guid
         outcome = outcomes[appliance.pk]
         apply_outcome(status, outcome, appliance_id=appliance.pk, now=now, thresholds=thresholds, report=report)
+        status.claimed_until = None  # reported: the location may be sent it again (claim_for_locations)
         learn_from_answer(appliance, outcome, versions=versions, guids=guids, believed=bool(status.status_successes))
         statuses[appliance.pk] = status
     # A plain /check_health answer is an answer: only appliances that did not answer count towards "all down".

@@ -178,12 +178,32 @@ def test_the_dispatcher_sends_each_appliance_to_each_of_its_locations(located):
     appliance_probe_locations_set(actor=SYSTEM, appliance=single, locations=["local"])
     ids = [a.pk for a in located.appliances.values()]
 
-    plain, by_location = probe_batches_by_location([ids])
+    plain, by_location = probe_batches_by_location([ids], now=timezone.now())
 
     assert plain == [[single.pk]]  # probed from local alone: the plain path, as before locations existed
     assert set(by_location) == set(SOURCES)
     assert all(sorted(pk for batch in batches for pk in batch) == sorted(set(ids) - {single.pk})
                for batches in by_location.values())
+
+
+def test_a_location_still_busy_with_an_appliance_is_not_sent_it_again_until_it_reports(located, settings):
+    """The appliance comes due again when its fastest location asks; a location that has not reported its last
+    batch yet (slow, or its worker killed) must not be sent more of the same, or its queue outgrows it."""
+    ids = [a.pk for a in located.appliances.values()]
+    now = timezone.now()
+
+    _plain, first = probe_batches_by_location([ids], now=now)
+    assert all(sorted(pk for batch in first[name] for pk in batch) == sorted(ids) for name in SOURCES)
+
+    located.sweep("east")  # east reported; west and north have not
+    _plain, second = probe_batches_by_location([ids], now=now + timedelta(seconds=1))
+    assert set(second) == {"east"}
+    assert sorted(second["east"][0]) == sorted(ids)
+
+    # A lost batch (worker killed, batch expired) holds the location only for the claim's lease.
+    later = now + timedelta(seconds=settings.PROBE_CLAIM_LEASE_SECONDS + 1)
+    _plain, third = probe_batches_by_location([ids], now=later)
+    assert {"west", "north"} <= set(third)
 
 
 def test_locations_must_exist_and_the_quorum_fit_them(db):
