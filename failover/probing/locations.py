@@ -134,6 +134,13 @@ def is_local_only(locations: Sequence[str]) -> bool:
     return tuple(locations) == (LOCAL_LOCATION,)
 
 
+def location_catalogue() -> list[tuple[str, str]]:
+    """(name, label) of every location an organisation may choose: ``local`` first, then the platform's."""
+    rows = ProbeLocation.objects.exclude(name=LOCAL_LOCATION).values_list("name", "description")
+    return [(LOCAL_LOCATION, f"{LOCAL_LOCATION} (the portal's own probe workers)"),
+            *((name, f"{name} ({description})" if description else name) for name, description in rows)]
+
+
 def isolated_locations() -> dict[str, str]:
     """name -> why, for every location currently isolated."""
     return dict(ProbeLocation.objects.filter(isolated_since__isnull=False).values_list("name", "isolation_reason"))
@@ -246,9 +253,12 @@ def appliance_location_panel(appliance: Appliance) -> dict:
     isolated = isolated_locations()
     verdict = None if is_local_only(locations) else combine(
         locations=locations, statuses=statuses.values(), isolated=isolated, quorum=quorum, now=timezone.now())
-    rows = [{"location": name, "status": statuses.get(name), "isolated": isolated.get(name, "")}
+    stale = {view.location for view in verdict.views if view.stale} if verdict else set()
+    rows = [{"location": name, "status": statuses.get(name), "isolated": isolated.get(name, ""), "stale": name in stale}
             for name in locations]
-    return {"appliance": appliance, "local_only": verdict is None, "rows": rows, "verdict": verdict}
+    overridden = ApplianceProbeLocations.objects.filter(appliance=appliance).exists()
+    return {"appliance": appliance, "local_only": verdict is None, "rows": rows, "verdict": verdict,
+            "overridden": overridden, "stale_seconds": settings.PROBE_LOCATION_STALE_SECONDS}
 
 
 def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
