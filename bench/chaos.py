@@ -16,7 +16,10 @@ Faults, drawn at random over ``--seconds`` (``--faults`` of them, a fixed ``--se
 longer than the primary timeout on a serving primary: those warrant a failover), hang, slow answers, partition
 between the members, flapping, one appliance cut off from one or two locations (shorter than the primary
 timeout), a whole location cut off, a worker SIGKILLed (the operations worker while an operation runs, when
-one does), PostgreSQL connections terminated, the private Redis restarted. Then the faults stop and the run
+one does, else a probe worker), PostgreSQL connections terminated, the private Redis restarted. At most one
+location is impaired at a time (cut off, or its worker killed and not ready again): with two, no quorum of
+sound locations is left and holding back is the right answer. A killed worker is started again at once; it
+is not killed again before it is ready. Then the faults stop and the run
 drains for a primary timeout and a bit.
 
 From the simulator's samples it counts: instants (samples) with two primaries serving in one pair (role primary,
@@ -314,10 +317,16 @@ class Chaos:
         self.injected[f"appliance cut off from {locations} location(s)"] += 1
         return True
 
+    def impaired_locations(self) -> set[str]:
+        """Locations cut off or whose probe worker is down (killed, or not ready again yet)."""
+        cut = {what for _when, kind, what in self.ends if kind == "restore"}
+        return cut | {name for name, process in self.location_workers.items() if not process.up}
+
     def cut_location(self) -> bool:
         name = self.rng.choice(LOCATIONS)
-        # One location cut at a time: two at once would leave no quorum of sound locations, a different test.
-        if any(kind == "restore" for _when, kind, _what in self.ends):
+        # One location impaired at a time (cut off, or its worker killed): two at once leave no quorum of sound
+        # locations, and then holding back is the portal's right answer, a different test.
+        if self.impaired_locations():
             return False
         self.sim.cut_source(SOURCES[name], silent=self.rng.random() < 0.5)
         self.ends.append((time.time() + self.rng.uniform(3, 10), "restore", name))
@@ -336,10 +345,9 @@ class Chaos:
             self.killed_operations.update(running)
             self.injected["operations worker SIGKILLed mid-operation"] += 1
         else:
-            up = [name for name in LOCATIONS if self.location_workers[name].up]
-            if not up:
+            if self.impaired_locations():  # one location impaired at a time (cut_location says why)
                 return False
-            target = self.location_workers[self.rng.choice(up)]
+            target = self.location_workers[self.rng.choice(LOCATIONS)]
             self.injected["probe worker SIGKILLed"] += 1
         target.kill()
         self.ends.append((time.time() + self.rng.uniform(0.5, 2), "restart", target))
