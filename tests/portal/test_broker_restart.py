@@ -1,8 +1,10 @@
-"""A broker restart must never leave a worker connected to nothing: a real Celery worker, its own Redis as the
+"""A broker restart must never leave a worker connected to nothing, nor stop it: a real Celery worker, its own Redis as the
 broker (never the machine's shared one, which other tests use), restarted under it, idle and mid-task, once and
 twice in a row; after each restart the worker must run new tasks again. An earlier chaos run saw a worker wedge
 for good after such a restart (docs/benchmarks.md); portal/settings.py sets the broker options that guard it."""
 
+import contextlib
+import socket
 import subprocess
 import time
 import uuid
@@ -10,7 +12,7 @@ import uuid
 import pytest
 import redis
 from celery import Celery
-from kombu import Connection
+from kombu import Connection, Exchange, Queue
 
 from simulator.testing import free_port
 from tests.celery_worker import Worker, wait_until
@@ -19,18 +21,21 @@ HOST = "127.0.0.2"  # a loopback address of its own: the machine's Redis listens
 
 
 class PrivateRedis:
-    def __init__(self, log) -> None:
+    def __init__(self, log, *, data_dir=None) -> None:
+        """``data_dir``: keep the data across restarts there (append-only file), else lose it as a crash would."""
         self.port = free_port()
         self.log = log
+        self.data_dir = data_dir
         self.process: subprocess.Popen | None = None
 
     def url(self, db: int) -> str:
         return f"redis://{HOST}:{self.port}/{db}"
 
     def start(self) -> None:
-        # No persistence: a restart loses what was queued, as a crashed broker without AOF would.
+        persistence = (["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.data_dir)]
+                       if self.data_dir else ["--appendonly", "no"])
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"],
+            ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "", *persistence],
             stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
         client = redis.Redis(host=HOST, port=self.port)
         wait_until(lambda: self._answers(client), 30, "the private Redis to start")
@@ -50,6 +55,37 @@ class PrivateRedis:
         self.kill()
         time.sleep(down)
         self.start()
+
+
+def test_a_lost_connection_closes_cleanly_and_gives_back_the_message_in_flight(tmp_path):
+    """Celery's own steps after a lost connection, with a message received and not acknowledged and the consumer
+    waiting on Redis: collect the connection, close it. kombu's transport raised AttributeError ('hostname') at
+    the close, which stopped the worker ("Unrecoverable error"); the portal's (portal/celery_redis.py) closes
+    and, with a Redis that kept its data, puts the message back in its queue for the next worker."""
+    broker = PrivateRedis(tmp_path / "redis.log", data_dir=tmp_path)
+    broker.start()
+    work = Queue("work", Exchange("work"), routing_key="work")
+    control = Queue("control", Exchange("control", type="fanout"), auto_delete=True)  # as a worker's pidbox
+    try:
+        with Connection(broker.url(0)) as connection:
+            connection.Producer().publish({"n": 1}, exchange=work.exchange, routing_key="work", declare=[work])
+        connection = Connection(broker.url(0))
+        assert type(connection.transport).__module__ == "portal.celery_redis"
+        received = []
+        connection.Consumer([work, control], callbacks=[lambda body, message: received.append(body)]).consume()
+        connection.drain_events(timeout=5)
+        assert received == [{"n": 1}]
+        with contextlib.suppress(socket.timeout):
+            connection.drain_events(timeout=0.2)  # nothing more: the consumer waits on Redis, as a worker does
+
+        broker.kill()
+        connection.collect()  # what Celery does first when the connection is lost
+        broker.start()
+        connection.close()  # then this: it raised AttributeError with kombu's transport
+
+        assert redis.Redis.from_url(broker.url(0)).llen("work") == 1  # the message is back for the next worker
+    finally:
+        broker.kill()
 
 
 @pytest.fixture(name="broker")
