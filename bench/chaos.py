@@ -71,7 +71,8 @@ def parse_args():
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_chaos")
     parser.add_argument("--keep", action="store_true", help="keep the logs directory")
     parser.add_argument("--no-redis-restart", action="store_true",
-                        help="leave the private Redis alone (see docs/benchmarks.md: a restart can wedge a worker)")
+                        help="leave the private Redis alone (earlier runs needed it: a restart stopped a worker, "
+                             "fixed by portal/celery_redis.py)")
     return parser.parse_args()
 
 
@@ -146,13 +147,23 @@ class Process:
             if self.process.poll() is not None:
                 raise SystemExit(f"{self.name} exited; see {self.log}")
             time.sleep(0.1)
-        self.up = True
+        self.ready_seen = True
         return self
 
-    up = False  # started and ready, not killed since: only such a worker is a fair target for another kill
+    ready_seen = False  # started and ready, not killed since
+
+    @property
+    def up(self) -> bool:
+        """Ready and running: only such a worker is a fair target for another kill."""
+        return self.ready_seen and self.process is not None and self.process.poll() is None
+
+    @property
+    def exited_on_its_own(self) -> bool:
+        """It was up and stopped without being killed (a crash, e.g. "Unrecoverable error")."""
+        return self.ready_seen and self.process is not None and self.process.poll() is not None
 
     def kill(self) -> None:
-        self.up = False
+        self.ready_seen = False
         if self.process and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
@@ -248,6 +259,10 @@ class Chaos:
     # would otherwise add up to an outage longer than the timeout, and a failover would then be warranted.
     rested: dict[str, float] = field(default_factory=dict)
     last_global: dict[str, float] = field(default_factory=dict)
+    # Every worker, watched like a supervisor (systemd) would: one that exits on its own is counted and started
+    # again, so a crash shows in the results instead of silently taking a location or the ticks away.
+    supervised: list[Process] = field(default_factory=list)
+    crashed: Counter = field(default_factory=Counter)
 
     @property
     def reserved(self) -> list[Pair]:
@@ -396,7 +411,15 @@ class Chaos:
                 return action()
         return False
 
+    def supervise(self) -> None:
+        for process in self.supervised:
+            if process.exited_on_its_own:
+                self.crashed[process.name] += 1
+                process.ready_seen = False
+                threading.Thread(target=process.start, daemon=True).start()
+
     def undo_due(self, now: float) -> None:
+        self.supervise()
         due = [item for item in self.ends if item[0] <= now]
         self.ends = [item for item in self.ends if item[0] > now]
         for _when, kind, what in due:
@@ -498,6 +521,7 @@ def judge(chaos: Chaos, samples: list[Sample]) -> dict:
                        Counter(Operation.objects.values_list("kind", "status")).items()},
         "killed_operations": killed,
         "still_active": Operation.objects.filter(status__in=OperationStatus.active()).count(),
+        "workers_exited_on_their_own": dict(chaos.crashed),
     }
 
 
@@ -538,7 +562,8 @@ def main() -> None:
             time.sleep(0.5)
         print(f"setup {time.time() - started:.0f} s; pairs healthy: "
               f"{Pair.objects.filter(state='healthy').count()}/{len(pairs)}", flush=True)
-        chaos = Chaos(sim, pairs, sampler, location_workers, ops_worker, redis, rng)
+        chaos = Chaos(sim, pairs, sampler, location_workers, ops_worker, redis, rng,
+                      supervised=[*location_workers.values(), ops_worker, tick_worker])
         first = len(sampler.samples)
         begin = time.time()
         injected = 0
