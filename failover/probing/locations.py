@@ -165,6 +165,7 @@ class LocationView:
     stale: bool = False  # no fresh view (its workers are not reporting)
     connectivity_ok: bool | None = None
     failing_since: datetime | None = None  # this location's first failed probe of the current failure
+    checked_at: datetime | None = None  # its latest probe (when it sees it up: the appliance answered then)
 
     @property
     def counts(self) -> bool:
@@ -203,10 +204,17 @@ class Verdict:
 
     @property
     def failing_since(self) -> datetime | None:
-        """When a quorum of locations had started failing (the outage's start, as the pair state counts it)."""
+        """When a quorum of locations had started failing (the outage's start, as the pair state counts it), but
+        never before a location last saw the appliance answer: locations that did not probe it while it was
+        briefly back still count their old failure, and the primary timeout would then run from an outage that
+        had ended (bench/chaos.py found a failover 8.5 s into a 12 s timeout that way)."""
         starts = sorted(view.failing_since for view in self.views
                         if view.counts and view.reachable is False and view.failing_since is not None)
-        return starts[self.required - 1] if len(starts) >= self.required else None
+        if len(starts) < self.required:
+            return None
+        answered = [view.checked_at for view in self.views
+                    if view.counts and view.reachable is True and view.checked_at is not None]
+        return max([starts[self.required - 1], *answered])
 
     def describe(self) -> str:
         head = f"seen down from {self.down_count} of {len(self.views)} locations (quorum {self.required})"
@@ -225,7 +233,7 @@ def combine(*, locations: Sequence[str], statuses: Iterable[LocationStatus], iso
             continue
         stale = status.status_checked_at is None or status.status_checked_at < stale_before
         view = LocationView(name, status.status_reachable, status.status_error, isolated.get(name, ""), stale,
-                            status.connectivity_ok, status.status_failing_since)
+                            status.connectivity_ok, status.status_failing_since, status.status_checked_at)
         views.append(view)
         if view.counts and view.reachable:
             fresh_up.append(status)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from demo.fleet_loader import fleet_load
 from failover.alerts import AlertKind
 from failover.models import BackupSettings, LocationStatus, Pair, ProbeLocation, StatusChange
-from failover.probing.locations import probe_location_batch, quorum_required
+from failover.probing.locations import combine, probe_location_batch, quorum_required
 from failover.services.autofailover import autofailover_decide
 from failover.services.locations import (
     appliance_probe_locations_set,
@@ -73,6 +73,30 @@ def test_quorum_is_a_majority_unless_the_organisation_sets_n():
     assert [quorum_required(locations=m, quorum=None) for m in (1, 2, 3, 4, 5)] == [1, 2, 2, 3, 3]
     assert quorum_required(locations=3, quorum=1) == 1
     assert quorum_required(locations=2, quorum=5) == 2  # never more than there are
+
+
+def test_an_outage_is_counted_from_no_earlier_than_a_location_last_saw_the_appliance_answer(settings):
+    """Two locations that did not probe the appliance while it was briefly back still count their old failure;
+    the third saw it answer. The primary timeout must run from that answer, not from the old failure."""
+    settings.PROBE_LOCATION_STALE_SECONDS = 120
+    now = timezone.now()
+    old_failure, answer = now - timedelta(seconds=70), now - timedelta(seconds=3)
+
+    def view(location, reachable, *, failing_since=None, checked_at=now):
+        return LocationStatus(location=location, status_reachable=reachable, status_failing_since=failing_since,
+                              status_checked_at=checked_at)
+
+    verdict = combine(locations=["east", "west", "north"], isolated={}, quorum=None, now=now, statuses=[
+        view("east", True, checked_at=answer),
+        view("west", False, failing_since=old_failure), view("north", False, failing_since=old_failure)])
+
+    assert verdict.down is True
+    assert verdict.failing_since == answer
+    # Without an answer since, the outage runs from the quorum's failures.
+    verdict = combine(locations=["east", "west", "north"], isolated={}, quorum=None, now=now, statuses=[
+        view("east", False, failing_since=now - timedelta(seconds=5)),
+        view("west", False, failing_since=old_failure), view("north", False, failing_since=old_failure)])
+    assert verdict.failing_since == old_failure
 
 
 def test_one_location_seeing_the_primary_down_is_not_an_outage(located):
