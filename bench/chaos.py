@@ -263,6 +263,7 @@ class Chaos:
     # again, so a crash shows in the results instead of silently taking a location or the ticks away.
     supervised: list[Process] = field(default_factory=list)
     crashed: Counter = field(default_factory=Counter)
+    undo_failures: int = 0
 
     @property
     def reserved(self) -> list[Pair]:
@@ -423,7 +424,7 @@ class Chaos:
         due = [item for item in self.ends if item[0] <= now]
         self.ends = [item for item in self.ends if item[0] > now]
         for _when, kind, what in due:
-            with contextlib.suppress(Exception):
+            try:
                 if kind == "clear":
                     self.sim.clear_fault(what)
                     self.busy.discard(what)
@@ -434,6 +435,12 @@ class Chaos:
                     self.sim.restore_source(SOURCES[what])
                 elif kind == "restart":  # in the background: a worker takes seconds to come up
                     threading.Thread(target=what.start, daemon=True).start()
+            except Exception as exc:
+                # Never drop an undo: a fault left on by a failed control call (the simulator busy under load)
+                # would outlast what was drawn, e.g. a second location cut off while the first still is.
+                self.undo_failures += 1
+                print(f"  undo {kind} {what} failed ({exc!r}); retrying", flush=True)
+                self.ends.append((time.time() + 0.5, kind, what))
 
 
 class Ticker(threading.Thread):
@@ -521,7 +528,7 @@ def judge(chaos: Chaos, samples: list[Sample]) -> dict:
                        Counter(Operation.objects.values_list("kind", "status")).items()},
         "killed_operations": killed,
         "still_active": Operation.objects.filter(status__in=OperationStatus.active()).count(),
-        "workers_exited_on_their_own": dict(chaos.crashed),
+        "workers_exited_on_their_own": dict(chaos.crashed), "undo_retries": chaos.undo_failures,
     }
 
 
@@ -590,6 +597,10 @@ def main() -> None:
             chaos.undo_due(time.time())
             time.sleep(0.2)
         chaos.undo_due(float("inf"))
+        retry_until = time.time() + 30  # undos whose control call failed are retried
+        while chaos.ends and time.time() < retry_until:
+            time.sleep(0.5)
+            chaos.undo_due(time.time())
         time.sleep(ARGS.primary_timeout)  # the last fence-returned demotions
         settle = time.time() + 90  # every operation, a killed worker's included, should finish
         while time.time() < settle and Operation.objects.filter(status__in=OperationStatus.active()).exists():
