@@ -16,7 +16,10 @@ Faults, drawn at random over ``--seconds`` (``--faults`` of them, a fixed ``--se
 longer than the primary timeout on a serving primary: those warrant a failover), hang, slow answers, partition
 between the members, flapping, one appliance cut off from one or two locations (shorter than the primary
 timeout), a whole location cut off, a worker SIGKILLed (the operations worker while an operation runs, when
-one does), PostgreSQL connections terminated, the private Redis restarted. Then the faults stop and the run
+one does, else a probe worker), PostgreSQL connections terminated, the private Redis restarted. At most one
+location is impaired at a time (cut off, or its worker killed and not ready again): with two, no quorum of
+sound locations is left and holding back is the right answer. A killed worker is started again at once; it
+is not killed again before it is ready. Then the faults stop and the run
 drains for a primary timeout and a bit.
 
 From the simulator's samples it counts: instants (samples) with two primaries serving in one pair (role primary,
@@ -48,6 +51,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +71,8 @@ def parse_args():
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_chaos")
     parser.add_argument("--keep", action="store_true", help="keep the logs directory")
     parser.add_argument("--no-redis-restart", action="store_true",
-                        help="leave the private Redis alone (see docs/benchmarks.md: a restart can wedge a worker)")
+                        help="leave the private Redis alone (earlier runs needed it: a restart stopped a worker, "
+                             "fixed by portal/celery_redis.py)")
     return parser.parse_args()
 
 
@@ -108,8 +113,10 @@ from django.db import connection  # noqa: E402
 from appliances.models import Appliance  # noqa: E402
 from bench.scratch_db import create_schema  # noqa: E402
 from demo.fleet_loader import fleet_load  # noqa: E402
+from failover.alerts import AlertKind  # noqa: E402
 from failover.models import BackupSettings, Operation, OperationKind, OperationStatus, Pair  # noqa: E402
 from failover.services.locations import probe_location_create, probe_settings_set  # noqa: E402
+from portal.models import Alert  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
 from simulator.fleet import generate_fleet  # noqa: E402
 from simulator.testing import Silence, SimulatorProcess  # noqa: E402
@@ -136,13 +143,27 @@ class Process:
             with self.log.open("rb") as handle:
                 handle.seek(offset)
                 if self.ready.encode() in handle.read():
-                    return self
+                    break
             if self.process.poll() is not None:
                 raise SystemExit(f"{self.name} exited; see {self.log}")
             time.sleep(0.1)
+        self.ready_seen = True
         return self
 
+    ready_seen = False  # started and ready, not killed since
+
+    @property
+    def up(self) -> bool:
+        """Ready and running: only such a worker is a fair target for another kill."""
+        return self.ready_seen and self.process is not None and self.process.poll() is None
+
+    @property
+    def exited_on_its_own(self) -> bool:
+        """It was up and stopped without being killed (a crash, e.g. "Unrecoverable error")."""
+        return self.ready_seen and self.process is not None and self.process.poll() is not None
+
     def kill(self) -> None:
+        self.ready_seen = False
         if self.process and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
@@ -238,6 +259,11 @@ class Chaos:
     # would otherwise add up to an outage longer than the timeout, and a failover would then be warranted.
     rested: dict[str, float] = field(default_factory=dict)
     last_global: dict[str, float] = field(default_factory=dict)
+    # Every worker, watched like a supervisor (systemd) would: one that exits on its own is counted and started
+    # again, so a crash shows in the results instead of silently taking a location or the ticks away.
+    supervised: list[Process] = field(default_factory=list)
+    crashed: Counter = field(default_factory=Counter)
+    undo_failures: int = 0
 
     @property
     def reserved(self) -> list[Pair]:
@@ -307,10 +333,16 @@ class Chaos:
         self.injected[f"appliance cut off from {locations} location(s)"] += 1
         return True
 
+    def impaired_locations(self) -> set[str]:
+        """Locations cut off or whose probe worker is down (killed, or not ready again yet)."""
+        cut = {what for _when, kind, what in self.ends if kind == "restore"}
+        return cut | {name for name, process in self.location_workers.items() if not process.up}
+
     def cut_location(self) -> bool:
         name = self.rng.choice(LOCATIONS)
-        # One location cut at a time: two at once would leave no quorum of sound locations, a different test.
-        if any(kind == "restore" for _when, kind, _what in self.ends):
+        # One location impaired at a time (cut off, or its worker killed): two at once leave no quorum of sound
+        # locations, and then holding back is the portal's right answer, a different test.
+        if self.impaired_locations():
             return False
         self.sim.cut_source(SOURCES[name], silent=self.rng.random() < 0.5)
         self.ends.append((time.time() + self.rng.uniform(3, 10), "restore", name))
@@ -318,14 +350,19 @@ class Chaos:
         return True
 
     def kill_worker(self) -> bool:
+        """SIGKILL the operations worker while it runs an operation, else a probe worker; only a worker that is
+        up (started and ready): killing one again while it restarts would keep it down for good, which measures
+        the harness, not the portal (an earlier version did, and starved the operations of their worker)."""
         if not self.spaced("kill", 3):
             return False
         running = list(Operation.objects.filter(status=OperationStatus.RUNNING).values_list("pk", flat=True))
-        if running:
+        if running and self.ops_worker.up:
             target = self.ops_worker
             self.killed_operations.update(running)
             self.injected["operations worker SIGKILLed mid-operation"] += 1
         else:
+            if self.impaired_locations():  # one location impaired at a time (cut_location says why)
+                return False
             target = self.location_workers[self.rng.choice(LOCATIONS)]
             self.injected["probe worker SIGKILLed"] += 1
         target.kill()
@@ -375,11 +412,19 @@ class Chaos:
                 return action()
         return False
 
+    def supervise(self) -> None:
+        for process in self.supervised:
+            if process.exited_on_its_own:
+                self.crashed[process.name] += 1
+                process.ready_seen = False
+                threading.Thread(target=process.start, daemon=True).start()
+
     def undo_due(self, now: float) -> None:
+        self.supervise()
         due = [item for item in self.ends if item[0] <= now]
         self.ends = [item for item in self.ends if item[0] > now]
         for _when, kind, what in due:
-            with contextlib.suppress(Exception):
+            try:
                 if kind == "clear":
                     self.sim.clear_fault(what)
                     self.busy.discard(what)
@@ -390,6 +435,12 @@ class Chaos:
                     self.sim.restore_source(SOURCES[what])
                 elif kind == "restart":  # in the background: a worker takes seconds to come up
                     threading.Thread(target=what.start, daemon=True).start()
+            except Exception as exc:
+                # Never drop an undo: a fault left on by a failed control call (the simulator busy under load)
+                # would outlast what was drawn, e.g. a second location cut off while the first still is.
+                self.undo_failures += 1
+                print(f"  undo {kind} {what} failed ({exc!r}); retrying", flush=True)
+                self.ends.append((time.time() + 0.5, kind, what))
 
 
 class Ticker(threading.Thread):
@@ -413,6 +464,21 @@ class Ticker(threading.Thread):
 
 
 # -- judging -----------------------------------------------------------------------------------------------------
+
+def miss_reason(pair_pk: int, start: float, end: float) -> str:
+    """Why a warranted outage got no failover, from the portal's own records: the operation it started and what
+    became of it, else the first reason the policy gave for not acting (its alert), else nothing recorded."""
+    window = (datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end + 1, UTC))
+    operation = Operation.objects.filter(pair_id=pair_pk, kind=OperationKind.AUTO_FAILOVER,
+                                         created_at__range=window).order_by("created_at").first()
+    if operation is not None:
+        return f"operation {operation.status}: {(operation.error or '')[:40]}"
+    blocked = Alert.objects.filter(kind=AlertKind.AUTO_FAILOVER_BLOCKED, scope_id=pair_pk,
+                                   created_at__range=window).order_by("created_at").first()
+    if blocked is not None:
+        return "blocked: " + blocked.dedup_key.rsplit(":", 1)[-1]  # the decision code (autofailover._explain_block)
+    return "no decision recorded (the pair never counted as primary-unreachable for the timeout)"
+
 
 def judge(chaos: Chaos, samples: list[Sample]) -> dict:
     pairs = {pair.pk: (pair.primary.management_host, pair.backup.management_host) for pair in chaos.pairs}
@@ -445,22 +511,24 @@ def judge(chaos: Chaos, samples: list[Sample]) -> dict:
             warranted += 1
         else:
             unwarranted.append((operation.pk, old, None if since is None else round(started - since, 1)))
-    missed = []
+    missed, missed_why = [], Counter()
     for pair_pk, address, start, end in chaos.long_outages:
         started = [o for o in failovers if o.pair_id == pair_pk and start <= o.created_at.timestamp() <= end + 1]
         if not started:
             missed.append((pair_pk, address, round(end - start, 1)))
+            missed_why[miss_reason(pair_pk, start, end)] += 1
     killed = {pk: (status, attempts) for pk, status, attempts in Operation.objects.filter(
         pk__in=chaos.killed_operations).values_list("pk", "status", "attempts")}
     return {
         "samples": len(samples),
         "two_primaries_samples": two_primaries, "two_primaries_episodes": episodes,
         "failovers": len(failovers), "warranted": warranted, "unwarranted": unwarranted,
-        "warranted_outages": len(chaos.long_outages), "missed": missed,
+        "warranted_outages": len(chaos.long_outages), "missed": missed, "missed_why": dict(missed_why),
         "operations": {f"{kind} {status}": count for (kind, status), count in
                        Counter(Operation.objects.values_list("kind", "status")).items()},
         "killed_operations": killed,
         "still_active": Operation.objects.filter(status__in=OperationStatus.active()).count(),
+        "workers_exited_on_their_own": dict(chaos.crashed), "undo_retries": chaos.undo_failures,
     }
 
 
@@ -501,7 +569,8 @@ def main() -> None:
             time.sleep(0.5)
         print(f"setup {time.time() - started:.0f} s; pairs healthy: "
               f"{Pair.objects.filter(state='healthy').count()}/{len(pairs)}", flush=True)
-        chaos = Chaos(sim, pairs, sampler, location_workers, ops_worker, redis, rng)
+        chaos = Chaos(sim, pairs, sampler, location_workers, ops_worker, redis, rng,
+                      supervised=[*location_workers.values(), ops_worker, tick_worker])
         first = len(sampler.samples)
         begin = time.time()
         injected = 0
@@ -528,6 +597,10 @@ def main() -> None:
             chaos.undo_due(time.time())
             time.sleep(0.2)
         chaos.undo_due(float("inf"))
+        retry_until = time.time() + 30  # undos whose control call failed are retried
+        while chaos.ends and time.time() < retry_until:
+            time.sleep(0.5)
+            chaos.undo_due(time.time())
         time.sleep(ARGS.primary_timeout)  # the last fence-returned demotions
         settle = time.time() + 90  # every operation, a killed worker's included, should finish
         while time.time() < settle and Operation.objects.filter(status__in=OperationStatus.active()).exists():

@@ -45,8 +45,13 @@ class FailoverConfig(AppConfig):
 
         register_silencer("failover-maintenance-window", maintenance_window_silencer)
 
+        from portal.permissions import has_role
+
+        from .services.locations import LOCATION_ROLES
+
         def appliance_locations(request, *, appliance) -> dict:
-            return appliance_location_panel(appliance)
+            return {**appliance_location_panel(appliance),
+                    "can_configure": has_role(request.user, appliance.organization_id, LOCATION_ROLES["configure"])}
 
         register_panel(PanelSlot.APPLIANCE_DETAIL, template="failover/status/appliance_locations_panel.html",
                        data=appliance_locations, order=5)

@@ -17,6 +17,8 @@ from portal.models import Organization, Role
 from .advice_selectors import CODE_CHOICES, SEVERITY_CHOICES
 from .maintenance_selectors import MAX_WINDOW_MINUTES, MIN_RUNBOOK_WINDOW_MINUTES
 from .models import BackupSettings, EvacuationDirection, NetworkMethod, Pair
+from .probing.locations import location_catalogue
+from .services.locations import MAX_LOCATIONS
 from .services.pairs import BACKUP_SETTINGS_FIELDS, PAIR_EDITABLE_FIELDS
 
 SECRET_HELP = "Stored encrypted and never shown. Leave empty to keep the stored one."
@@ -227,3 +229,25 @@ class EvacuationPlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Scoped to the organisations the person operates in: another's id is "not a valid choice".
         self.fields["organization"].queryset = organizations
+
+
+class ProbeLocationsForm(forms.Form):
+    """An organisation's default probe locations and quorum; without the quorum, one appliance's override (none
+    ticked: the organisation's default). The service checks the rest (the quorum against the locations)."""
+
+    locations = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Probe locations",
+        help_text="Where the appliances are probed from. None ticked: the portal's own workers (local) alone.")
+    quorum = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_LOCATIONS, label="Quorum",
+        help_text="How many of these locations must see a primary down before an automatic failover. Empty: a "
+                  "majority of them.")
+
+    def __init__(self, *args, with_quorum: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["locations"].choices = location_catalogue()
+        if not with_quorum:
+            del self.fields["quorum"]
+            self.fields["locations"].help_text = "None ticked: the organisation's default locations."
+        self.helper = FormHelper(self)
+        self.helper.add_input(Submit("submit", "Save probe locations"))

@@ -43,7 +43,7 @@ def probe_dispatch() -> int:
     now = timezone.now()
     batches = probe_batches_claim(now=now)
     lease_until = claim_lease_until(now=now)
-    plain, by_location = probe_batches_by_location(batches)
+    plain, by_location = probe_batches_by_location(batches, now=now)
     for ids in plain:
         # A batch not started within the lease is dropped: its appliances are due again and claimed afresh.
         probe_batch.apply_async_on_commit((ids,), {"lease_until": lease_until.isoformat()},

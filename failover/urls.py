@@ -4,6 +4,7 @@ from .views import adoption as adoption_views
 from .views import advice as advice_views
 from .views import alerts as alert_views
 from .views import evacuations as evacuation_views
+from .views import locations as location_views
 from .views import operations as operation_views
 from .views import pairs as pair_views
 from .views import runbooks as runbook_views
@@ -59,5 +60,9 @@ urlpatterns: list = [
     path("appliances/<int:pk>/status/fragment/", status_views.ApplianceStatusFragmentView.as_view(),
          name="appliance_status_fragment"),
     path("pairs/<int:pk>/status/", status_views.PairStatusView.as_view(), name="pair_status"),
+    path("organizations/<int:pk>/probe-locations/", location_views.ProbeSettingsView.as_view(),
+         name="probe_settings"),
+    path("appliances/<int:pk>/probe-locations/", location_views.ApplianceProbeLocationsView.as_view(),
+         name="appliance_probe_locations"),
     path("pairs/<int:pk>/status/fragment/", status_views.PairStatusFragmentView.as_view(), name="status_fragment"),
 ]

@@ -10,6 +10,8 @@ from kombu.transport import TRANSPORT_ALIASES
 
 # The embedded broker: kombu's filesystem transport with atomic writes (portal/celery_transport.py says why).
 TRANSPORT_ALIASES["filesystem"] = "portal.celery_transport:Transport"
+# Redis: kombu's, surviving a broker restart with messages in flight (portal/celery_redis.py says why).
+TRANSPORT_ALIASES["redis"] = TRANSPORT_ALIASES["rediss"] = "portal.celery_redis:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 

@@ -133,6 +133,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_celery_fs / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A broker restart or a dropped connection must never leave a worker connected to nothing (docs/install.md,
+    # "Broker restarts"; tests/portal/test_broker_restart.py): keepalives and a periodic PING find a dead TCP
+    # connection (a silent network cut sends no reset), and a socket timeout bounds every call on it, so the
+    # consumer sees a connection error and reconnects instead of waiting on it for ever. The timeout stays well
+    # above the consumer's 1 s BRPOP poll.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_keepalive": True,
+        "socket_connect_timeout": 5,
+        "socket_timeout": 30,
+        "health_check_interval": 25,
+        "retry_on_timeout": True,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -141,6 +154,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Reconnect for as long as the broker is away (Celery's default gives up after 100 attempts and stops the worker):
+# a portal whose workers quit during a long broker outage stops probing and failing over when it comes back.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task whose late ack is lost with the connection is redelivered anyway: cancel it rather than let it finish
+# a second time (what Celery 6 will do by default; it also silences its warning at every reconnect). Operations
+# and probe batches are idempotent, so a cancelled one loses nothing.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Three queues, each served by its own worker(s) (docs/install.md): "ticks" for the short decisions that must never
 # wait behind anything (the probe dispatcher, the failover policy, the pair watcher); "probes" for the probe

@@ -2,7 +2,9 @@
 # Debian packages the tests and benchmarks use: chromium (browser tests), wrk and
 # prometheus-blackbox-exporter (probe benchmark), knot (the authoritative DNS server the DNS swing tests
 # update over RFC 2136 with TSIG), prometheus (scrapes /metrics in a
-# slow test), caddy (the TLS front of the production-stack test, as in docker/Caddyfile).
+# slow test), caddy (the TLS front of the production-stack test, as in docker/Caddyfile), redis-server (the
+# private brokers that tests/portal/test_broker_restart.py and bench/chaos.py restart; the shared one is never
+# restarted).
 # Installed only when missing.
 set -euo pipefail
 need=()
@@ -12,6 +14,7 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ -x /usr/sbin/knotd ] || need+=(knot)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

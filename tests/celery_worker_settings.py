@@ -13,3 +13,4 @@ FAILOVER_POLL_INTERVAL = 0.05
 # asks for the production windows (a 2 s pair lock can lapse between two heartbeats under load).
 FAILOVER_OPERATION_LOCK_TTL = int(os.environ.get("FAILOVER_TEST_LOCK_TTL", "2"))
 FAILOVER_OPERATION_STALE_SECONDS = int(os.environ.get("FAILOVER_TEST_STALE_SECONDS", "2"))
+CELERY_IMPORTS = ("tests.celery_test_tasks",)

@@ -95,6 +95,9 @@ class LocationStatus(TenantModel):
     status_successes = models.PositiveIntegerField(default=0)
     status_failing_since = models.DateTimeField(null=True, blank=True)  # this location's first failed probe
     next_probe_at = models.DateTimeField(null=True, blank=True)
+    # Sent to this location's queue and not reported yet (until then no second batch goes there): a slow or
+    # stopped location must not be sent the appliance again each time a faster location asks for its next probe.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     # The standby's connectivity test IPs as knocked from this location (None: not knocked).
     connectivity_ok = models.BooleanField(null=True)
     connectivity_checked_at = models.DateTimeField(null=True, blank=True)

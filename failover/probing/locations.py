@@ -60,7 +60,7 @@ from .transitions import (
 )
 
 #: Columns of a location's view written per probe (the appliance's status columns, plus the knock result).
-LOCATION_FIELDS = [*STATUS_FIELDS, "connectivity_ok", "connectivity_checked_at"]
+LOCATION_FIELDS = [*STATUS_FIELDS, "connectivity_ok", "connectivity_checked_at", "claimed_until"]
 #: What the combined verdict copies from the location that sees the appliance up.
 ANSWER_FIELDS = ["status_checked_at", "status_reachable", "status_healthy", "status_latency_ms", "status_role",
                  "status_version", "status_shared_ips", "status_last_sync_at", "status_last_sync_status",
@@ -110,8 +110,35 @@ def split_by_location(appliance_ids: Sequence[int]) -> tuple[list[int], dict[str
     return sorted(plain), dict(by_location)
 
 
+def claim_for_locations(by_location: dict[str, list[int]], *, now: datetime, lease_until: datetime
+                        ) -> dict[str, list[int]]:
+    """Of the appliances due per location, those the location is not still busy with, claimed for it until
+    ``lease_until``. The appliance comes due again when its *fastest* location asks for the next probe; without
+    this, a location slower than that (its workers few, killed or behind a slow network) would be sent it again
+    and again, its queue would grow past what it can probe before the batches expire, and its views would go
+    stale: the quorum would then miss a location that works. A claim ends with the location's report, or with the
+    lease when its batch was lost (worker killed, batch expired). A location that never probed the appliance has
+    no row yet: it is sent the appliance unclaimed (the first report creates the row)."""
+    claimed = {}
+    for location, ids in by_location.items():
+        busy = set(LocationStatus.objects.filter(location=location, appliance_id__in=ids, claimed_until__gt=now)
+                   .values_list("appliance_id", flat=True))
+        free = [pk for pk in ids if pk not in busy]
+        if free:
+            LocationStatus.objects.filter(location=location, appliance_id__in=free).update(claimed_until=lease_until)
+            claimed[location] = free
+    return claimed
+
+
 def is_local_only(locations: Sequence[str]) -> bool:
     return tuple(locations) == (LOCAL_LOCATION,)
+
+
+def location_catalogue() -> list[tuple[str, str]]:
+    """(name, label) of every location an organisation may choose: ``local`` first, then the platform's."""
+    rows = ProbeLocation.objects.exclude(name=LOCAL_LOCATION).values_list("name", "description")
+    return [(LOCAL_LOCATION, f"{LOCAL_LOCATION} (the portal's own probe workers)"),
+            *((name, f"{name} ({description})" if description else name) for name, description in rows)]
 
 
 def isolated_locations() -> dict[str, str]:
@@ -138,6 +165,7 @@ class LocationView:
     stale: bool = False  # no fresh view (its workers are not reporting)
     connectivity_ok: bool | None = None
     failing_since: datetime | None = None  # this location's first failed probe of the current failure
+    checked_at: datetime | None = None  # its latest probe (when it sees it up: the appliance answered then)
 
     @property
     def counts(self) -> bool:
@@ -176,10 +204,17 @@ class Verdict:
 
     @property
     def failing_since(self) -> datetime | None:
-        """When a quorum of locations had started failing (the outage's start, as the pair state counts it)."""
+        """When a quorum of locations had started failing (the outage's start, as the pair state counts it), but
+        never before a location last saw the appliance answer: locations that did not probe it while it was
+        briefly back still count their old failure, and the primary timeout would then run from an outage that
+        had ended (bench/chaos.py found a failover 8.5 s into a 12 s timeout that way)."""
         starts = sorted(view.failing_since for view in self.views
                         if view.counts and view.reachable is False and view.failing_since is not None)
-        return starts[self.required - 1] if len(starts) >= self.required else None
+        if len(starts) < self.required:
+            return None
+        answered = [view.checked_at for view in self.views
+                    if view.counts and view.reachable is True and view.checked_at is not None]
+        return max([starts[self.required - 1], *answered])
 
     def describe(self) -> str:
         head = f"seen down from {self.down_count} of {len(self.views)} locations (quorum {self.required})"
@@ -198,7 +233,7 @@ def combine(*, locations: Sequence[str], statuses: Iterable[LocationStatus], iso
             continue
         stale = status.status_checked_at is None or status.status_checked_at < stale_before
         view = LocationView(name, status.status_reachable, status.status_error, isolated.get(name, ""), stale,
-                            status.connectivity_ok, status.status_failing_since)
+                            status.connectivity_ok, status.status_failing_since, status.status_checked_at)
         views.append(view)
         if view.counts and view.reachable:
             fresh_up.append(status)
@@ -226,9 +261,12 @@ def appliance_location_panel(appliance: Appliance) -> dict:
     isolated = isolated_locations()
     verdict = None if is_local_only(locations) else combine(
         locations=locations, statuses=statuses.values(), isolated=isolated, quorum=quorum, now=timezone.now())
-    rows = [{"location": name, "status": statuses.get(name), "isolated": isolated.get(name, "")}
+    stale = {view.location for view in verdict.views if view.stale} if verdict else set()
+    rows = [{"location": name, "status": statuses.get(name), "isolated": isolated.get(name, ""), "stale": name in stale}
             for name in locations]
-    return {"appliance": appliance, "local_only": verdict is None, "rows": rows, "verdict": verdict}
+    overridden = ApplianceProbeLocations.objects.filter(appliance=appliance).exists()
+    return {"appliance": appliance, "local_only": verdict is None, "rows": rows, "verdict": verdict,
+            "overridden": overridden, "stale_seconds": settings.PROBE_LOCATION_STALE_SECONDS}
 
 
 def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
@@ -364,6 +402,7 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
         outcome = outcomes[appliance.pk]
         apply_outcome(status, outcome, appliance_id=appliance.pk, now=now, thresholds=thresholds, report=report,
                       sent_at=sent_at)
+        status.claimed_until = None  # reported: the location may be sent it again (claim_for_locations)
         learn_from_answer(appliance, outcome, versions=versions, guids=guids, believed=bool(status.status_successes))
         statuses[appliance.pk] = status
     # A plain /check_health answer is an answer: only appliances that did not answer count towards "all down".

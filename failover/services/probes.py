@@ -12,11 +12,10 @@ from django.conf import settings
 
 from ..probing import SweepReport, claim_due_appliances, probe_appliances
 from ..probing.dispatch import claim_lease_seconds, claim_lease_until
-from ..probing.locations import location_queue, probe_location_batch, split_by_location
+from ..probing.locations import claim_for_locations, location_queue, probe_location_batch, split_by_location
 
 __all__ = ["claim_lease_seconds", "claim_lease_until", "location_queue", "probe_batch_run", "probe_batches_claim",
            "probe_batches_by_location", "probe_location_batch_run"]
-
 
 
 def probe_batches_claim(*, now: datetime, batch_size: int | None = None, limit: int | None = None) -> list[list[int]]:
@@ -31,12 +30,14 @@ def probe_batch_run(*, appliance_ids: list[int], concurrency: int | None = None,
     return probe_appliances(appliance_ids, concurrency=concurrency, lease_until=lease_until)
 
 
-def probe_batches_by_location(batches: list[list[int]], *, batch_size: int | None = None
+def probe_batches_by_location(batches: list[list[int]], *, now: datetime, batch_size: int | None = None
                               ) -> tuple[list[list[int]], dict[str, list[list[int]]]]:
     """Claimed batches split into (batches for the plain ``probes`` path, {location: batches}): an appliance with
-    several locations goes to each of them (``probing/locations.py``)."""
+    several locations goes to each of them that is not still busy with it (``probing/locations.py``,
+    ``claim_for_locations``)."""
     batch_size = batch_size or settings.PROBE_BATCH_SIZE
     plain, by_location = split_by_location([pk for ids in batches for pk in ids])
+    by_location = claim_for_locations(by_location, now=now, lease_until=claim_lease_until(now=now))
 
     def cut(ids):
         return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from demo.fleet_loader import fleet_load
 from failover.alerts import AlertKind
 from failover.models import BackupSettings, LocationStatus, Pair, ProbeLocation, StatusChange
-from failover.probing.locations import probe_location_batch, quorum_required
+from failover.probing.locations import combine, probe_location_batch, quorum_required
 from failover.services.autofailover import autofailover_decide
 from failover.services.locations import (
     appliance_probe_locations_set,
@@ -73,6 +73,30 @@ def test_quorum_is_a_majority_unless_the_organisation_sets_n():
     assert [quorum_required(locations=m, quorum=None) for m in (1, 2, 3, 4, 5)] == [1, 2, 2, 3, 3]
     assert quorum_required(locations=3, quorum=1) == 1
     assert quorum_required(locations=2, quorum=5) == 2  # never more than there are
+
+
+def test_an_outage_is_counted_from_no_earlier_than_a_location_last_saw_the_appliance_answer(settings):
+    """Two locations that did not probe the appliance while it was briefly back still count their old failure;
+    the third saw it answer. The primary timeout must run from that answer, not from the old failure."""
+    settings.PROBE_LOCATION_STALE_SECONDS = 120
+    now = timezone.now()
+    old_failure, answer = now - timedelta(seconds=70), now - timedelta(seconds=3)
+
+    def view(location, reachable, *, failing_since=None, checked_at=now):
+        return LocationStatus(location=location, status_reachable=reachable, status_failing_since=failing_since,
+                              status_checked_at=checked_at)
+
+    verdict = combine(locations=["east", "west", "north"], isolated={}, quorum=None, now=now, statuses=[
+        view("east", True, checked_at=answer),
+        view("west", False, failing_since=old_failure), view("north", False, failing_since=old_failure)])
+
+    assert verdict.down is True
+    assert verdict.failing_since == answer
+    # Without an answer since, the outage runs from the quorum's failures.
+    verdict = combine(locations=["east", "west", "north"], isolated={}, quorum=None, now=now, statuses=[
+        view("east", False, failing_since=now - timedelta(seconds=5)),
+        view("west", False, failing_since=old_failure), view("north", False, failing_since=old_failure)])
+    assert verdict.failing_since == old_failure
 
 
 def test_one_location_seeing_the_primary_down_is_not_an_outage(located):
@@ -178,12 +202,32 @@ def test_the_dispatcher_sends_each_appliance_to_each_of_its_locations(located):
     appliance_probe_locations_set(actor=SYSTEM, appliance=single, locations=["local"])
     ids = [a.pk for a in located.appliances.values()]
 
-    plain, by_location = probe_batches_by_location([ids])
+    plain, by_location = probe_batches_by_location([ids], now=timezone.now())
 
     assert plain == [[single.pk]]  # probed from local alone: the plain path, as before locations existed
     assert set(by_location) == set(SOURCES)
     assert all(sorted(pk for batch in batches for pk in batch) == sorted(set(ids) - {single.pk})
                for batches in by_location.values())
+
+
+def test_a_location_still_busy_with_an_appliance_is_not_sent_it_again_until_it_reports(located, settings):
+    """The appliance comes due again when its fastest location asks; a location that has not reported its last
+    batch yet (slow, or its worker killed) must not be sent more of the same, or its queue outgrows it."""
+    ids = [a.pk for a in located.appliances.values()]
+    now = timezone.now()
+
+    _plain, first = probe_batches_by_location([ids], now=now)
+    assert all(sorted(pk for batch in first[name] for pk in batch) == sorted(ids) for name in SOURCES)
+
+    located.sweep("east")  # east reported; west and north have not
+    _plain, second = probe_batches_by_location([ids], now=now + timedelta(seconds=1))
+    assert set(second) == {"east"}
+    assert sorted(second["east"][0]) == sorted(ids)
+
+    # A lost batch (worker killed, batch expired) holds the location only for the claim's lease.
+    later = now + timedelta(seconds=settings.PROBE_CLAIM_LEASE_SECONDS + 1)
+    _plain, third = probe_batches_by_location([ids], now=later)
+    assert {"west", "north"} <= set(third)
 
 
 def test_locations_must_exist_and_the_quorum_fit_them(db):
