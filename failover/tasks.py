@@ -13,6 +13,7 @@ from certificates.tasks import RETRY, refresh_served_appliance
 
 from .models import Pair
 from .operations.engine import RunOutcome
+from .services.advice import advice_sweep
 from .services.autofailover import ACTING_CODES, autofailovers_evaluate
 from .services.certificates import pair_certificates_check
 from .services.evacuations import evacuation_advance, evacuations_advance
@@ -199,3 +200,10 @@ def refresh_served_pair(pair_id: int) -> bool | None:
     if pair is None:
         return None
     return pair_certificates_check(pair=pair).parity.match
+
+
+@shared_task(name="failover.sweep_advice", ignore_result=True)
+def sweep_advice() -> dict:
+    """Re-check every pair's stored best-practice findings (see failover.services.advice)."""
+    report = advice_sweep()
+    return {"pairs": report.pairs, "raised": report.raised, "changed": report.changed, "cleared": report.cleared}

@@ -115,8 +115,16 @@ class FindingSerializer(serializers.Serializer):
     why = serializers.CharField()
     fix = serializers.CharField()
     pair = serializers.IntegerField(source="pair_id")
-    site_hostname = serializers.CharField(source="pair.site_hostname")
-    organization = serializers.IntegerField(source="pair.organization_id")
+    site_hostname = serializers.CharField()
+    organization = serializers.IntegerField(source="organization_id")
+    since = serializers.DateTimeField(help_text="When the rule was first seen broken for this pair.")
+
+
+class AdviceGroupSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    severity = serializers.CharField()
+    count = serializers.IntegerField(help_text="Pairs with this finding.")
 
 
 # Action requests.

@@ -1,3 +1,4 @@
+from .advice import SEVERITY_RANK, AdviceFinding, FindingSeverity
 from .evacuations import (
     Evacuation,
     EvacuationDirection,
@@ -13,6 +14,9 @@ from .runbooks import ChangeLogEntry, DrillSchedule, MaintenanceWindow
 from .syncs import SyncRecord, SyncResult, SyncTrigger
 
 __all__ = [
+    "SEVERITY_RANK",
+    "AdviceFinding",
+    "FindingSeverity",
     "LOCAL_LOCATION",
     "ApplianceProbeLocations",
     "LocationStatus",

@@ -26,6 +26,7 @@ from portal.services.common import model_create
 
 from ..models import BackupSettings, NetworkMethod, Pair
 from ..selectors import appliance_pairs
+from .advice import advice_refresh
 from .pairs import BYTES_PER_KBIT, check_members, interactive_client
 
 #: Appliances read at once when adopting many pairs (each read is bounded by the appliance's probe timeout).
@@ -268,6 +269,7 @@ def _create(*, actor, plan: AdoptionPlan, readings: dict[int, MemberReading]) ->
                  summary=f"Adopted the existing pair {pair.site_hostname}: {primary.name} (normal primary) and "
                          f"{backup.name}; nothing was changed on the appliances.",
                  changes={"evidence": plan.evidence})
+    advice_refresh(pair_ids=[pair.pk])
     return pair
 
 
