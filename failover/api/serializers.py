@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from appliances.api.serializers import ApplianceSummarySerializer
 from appliances.models import Appliance
+from portal.api.fast import FastRepresentation
 from portal.api.fields import TenantRelatedField
 from portal.api.serializers import TenantModelSerializer
 from portal.models import Alert, AlertStatus, Role
@@ -52,13 +53,17 @@ class PairSerializer(TenantModelSerializer):
         validators = []
 
 
+class PairListSerializer(FastRepresentation, PairSerializer):
+    """A pair in a list: the same fields, rendered by ``FastRepresentation``."""
+
+
 class OperationStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = OperationStep
         fields = ["index", "name", "description", "status", "started_at", "finished_at", "detail"]
 
 
-class OperationSerializer(serializers.ModelSerializer):
+class OperationSerializer(FastRepresentation, serializers.ModelSerializer):
     steps = OperationStepSerializer(many=True, read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="failover-api:operation-detail")
@@ -108,7 +113,7 @@ class BackupSettingsSerializer(serializers.ModelSerializer):
         }
 
 
-class FindingSerializer(serializers.Serializer):
+class FindingSerializer(FastRepresentation, serializers.Serializer):
     code = serializers.CharField()
     severity = serializers.CharField()
     title = serializers.CharField()
@@ -211,7 +216,7 @@ class PairStateChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(FastRepresentation, serializers.ModelSerializer):
     # The alert's scope and target (portal.models.Alert, links named in the apps' ready()), as ids.
     pair = serializers.IntegerField(source="pair_id", read_only=True, allow_null=True)
     appliance = serializers.IntegerField(source="appliance_id", read_only=True, allow_null=True)

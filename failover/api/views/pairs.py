@@ -31,6 +31,7 @@ from ..serializers import (
     EstablishRequestSerializer,
     FindingSerializer,
     OperationSerializer,
+    PairListSerializer,
     PairSerializer,
     RoleChangeRequestSerializer,
     SharedIpsRequestSerializer,
@@ -70,6 +71,9 @@ class PairViewSet(TenantModelViewSet):
         "establish": KIND_ROLES[OperationKind.ESTABLISH], "break_relationship": KIND_ROLES[OperationKind.BREAK],
         "shared_ips": Role.ADMIN, "establish_checks": KIND_ROLES[OperationKind.ESTABLISH], "advice": Role.VIEWER,
     }
+
+    def get_serializer_class(self):
+        return PairListSerializer if self.action == "list" else PairSerializer
 
     def get_queryset(self):
         queryset = super().get_queryset()
