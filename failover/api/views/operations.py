@@ -110,6 +110,6 @@ class AdviceViewSet(TenantViewSetMixin, viewsets.ViewSet):
 
     @extend_schema(responses={200: AdviceGroupSerializer(many=True)}, parameters=FILTERS,
                    summary="The findings counted by rule, the most severe and then the most frequent first")
-    @action(detail=False)
+    @action(detail=False, pagination_class=None)
     def groups(self, request):
         return Response(AdviceGroupSerializer(advice_groups(self._findings(request)), many=True).data)
