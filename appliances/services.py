@@ -104,9 +104,8 @@ def address_create(*, actor, appliance: Appliance, **fields) -> ApplianceAddress
 @transaction.atomic
 def address_update(*, actor, address: ApplianceAddress, data: dict) -> ApplianceAddress:
     require_role(actor, address.organization_id, INVENTORY_ROLES["update"])
-    previous = address.appliance_id
     address = model_update(actor=actor, instance=address, data=data, fields=ADDRESS_EDITABLE_FIELDS)[0]
-    appliances_changed([previous, address.appliance_id])
+    appliances_changed([address.appliance_id])
     return address
 
 
