@@ -13,7 +13,7 @@ from certificates.tasks import RETRY, refresh_served_appliance
 
 from .models import Pair
 from .operations.engine import RunOutcome
-from .services.advice import advice_sweep
+from .services.advice import advice_refresh, advice_sweep
 from .services.autofailover import ACTING_CODES, autofailovers_evaluate
 from .services.certificates import pair_certificates_check
 from .services.evacuations import evacuation_advance, evacuations_advance
@@ -200,6 +200,12 @@ def refresh_served_pair(pair_id: int) -> bool | None:
     if pair is None:
         return None
     return pair_certificates_check(pair=pair).parity.match
+
+
+@shared_task(name="failover.refresh_advice", ignore_result=True)
+def refresh_advice(pair_ids: list[int]) -> int:
+    """Store the findings of pairs created in bulk (see failover.services.pairs.pairs_bulk_create)."""
+    return advice_refresh(pair_ids=pair_ids).pairs
 
 
 @shared_task(name="failover.sweep_advice", ignore_result=True)

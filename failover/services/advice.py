@@ -24,6 +24,8 @@ from ..advice_selectors import advice_check, pair_id_bounds
 from ..models import SEVERITY_RANK, AdviceFinding, Pair
 
 SWEEP_BATCH = 500
+#: The task that refreshes many pairs' findings off the request (``failover.tasks.refresh_advice``).
+REFRESH_ADVICE_TASK = "failover.refresh_advice"
 #: Columns a refresh rewrites when the rule's text or severity changed (the pair and rule stay).
 TEXT_FIELDS = ("severity", "rank", "title", "why", "fix", "site_hostname")
 

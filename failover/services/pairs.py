@@ -20,13 +20,14 @@ from appliances.models import AddressKind, Appliance, ApplianceAddress, Failover
 from appliances.services import address_create, address_delete, address_update
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
+from portal.queue import enqueue_on_commit
 from portal.services.audit import audit_record
 from portal.services.common import model_create, model_delete, model_update, models_bulk_create
 
 from ..declarations import shared_ips_steps
 from ..models import BackupSettings, NetworkMethod, Operation, OperationKind, OperationStatus, Pair
 from ..selectors import appliance_pairs, appliance_shared_ips, certificate_parity
-from .advice import advice_refresh
+from .advice import REFRESH_ADVICE_TASK, advice_refresh
 from .operations import operation_start
 
 PAIR_EDITABLE_FIELDS = [
@@ -127,7 +128,9 @@ def pairs_bulk_create(*, actor, organization, rows: list[dict]) -> list[Pair]:
         {"organization": organization, "appliance": row[side], **values, **(declared if values else {})}
         for row, values in zip(rows, settings_of_row, strict=True) for side in ("primary", "backup")
         if row[side].pk not in have])
-    advice_refresh(pair_ids=[pair.pk for pair in pairs])
+    # A fleet load creates thousands of pairs: their findings are stored by a worker once this commits (a few
+    # seconds per 5,000 pairs that the load would otherwise wait for; the beat sweep would catch them anyway).
+    enqueue_on_commit(REFRESH_ADVICE_TASK, [pair.pk for pair in pairs])
     return pairs
 
 

@@ -3,6 +3,7 @@
 import itertools
 
 from failover.models import (
+    AdviceFinding,
     ApplianceProbeLocations,
     BackupSettings,
     ChangeLogEntry,
@@ -19,6 +20,7 @@ from failover.models import (
     StatusChange,
     SyncRecord,
 )
+from failover.services.advice import advice_refresh
 from portal.models import Alert
 from tests.factories import (
     AlertFactory,
@@ -41,6 +43,14 @@ from tests.tenant_registry import Entry
 
 def _pair(org, marker):
     return PairFactory(organization=org, site_hostname=f"{marker}.example.com")
+
+
+def _finding(org, marker):
+    """A stored finding (backup operations on for the normal primary), as the advice service writes it."""
+    pair = _pair(org, f"{marker}-advice")
+    BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+    advice_refresh(pair_ids=[pair.pk])
+    return AdviceFinding.objects.get(pair=pair, code="primary_backup_operations")
 
 
 _pair_counter = itertools.count(1)
@@ -69,6 +79,7 @@ ENTRIES = {
     Operation: Entry(make=lambda org, marker: OperationFactory(pair=_pair(org, f"{marker}-op"), reason=marker)),
     OperationStep: Entry(make=lambda org, marker: OperationStepFactory(operation=OperationFactory(pair=_pair(org, f"{marker}-step")), detail=marker)),
     SyncRecord: Entry(make=lambda org, marker: SyncRecordFactory(pair=_pair(org, f"{marker}-sync"), message=marker)),
+    AdviceFinding: Entry(make=_finding),
     Alert: Entry(make=lambda org, marker: AlertFactory(pair=_pair(org, f"{marker}-alert"), subject=marker)),
     MaintenanceWindow: Entry(make=lambda org, marker: MaintenanceWindowFactory(pair=_pair(org, f"{marker}-mw"), reason=marker)),
     DrillSchedule: Entry(make=lambda org, marker: DrillScheduleFactory(pair=_pair(org, f"{marker}-drill"))),
