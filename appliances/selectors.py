@@ -21,8 +21,9 @@ def appliance_unshown_fields(*relations: str) -> list[str]:
 
 def appliances_for_listing(queryset):
     """An API list's rows: the CA bundles left in the database (~1-4 KB a row, stored out of line; the detail
-    shows them) and whether a client secret is set read from its stored length, not by decrypting it."""
-    return queryset.defer("ca_bundle", "client_secret").annotate(client_secret_length=Length("client_secret"))
+    shows them) and whether each secret is set read from its stored length, not by decrypting it."""
+    secrets = ("client_secret", "probe_client_secret", "backup_password")
+    return queryset.defer("ca_bundle", *secrets).annotate(**{f"{name}_length": Length(name) for name in secrets})
 
 
 def appliance_list(*, user, organization=None):

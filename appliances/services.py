@@ -9,6 +9,7 @@ from portal.models import Role
 from portal.permissions import require_role
 from portal.services.common import model_create, model_delete, model_update, models_bulk_create
 
+from .changes import appliances_changed
 from .models import Appliance, ApplianceAddress
 
 APPLIANCE_EDITABLE_FIELDS = [
@@ -60,13 +61,19 @@ def addresses_bulk_create(*, actor, rows: list[dict]) -> list[ApplianceAddress]:
     """Many addresses at once: each row holds an ``appliance`` instance and the fields of ``address_create``."""
     for organization in {row["appliance"].organization for row in rows}:
         require_role(actor, organization, INVENTORY_ROLES["create"])
-    return models_bulk_create(actor=actor, model=ApplianceAddress, rows=[
+    addresses = models_bulk_create(actor=actor, model=ApplianceAddress, rows=[
         {"organization": row["appliance"].organization, **row} for row in rows])
+    appliances_changed(address.appliance_id for address in addresses)
+    return addresses
 
 
+@transaction.atomic
 def appliance_update(*, actor, appliance: Appliance, data: dict) -> Appliance:
     require_role(actor, appliance.organization_id, INVENTORY_ROLES["update"])
-    return model_update(actor=actor, instance=appliance, data=data, fields=APPLIANCE_EDITABLE_FIELDS)[0]
+    appliance = model_update(actor=actor, instance=appliance, data=data, fields=APPLIANCE_EDITABLE_FIELDS)[0]
+    # Unconditionally: a form may have set its values on the instance already, hiding them from the diff.
+    appliances_changed([appliance.pk])
+    return appliance
 
 
 def appliance_delete(*, actor, appliance: Appliance) -> None:
@@ -82,23 +89,32 @@ def appliance_delete(*, actor, appliance: Appliance) -> None:
         ) from exc
 
 
+@transaction.atomic
 def address_create(*, actor, appliance: Appliance, **fields) -> ApplianceAddress:
     require_role(actor, appliance.organization_id, INVENTORY_ROLES["create"])
-    return model_create(
+    address = model_create(
         actor=actor,
         model=ApplianceAddress,
         data={"organization_id": appliance.organization_id, "appliance": appliance, **fields},
     )
+    appliances_changed([appliance.pk])
+    return address
 
 
+@transaction.atomic
 def address_update(*, actor, address: ApplianceAddress, data: dict) -> ApplianceAddress:
     require_role(actor, address.organization_id, INVENTORY_ROLES["update"])
-    return model_update(actor=actor, instance=address, data=data, fields=ADDRESS_EDITABLE_FIELDS)[0]
+    address = model_update(actor=actor, instance=address, data=data, fields=ADDRESS_EDITABLE_FIELDS)[0]
+    appliances_changed([address.appliance_id])
+    return address
 
 
+@transaction.atomic
 def address_delete(*, actor, address: ApplianceAddress) -> None:
     require_role(actor, address.organization_id, INVENTORY_ROLES["delete"])
+    appliance_id = address.appliance_id
     model_delete(actor=actor, instance=address)
+    appliances_changed([appliance_id])
 
 
 def appliance_record_capabilities(*, appliance: Appliance, capabilities) -> None:

@@ -59,6 +59,8 @@ from django.test import Client  # noqa: E402
 from appliances.models import Appliance  # noqa: E402
 from demo.fleet_loader import fleet_load  # noqa: E402
 from failover.models import Pair  # noqa: E402
+from failover.services.advice import advice_sweep  # noqa: E402
+from portal.api.pagination import encode_cursor  # noqa: E402
 from portal.models import Membership, Organization, Role, User  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
 from portal.services.tokens import api_token_create  # noqa: E402
@@ -80,7 +82,12 @@ def build_fleet() -> None:
     elapsed = time.perf_counter() - started
     print(f"fleet_load: {result.created:,} appliances and {len(result.pairs):,} pairs in {elapsed:.1f} s "
           f"({result.created / elapsed:,.0f} appliances/s)")
-    # What a steady probe loop leaves on the rows: every appliance checked, reachable, in its role.
+
+
+def steady_state() -> None:
+    """What a steady probe loop leaves on the rows: every appliance checked, reachable, in its role; every pair
+    healthy since a while (not "never checked": the dashboard ranks the pairs by urgency). Idempotent, so a
+    ``--reuse`` run of a database loaded by an older bench gets it too."""
     with connection.cursor() as cursor:
         cursor.execute("""
             UPDATE appliances_appliance a SET status_checked_at = now() - (a.id % 7) * interval '1 second',
@@ -88,12 +95,15 @@ def build_fleet() -> None:
                 status_role = CASE WHEN EXISTS (SELECT 1 FROM failover_pair p WHERE p.primary_id = a.id)
                                    THEN 'primary' ELSE 'backup' END,
                 status_version = a.product_version, status_successes = 2""")
+        cursor.execute("""
+            UPDATE failover_pair SET state = 'healthy', state_since = now() - id * interval '1 minute',
+                last_status_check_at = now() WHERE state = 'never_checked'""")
         cursor.execute("ANALYZE")
 
 
 def principals() -> dict[str, dict[str, str]]:
     """Headers for each kind of caller: an API token and a session cookie (the UI pages)."""
-    organization = Organization.objects.order_by("pk").first()
+    organization = first_organization()
     users = {
         "operator": User.objects.get_or_create(username="bench-platform", defaults={"is_platform_operator": True})[0],
         "org": User.objects.get_or_create(username="bench-org-admin")[0],
@@ -131,6 +141,20 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+def first_organization():
+    return Organization.objects.order_by("pk").first()
+
+
+def cursor_before_last(queryset, ordering: list[str], page: int = 100) -> str:
+    """The keyset position whose next page is the list's last ``page`` rows (what following the links reaches)."""
+    descending = ordering[0].startswith("-")
+    order = [*ordering, "-pk" if descending else "pk"]
+    fields = [name.lstrip("-") for name in order]
+    total = queryset.count()
+    row = queryset.order_by(*order).values_list(*fields)[max(0, total - page - 1)]
+    return encode_cursor(values=list(row))
+
+
 def endpoints(count_appliances: int, count_pairs: int) -> list[tuple[str, str, str]]:
     """(name, caller, path): API paths answer JSON to a token, UI paths HTML to a session."""
     last_appliances = max(0, count_appliances - 100)
@@ -146,7 +170,24 @@ def endpoints(count_appliances: int, count_pairs: int) -> list[tuple[str, str, s
         ("appliances last page (org)", "org", f"/api/v1/appliances/?limit=100&offset={count_appliances // 2 - 100}"),
         ("pairs first page", "operator", "/api/v1/pairs/?limit=100"),
         ("pairs last page", "operator", f"/api/v1/pairs/?limit=100&offset={last_pairs}"),
+        # Keyset pagination (?cursor=): the last page is the one after the 101st row from the end.
+        ("appliances first page (cursor)", "operator", "/api/v1/appliances/?limit=100&cursor="),
+        ("appliances last page (cursor)", "operator",
+         f"/api/v1/appliances/?limit=100&cursor={cursor_before_last(Appliance.objects.all(), ['name'])}"),
+        ("appliances by host, last (cursor)", "operator", "/api/v1/appliances/?limit=100&ordering=-management_host"
+         f"&cursor={cursor_before_last(Appliance.objects.all(), ['-management_host'])}"),
+        ("appliances by last check (cursor)", "operator",
+         "/api/v1/appliances/?limit=100&ordering=-status_checked_at&cursor="),
+        ("appliances search (cursor)", "operator", "/api/v1/appliances/?limit=100&q=pair123&cursor="),
+        ("appliances last page (org, cursor)", "org", "/api/v1/appliances/?limit=100&cursor="
+         f"{cursor_before_last(Appliance.objects.filter(organization=first_organization()), ['name'])}"),
+        ("pairs first page (cursor)", "operator", "/api/v1/pairs/?limit=100&cursor="),
+        ("pairs last page (cursor)", "operator",
+         f"/api/v1/pairs/?limit=100&cursor={cursor_before_last(Pair.objects.all(), ['site_hostname'])}"),
         ("alerts", "operator", "/api/v1/alerts/?limit=100"),
+        ("operations (cursor)", "operator", "/api/v1/operations/?limit=100&cursor="),
+        ("advice API (operator)", "operator", "/api/v1/advice/?limit=100"),
+        ("advice API groups (operator)", "operator", "/api/v1/advice/groups/"),
         ("dashboard (page)", "operator", "/"),
         ("pair list (page)", "operator", "/failover/pairs/"),
         ("alerts (page)", "operator", "/failover/alerts/"),
@@ -199,6 +240,11 @@ def main() -> None:
         migrate()  # with --reuse: what the code added since (e.g. indexes, built concurrently on the full tables)
         if not ARGS.reuse:
             build_fleet()
+        steady_state()
+        started = time.perf_counter()
+        swept = advice_sweep()
+        print(f"advice sweep: {swept.pairs:,} pairs re-checked in {time.perf_counter() - started:.1f} s "
+              f"({swept.raised:,} findings raised, {swept.changed:,} changed, {swept.cleared:,} cleared)")
         callers = principals()
         count_appliances, count_pairs = Appliance.objects.count(), Pair.objects.count()
         print(f"fleet: {count_appliances:,} appliances, {count_pairs:,} pairs in "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from appliances.models import AddressKind, Appliance, FailoverRole
 from appliances.selectors import appliance_unshown_fields
@@ -31,8 +31,12 @@ def _site(appliance: Appliance) -> str:
 
 
 def unpaired_appliances(*, user, organization=None):
-    paired = Pair.objects.filter(Q(primary=OuterRef("pk")) | Q(backup=OuterRef("pk")))
-    return (Appliance.objects.for_user(user).in_organization(organization).exclude(Exists(paired))
+    # Two NOT EXISTS, one per side: PostgreSQL turns each into a hash anti-join, where the one subquery with an OR
+    # was run once per appliance (the pair list page counts the proposals on every view).
+    as_primary = Pair.objects.filter(primary=OuterRef("pk"))
+    as_backup = Pair.objects.filter(backup=OuterRef("pk"))
+    return (Appliance.objects.for_user(user).in_organization(organization)
+            .exclude(Exists(as_primary)).exclude(Exists(as_backup))
             .defer(*appliance_unshown_fields()).prefetch_related("addresses").order_by("organization_id", "name"))
 
 

@@ -1,23 +1,24 @@
-"""Best-practice findings across the pairs a user can see (rules in ``failover.advisor``).
+"""Best-practice findings: the facts the rules read (``failover.advisor``), loaded for a batch of pairs, and the
+stored findings (``AdviceFinding``, kept up to date by ``failover.services.advice``) across the pairs a user can
+see, grouped by rule with their counts.
 
-A constant number of queries for any number of pairs: members, their backup settings and addresses are
-loaded with the pairs, and the slowest recent sync is an annotation. Certificate parity comes from the
-certificates app (its batch selector when present).
+Loading facts is a constant number of queries for any number of pairs: members, their backup settings and
+addresses are loaded with the pairs, the slowest recent sync is an annotation, and certificate parity is the
+certificates app's batch selector.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import DurationField, ExpressionWrapper, F, Max, Prefetch, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from appliances.models import ApplianceAddress
 
 from .advisor import RULES, Finding, PairFacts, Severity, check_pair
-from .models import Pair
+from .models import AdviceFinding, Pair
 from .selectors import pair_parities, pair_unshown_fields
 
 RECENT_SYNCS = timedelta(days=7)
@@ -28,26 +29,17 @@ CODE_CHOICES = [(code, title) for code, (title, _) in RULES.items()]
 SEVERITY_CHOICES = Severity.choices
 
 
-def _pairs(*, user, organization=None, pair_ids=None):
+def _pairs_with_facts(pairs: QuerySet) -> QuerySet:
     since = timezone.now() - RECENT_SYNCS
     duration = ExpressionWrapper(F("syncs__finished_at") - F("syncs__started_at"), output_field=DurationField())
-    queryset = (
-        Pair.objects.for_user(user).in_organization(organization)
-        .select_related("organization", "primary__backup_settings", "backup__backup_settings")
+    return (
+        pairs.select_related("organization", "primary__backup_settings", "backup__backup_settings")
         .prefetch_related(*(Prefetch(f"{member}__addresses", queryset=ADDRESS_FACTS) for member in ("primary", "backup")))
         # No rule reads the secrets or the CA bundles: loading them decrypted two secrets per pair.
         .defer(*pair_unshown_fields())
         .annotate(slowest_sync=Max(duration, filter=Q(syncs__started_at__gte=since, syncs__finished_at__isnull=False)))
-        .order_by("site_hostname")
+        .order_by("pk")
     )
-    if pair_ids is not None:
-        queryset = queryset.filter(pk__in=pair_ids)
-    return queryset
-
-
-def _parities(pairs: list[Pair]) -> dict[int, tuple[bool | None, str]]:
-    """Certificate parity of every pair, in one query."""
-    return {pk: (result.match, result.reason) for pk, result in pair_parities(pairs).items()}
 
 
 def _facts(pair, parity: tuple[bool | None, str]) -> PairFacts:
@@ -64,19 +56,35 @@ def _facts(pair, parity: tuple[bool | None, str]) -> PairFacts:
     )
 
 
-def advice_list(*, user, organization=None, pair=None, code: str = "", severity: str = "", q: str = "") -> list[Finding]:
-    """Findings for every visible pair (or one), optionally filtered by rule, severity or site name."""
-    queryset = _pairs(user=user, organization=organization, pair_ids=[pair.pk] if pair is not None else None)
+def advice_check(pair_ids) -> dict[int, list[Finding]]:
+    """What the rules find now for these pairs (every pair's list, empty when it follows every practice); pairs
+    that no longer exist are absent. Not scoped to a user: the advice service's input."""
+    rows = list(_pairs_with_facts(Pair.objects.filter(pk__in=list(pair_ids))))
+    parities = {pk: (result.match, result.reason) for pk, result in pair_parities(rows).items()}
+    return {row.pk: check_pair(row, _facts(row, parities.get(row.pk, (None, "")))) for row in rows}
+
+
+def pair_id_bounds() -> tuple[int | None, int | None]:
+    """Lowest and highest pair id: the advice sweep walks the ids between them in ranges."""
+    bounds = Pair.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    return bounds["low"], bounds["high"]
+
+
+def advice_list(*, user, organization=None, pair=None, code: str = "", severity: str = "", q: str = "") -> QuerySet:
+    """The stored findings of every visible pair (or one), most severe first then by site name, optionally
+    filtered by rule, severity or site name."""
+    findings = AdviceFinding.objects.for_user(user).select_related("organization")
+    if organization is not None:
+        findings = findings.filter(organization=organization)
+    if pair is not None:
+        findings = findings.filter(pair=pair)
+    if code:
+        findings = findings.filter(code=code)
+    if severity:
+        findings = findings.filter(severity=severity)
     if q:
-        queryset = queryset.filter(site_hostname__icontains=q)
-    rows = list(queryset)
-    parities = _parities(rows)
-    findings = []
-    for row in rows:
-        for finding in check_pair(row, _facts(row, parities.get(row.pk, (None, "")))):
-            if (not code or finding.code == code) and (not severity or finding.severity == severity):
-                findings.append(finding)
-    return findings
+        findings = findings.filter(site_hostname__icontains=q)
+    return findings.order_by("rank", "site_hostname", "pair_id", "code")
 
 
 @dataclass(frozen=True)
@@ -89,11 +97,10 @@ class AdviceGroup:
     count: int
 
 
-_SEVERITY_ORDER = {severity: rank for rank, (severity, _label) in enumerate(Severity.choices)}
-
-
-def advice_groups(findings: list[Finding]) -> list[AdviceGroup]:
-    """The findings grouped by rule with their counts, the most severe and then the most frequent first."""
-    counts = Counter((finding.code, finding.severity) for finding in findings)
-    groups = [AdviceGroup(code, RULES[code][0], severity, count) for (code, severity), count in counts.items()]
-    return sorted(groups, key=lambda g: (_SEVERITY_ORDER.get(g.severity, len(_SEVERITY_ORDER)), -g.count, g.code))
+def advice_groups(findings: QuerySet) -> list[AdviceGroup]:
+    """The findings grouped by rule with their counts (one query), the most severe and then the most frequent
+    first."""
+    counts = (findings.order_by().values("code", "severity", "rank").annotate(count=Count("pk"))
+              .order_by("rank", "-count", "code"))
+    return [AdviceGroup(row["code"], RULES[row["code"]][0] if row["code"] in RULES else row["code"], row["severity"],
+                        row["count"]) for row in counts]

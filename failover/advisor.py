@@ -1,7 +1,8 @@
 """Best-practice advisor: each pair checked against the vendor's best-practice table and network-method rules.
 
-Pure rules over facts the caller loaded (no queries here, so a fleet-wide page costs the same few queries
-for 10 or 10,000 pairs): each rule returns a finding with what is wrong, why it matters and how to fix it.
+Pure rules over facts the caller loaded (no queries here, so checking a batch of pairs costs the same few
+queries for 10 or 10,000 pairs): each rule returns a finding with what is wrong, why it matters and how to fix it.
+The findings are stored and kept up to date by ``failover.services.advice``; the pages read the stored rows.
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ from dataclasses import dataclass, field
 
 from appliances.models import AddressKind
 
-from .models import NetworkMethod
+from .models import FindingSeverity, NetworkMethod
 
-
-class Severity:
-    DANGER = "danger"
-    WARNING = "warning"
-    INFO = "info"
-
-    choices = [(DANGER, "Risk of data loss or outage"), (WARNING, "Deviation from best practice"), (INFO, "Note")]
+# The severities are the stored findings' column choices (failover.models.advice).
+Severity = FindingSeverity
 
 
 DAY = 86400
+
+#: The appliance columns the rules read (besides addresses and backup settings): a probe that changes one of them
+#: re-checks the advice of the appliance's pair (failover.probing.engine).
+APPLIANCE_FACT_FIELDS = ("product_version", "build", "status_version", "status_shared_ips")
+
+
+def appliance_facts(appliance) -> tuple:
+    return tuple(getattr(appliance, name) for name in APPLIANCE_FACT_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,12 @@ class FailoverConfig(AppConfig):
         from .selectors import pair_site_name_of, pair_state_counts, pairs_needing_attention
 
         register_alert_kinds(AlertKind)
+        # A pair's stored best-practice findings follow its members' inventory, addresses and served certificates.
+        from appliances.changes import register_appliance_listener
+
+        from .services.advice import advice_refresh
+
+        register_appliance_listener(advice_refresh)
         register_collector("failover", PairCollector())
         # An alert's scope is the pair it is about (Pair.alerts is the query side).
         register_alert_link("pair", slot="scope", model=Pair, labels=pair_labels, summary=pair_summary)

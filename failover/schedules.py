@@ -24,6 +24,10 @@ SCHEDULE: dict = {
     "failover-start-due-drills": {"task": "failover.start_due_drills", "schedule": 300.0, "options": {"expires": 300}},
     # Running evacuations: collect finished switchovers and start the next ones (one locked row per evacuation).
     "failover-advance-evacuations": {"task": "failover.advance_evacuations", "schedule": 5.0, "options": {"expires": 5}},
+    # The stored best-practice findings follow each change as it is written; this reconciles what no write
+    # reports (a sync leaving the 7-day window, a raw update) and fills the table after the upgrade that adds it.
+    # A few queries per 500 pairs and writes only where a finding changed.
+    "failover-sweep-advice": {"task": "failover.sweep_advice", "schedule": 600.0, "options": {"expires": 600}},
     "failover-evaluate-auto-failover": {"task": "failover.evaluate_auto_failover", "schedule": 10.0,
                                         "options": {"expires": 10}},
 }

@@ -14,6 +14,7 @@ from certificates.tasks import RETRY, refresh_served_appliance
 from .models import Pair, PairAdoptionImport
 from .operations.engine import RunOutcome
 from .services.adoption import RUN_ADOPTION_TASK, pairs_adopt_csv_run
+from .services.advice import advice_refresh, advice_sweep
 from .services.autofailover import autofailovers_evaluate
 from .services.certificates import pair_certificates_check
 from .services.decisions import ACTING_CODES
@@ -219,3 +220,16 @@ def run_pair_adoption(job_id: int) -> str:
     if job is None:
         return "gone"
     return pairs_adopt_csv_run(job=job).status
+
+
+@shared_task(name="failover.refresh_advice", ignore_result=True)
+def refresh_advice(pair_ids: list[int]) -> int:
+    """Store the findings of pairs created in bulk (see failover.services.pairs.pairs_bulk_create)."""
+    return advice_refresh(pair_ids=pair_ids).pairs
+
+
+@shared_task(name="failover.sweep_advice", ignore_result=True)
+def sweep_advice() -> dict:
+    """Re-check every pair's stored best-practice findings (see failover.services.advice)."""
+    report = advice_sweep()
+    return {"pairs": report.pairs, "raised": report.raised, "changed": report.changed, "cleared": report.cleared}

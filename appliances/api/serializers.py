@@ -2,6 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.fast import FastRepresentation
 from portal.api.fields import TenantRelatedField
 from portal.api.serializers import TenantModelSerializer
 from portal.models import Role
@@ -95,12 +96,14 @@ class ApplianceSerializer(TenantModelSerializer):
         validators = []
 
 
-class ApplianceListSerializer(ApplianceSerializer):
+class ApplianceListSerializer(FastRepresentation, ApplianceSerializer):
     """An appliance in a list: without its CA bundle (1-4 KB each; the detail endpoint shows it) and with
-    ``has_client_secret`` from the stored column's length, so no row's secret is decrypted to list it
-    (``appliances.selectors.appliances_for_listing``)."""
+    ``has_client_secret`` (and the other two) from the stored column's length, so no row's secret is decrypted to
+    list it (``appliances.selectors.appliances_for_listing``); rendered by ``FastRepresentation``."""
 
     has_client_secret = serializers.SerializerMethodField()
+    has_probe_client_secret = serializers.SerializerMethodField()
+    has_backup_password = serializers.SerializerMethodField()
 
     class Meta(ApplianceSerializer.Meta):
         fields = [name for name in ApplianceSerializer.Meta.fields if name != "ca_bundle"]
@@ -109,3 +112,11 @@ class ApplianceListSerializer(ApplianceSerializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_has_client_secret(self, appliance) -> bool:
         return bool(appliance.client_secret_length)
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_has_probe_client_secret(self, appliance) -> bool:
+        return bool(appliance.probe_client_secret_length)
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_has_backup_password(self, appliance) -> bool:
+        return bool(appliance.backup_password_length)

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from appliances.changes import appliances_changed
 from portal.models import AlertSeverity
 from portal.netpolicy import OutboundRefused, resolve_allowed
 from portal.services.alerts import alert_raise
@@ -69,9 +70,18 @@ def served_refresh(*, appliance, site_hostname: str | None = None) -> list[Serve
     inventory = set(Certificate.objects.filter(appliance=appliance).values_list("fingerprint_sha256", flat=True))
     now = timezone.now()
     names = list(dict.fromkeys([site, ""]))
+    before = {_parity_facts(o) for o in ServedCertificate.objects.filter(appliance=appliance)}
     # Observations for a site name the appliance no longer serves (renamed, left its pair) would mislead parity.
     ServedCertificate.objects.filter(appliance=appliance).exclude(server_name__in=names).delete()
-    return [_observe(appliance, name, inventory, now) for name in names]
+    observations = [_observe(appliance, name, inventory, now) for name in names]
+    if {_parity_facts(o) for o in observations} != before:
+        # What parity is computed from changed: whatever is derived from it (a pair's findings) is recomputed.
+        appliances_changed([appliance.pk])
+    return observations
+
+
+def _parity_facts(observation: ServedCertificate) -> tuple:
+    return observation.server_name, observation.fingerprint_sha256, observation.spki_sha256, observation.error
 
 
 def _alert_expiry(appliance, observations: list[ServedCertificate], *, scope=None) -> None:

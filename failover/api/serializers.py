@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from appliances.api.serializers import ApplianceSummarySerializer
 from appliances.models import Appliance
+from portal.api.fast import FastRepresentation
 from portal.api.fields import TenantRelatedField
 from portal.api.serializers import TenantModelSerializer
 from portal.models import Alert, AlertStatus, Organization, Role
@@ -70,13 +71,17 @@ class PairSerializer(TenantModelSerializer):
         validators = []
 
 
+class PairListSerializer(FastRepresentation, PairSerializer):
+    """A pair in a list: the same fields, rendered by ``FastRepresentation``."""
+
+
 class OperationStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = OperationStep
         fields = ["index", "name", "description", "status", "started_at", "finished_at", "detail"]
 
 
-class OperationSerializer(serializers.ModelSerializer):
+class OperationSerializer(FastRepresentation, serializers.ModelSerializer):
     steps = OperationStepSerializer(many=True, read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="failover-api:operation-detail")
@@ -126,15 +131,23 @@ class BackupSettingsSerializer(serializers.ModelSerializer):
         }
 
 
-class FindingSerializer(serializers.Serializer):
+class FindingSerializer(FastRepresentation, serializers.Serializer):
     code = serializers.CharField()
     severity = serializers.CharField()
     title = serializers.CharField()
     why = serializers.CharField()
     fix = serializers.CharField()
     pair = serializers.IntegerField(source="pair_id")
-    site_hostname = serializers.CharField(source="pair.site_hostname")
-    organization = serializers.IntegerField(source="pair.organization_id")
+    site_hostname = serializers.CharField()
+    organization = serializers.IntegerField(source="organization_id")
+    since = serializers.DateTimeField(help_text="When the rule was first seen broken for this pair.")
+
+
+class AdviceGroupSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    severity = serializers.CharField()
+    count = serializers.IntegerField(help_text="Pairs with this finding.")
 
 
 # Action requests.
@@ -221,7 +234,7 @@ class PairStateChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(FastRepresentation, serializers.ModelSerializer):
     # The alert's scope and target (portal.models.Alert, links named in the apps' ready()), as ids.
     pair = serializers.IntegerField(source="pair_id", read_only=True, allow_null=True)
     appliance = serializers.IntegerField(source="appliance_id", read_only=True, allow_null=True)

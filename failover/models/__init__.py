@@ -1,4 +1,5 @@
 from .adoption import PairAdoptionImport
+from .advice import SEVERITY_RANK, AdviceFinding, FindingSeverity
 from .evacuations import (
     Evacuation,
     EvacuationDirection,
@@ -14,6 +15,9 @@ from .runbooks import ChangeLogEntry, DrillSchedule, MaintenanceWindow
 from .syncs import SyncRecord, SyncResult, SyncTrigger
 
 __all__ = [
+    "SEVERITY_RANK",
+    "AdviceFinding",
+    "FindingSeverity",
     "LOCAL_LOCATION",
     "ApplianceProbeLocations",
     "LocationStatus",

@@ -182,7 +182,12 @@ class Pair(TenantModel):
         ordering = ["site_hostname"]
         # A platform operator's pair list spans organisations: the unique (organization, site_hostname) index does
         # not serve its order.
-        indexes = [models.Index(fields=["site_hostname", "id"], name="pair_site_order")]
+        indexes = [
+            models.Index(fields=["site_hostname", "id"], name="pair_site_order"),
+            # The dashboard fills its attention list with healthy pairs, longest healthy first
+            # (selectors.pairs_needing_attention). The state changes on transitions only, not on every probe.
+            models.Index(fields=["state", "state_since", "site_hostname"], name="pair_healthy_order"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["organization", "site_hostname"], name="pair_unique_site_per_org"),
             models.UniqueConstraint(fields=["organization", "primary"], name="pair_unique_primary"),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from django.utils import timezone
 
 from ..models import Pair, SyncRecord, SyncResult, SyncTrigger
+from ..services.advice import advice_refresh
 from ..sync_history import same_sync_records, sync_succeeded
 from .engine import Context
 
@@ -44,3 +45,5 @@ def finish_sync_record(context: Context, *, started, finished, size, status: str
         same_sync_records(context.pair.pk, finished).filter(trigger=SyncTrigger.OBSERVED).exclude(pk=record_id).delete()
     if ok:
         Pair.objects.filter(pk=context.pair.pk).update(last_sync_at=fields["finished_at"], next_sync_at=None)
+    # The slowest recent sync feeds the advice (a sync slower than its interval).
+    advice_refresh(pair_ids=[context.pair.pk])

@@ -29,7 +29,9 @@ from appliances.drivers import ApplianceError, PlainHealth, ProbeResult, TokenCa
 from appliances.models import Appliance
 from portal import metrics
 
+from ..advisor import appliance_facts
 from ..models import StatusChange
+from ..services.advice import advice_refresh
 from .bulk import bulk_update_rows
 from .dispatch import claim_lease_seconds
 from .pairs import refresh_pair_states
@@ -106,6 +108,7 @@ def probe_appliances(
     # When these probes were due: the claim wrote its lease over next_probe_at, so the claim time stands in.
     scheduled_at = lease_until - timedelta(seconds=claim_lease_seconds()) if lease_until is not None else None
     history, guids_to_learn, synced, versions = [], [], [], []
+    facts_before = {appliance.pk: appliance_facts(appliance) for appliance in appliances}
     for appliance in appliances:
         outcome = outcomes[appliance.pk]
         previous_sync = appliance.status_last_sync_at
@@ -137,7 +140,8 @@ def probe_appliances(
         )
         written = {a.pk for a in appliances}
         record_observed_syncs([seen for seen in synced if seen[0] in written])
-    write_learnt(guids=[g for g in guids_to_learn if g[0].pk in written], versions=[v for v in versions if v[0] in written])
+    write_learnt(guids=[g for g in guids_to_learn if g[0].pk in written], versions=[v for v in versions if v[0] in written],
+                 facts_changed=[a.pk for a in appliances if appliance_facts(a) != facts_before[a.pk]])
     report.write_seconds = time.perf_counter() - started
     report.probed = len(appliances)
     report.status_changes = len(history)
@@ -177,12 +181,17 @@ def learn_from_answer(appliance: Appliance, outcome, *, versions: list, guids: l
         guids.append((appliance, guid))
 
 
-def write_learnt(*, guids: list, versions: list) -> None:
+def write_learnt(*, guids: list, versions: list, facts_changed: Sequence[int] = ()) -> None:
+    """``facts_changed``: appliances whose probe changed a column the advice rules read (shared IPs, version)."""
     for appliance, guid in guids:
         _learn_guid(appliance, guid)
     for pk, version, build in versions:
         # Rare (first probe, upgrades): one small update each, outside the batch's transaction.
         Appliance.objects.filter(pk=pk).update(product_version=version, build=build)
+    changed = {*facts_changed, *(pk for pk, _version, _build in versions)}
+    if changed:
+        # Rare too (an upgrade, a shared IP moving): the pairs' stored findings follow the new readings.
+        advice_refresh(appliance_ids=changed)
 
 
 def _count_probes(outcomes: dict) -> None:

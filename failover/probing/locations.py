@@ -35,6 +35,7 @@ from appliances.models import Appliance
 from portal.models import AlertSeverity, Organization
 from portal.services.alerts import alert_raise
 
+from ..advisor import appliance_facts
 from ..alerts import AlertKind
 from ..models import (
     LOCAL_LOCATION,
@@ -416,19 +417,21 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
                                            update_conflicts=True, update_fields=LOCATION_FIELDS,
                                            unique_fields=["organization", "appliance", "location"])
         bulk_update_rows(LocationStatus, [s for s in statuses.values() if s.pk is not None], LOCATION_FIELDS)
-        history = combine_and_write(appliance_ids=[a.pk for a in appliances], now=now,
-                                    next_probe={pk: s.next_probe_at for pk, s in statuses.items()}, report=report)
-    write_learnt(guids=guids, versions=versions)
+        history, facts_changed = combine_and_write(appliance_ids=[a.pk for a in appliances], now=now,
+                                                   next_probe={pk: s.next_probe_at for pk, s in statuses.items()},
+                                                   report=report)
+    write_learnt(guids=guids, versions=versions, facts_changed=facts_changed)
     report.probed = len(appliances)
     report.status_changes = history
     return report
 
 
 def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe: dict[int, datetime] | None = None,
-                      report: SweepReport | None = None) -> int:
+                      report: SweepReport | None = None) -> tuple[int, list[int]]:
     """Recompute the combined verdict of these appliances from every location's view (locked, so two locations'
     batches of one appliance take turns), write it, a history row per transition, and their pairs' state.
-    Returns the number of history rows. Runs inside the caller's transaction."""
+    Returns the number of history rows and the appliances whose advice facts changed (``write_learnt`` takes
+    them). Runs inside the caller's transaction."""
     appliances = list(Appliance.objects.select_for_update().filter(pk__in=list(appliance_ids)).order_by("pk"))
     locations = locations_of(appliances)
     quorums = dict(ProbeSettings.objects.filter(organization_id__in={a.organization_id for a in appliances})
@@ -439,6 +442,7 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
     isolated = isolated_locations()
     history = []
     synced = []
+    facts_before = {appliance.pk: appliance_facts(appliance) for appliance in appliances}
     for appliance in appliances:
         verdict = combine(locations=locations[appliance.pk], statuses=views[appliance.pk], isolated=isolated,
                           quorum=quorums.get(appliance.organization_id), now=now)
@@ -465,4 +469,4 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
     record_observed_syncs(synced)  # the same sync history as the single-location path
     if report is not None:
         report.pairs_written, report.pair_state_changes, report.second_primaries = refreshed
-    return len(history)
+    return len(history), [a.pk for a in appliances if appliance_facts(a) != facts_before[a.pk]]

@@ -28,6 +28,7 @@ from portal.services.csv_jobs import csv_job_queue, csv_job_run
 
 from ..models import BackupSettings, NetworkMethod, Pair, PairAdoptionImport
 from ..selectors import appliance_pairs
+from .advice import advice_refresh
 from .pairs import BYTES_PER_KBIT, check_members, interactive_client
 
 #: Appliances read at once when adopting many pairs (each read is bounded by the appliance's probe timeout).
@@ -271,6 +272,7 @@ def _create(*, actor, plan: AdoptionPlan, readings: dict[int, MemberReading]) ->
                  summary=f"Adopted the existing pair {pair.site_hostname}: {primary.name} (normal primary) and "
                          f"{backup.name}; nothing was changed on the appliances.",
                  changes={"evidence": plan.evidence})
+    advice_refresh(pair_ids=[pair.pk])
     return pair
 
 

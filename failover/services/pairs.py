@@ -20,12 +20,14 @@ from appliances.models import AddressKind, Appliance, ApplianceAddress, Failover
 from appliances.services import address_create, address_delete, address_update
 from portal.models import AuditAction, Role
 from portal.permissions import require_role
+from portal.queue import enqueue_on_commit
 from portal.services.audit import audit_record
 from portal.services.common import model_create, model_delete, model_update, models_bulk_create
 
 from ..declarations import shared_ips_steps
 from ..models import BackupSettings, NetworkMethod, Operation, OperationKind, OperationStatus, Pair
 from ..selectors import appliance_pairs, appliance_shared_ips, certificate_parity
+from .advice import REFRESH_ADVICE_TASK, advice_refresh
 from .operations import operation_start
 
 PAIR_EDITABLE_FIELDS = [
@@ -95,6 +97,7 @@ def pair_create(*, actor, organization, **fields) -> Pair:
     check_members(organization.pk, {"primary": fields.get("primary"), "backup": fields.get("backup")})
     pair = model_create(actor=actor, model=Pair, data={"organization": organization, **fields})
     _ensure_backup_settings(pair)
+    advice_refresh(pair_ids=[pair.pk])
     return pair
 
 
@@ -125,6 +128,9 @@ def pairs_bulk_create(*, actor, organization, rows: list[dict]) -> list[Pair]:
         {"organization": organization, "appliance": row[side], **values, **(declared if values else {})}
         for row, values in zip(rows, settings_of_row, strict=True) for side in ("primary", "backup")
         if row[side].pk not in have])
+    # A fleet load creates thousands of pairs: their findings are stored by a worker once this commits (a few
+    # seconds per 5,000 pairs that the load would otherwise wait for; the beat sweep would catch them anyway).
+    enqueue_on_commit(REFRESH_ADVICE_TASK, [pair.pk for pair in pairs])
     return pairs
 
 
@@ -143,6 +149,7 @@ def pair_update(*, actor, pair: Pair, data: dict) -> Pair:
     check_members(pair.organization_id, {f: data[f] for f in ("primary", "backup") if f in changed}, pair_id=pair.pk)
     pair = model_update(actor=actor, instance=pair, data=data, fields=PAIR_EDITABLE_FIELDS)[0]
     _ensure_backup_settings(pair)
+    advice_refresh(pair_ids=[pair.pk])
     return pair
 
 
@@ -365,6 +372,7 @@ def backup_settings_update(*, actor, backup_settings: BackupSettings, data: dict
         if not _syncs_scheduled(row):
             # No scheduled sync (nor a pending retry of a failed one) while this backup's syncing is off.
             Pair.objects.filter(backup_id=row.appliance_id).update(next_sync_at=None)
+        advice_refresh(appliance_ids=[row.appliance_id])
     return row
 
 
@@ -383,7 +391,10 @@ def backup_settings_refresh(*, actor, appliance) -> BackupSettings:
         "connectivity_test_ips": list(current.connectivity_test_ips), "read_from_appliance_at": timezone.now(),
         "declared_at": None, "declared_by": None,
     }
-    return model_update(actor=actor, instance=row, data=data, fields=[*BACKUP_SETTINGS_FIELDS, *PROVENANCE_FIELDS])[0]
+    with transaction.atomic():
+        row = model_update(actor=actor, instance=row, data=data, fields=[*BACKUP_SETTINGS_FIELDS, *PROVENANCE_FIELDS])[0]
+        advice_refresh(appliance_ids=[appliance.pk])
+    return row
 
 
 # -- shared IPs ----------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The fleet-wide best-practice page: findings across every pair the user can see, grouped by rule with their
-counts, filterable, and paginated (a platform operator's fleet has thousands of findings)."""
+counts, filterable, and paginated (a platform operator's fleet has thousands of findings). It reads the stored
+findings (kept up to date on change by failover.services.advice): two counts and a page of rows."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator

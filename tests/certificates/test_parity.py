@@ -13,6 +13,7 @@ from certificates.crypto import generate
 from certificates.models import ServedCertificate
 from certificates.services import certificate_inventory_sync
 from certificates.tasks import refresh_served_appliance
+from failover.models import AdviceFinding
 from failover.selectors import pair_certificate_parity
 from failover.services.certificates import pair_certificates_check
 from failover.tasks import refresh_served_pair
@@ -66,6 +67,16 @@ def test_identical_certificates_match_with_and_without_sni(sim_fleet):
     assert parity.primary_fingerprint == parity.backup_fingerprint == expected
     assert all(c.match for c in parity.checks)
     assert not Alert.objects.filter(kind=AlertKind.CERTIFICATE_DRIFT).exists()
+
+
+def test_the_pairs_stored_advice_follows_what_its_members_serve(sim_fleet):
+    sim, pair = sim_fleet.sim, sim_fleet.pairs[0]
+    mismatch = AdviceFinding.objects.filter(pair=pair, code="certificate_mismatch")
+    pair_certificates_check(pair=pair)
+    assert mismatch.exists()
+    _install_same_certificate(sim, pair)
+    pair_certificates_check(pair=pair)
+    assert not mismatch.exists()
 
 
 def test_changed_cert_fault_is_detected_as_drift(sim_fleet):

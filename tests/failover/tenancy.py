@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from failover.models import (
+    AdviceFinding,
     ApplianceProbeLocations,
     BackupSettings,
     ChangeLogEntry,
@@ -24,6 +25,7 @@ from failover.models import (
     StatusChange,
     SyncRecord,
 )
+from failover.services.advice import advice_refresh
 from portal.models import Alert
 from tests.factories import (
     AlertFactory,
@@ -46,6 +48,14 @@ from tests.tenant_registry import Entry
 
 def _pair(org, marker):
     return PairFactory(organization=org, site_hostname=f"{marker}.example.com")
+
+
+def _finding(org, marker):
+    """A stored finding (backup operations on for the normal primary), as the advice service writes it."""
+    pair = _pair(org, f"{marker}-advice")
+    BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+    advice_refresh(pair_ids=[pair.pk])
+    return AdviceFinding.objects.get(pair=pair, code="primary_backup_operations")
 
 
 _pair_counter = itertools.count(1)
@@ -82,6 +92,7 @@ ENTRIES = {
                                                                kind=OperationKind.MAINTENANCE)),
     OperationStep: Entry(make=lambda org, marker: OperationStepFactory(operation=OperationFactory(pair=_pair(org, f"{marker}-step")), detail=marker)),
     SyncRecord: Entry(make=lambda org, marker: SyncRecordFactory(pair=_pair(org, f"{marker}-sync"), message=marker)),
+    AdviceFinding: Entry(make=_finding),
     Alert: Entry(make=lambda org, marker: AlertFactory(pair=_pair(org, f"{marker}-alert"), subject=marker)),
     MaintenanceWindow: Entry(make=lambda org, marker: MaintenanceWindowFactory(pair=_pair(org, f"{marker}-mw"), reason=marker),
                              payload=_window_payload),

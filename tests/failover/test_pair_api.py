@@ -4,6 +4,7 @@ import pytest
 
 from failover.models import Operation, OperationKind, OperationStatus
 from failover.operations import run_operation
+from failover.services.advice import advice_sweep
 from portal.models import Role
 from tests.factories import BackupSettingsFactory, PairFactory
 from tests.failover.operations.conftest import ops_fleet  # noqa: F401  (fixture)
@@ -234,6 +235,7 @@ def test_advice_filters_are_validated_and_the_list_is_paginated(org_a, make_memb
     for _ in range(3):
         pair = PairFactory(organization=org_a)
         BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+    advice_sweep()  # the stored findings, as the beat sweep leaves them
     for query, field in (("code=no_such_rule", "code"), ("severity=apocalyptic", "severity"),
                          ("organization=999999", "organization")):
         response = api.get(f"/api/v1/advice/?{query}")

@@ -4,6 +4,7 @@ import pytest
 
 from failover.models import BackupSettings, Operation, OperationKind, OperationStatus, Pair
 from failover.operations import run_operation
+from failover.services.advice import advice_sweep
 from portal.models import AuditEvent, Role
 from tests.factories import ApplianceFactory, BackupSettingsFactory, PairFactory
 from tests.failover.operations.conftest import ops_fleet  # noqa: F401  (fixture)
@@ -117,10 +118,12 @@ def test_admin_adds_a_pair_with_the_form(org_a, make_member, login):
 
 
 def pairs_with_a_finding(organization, count: int) -> None:
-    """``count`` pairs whose primary has backup operations on (the finding "primary_backup_operations")."""
+    """``count`` pairs whose primary has backup operations on (the finding "primary_backup_operations"), their
+    findings stored as the beat sweep leaves them."""
     for _ in range(count):
         pair = PairFactory(organization=organization)
         BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+    advice_sweep()
 
 
 @pytest.mark.django_db

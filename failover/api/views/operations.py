@@ -9,7 +9,7 @@ from rest_framework.settings import api_settings
 
 from portal.api.viewsets import Role, TenantReadOnlyViewSet, TenantViewSetMixin
 
-from ...advice_selectors import advice_list
+from ...advice_selectors import advice_groups, advice_list
 from ...filtersets import OperationFilterSet, SyncRecordFilterSet
 from ...forms import AdviceFilterForm
 from ...models import BackupSettings, Operation, SyncRecord
@@ -17,6 +17,7 @@ from ...services.operations import operation_cancel, operation_confirm
 from ...services.pairs import backup_settings_refresh, backup_settings_update
 from ..serializers import (
     ActionRequestSerializer,
+    AdviceGroupSerializer,
     BackupSettingsSerializer,
     FindingSerializer,
     OperationSerializer,
@@ -83,24 +84,32 @@ class BackupSettingsViewSet(mixins.UpdateModelMixin, TenantReadOnlyViewSet):
 
 class AdviceViewSet(TenantViewSetMixin, viewsets.ViewSet):
     """Best-practice findings across the caller's pairs, filterable by organization, code, severity and q (the
-    web page's filter form: an unknown value is a 400 naming the field, never silently ignored)."""
+    web page's filter form: an unknown value is a 400 naming the field, never silently ignored). The stored
+    findings, kept up to date on change; ``groups`` counts them by rule."""
 
     serializer_class = FindingSerializer
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+    FILTERS = [OpenApiParameter("organization", OpenApiTypes.INT), OpenApiParameter("code", OpenApiTypes.STR),
+               OpenApiParameter("severity", OpenApiTypes.STR), OpenApiParameter("q", OpenApiTypes.STR)]
 
-    @extend_schema(
-        responses={200: FindingSerializer(many=True)},
-        parameters=[OpenApiParameter("organization", OpenApiTypes.INT), OpenApiParameter("code", OpenApiTypes.STR),
-                    OpenApiParameter("severity", OpenApiTypes.STR), OpenApiParameter("q", OpenApiTypes.STR),
-                    OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("offset", OpenApiTypes.INT)],
-    )
-    def list(self, request):
+    def _findings(self, request):
         form = AdviceFilterForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise serializers.ValidationError({field: list(errors) for field, errors in form.errors.items()})
         filters = form.cleaned_data
-        findings = advice_list(user=request.user, organization=filters["organization"], code=filters["code"],
-                               severity=filters["severity"], q=filters["q"])
+        return advice_list(user=request.user, organization=filters["organization"], code=filters["code"],
+                           severity=filters["severity"], q=filters["q"])
+
+    @extend_schema(responses={200: FindingSerializer(many=True)},
+                   parameters=[*FILTERS, OpenApiParameter("limit", OpenApiTypes.INT),
+                               OpenApiParameter("offset", OpenApiTypes.INT)])
+    def list(self, request):
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(findings, request, view=self)
+        page = paginator.paginate_queryset(self._findings(request), request, view=self)
         return paginator.get_paginated_response(FindingSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: AdviceGroupSerializer(many=True)}, parameters=FILTERS,
+                   summary="The findings counted by rule, the most severe and then the most frequent first")
+    @action(detail=False, pagination_class=None)
+    def groups(self, request):
+        return Response(AdviceGroupSerializer(advice_groups(self._findings(request)), many=True).data)

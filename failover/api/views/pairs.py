@@ -31,6 +31,7 @@ from ..serializers import (
     EstablishRequestSerializer,
     FindingSerializer,
     OperationSerializer,
+    PairListSerializer,
     PairSerializer,
     RoleChangeRequestSerializer,
     RunbookSerializer,
@@ -74,6 +75,9 @@ class PairViewSet(TenantModelViewSet):
         "runbooks": min((KIND_ROLES[kind] for kind in OperationKind.runbooks()), key=Role.rank),
         "shared_ips": Role.ADMIN, "establish_checks": KIND_ROLES[OperationKind.ESTABLISH], "advice": Role.VIEWER,
     }
+
+    def get_serializer_class(self):
+        return PairListSerializer if self.action == "list" else PairSerializer
 
     def get_queryset(self):
         queryset = super().get_queryset()

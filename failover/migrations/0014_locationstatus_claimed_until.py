@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('failover', '0012_probe_locations'),
+        ('failover', '0013_csv_adoption_jobs'),
     ]
 
     operations = [
