@@ -44,6 +44,8 @@ class _LocationsView(LoginRequiredMixin, View):
 
 
 class ProbeSettingsView(_LocationsView):
+    model = Organization  # for the generic route tests
+
     def target(self, pk):
         return get_object_or_404(Organization.objects.for_user(self.request.user), pk=pk)
 
@@ -76,6 +78,8 @@ class ProbeSettingsView(_LocationsView):
 
 
 class ApplianceProbeLocationsView(_LocationsView):
+    model = Appliance  # for the generic route tests
+
     def target(self, pk):
         return get_object_or_404(Appliance.objects.for_user(self.request.user).select_related("organization"), pk=pk)
 

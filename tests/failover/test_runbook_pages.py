@@ -135,11 +135,11 @@ def test_an_alert_about_an_appliance_in_a_window_is_recorded_as_suppressed(org_a
 
     pair = established_pair(org_a)
     MaintenanceWindowFactory(pair=None, appliance=pair.primary, organization=org_a, reason="disk swap")
-    covered = alert_raise(organization=org_a, kind="conflict", dedup_key="in-window", subject="s", body="b",
+    covered = alert_raise(organization=org_a, kind="backup_down", dedup_key="in-window", subject="s", body="b",
                           scope=pair, target=pair.primary)
     assert "Maintenance window" in covered.suppressed_reason
     other = established_pair(org_a)
-    elsewhere = alert_raise(organization=org_a, kind="conflict", dedup_key="outside", subject="s", body="b",
+    elsewhere = alert_raise(organization=org_a, kind="backup_down", dedup_key="outside", subject="s", body="b",
                             scope=other)
     assert elsewhere.suppressed_reason == ""
 
