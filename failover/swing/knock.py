@@ -3,13 +3,15 @@
 
 Any answer counts: an accepted connection, and equally a refusal or a reset, since a host had to be there to
 send it. Only silence (a timeout) or "no route / unreachable" counts as nobody there. No ICMP: the portal does
-not run with raw sockets. Knocks run concurrently, under one overall time cap.
+not run with raw sockets. Knocks run concurrently (non-blocking connects in one thread), under one overall time cap.
 """
 
 from __future__ import annotations
 
 import errno
+import selectors
 import socket
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -47,21 +49,71 @@ def knock(address: str, port: int, timeout: float, source: str | None = None) ->
     return knock_result(address, port, timeout, source) != SILENT
 
 
-def knock_results(targets: Iterable[tuple[str, int]], *, timeout: float | None = None) -> dict[tuple[str, int], str]:
-    """Each target's ``knock_result``, all knocked at once under one overall cap (a late one is SILENT)."""
+def knock_results(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
+                  source: str | None = None) -> dict[tuple[str, int], str]:
+    """Each target's ``knock_result``, all knocked at once under one overall cap (a late one is SILENT).
+
+    Non-blocking connects watched by one selector in the calling thread: knocking a thousand pairs' addresses
+    costs one timeout and no thread per address (a mass outage's evaluation, or a batch of fence knocks)."""
     targets = list(dict.fromkeys((str(a), int(p)) for a, p in targets))
-    outcomes: dict[tuple[str, int], str] = {}
+    timeout = knock_timeout() if timeout is None else timeout
+    outcomes = dict.fromkeys(targets, SILENT)
+    pending: dict[socket.socket, tuple[str, int]] = {}
+    selector = selectors.DefaultSelector()
+    try:
+        for target in targets:
+            sock = _start_connect(target, source)
+            if isinstance(sock, str):
+                outcomes[target] = sock
+                continue
+            pending[sock] = target
+            selector.register(sock, selectors.EVENT_WRITE)
+        deadline = time.monotonic() + timeout
+        while pending and (left := deadline - time.monotonic()) > 0:
+            for key, _events in selector.select(left):
+                sock = key.fileobj
+                error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                outcomes[pending.pop(sock)] = _outcome(error)
+                selector.unregister(sock)
+                sock.close()
+    finally:
+        for sock in pending:  # still silent at the cap
+            sock.close()
+        selector.close()
+    return outcomes
 
-    def knocker(address: str, port: int, wait_for: float) -> bool:
-        outcomes[(address, port)] = knock_result(address, port, wait_for)
-        return outcomes[(address, port)] != SILENT
 
-    answered = answering(targets, timeout=timeout, knocker=knocker)
-    return {target: outcomes[target] if target in answered else SILENT for target in targets}
+def _start_connect(target: tuple[str, int], source: str | None) -> socket.socket | str:
+    """A socket whose connect to ``target`` is under way, or the outcome already known (e.g. no route)."""
+    address, port = target
+    try:
+        info = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0]
+    except OSError:
+        return SILENT  # no such name: nobody to answer
+    sock = socket.socket(info[0], socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        if source:
+            sock.bind((source, 0))
+        error = sock.connect_ex(info[4])
+    except OSError as exc:
+        sock.close()
+        return _outcome(exc.errno)
+    if error in (errno.EINPROGRESS, errno.EWOULDBLOCK):
+        return sock
+    sock.close()
+    return _outcome(error)
+
+
+def _outcome(error: int) -> str:
+    if error == 0:
+        return ACCEPTED
+    # ETIMEDOUT, EHOSTUNREACH, ENETUNREACH...: nobody answered.
+    return REFUSED if error in _ANSWER_ERRNOS else SILENT
 
 
 def anything_answers(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
-                     knocker: Callable[[str, int, float], bool] = knock) -> bool:
+                     knocker: Callable[[str, int, float], bool] | None = None) -> bool:
     """Whether any of the (address, port) targets answers (see ``answering``)."""
     return bool(answering(targets, timeout=timeout, knocker=knocker))
 
@@ -72,12 +124,17 @@ def service_targets(address: str, management_port: int) -> list[tuple[str, int]]
 
 
 def answering(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
-              knocker: Callable[[str, int, float], bool] = knock) -> set[tuple[str, int]]:
+              knocker: Callable[[str, int, float], bool] | None = None,
+              source: str | None = None) -> set[tuple[str, int]]:
     """Which of the (address, port) targets answer, all knocked at once under one overall cap (for the beat
-    task, which may have many pairs to look at and must not take one timeout per address)."""
+    task, which may have many pairs to look at and must not take one timeout per address). ``source``: the
+    local address to knock from; ``knocker``: a knock of one target instead of a TCP connect (one thread each)."""
     targets = list(dict.fromkeys((str(a), int(p)) for a, p in targets))
     if not targets:
         return set()
+    if knocker is None:
+        return {target for target, outcome in knock_results(targets, timeout=timeout, source=source).items()
+                if outcome != SILENT}
     timeout = knock_timeout() if timeout is None else timeout
     pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(targets)), thread_name_prefix="knock")
     try:

@@ -24,7 +24,7 @@ from failover.pair_state import Countdown
 from failover.probing import probe_appliances
 from failover.services.autofailover import autofailover_fence_returned, autofailovers_evaluate
 from failover.services.watch import pairs_watch
-from failover.swing.knock import anything_answers, knock
+from failover.swing.knock import ACCEPTED, REFUSED, SILENT, answering, anything_answers, knock, knock_results
 from failover.tasks import evaluate_auto_failover, evaluation_request, probe_batch
 from portal.models import Alert
 from portal.permissions import SYSTEM
@@ -199,6 +199,37 @@ def test_a_knock_counts_accepted_and_refused_as_answers_and_only_a_timeout_as_si
         assert not anything_answers([("127.0.0.1", port)], timeout=0.3)
     finally:
         silence.close()
+
+
+def test_knocking_many_addresses_at_once_tells_each_one_apart():
+    """One pass over many targets (a mass outage's fence knocks and connectivity IPs): every accepting and every
+    refusing address counts as an answer, every silent one as nobody there, each judged on its own."""
+    listeners = [socket.socket() for _ in range(5)]
+    refusing = [socket.socket() for _ in range(5)]
+    silence = Silence()
+    try:
+        for sock in listeners:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(8)
+        for sock in refusing:
+            sock.bind(("127.0.0.1", 0))  # bound, not listening: the kernel refuses
+        for _ in range(5):
+            silence.add("127.0.0.1", free_port())
+        accepted = [("127.0.0.1", s.getsockname()[1]) for s in listeners]
+        refused = [("127.0.0.1", s.getsockname()[1]) for s in refusing]
+        silent = [("127.0.0.1", s.getsockname()[1]) for s in silence._sockets[::3]]  # each add: listener, 2 fillers
+        targets = [t for group in zip(silent, refused, accepted, strict=True) for t in group]
+
+        results = knock_results(targets, timeout=0.3, source="127.0.0.1")
+
+        assert {t: results[t] for t in accepted} == dict.fromkeys(accepted, ACCEPTED)
+        assert {t: results[t] for t in refused} == dict.fromkeys(refused, REFUSED)
+        assert {t: results[t] for t in silent} == dict.fromkeys(silent, SILENT)
+        assert answering(targets, timeout=0.3) == set(accepted + refused)
+    finally:
+        silence.close()
+        for sock in listeners + refusing:
+            sock.close()
 
 
 def _set_connectivity_ips(pair, ips):
