@@ -14,7 +14,7 @@ from certificates.tasks import RETRY, refresh_served_appliance
 from .models import Pair, PairAdoptionImport
 from .operations.engine import RunOutcome
 from .services.adoption import RUN_ADOPTION_TASK, pairs_adopt_csv_run
-from .services.autofailover import ACTING_CODES, autofailovers_evaluate
+from .services.autofailover import ACTING_CODES, DecisionCode, autofailovers_evaluate
 from .services.certificates import pair_certificates_check
 from .services.evacuations import evacuation_advance, evacuations_advance
 from .services.operations import (
@@ -174,6 +174,8 @@ def evaluate_auto_failover(moment: str = "now") -> int:
     due = [decision.due_at for decision in decisions if decision.due_at is not None]
     if due:
         evaluation_request(eta=min(due))
+    if any(decision.code == DecisionCode.DEFERRED for decision in decisions):
+        evaluation_request()  # behind whatever queued on ``ticks`` meanwhile (the probe dispatch)
     return sum(1 for decision in decisions if decision.code in ACTING_CODES)
 
 

@@ -22,6 +22,7 @@ from failover.models import (
 )
 from failover.pair_state import Countdown
 from failover.probing import probe_appliances
+from failover.services import autofailover
 from failover.services.autofailover import autofailover_fence_returned, autofailovers_evaluate
 from failover.services.watch import pairs_watch
 from failover.swing.knock import ACCEPTED, REFUSED, SILENT, answering, anything_answers, knock, knock_results
@@ -182,6 +183,28 @@ def test_evaluating_many_pairs_costs_the_same_queries_as_one(swing_fleet):
     swing_fleet.sim.clear_faults()
     many = _evaluation_queries(swing_fleet, pairs)
     assert one == many
+
+
+def test_a_mass_outage_is_started_over_several_passes_each_starting_its_share(swing_fleet, monkeypatch):
+    """One evaluation pass starts at most STARTS_PER_PASS operations and leaves the rest to the next pass (so
+    the probe dispatch on the same queue runs in between); together the passes start one failover per pair."""
+    monkeypatch.setattr(autofailover, "STARTS_PER_PASS", 3)
+    pairs = list(Pair.objects.select_related("primary", "backup").order_by("pk"))
+    for pair in pairs:
+        swing_fleet.sim.set_fault(pair.primary.management_host, "down")
+    probe_appliances([a.pk for pair in pairs for a in pair.members])
+    Pair.objects.update(portal_auto_failover=True,
+                        primary_unreachable_since=timezone.now() - timedelta(hours=1))
+    BackupSettings.objects.update(connectivity_test_ips=["127.0.0.1"], automatic_failover=False)
+
+    first = autofailovers_evaluate(now=timezone.now())
+    second = autofailovers_evaluate(now=timezone.now())
+    third = autofailovers_evaluate(now=timezone.now())
+
+    assert sorted(d.code for d in first) == ["deferred", "go", "go", "go"]
+    assert sorted(d.code for d in second) == ["done", "done", "done", "go"]
+    assert [d.code for d in third] == ["done"] * 4
+    assert [auto_failovers(pair) for pair in pairs] == [1, 1, 1, 1]
 
 
 def test_a_knock_counts_accepted_and_refused_as_answers_and_only_a_timeout_as_silence():
