@@ -12,14 +12,12 @@ import errno
 import selectors
 import socket
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Iterable
 
 from django.conf import settings
 
 #: The site's service port, knocked besides the appliance's management port.
 SERVICE_PORT = 443
-MAX_WORKERS = 16
 
 _ANSWER_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED}
 
@@ -112,10 +110,9 @@ def _outcome(error: int) -> str:
     return REFUSED if error in _ANSWER_ERRNOS else SILENT
 
 
-def anything_answers(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
-                     knocker: Callable[[str, int, float], bool] | None = None) -> bool:
+def anything_answers(targets: Iterable[tuple[str, int]], *, timeout: float | None = None) -> bool:
     """Whether any of the (address, port) targets answers (see ``answering``)."""
-    return bool(answering(targets, timeout=timeout, knocker=knocker))
+    return bool(answering(targets, timeout=timeout))
 
 
 def service_targets(address: str, management_port: int) -> list[tuple[str, int]]:
@@ -124,22 +121,9 @@ def service_targets(address: str, management_port: int) -> list[tuple[str, int]]
 
 
 def answering(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
-              knocker: Callable[[str, int, float], bool] | None = None,
               source: str | None = None) -> set[tuple[str, int]]:
     """Which of the (address, port) targets answer, all knocked at once under one overall cap (for the beat
     task, which may have many pairs to look at and must not take one timeout per address). ``source``: the
-    local address to knock from; ``knocker``: a knock of one target instead of a TCP connect (one thread each)."""
-    targets = list(dict.fromkeys((str(a), int(p)) for a, p in targets))
-    if not targets:
-        return set()
-    if knocker is None:
-        return {target for target, outcome in knock_results(targets, timeout=timeout, source=source).items()
-                if outcome != SILENT}
-    timeout = knock_timeout() if timeout is None else timeout
-    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(targets)), thread_name_prefix="knock")
-    try:
-        futures = {pool.submit(knocker, address, port, timeout): (address, port) for address, port in targets}
-        done, _late = wait(futures, timeout=timeout + 1.0)
-        return {futures[future] for future in done if future.result()}
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    local address to knock from (a probe location's own address)."""
+    return {target for target, outcome in knock_results(targets, timeout=timeout, source=source).items()
+            if outcome != SILENT}
