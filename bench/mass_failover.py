@@ -47,7 +47,14 @@ from django.db.models import Min  # noqa: E402
 
 from appliances.models import Appliance  # noqa: E402
 from demo.fleet_loader import fleet_load  # noqa: E402
-from failover.models import BackupSettings, Operation, OperationKind, OperationStatus, Pair  # noqa: E402
+from failover.models import (  # noqa: E402
+    BackupSettings,
+    Operation,
+    OperationKind,
+    OperationStatus,
+    OperationStep,
+    Pair,
+)
 from failover.swing.knock import service_targets  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
@@ -85,6 +92,7 @@ def main() -> None:
             sim.set_fault(pair.primary.management_host, "down")
         downed = time.time() - outage
         served_at: dict[int, float] = {}
+        detected_at: dict[int, float] = {}  # first sample in which the portal no longer called the pair healthy
         two_primaries = samples = 0
         first_unreachable = None  # the earliest "since the first failed probe" the portal recorded
         deadline = outage + 600
@@ -98,6 +106,9 @@ def main() -> None:
                     two_primaries += 1
                 if pair_id not in served_at and state[backup]["role"] == "primary":
                     served_at[pair_id] = now
+            for pair_id in Pair.objects.exclude(state="healthy").exclude(pk__in=list(detected_at)).values_list(
+                    "pk", flat=True):
+                detected_at[pair_id] = now
             if first_unreachable is None:
                 first_unreachable = Pair.objects.aggregate(since=Min("primary_unreachable_since"))["since"]
             time.sleep(0.2)
@@ -112,11 +123,32 @@ def main() -> None:
             print(f"standby serving: {len(times)}/{len(pairs)}; first at {times[0]:.1f} s, last at {times[-1]:.1f} s "
                   f"after the outage (timeouts ran out from {first_due:.1f} s); "
                   f"{len(times) / max(0.1, times[-1] - times[0]):.1f} failovers/s between first and last")
+        if detected_at:
+            print(f"detected (pair no longer healthy): {spread(detected_at.values())}")
+        rows = list(operations.values("created_at", "started_at", "finished_at"))
+        for field in ("created_at", "started_at", "finished_at"):
+            moments = [row[field].timestamp() - outage for row in rows if row[field]]
+            if moments:
+                print(f"operations {field.removesuffix('_at')}: {spread(moments)}")
+        steps = OperationStep.objects.filter(operation__in=operations, finished_at__isnull=False)
+        for name in ("confirm_outage", "fence_old_primary", "promote", "swing", "verify", "notify"):
+            took = [(s.finished_at - s.started_at).total_seconds() for s in steps.filter(name=name)]
+            if took:
+                print(f"step {name}: {spread(took)}")
+        runs = [(r["finished_at"] - r["started_at"]).total_seconds() for r in rows if r["finished_at"]]
+        if runs:
+            print(f"operation run (started -> finished): {spread(runs)}")
         print(f"operations: {succeeded} succeeded, {failed} failed or cancelled; samples with two primaries "
               f"serving: {two_primaries} of {samples} samples")
     finally:
         silence.close()
         harness.tear_down(processes=processes, simulator=sim, database=ARGS.database)
+
+
+def spread(values) -> str:
+    values = sorted(values)
+    return (f"min {values[0]:.2f} s, median {values[len(values) // 2]:.2f} s, p90 {values[int(len(values) * 0.9)]:.2f} s, "
+            f"max {values[-1]:.2f} s (n={len(values)})")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from .services.adoption import RUN_ADOPTION_TASK, pairs_adopt_csv_run
 from .services.advice import advice_refresh, advice_sweep
 from .services.autofailover import autofailovers_evaluate
 from .services.certificates import pair_certificates_check
-from .services.decisions import ACTING_CODES
+from .services.decisions import ACTING_CODES, DecisionCode
 from .services.evacuations import evacuation_advance, evacuations_advance
 from .services.operations import (
     RUN_OPERATION_TASK,
@@ -185,6 +185,8 @@ def evaluate_auto_failover(moment: str = "now") -> int:
     due = [decision.due_at for decision in decisions if decision.due_at is not None]
     if due:
         evaluation_request(eta=min(due))
+    if any(decision.code == DecisionCode.DEFERRED for decision in decisions):
+        evaluation_request()  # behind whatever queued on ``ticks`` meanwhile (the probe dispatch)
     return sum(1 for decision in decisions if decision.code in ACTING_CODES)
 
 

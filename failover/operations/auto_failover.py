@@ -106,7 +106,7 @@ def fence_old_primary(context: Context) -> str:
                                  f"({exc}). Nothing was changed.") from exc
     targets = service_targets(address, old.management_port)
     ports = "/".join(str(port) for _address, port in targets)
-    results = knock_results(targets)
+    results = context.without_database(lambda: knock_results(targets))
     accepted = [port for (_address, port), outcome in results.items() if outcome == ACCEPTED]
     refused = [port for (_address, port), outcome in results.items() if outcome == REFUSED]
     if accepted:

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -155,6 +155,15 @@ class Context:
                 raise StepFailed(f"Gave up waiting for {what} after {int(timeout)} seconds.")
             self.heartbeat()
             time.sleep(poll_interval())
+
+    def without_database(self, wait: Callable[[], Any]) -> Any:
+        """Run ``wait`` (seconds that need no database, e.g. a fence knock waiting out its timeout on a silent
+        address) with this thread's database connection given back first, so an operations worker can run far
+        more failovers at once than it holds connections: the next query reconnects. Inside a transaction (a
+        caller's atomic block) the connection stays, since closing it would end the transaction."""
+        if not connection.in_atomic_block:
+            connection.close()
+        return wait()
 
     def bump_epoch(self, *, primary) -> int:
         """Fencing before a role change: succeeds only while nobody else changed the roles since planning.

@@ -48,7 +48,7 @@ from ..models import (
     StatusChange,
 )
 from ..pair_state import serving_and_standby, settings_of
-from ..swing.knock import answering, knock
+from ..swing.knock import answering
 from .bulk import bulk_update_rows
 from .engine import SweepReport, _count_probes, _probe, apply_outcome, learn_from_answer, write_learnt
 from .pairs import refresh_pair_states
@@ -309,13 +309,9 @@ def _reference_silent(location: ProbeLocation, source: str | None) -> str:
         host, _sep, port = str(text).rpartition(":")
         if host and port.isdigit():
             targets.append((host, int(port)))
-    if not targets or answering(targets, knocker=_knocker(source)):
+    if not targets or answering(targets, source=source):
         return ""
     return f"none of its reference targets answers ({', '.join(f'{h}:{p}' for h, p in targets)})"
-
-
-def _knocker(source: str | None):
-    return lambda address, port, timeout: knock(address, port, timeout, source)
 
 
 def _all_down(location: str, *, failed_now: set[int], now: datetime) -> str | None:
@@ -369,7 +365,7 @@ def _knock_connectivity(appliances: list[Appliance], statuses: dict[int, Locatio
             wanted[standby.pk] = connectivity_targets(settings_of(standby))
     if not wanted:
         return
-    answered = answering([t for targets in wanted.values() for t in targets], knocker=_knocker(source))
+    answered = answering([t for targets in wanted.values() for t in targets], source=source)
     for pk, targets in wanted.items():
         statuses[pk].connectivity_ok = bool(targets) and bool(answered.intersection(targets))
         statuses[pk].connectivity_checked_at = now

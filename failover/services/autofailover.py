@@ -53,6 +53,13 @@ from .fencing import second_primaries_fence
 from .operations import operation_start, operations_blocking
 from .watch import duration
 
+#: At most this many operations started by one evaluation pass; the rest are left to a pass requested at once.
+#: The pass runs on the ``ticks`` queue beside the probe dispatcher: after a mass outage, one pass starting a
+#: thousand operations held the dispatch up for minutes, so the last outages were not even detected.
+STARTS_PER_PASS = 100
+
+_LOOK_UP = object()  # autofailover_evaluate's ``existing`` not given: it looks the outage's operation up
+
 
 def outage_key(pair: Pair) -> str:
     return f"auto-failover:{pair.pk}:{int(pair.primary_unreachable_since.timestamp())}"
@@ -192,19 +199,21 @@ def _report_unfinished(pair: Pair, operation: Operation) -> None:
 
 
 def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None,
-                          answered: set[tuple[str, int]] | None = None) -> Decision:
+                          answered: set[tuple[str, int]] | None = None, existing=_LOOK_UP) -> Decision:
     """Apply the policy to one pair: start the failover, explain a refusal, or do nothing. Idempotent: one
-    operation per outage, whatever happens to it (a failed automatic failover is reported, not retried)."""
+    operation per outage, whatever happens to it (a failed automatic failover is reported, not retried).
+    ``existing``: the outage's operation or None, when the caller looked them up for many pairs at once."""
+    if pair.portal_auto_failover and pair.state == PairState.PRIMARY_UNREACHABLE and pair.primary_unreachable_since:
+        if existing is _LOOK_UP:
+            existing = outage_operations([pair]).get(pair.pk)
+        if existing is not None:  # this outage has had its failover: nothing left to decide (nor to explain)
+            if existing.status in (OperationStatus.FAILED, OperationStatus.CANCELLED):
+                _report_unfinished(pair, existing)
+            return Decision(pair.pk, DecisionCode.DONE, f"Automatic failover for this outage already {existing.status}.",
+                            existing)
     decision = autofailover_decide(pair=pair, now=now, busy=busy, answered=answered)
     if decision.code in (DecisionCode.BUILTIN_ON, DecisionCode.CONNECTIVITY, DecisionCode.QUORUM):
         _explain_block(pair, decision)
-    if decision.code not in (DecisionCode.GO, DecisionCode.BUSY):
-        return decision
-    existing = Operation.objects.filter(organization_id=pair.organization_id, idempotency_key=outage_key(pair)).first()
-    if existing is not None:
-        if existing.status in (OperationStatus.FAILED, OperationStatus.CANCELLED):
-            _report_unfinished(pair, existing)
-        return Decision(pair.pk, DecisionCode.DONE, f"Automatic failover for this outage already {existing.status}.", existing)
     if not decision.go:
         return decision
     try:
@@ -213,6 +222,17 @@ def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None
     except ValidationError as exc:  # another operation got there first; the next evaluation looks again
         return Decision(pair.pk, DecisionCode.BUSY, " ".join(exc.messages))
     return Decision(pair.pk, DecisionCode.GO, decision.reason, operation)
+
+
+def outage_operations(pairs: list[Pair]) -> dict[int, Operation]:
+    """The automatic failover operation of each pair's current outage, where it has one (one query)."""
+    keys = {(pair.organization_id, outage_key(pair)): pair.pk for pair in pairs if pair.primary_unreachable_since}
+    if not keys:
+        return {}
+    operations = Operation.objects.filter(organization_id__in={org for org, _key in keys},
+                                          idempotency_key__in={key for _org, key in keys})
+    return {keys[(op.organization_id, op.idempotency_key)]: op for op in operations
+            if (op.organization_id, op.idempotency_key) in keys}
 
 
 def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
@@ -233,7 +253,17 @@ def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
         target for pair in pairs
         if not pair.busy and now - pair.primary_unreachable_since >= primary_timeout(standby_settings[pair.pk])
         for target in connectivity_targets(standby_settings[pair.pk]))
-    decisions = [autofailover_evaluate(pair=pair, now=now, busy=pair.busy, answered=answered) for pair in pairs]
+    existing = outage_operations(pairs)
+    decisions, started = [], 0
+    for pair in pairs:
+        if started >= STARTS_PER_PASS:
+            decisions.append(Decision(pair.pk, DecisionCode.DEFERRED, "Left to the next evaluation pass."))
+            continue
+        decision = autofailover_evaluate(pair=pair, now=now, busy=pair.busy, answered=answered,
+                                         existing=existing.get(pair.pk))
+        started += decision.operation is not None and decision.code == DecisionCode.GO
+        decisions.append(decision)
+
     # A second primary after any role change, the portal's own automatic failover included: one rule.
     decisions += second_primaries_fence()
     return decisions

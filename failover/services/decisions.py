@@ -27,6 +27,7 @@ class DecisionCode(StrEnum):
     FENCE = "fence"  # a second primary appeared beside the one the current epoch made primary: demote it
     UNDECIDED = "undecided"  # two primaries, and no role change recorded for the epoch says which one should be
     MAINTENANCE = "maintenance"  # a maintenance window covers the pair or a member: paused
+    DEFERRED = "deferred"  # not looked at in this pass (it started its share of operations): the next pass does
 
 
 #: The decisions that start an operation.

@@ -3,21 +3,21 @@
 
 Any answer counts: an accepted connection, and equally a refusal or a reset, since a host had to be there to
 send it. Only silence (a timeout) or "no route / unreachable" counts as nobody there. No ICMP: the portal does
-not run with raw sockets. Knocks run concurrently, under one overall time cap.
+not run with raw sockets. Knocks run concurrently (non-blocking connects in one thread), under one overall time cap.
 """
 
 from __future__ import annotations
 
 import errno
+import selectors
 import socket
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
+import time
+from collections.abc import Iterable
 
 from django.conf import settings
 
 #: The site's service port, knocked besides the appliance's management port.
 SERVICE_PORT = 443
-MAX_WORKERS = 16
 
 _ANSWER_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED}
 
@@ -47,23 +47,72 @@ def knock(address: str, port: int, timeout: float, source: str | None = None) ->
     return knock_result(address, port, timeout, source) != SILENT
 
 
-def knock_results(targets: Iterable[tuple[str, int]], *, timeout: float | None = None) -> dict[tuple[str, int], str]:
-    """Each target's ``knock_result``, all knocked at once under one overall cap (a late one is SILENT)."""
+def knock_results(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
+                  source: str | None = None) -> dict[tuple[str, int], str]:
+    """Each target's ``knock_result``, all knocked at once under one overall cap (a late one is SILENT).
+
+    Non-blocking connects watched by one selector in the calling thread: knocking a thousand pairs' addresses
+    costs one timeout and no thread per address (a mass outage's evaluation, or a batch of fence knocks)."""
     targets = list(dict.fromkeys((str(a), int(p)) for a, p in targets))
-    outcomes: dict[tuple[str, int], str] = {}
+    timeout = knock_timeout() if timeout is None else timeout
+    outcomes = dict.fromkeys(targets, SILENT)
+    pending: dict[socket.socket, tuple[str, int]] = {}
+    selector = selectors.DefaultSelector()
+    try:
+        for target in targets:
+            sock = _start_connect(target, source)
+            if isinstance(sock, str):
+                outcomes[target] = sock
+                continue
+            pending[sock] = target
+            selector.register(sock, selectors.EVENT_WRITE)
+        deadline = time.monotonic() + timeout
+        while pending and (left := deadline - time.monotonic()) > 0:
+            for key, _events in selector.select(left):
+                sock = key.fileobj
+                error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                outcomes[pending.pop(sock)] = _outcome(error)
+                selector.unregister(sock)
+                sock.close()
+    finally:
+        for sock in pending:  # still silent at the cap
+            sock.close()
+        selector.close()
+    return outcomes
 
-    def knocker(address: str, port: int, wait_for: float) -> bool:
-        outcomes[(address, port)] = knock_result(address, port, wait_for)
-        return outcomes[(address, port)] != SILENT
 
-    answered = answering(targets, timeout=timeout, knocker=knocker)
-    return {target: outcomes[target] if target in answered else SILENT for target in targets}
+def _start_connect(target: tuple[str, int], source: str | None) -> socket.socket | str:
+    """A socket whose connect to ``target`` is under way, or the outcome already known (e.g. no route)."""
+    address, port = target
+    try:
+        info = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0]
+    except OSError:
+        return SILENT  # no such name: nobody to answer
+    sock = socket.socket(info[0], socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        if source:
+            sock.bind((source, 0))
+        error = sock.connect_ex(info[4])
+    except OSError as exc:
+        sock.close()
+        return _outcome(exc.errno)
+    if error in (errno.EINPROGRESS, errno.EWOULDBLOCK):
+        return sock
+    sock.close()
+    return _outcome(error)
 
 
-def anything_answers(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
-                     knocker: Callable[[str, int, float], bool] = knock) -> bool:
+def _outcome(error: int) -> str:
+    if error == 0:
+        return ACCEPTED
+    # ETIMEDOUT, EHOSTUNREACH, ENETUNREACH...: nobody answered.
+    return REFUSED if error in _ANSWER_ERRNOS else SILENT
+
+
+def anything_answers(targets: Iterable[tuple[str, int]], *, timeout: float | None = None) -> bool:
     """Whether any of the (address, port) targets answers (see ``answering``)."""
-    return bool(answering(targets, timeout=timeout, knocker=knocker))
+    return bool(answering(targets, timeout=timeout))
 
 
 def service_targets(address: str, management_port: int) -> list[tuple[str, int]]:
@@ -72,17 +121,9 @@ def service_targets(address: str, management_port: int) -> list[tuple[str, int]]
 
 
 def answering(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
-              knocker: Callable[[str, int, float], bool] = knock) -> set[tuple[str, int]]:
+              source: str | None = None) -> set[tuple[str, int]]:
     """Which of the (address, port) targets answer, all knocked at once under one overall cap (for the beat
-    task, which may have many pairs to look at and must not take one timeout per address)."""
-    targets = list(dict.fromkeys((str(a), int(p)) for a, p in targets))
-    if not targets:
-        return set()
-    timeout = knock_timeout() if timeout is None else timeout
-    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(targets)), thread_name_prefix="knock")
-    try:
-        futures = {pool.submit(knocker, address, port, timeout): (address, port) for address, port in targets}
-        done, _late = wait(futures, timeout=timeout + 1.0)
-        return {futures[future] for future in done if future.result()}
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    task, which may have many pairs to look at and must not take one timeout per address). ``source``: the
+    local address to knock from (a probe location's own address)."""
+    return {target for target, outcome in knock_results(targets, timeout=timeout, source=source).items()
+            if outcome != SILENT}

@@ -23,9 +23,10 @@ from failover.models import (
 )
 from failover.pair_state import Countdown
 from failover.probing import probe_appliances
+from failover.services import autofailover
 from failover.services.autofailover import autofailovers_evaluate
 from failover.services.watch import pairs_watch
-from failover.swing.knock import anything_answers, knock
+from failover.swing.knock import ACCEPTED, REFUSED, SILENT, answering, anything_answers, knock, knock_results
 from failover.tasks import evaluate_auto_failover, evaluation_request, probe_batch
 from portal.models import Alert
 from portal.permissions import SYSTEM
@@ -210,6 +211,28 @@ def test_evaluating_many_pairs_costs_the_same_queries_as_one(swing_fleet):
     assert one == many
 
 
+def test_a_mass_outage_is_started_over_several_passes_each_starting_its_share(swing_fleet, monkeypatch):
+    """One evaluation pass starts at most STARTS_PER_PASS operations and leaves the rest to the next pass (so
+    the probe dispatch on the same queue runs in between); together the passes start one failover per pair."""
+    monkeypatch.setattr(autofailover, "STARTS_PER_PASS", 3)
+    pairs = list(Pair.objects.select_related("primary", "backup").order_by("pk"))
+    for pair in pairs:
+        swing_fleet.sim.set_fault(pair.primary.management_host, "down")
+    probe_appliances([a.pk for pair in pairs for a in pair.members])
+    Pair.objects.update(portal_auto_failover=True,
+                        primary_unreachable_since=timezone.now() - timedelta(hours=1))
+    BackupSettings.objects.update(connectivity_test_ips=["127.0.0.1"], automatic_failover=False)
+
+    first = autofailovers_evaluate(now=timezone.now())
+    second = autofailovers_evaluate(now=timezone.now())
+    third = autofailovers_evaluate(now=timezone.now())
+
+    assert sorted(d.code for d in first) == ["deferred", "go", "go", "go"]
+    assert sorted(d.code for d in second) == ["done", "done", "done", "go"]
+    assert [d.code for d in third] == ["done"] * 4
+    assert [auto_failovers(pair) for pair in pairs] == [1, 1, 1, 1]
+
+
 def test_a_knock_counts_accepted_and_refused_as_answers_and_only_a_timeout_as_silence():
     with socket.socket() as listener, socket.socket() as bound_only:
         listener.bind(("127.0.0.1", 0))
@@ -225,6 +248,37 @@ def test_a_knock_counts_accepted_and_refused_as_answers_and_only_a_timeout_as_si
         assert not anything_answers([("127.0.0.1", port)], timeout=0.3)
     finally:
         silence.close()
+
+
+def test_knocking_many_addresses_at_once_tells_each_one_apart():
+    """One pass over many targets (a mass outage's fence knocks and connectivity IPs): every accepting and every
+    refusing address counts as an answer, every silent one as nobody there, each judged on its own."""
+    listeners = [socket.socket() for _ in range(5)]
+    refusing = [socket.socket() for _ in range(5)]
+    silence = Silence()
+    try:
+        for sock in listeners:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(8)
+        for sock in refusing:
+            sock.bind(("127.0.0.1", 0))  # bound, not listening: the kernel refuses
+        for _ in range(5):
+            silence.add("127.0.0.1", free_port())
+        accepted = [("127.0.0.1", s.getsockname()[1]) for s in listeners]
+        refused = [("127.0.0.1", s.getsockname()[1]) for s in refusing]
+        silent = [("127.0.0.1", s.getsockname()[1]) for s in silence._sockets[::3]]  # each add: listener, 2 fillers
+        targets = [t for group in zip(silent, refused, accepted, strict=True) for t in group]
+
+        results = knock_results(targets, timeout=0.3, source="127.0.0.1")
+
+        assert {t: results[t] for t in accepted} == dict.fromkeys(accepted, ACCEPTED)
+        assert {t: results[t] for t in refused} == dict.fromkeys(refused, REFUSED)
+        assert {t: results[t] for t in silent} == dict.fromkeys(silent, SILENT)
+        assert answering(targets, timeout=0.3) == set(accepted + refused)
+    finally:
+        silence.close()
+        for sock in listeners + refusing:
+            sock.close()
 
 
 def _set_connectivity_ips(pair, ips):
