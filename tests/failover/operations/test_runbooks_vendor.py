@@ -71,6 +71,7 @@ def _walk(fleet, operation, people: dict[str, tuple[str, Callable[[], None] | No
     while operation.status == OperationStatus.RUNNING:
         step = _waiting(operation)
         assert step.name in people, (step.name, step.detail)
+        assert step.name not in asked, f"{step.name} still waits after it was done: {step.detail}"
         asked.append(step.name)
         instruction, do = people[step.name]
         assert instruction in step.detail, (instruction, step.detail)
