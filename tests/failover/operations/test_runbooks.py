@@ -1,11 +1,11 @@
-"""Runbooks walked end to end against the simulator: planned and unplanned maintenance, drills."""
+"""Runbooks walked end to end against the simulator (extended profile): planned and unplanned maintenance, windows,
+guided upgrades on request. Drills and pair upgrades are walked on both profiles in test_runbooks_vendor.py."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from failover.maintenance_selectors import maintenance_window_silencer, pair_maintenance_window
 from failover.models import MaintenanceWindow, OperationKind, OperationStatus, PairState, StepStatus
-from failover.probing import probe_appliances
 from failover.services.operations import operation_cancel, operation_confirm
 from failover.services.windows import change_log_add
 from portal.models import Alert
@@ -165,58 +165,6 @@ def test_unplanned_maintenance_needs_the_question_answered(ops_fleet):
     assert "login_changed" in error.value.message_dict
 
 
-def test_drill_under_beat_measures_rto_and_sync_age(ops_fleet):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from failover.models import DrillSchedule, Operation
-    from failover.schedules import SCHEDULE
-    from failover.services.windows import drill_schedule_set, drills_start_due, window_schedule
-    from failover.tasks import start_due_drills
-
-    assert SCHEDULE["failover-start-due-drills"]["task"] == start_due_drills.name
-
-    pair = ops_fleet.pair
-    # A drill needs the evidence to say healthy (the window it runs in puts the pair in maintenance).
-    probe_appliances([pair.primary_id, pair.backup_id])
-    pair.refresh_from_db()
-    assert pair.state == PairState.HEALTHY, pair.state_reason
-    drill_schedule_set(actor=ops_fleet.operator, pair=pair, enabled=True, every_days=30)
-    # Outside a window: no drill, and the reason is kept on the schedule.
-    assert drills_start_due() == []
-    assert "No maintenance window" in DrillSchedule.objects.get(pair=pair).last_skip_reason
-    now = timezone.now()
-    window_schedule(actor=ops_fleet.operator, pair=pair, starts_at=now - timedelta(minutes=1),
-                    ends_at=now + timedelta(hours=1), reason="drill night")
-    pair.refresh_from_db()
-    assert pair.state == PairState.MAINTENANCE and "drill night" in pair.state_reason
-    # An open alert on the pair holds it back too.
-    alert = Alert.objects.create(organization=pair.organization, kind="sync_stale", dedup_key="a", subject="s",
-                                 body="b", scope=pair)
-    assert drills_start_due() == []
-    assert "alert" in DrillSchedule.objects.get(pair=pair).last_skip_reason
-    Alert.objects.filter(pk=alert.pk).update(created_at=now - timedelta(hours=2))
-    assert start_due_drills() == 1  # the beat task
-    assert drills_start_due() == []  # once per period
-    drill = ops_fleet.run(Operation.objects.get(kind=OperationKind.DRILL, pair=pair))
-    assert drill.status == OperationStatus.SUCCEEDED, drill.error
-    assert (ops_fleet.role(pair.primary), ops_fleet.role(pair.backup)) == ("primary", "backup")
-    changes = drill.result["role_changes"]
-    assert [c["change"] for c in changes] == ["swap_out", "swap_back"]
-    assert all(c["rto_seconds"] > 0 for c in changes)
-
-
-def test_a_failed_drill_alerts_and_leaves_the_roles_as_read(ops_fleet):
-    pair = ready_pair(ops_fleet)
-    ops_fleet.sim.set_fault(pair.backup.management_host, "down")
-    drill = ops_fleet.start_and_run(OperationKind.DRILL)
-    assert drill.status == OperationStatus.FAILED
-    alert = Alert.objects.get(kind="drill_failed")
-    assert alert.pair == pair and "Roles now" in alert.body
-    assert ops_fleet.role(pair.primary) == "primary"
-
-
 def test_an_open_window_pauses_the_portals_automatic_failover(ops_fleet):
     from datetime import timedelta
 
@@ -260,40 +208,6 @@ def test_window_input_is_checked(ops_fleet):
 
 def _upgrade(ops_fleet, appliance, version):
     ops_fleet.set_state(appliance, version=version, build="9999")
-
-
-@pytest.mark.parametrize("method", ["synchronous", "asynchronous"])
-def test_pair_upgrade(ops_fleet, method):
-    from appliances.models import ConfigurationBackup
-
-    pair = ready_pair(ops_fleet)
-    operation = ops_fleet.start_and_run(OperationKind.PAIR_UPGRADE, method=method)
-    assert operation.status == OperationStatus.RUNNING, operation.error
-    assert ConfigurationBackup.objects.get(appliance=pair.primary).status == "succeeded"
-    statuses = step_statuses(operation)
-    assert statuses["sync_wait_sync"] == statuses["break_verify"] == StepStatus.DONE
-    first, second = (pair.primary, pair.backup) if method == "synchronous" else (pair.backup, pair.primary)
-    step = waiting_step(operation)
-    assert step.name == ("upgrade_a" if method == "synchronous" else "upgrade_b") and first.name in step.detail
-    # Saying it is done without the appliance showing it keeps the step waiting.
-    operation_confirm(actor=ops_fleet.operator, operation=operation)
-    assert waiting_step(ops_fleet.run(operation)).name == step.name
-    _upgrade(ops_fleet, first, "25.1.0")
-    operation_confirm(actor=ops_fleet.operator, operation=operation)
-    operation = ops_fleet.run(operation)
-    if method == "asynchronous":
-        assert waiting_step(operation).name == "serve_from_b"
-        operation_confirm(actor=ops_fleet.operator, operation=operation)
-        operation = ops_fleet.run(operation)
-    assert waiting_step(operation).detail.count(second.name)
-    _upgrade(ops_fleet, second, "25.1.0")
-    operation_confirm(actor=ops_fleet.operator, operation=operation)
-    operation = ops_fleet.run(operation)
-    assert operation.status == OperationStatus.SUCCEEDED, [(s.name, s.status, s.detail) for s in operation.steps.all()]
-    assert ops_fleet.role(first) == "primary" if method == "synchronous" else ops_fleet.role(second) == "backup"
-    assert (ops_fleet.role(pair.primary), ops_fleet.role(pair.backup)) == (
-        ("primary", "backup") if method == "synchronous" else ("backup", "primary"))
-    assert "25.1.0 build 9999" in operation.steps.get(name="verify").detail
 
 
 def test_pair_upgrade_guided_where_the_extension_actions_are_not_used(ops_fleet):
