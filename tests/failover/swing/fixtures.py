@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import socket
 import tempfile
 import threading
 import time
@@ -71,6 +72,16 @@ class SwingFleet:
         run_operation(operation.pk)
         operation.refresh_from_db()
         return operation
+
+    def fail_over_while_the_old_primary_still_serves(self) -> Operation:
+        """The primary is cut off from the portal's management network but still serves the site's address (a
+        listener on the shared IP): the automatic failover the evaluation starts, run to its end."""
+        self.take_primary_down(silent=False)
+        pair = self.pair
+        with socket.socket() as still_serving:
+            still_serving.bind((pair.shared_ip, pair.primary.management_port))
+            still_serving.listen(8)
+            return self.run(self.evaluate().operation)
 
 
 class SharedIpSampler:

@@ -1,7 +1,6 @@
 """Shared IP: the address follows the primary role on the appliances; automatic failover must never leave it
 enabled on both members, which the simulator's state is sampled for throughout the operation."""
 
-import socket
 
 import pytest
 from django.utils import timezone
@@ -85,17 +84,10 @@ def test_failover_with_an_old_primary_that_answers_demotes_it_first(swing_fleet)
 
 
 def test_failover_is_cancelled_while_something_still_accepts_on_the_shared_ip(swing_fleet):
-    swing_fleet.take_primary_down(silent=False)
-    pair = swing_fleet.pair
-    # The old primary is cut off from the portal's management network but still serves the site's address.
-    with socket.socket() as still_serving:
-        still_serving.bind((pair.shared_ip, pair.primary.management_port))
-        still_serving.listen(8)
-        operation = swing_fleet.run(swing_fleet.evaluate().operation)
-
+    operation = swing_fleet.fail_over_while_the_old_primary_still_serves()
     assert operation.status == OperationStatus.CANCELLED
     assert "still accepts connections on the shared IP" in operation.error
-    assert swing_fleet.role(pair.backup) == "backup"  # nobody was promoted
+    assert swing_fleet.role(swing_fleet.pair.backup) == "backup"  # nobody was promoted
     assert operation.steps.get(name="promote").status == "pending"
 
 
