@@ -66,6 +66,7 @@ from portal.permissions import SYSTEM  # noqa: E402
 from portal.services.tokens import api_token_create  # noqa: E402
 from simulator.fleet import generate_fleet  # noqa: E402
 from simulator.pki import CertificateAuthority  # noqa: E402
+from simulator.testing import free_port  # noqa: E402
 
 
 def migrate() -> None:
@@ -116,12 +117,6 @@ def principals() -> dict[str, dict[str, str]]:
         client.force_login(user)
         headers[kind] = {"api": f"Token {secret}", "cookie": f"sessionid={client.cookies['sessionid'].value}"}
     return headers
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_gunicorn(port: int) -> subprocess.Popen:

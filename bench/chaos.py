@@ -43,7 +43,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench.portal_processes as harness  # noqa: E402 (after sys.path)
+from simulator.testing import free_port  # noqa: E402 (after sys.path)
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -69,7 +71,7 @@ def parse_args():
     parser.add_argument("--outage-margin", type=float, default=20.0,
                         help="a warranted outage lasts the primary timeout plus this (to this + 10) seconds")
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_chaos")
-    parser.add_argument("--keep", action="store_true", help="keep the logs directory")
+    parser.add_argument("--keep", action="store_true", help="keep the logs directory and the database")
     parser.add_argument("--no-redis-restart", action="store_true",
                         help="leave the private Redis alone (earlier runs needed it: a restart stopped a worker, "
                              "fixed by portal/celery_redis.py)")
@@ -81,31 +83,19 @@ LOCATIONS = [name.strip() for name in ARGS.locations.split(",") if name.strip()]
 SOURCES = {name: f"127.0.0.{2 + i}" for i, name in enumerate(LOCATIONS)}
 QUEUE_PREFIX = "chaos"
 TICK_QUEUE, OPS_QUEUE = f"{QUEUE_PREFIX}.tick", f"{QUEUE_PREFIX}.ops"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 REDIS_PORT = free_port()
 WORK = Path(tempfile.mkdtemp(prefix="chaos-"))
-# Everything the portal reads, for this process and the workers alike (portal.settings reads the environment).
-ENV = {
-    "DATABASE_URL": ARGS.database, "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
-    "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/1", "PORTAL_VAR_DIR": str(WORK / "var"),
-    "DJANGO_SETTINGS_MODULE": "portal.settings_test", "PROBE_QUEUE": QUEUE_PREFIX,
+# Everything the portal reads, for this process and the workers alike (portal.settings reads the environment);
+# the broker and cache are the private Redis. create_schema() in main() recreates the database from the models.
+SETTINGS = {
+    "PORTAL_VAR_DIR": str(WORK / "var"), "PROBE_QUEUE": QUEUE_PREFIX,
     "FAILOVER_OPERATIONS_QUEUE": OPS_QUEUE, "PROBE_FAILURES_TO_DOWN": "2", "PROBE_SUCCESSES_TO_UP": "1",
     "PROBE_CONFIRM_INTERVAL": "1", "PROBE_CLAIM_LEASE_SECONDS": "10", "PROBE_LOCATION_STALE_SECONDS": "15",
     "PROBE_ISOLATION_MIN_APPLIANCES": "6", "FAILOVER_KNOCK_TIMEOUT": "0.5", "FAILOVER_OPERATION_LOCK_TTL": "5",
     "FAILOVER_OPERATION_STALE_SECONDS": "6", "FAILOVER_POLL_INTERVAL": "0.05",
 }
-os.environ.update(ENV)
-
-import django  # noqa: E402
-
-django.setup()
+ENV = harness.scratch_django(database=ARGS.database, redis=f"redis://127.0.0.1:{REDIS_PORT}/0", name="chaos",
+                             reuse=True, settings=SETTINGS)
 
 from celery import Celery  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -616,6 +606,9 @@ def main() -> None:
             process.stop()
         silence.close()
         sim.stop()
+        connection.close()
+        if not ARGS.keep:
+            harness.drop_database(ARGS.database)
     total = sum(chaos.injected.values())
     command = "python bench/chaos.py " + " ".join(sys.argv[1:])
     print(f"\n{command}\n{total} faults injected in {injecting:.0f} s ({len(pairs)} pairs, locations "
@@ -627,7 +620,7 @@ def main() -> None:
     if not ARGS.keep:
         shutil.rmtree(WORK, ignore_errors=True)
     else:
-        print(f"logs: {WORK}")
+        print(f"logs: {WORK}; database: {ARGS.database}")
 
 
 if __name__ == "__main__":

@@ -79,8 +79,7 @@ from failover.services.operations import operation_start  # noqa: E402
 from failover.swing.knock import service_targets  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
 from simulator.fleet import generate_fleet  # noqa: E402
-from simulator.testing import SimulatorProcess  # noqa: E402
-from tests.failover.swing.fixtures import Silence  # noqa: E402
+from simulator.testing import Silence, SimulatorProcess  # noqa: E402
 
 
 def serving(sim, appliance: Appliance, shared_ip: str) -> bool:

@@ -57,8 +57,7 @@ from failover.models import (  # noqa: E402
 )
 from failover.swing.knock import service_targets  # noqa: E402
 from portal.permissions import SYSTEM  # noqa: E402
-from simulator.testing import SimulatorProcess  # noqa: E402
-from tests.failover.swing.fixtures import Silence  # noqa: E402
+from simulator.testing import Silence, SimulatorProcess  # noqa: E402
 
 
 def main() -> None:

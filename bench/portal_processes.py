@@ -20,12 +20,15 @@ def add_scratch_arguments(parser, *, name: str, redis_db: int) -> None:
     parser.add_argument("--redis", default=f"redis://127.0.0.1:6379/{redis_db}", help="broker and cache")
 
 
-def scratch_django(*, database: str, redis: str, name: str, reuse: bool = False) -> dict[str, str]:
+def scratch_django(*, database: str, redis: str, name: str, reuse: bool = False,
+                   settings: dict[str, str] | None = None) -> dict[str, str]:
     """Point this process at a scratch database (recreated unless ``reuse``) and Redis db (broker and cache),
-    set Django up, and return the environment to give the processes it starts."""
+    set Django up, and return the environment to give the processes it starts. ``settings``: more of the
+    environment the portal's settings read (added, or overriding the above)."""
     env = {
         "DATABASE_URL": database, "REDIS_URL": redis, "CELERY_BROKER_URL": redis,
         "DJANGO_SETTINGS_MODULE": "portal.settings_test", "PORTAL_VAR_DIR": f"/tmp/portal-bench-{name}-var",
+        **(settings or {}),
     }
     os.environ.update(env)
     if not reuse:
