@@ -12,7 +12,6 @@ the appliances shows how long an all-or-nothing refusal takes (every appliance r
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,17 +19,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench.portal_processes as harness  # noqa: E402 (after sys.path)
+
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--pairs", type=int, default=200)
-parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/portal_bench_adopt")
+harness.add_scratch_arguments(parser, name="adopt", redis_db=4)
 ARGS = parser.parse_args()
-os.environ["DATABASE_URL"] = ARGS.database
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
+harness.scratch_django(database=ARGS.database, redis=ARGS.redis, name="adopt")
 
-import django  # noqa: E402
-
-django.setup()
-
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from demo.fleet_loader import fleet_load  # noqa: E402
@@ -49,8 +46,7 @@ def csv_for(sim) -> bytes:
 
 
 def main() -> None:
-    creation = connection.creation
-    name = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    call_command("migrate", verbosity=0)
     sim = SimulatorProcess(organisations=1, pairs_per_org=ARGS.pairs, singles=0, time_scale=0.01,
                            settings={"sync_interval": 0}, vendor_pairs_per_org=ARGS.pairs).start()
     try:
@@ -78,7 +74,8 @@ def main() -> None:
               f"{len(refused.errors)} error(s), nothing created")
     finally:
         sim.stop()
-        creation.destroy_test_db(name, verbosity=0)
+        connection.close()
+        harness.drop_database(ARGS.database)
 
 
 if __name__ == "__main__":
