@@ -134,9 +134,9 @@ def evacuate(organization, concurrency: int) -> dict:
 def flip_back(sim: SimulatorProcess, organization) -> None:
     """Between runs: the simulator back to its fleet file's roles, the probe status to match."""
     sim.reset()
-    for appliance in Appliance.objects.filter(organization=organization):
-        Appliance.objects.filter(pk=appliance.pk).update(
-            status_role="primary" if appliance.location == "PAR-1" else "backup")
+    members = Appliance.objects.filter(organization=organization)
+    members.filter(location="PAR-1").update(status_role="primary")  # where load() placed the primaries
+    members.exclude(location="PAR-1").update(status_role="backup")
     Pair.objects.update(epoch=0)
 
 
@@ -144,6 +144,15 @@ def main() -> int:
     create_schema()
     fleet = {"organisations": 1, "pairs_per_org": ARGS.pairs, "singles": 0, "time_scale": ARGS.time_scale,
              "settings": {"sync_interval": 0}, "simulator": {"swap_gap": 20}}
+    try:
+        run(fleet)
+    finally:
+        connection.close()
+        harness.drop_database(ARGS.database)
+    return 0
+
+
+def run(fleet: dict) -> None:
     with SimulatorProcess(**fleet) as sim:
         organization = load(sim)
         print(f"{ARGS.pairs} pairs, time scale {ARGS.time_scale}, poll {ARGS.poll}s")
@@ -154,7 +163,6 @@ def main() -> int:
             print(f"{concurrency:>11} {result['planned_s']:>7.2f} {result['run_s']:>7.1f} "
                   f"{result['moved'] / result['run_s']:>8.1f} {result['peak']:>5} "
                   f"{result['moved']:>4}/{result['items']:<4} {result['status']:>8}")
-    return 0
 
 
 if __name__ == "__main__":

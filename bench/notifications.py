@@ -98,6 +98,14 @@ def scenario(organization, pairs, group_by: list[str], tag: str) -> None:
 
 def main() -> None:
     create_schema()
+    try:
+        run()
+    finally:
+        connection.close()
+        harness.drop_database(ARGS.database)
+
+
+def run() -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.ALERT_GROUP_WAIT_SECONDS = 0
     settings.METRICS_REDIS_PREFIX = f"bench:{time.time()}:"

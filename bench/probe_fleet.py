@@ -69,11 +69,10 @@ from django.db.models import Max, Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from appliances.models import Appliance  # noqa: E402
-from bench.scratch_db import create_schema  # noqa: E402
-from failover.models import Pair, PairStateChange, StatusChange  # noqa: E402
+from bench.scratch_db import bulk_load_fleet, create_schema  # noqa: E402
+from failover.models import PairStateChange, StatusChange  # noqa: E402
 from failover.probing import SweepReport  # noqa: E402
 from failover.services.probes import probe_batch_run, probe_batches_claim  # noqa: E402
-from portal.models import Organization  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
 
 # -- helpers -------------------------------------------------------------------------------------------------
@@ -107,27 +106,6 @@ def tree_cpu_seconds(pid: int) -> float:
 def self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def load_fleet(sim: SimulatorProcess) -> None:
-    """Bulk insert (the fleet loader audits each row, which is right for people and slow for 10,000)."""
-    ca_pem = sim.ca_path.read_text()
-    for org_data in sim.fleet["organisations"]:
-        organization = Organization.objects.create(name=org_data["name"], slug=org_data["slug"])
-        Appliance.objects.bulk_create([
-            Appliance(organization=organization, name=a["name"], management_host=a["address"],
-                      management_port=sim.port, appliance_guid=a["guid"], site_hostname=a["hostname"],
-                      client_id=a["client_id"], client_secret=a["client_secret"], ca_bundle=ca_pem,
-                      probe_interval=60, probe_timeout=10)
-            for a in org_data["appliances"]
-        ], batch_size=1000)
-        by_name = dict(Appliance.objects.filter(organization=organization).values_list("name", "pk"))
-        Pair.objects.bulk_create([
-            Pair(organization=organization, site_hostname=p["site_hostname"], primary_id=by_name[p["primary"]],
-                 backup_id=by_name[p["backup"]], network_method="dns_swing", dns_server="127.0.0.53",
-                 dns_zone="sim.test", backup_host="127.0.0.1", reverse_host="127.0.0.1")
-            for p in org_data["pairs"]
-        ], batch_size=1000)
 
 
 def make_all_due() -> None:
@@ -319,7 +297,9 @@ def main() -> int:
     with SimulatorProcess(organisations=1, pairs_per_org=pairs, singles=0, time_scale=1.0,
                           settings={"sync_interval": 0}) as sim:
         pin(sim._process.pid, SIMULATOR_CPU)
-        load_fleet(sim)
+        # Bulk inserted (the fleet loader audits each row, which is right for people and slow for 10,000).
+        bulk_load_fleet(sim, appliance_fields=lambda appliance, organization: {"probe_interval": 60,
+                                                                               "probe_timeout": 10})
         total = Appliance.objects.count()
 
         print("direct path (claim + failover.services.probes.probe_batch_run, as the probe_batch task):")
