@@ -112,8 +112,14 @@ def main() -> None:
                 first_unreachable = Pair.objects.aggregate(since=Min("primary_unreachable_since"))["since"]
             time.sleep(0.2)
         operations = Operation.objects.filter(kind=OperationKind.AUTO_FAILOVER)
+        # Sampling stops once every standby serves, but the operations still verify and notify: their outcome,
+        # steps and durations are read when they have finished (else the last ones were left out of every figure).
+        settle = time.time() + 120
+        while operations.filter(status__in=OperationStatus.active()).exists() and time.time() < settle:
+            time.sleep(0.5)
         succeeded = operations.filter(status=OperationStatus.SUCCEEDED).count()
         failed = operations.exclude(status__in=[OperationStatus.SUCCEEDED, *OperationStatus.active()]).count()
+        running = operations.filter(status__in=OperationStatus.active()).count()
         times = sorted(served_at.values())
         print(f"all {len(pairs)} primaries down within {downed:.1f} s")
         if times:
@@ -137,7 +143,8 @@ def main() -> None:
         runs = [(r["finished_at"] - r["started_at"]).total_seconds() for r in rows if r["finished_at"]]
         if runs:
             print(f"operation run (started -> finished): {spread(runs)}")
-        print(f"operations: {succeeded} succeeded, {failed} failed or cancelled; samples with two primaries "
+        print(f"operations: {succeeded} succeeded, {failed} failed or cancelled, {running} still running 120 s "
+              f"after the last standby served; samples with two primaries "
               f"serving: {two_primaries} of {samples} samples")
     finally:
         silence.close()
