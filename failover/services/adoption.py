@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from appliances.connect import contact_failure_text
 from appliances.csv_io import CsvImportResult, read_csv_rows
 from appliances.drivers import ApplianceError, ApplianceRefused, FailoverRole, HealthReport
 from appliances.models import AddressKind, Appliance
@@ -56,7 +57,7 @@ def _read_one(client) -> MemberReading:
     try:
         health = client.check_health()
     except ApplianceError as exc:
-        return MemberReading(error=str(exc))
+        return MemberReading(error=contact_failure_text(exc))
     peers = settings = None
     try:
         peers = frozenset(entry.appliance_id.lower() for entry in client.get_appliances().appliances)
