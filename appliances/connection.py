@@ -19,7 +19,7 @@ from portal.models import AuditAction, Role
 from portal.permissions import require_role
 from portal.services.audit import audit_record
 
-from .connect import ClientPurpose, appliance_client, client_for
+from .connect import ClientPurpose, appliance_client, probing_client
 from .drivers import ApplianceError
 from .models import Appliance
 from .services import appliance_record_capabilities
@@ -77,9 +77,7 @@ def connection_test(*, appliance: Appliance) -> ConnectionReport:
     """Read what the appliance says about itself and the account; changes nothing on the appliance."""
     report = ConnectionReport(checked_at=timezone.now())
     if not appliance.client_id or not appliance.client_secret:
-        client = client_for(host=appliance.management_host, port=appliance.management_port, client_id="",
-                            client_secret="", trust=appliance.trust, purpose=ClientPurpose.CONNECTION_TEST,
-                            organization=appliance.organization)
+        client = probing_client(appliance, purpose=ClientPurpose.CONNECTION_TEST)
         try:
             plain = client.plain_check_health()
         except ApplianceError as exc:
@@ -123,10 +121,7 @@ def connection_test(*, appliance: Appliance) -> ConnectionReport:
 
 
 def _check_probe_account(appliance: Appliance, report: ConnectionReport) -> None:
-    client = client_for(host=appliance.management_host, port=appliance.management_port,
-                        client_id=appliance.probe_client_id, client_secret=appliance.probe_client_secret,
-                        trust=appliance.trust, purpose=ClientPurpose.CONNECTION_TEST,
-                        organization=appliance.organization)
+    client = probing_client(appliance, purpose=ClientPurpose.CONNECTION_TEST)  # the probing account is recorded
     try:
         report.probe_account_access = client.get_api_info().command_access
     except ApplianceError as exc:
