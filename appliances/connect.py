@@ -4,8 +4,11 @@ site: probing, operations, certificates, backups and RMA all build their clients
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from functools import lru_cache
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 
@@ -117,6 +120,25 @@ def appliance_client(appliance, *, purpose: ClientPurpose = ClientPurpose.CERTIF
         timeouts=purpose_timeouts(purpose, appliance),
         address_guard=outbound_guard(appliance.organization),
     )
+
+
+T = TypeVar("T")
+
+
+def read_concurrently(appliances: Iterable, read: Callable[[ApplianceClient], T], *, purpose: ClientPurpose,
+                      concurrency: int, name: str) -> tuple[dict[int, T], dict[int, str]]:
+    """``read(client)`` for each appliance (once per pk), ``concurrency`` at a time. Clients are built here, so the
+    threads never touch the database (a deferred secret column would load on another connection). Returns the
+    results by pk, and by pk why an appliance had no client (no API account)."""
+    clients, refused = {}, {}
+    for appliance in {appliance.pk: appliance for appliance in appliances}.values():
+        try:
+            clients[appliance.pk] = appliance_client(appliance, purpose=purpose)
+        except ValidationError as exc:
+            refused[appliance.pk] = " ".join(exc.messages)
+    with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(clients))), thread_name_prefix=name) as pool:
+        results = dict(zip(clients, pool.map(read, clients.values()), strict=True))
+    return results, refused
 
 
 @lru_cache(maxsize=1024)

@@ -7,11 +7,9 @@ credentials is tried through the plain ``/check_health`` page only, and the repo
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -19,7 +17,7 @@ from portal.models import AuditAction, Role
 from portal.permissions import require_role
 from portal.services.audit import audit_record
 
-from .connect import ClientPurpose, appliance_client, probing_client
+from .connect import ClientPurpose, appliance_client, probing_client, read_concurrently
 from .drivers import ApplianceError
 from .models import Appliance
 from .services import appliance_record_capabilities
@@ -167,15 +165,9 @@ def capabilities_refresh(*, now=None) -> int:
     stale = (Appliance.objects.filter(Q(capabilities_read_at__isnull=True)
                                       | Q(capabilities_read_at__lt=now - CAPABILITIES_MAX_AGE))
              .exclude(client_id="").order_by("capabilities_read_at", "pk")[:CAPABILITIES_BATCH])
-    clients = {}
     appliances = {appliance.pk: appliance for appliance in stale}
-    for appliance in appliances.values():
-        try:
-            clients[appliance.pk] = appliance_client(appliance, purpose=ClientPurpose.CONNECTION_TEST)
-        except ValidationError:
-            continue
-    with ThreadPoolExecutor(max_workers=CAPABILITIES_CONCURRENCY, thread_name_prefix="capabilities") as pool:
-        read = dict(zip(clients, pool.map(_capabilities_of, clients.values()), strict=True))
+    read, _no_account = read_concurrently(appliances.values(), _capabilities_of, purpose=ClientPurpose.CONNECTION_TEST,
+                                          concurrency=CAPABILITIES_CONCURRENCY, name="capabilities")
     recorded = 0
     for pk, capabilities in read.items():
         if capabilities is not None:
