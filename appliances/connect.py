@@ -4,8 +4,11 @@ site: probing, operations, certificates, backups and RMA all build their clients
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from functools import lru_cache
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 
@@ -60,6 +63,14 @@ def purpose_timeout(purpose: ClientPurpose, appliance=None) -> float:
     return PURPOSE_TIMEOUTS[purpose]
 
 
+def purpose_timeouts(purpose: ClientPurpose, appliance=None) -> Timeouts:
+    """A probe is one short call whose whole budget (connect included) is the appliance's probe timeout; every other
+    purpose caps its connect at ``CONNECT_TIMEOUT_CAP``."""
+    timeout = purpose_timeout(purpose, appliance)
+    return Timeouts(connect=timeout if purpose == ClientPurpose.PROBE else min(timeout, CONNECT_TIMEOUT_CAP),
+                    total=timeout)
+
+
 def contact_failure_text(error: ApplianceError) -> str:
     """What a person sees when a call they triggered failed. A refused connection, a silent port and a service that
     does not speak TLS read the same, so a host and port typed into the portal cannot be used to scan a network;
@@ -90,11 +101,9 @@ def client_for(*, host: str, port: int, client_id: str, client_secret: str, trus
                purpose: ClientPurpose, organization) -> ApplianceClient:
     """A client for an address not (yet) in the inventory, e.g. an RMA replacement being checked; the
     credentials may be empty (the health call answers without them)."""
-    timeout = purpose_timeout(purpose)
     credentials = Credentials(client_id, client_secret) if client_id else None
     return ApplianceClient(
-        ApplianceAddress(host, port), credentials, trust,
-        timeouts=Timeouts(connect=min(timeout, CONNECT_TIMEOUT_CAP), total=timeout),
+        ApplianceAddress(host, port), credentials, trust, timeouts=purpose_timeouts(purpose),
         address_guard=outbound_guard(organization),
     )
 
@@ -105,13 +114,31 @@ def appliance_client(appliance, *, purpose: ClientPurpose = ClientPurpose.CERTIF
     if not appliance.client_id or not appliance.client_secret:
         raise ValidationError(f"{appliance} has no API credentials; add them in the inventory so the portal can "
                               "reach it.")
-    timeout = purpose_timeout(purpose, appliance)
     return ApplianceClient(
         ApplianceAddress(appliance.management_host, appliance.management_port),
         Credentials(appliance.client_id, appliance.client_secret), appliance.trust,
-        timeouts=Timeouts(connect=min(timeout, CONNECT_TIMEOUT_CAP), total=timeout),
+        timeouts=purpose_timeouts(purpose, appliance),
         address_guard=outbound_guard(appliance.organization),
     )
+
+
+T = TypeVar("T")
+
+
+def read_concurrently(appliances: Iterable, read: Callable[[ApplianceClient], T], *, purpose: ClientPurpose,
+                      concurrency: int, name: str) -> tuple[dict[int, T], dict[int, str]]:
+    """``read(client)`` for each appliance (once per pk), ``concurrency`` at a time. Clients are built here, so the
+    threads never touch the database (a deferred secret column would load on another connection). Returns the
+    results by pk, and by pk why an appliance had no client (no API account)."""
+    clients, refused = {}, {}
+    for appliance in {appliance.pk: appliance for appliance in appliances}.values():
+        try:
+            clients[appliance.pk] = appliance_client(appliance, purpose=purpose)
+        except ValidationError as exc:
+            refused[appliance.pk] = " ".join(exc.messages)
+    with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(clients))), thread_name_prefix=name) as pool:
+        results = dict(zip(clients, pool.map(read, clients.values()), strict=True))
+    return results, refused
 
 
 @lru_cache(maxsize=1024)
@@ -119,15 +146,6 @@ def _trust(ca_pem: str, pin: str) -> TrustSettings:
     # A fleet shares a handful of CA bundles; building (and validating) one TrustSettings per bundle, not per
     # appliance, keeps a 10,000-appliance sweep from re-checking the same PEM 10,000 times.
     return TrustSettings(ca_pem=ca_pem or None, pin=pin or None)
-
-
-def plain_health_client(appliance) -> ApplianceClient:
-    """For an appliance without an API account: only the unauthenticated ``/check_health`` page answers."""
-    timeout = purpose_timeout(ClientPurpose.PROBE, appliance)
-    return ApplianceClient(ApplianceAddress(appliance.management_host, appliance.management_port), None,
-                           _trust(appliance.ca_bundle or "", (appliance.tls_pin or "").strip()),
-                           timeouts=Timeouts(connect=timeout, total=timeout),
-                           address_guard=outbound_guard(appliance.organization))
 
 
 def probe_credentials(appliance) -> Credentials | None:
@@ -139,18 +157,32 @@ def probe_credentials(appliance) -> Credentials | None:
     return None
 
 
+def probing_client(appliance, *, purpose: ClientPurpose = ClientPurpose.PROBE) -> ApplianceClient:
+    """A client with the account probing uses (``probe_credentials``); without any account only the unauthenticated
+    ``/check_health`` page answers it."""
+    return ApplianceClient(ApplianceAddress(appliance.management_host, appliance.management_port),
+                           probe_credentials(appliance),
+                           _trust(appliance.ca_bundle or "", (appliance.tls_pin or "").strip()),
+                           timeouts=purpose_timeouts(purpose, appliance),
+                           address_guard=outbound_guard(appliance.organization))
+
+
+def plain_health_client(appliance) -> ApplianceClient:
+    """For an appliance without an API account: only the unauthenticated ``/check_health`` page answers."""
+    return probing_client(appliance)
+
+
 def probe_target(appliance) -> ProbeTarget:
     """The probe loop's form of a client (the batch driver probes many at once). Raises ValueError when the
     appliance cannot be probed (no credentials or no trust anchor)."""
     credentials = probe_credentials(appliance)
     if credentials is None:
         raise ValueError("No API credentials are configured for this appliance.")
-    timeout = purpose_timeout(ClientPurpose.PROBE, appliance)
     return ProbeTarget(
         address=ApplianceAddress(appliance.management_host, appliance.management_port),
         credentials=credentials,
         trust=_trust(appliance.ca_bundle or "", (appliance.tls_pin or "").strip()),
-        timeouts=Timeouts(connect=timeout, total=timeout),
+        timeouts=purpose_timeouts(ClientPurpose.PROBE, appliance),
         ref=appliance.pk,
         address_guard=outbound_guard(appliance.organization),
     )

@@ -7,11 +7,9 @@ credentials is tried through the plain ``/check_health`` page only, and the repo
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -19,7 +17,7 @@ from portal.models import AuditAction, Role
 from portal.permissions import require_role
 from portal.services.audit import audit_record
 
-from .connect import ClientPurpose, appliance_client, client_for
+from .connect import ClientPurpose, appliance_client, probing_client, read_concurrently
 from .drivers import ApplianceError
 from .models import Appliance
 from .services import appliance_record_capabilities
@@ -77,9 +75,7 @@ def connection_test(*, appliance: Appliance) -> ConnectionReport:
     """Read what the appliance says about itself and the account; changes nothing on the appliance."""
     report = ConnectionReport(checked_at=timezone.now())
     if not appliance.client_id or not appliance.client_secret:
-        client = client_for(host=appliance.management_host, port=appliance.management_port, client_id="",
-                            client_secret="", trust=appliance.trust, purpose=ClientPurpose.CONNECTION_TEST,
-                            organization=appliance.organization)
+        client = probing_client(appliance, purpose=ClientPurpose.CONNECTION_TEST)
         try:
             plain = client.plain_check_health()
         except ApplianceError as exc:
@@ -123,10 +119,7 @@ def connection_test(*, appliance: Appliance) -> ConnectionReport:
 
 
 def _check_probe_account(appliance: Appliance, report: ConnectionReport) -> None:
-    client = client_for(host=appliance.management_host, port=appliance.management_port,
-                        client_id=appliance.probe_client_id, client_secret=appliance.probe_client_secret,
-                        trust=appliance.trust, purpose=ClientPurpose.CONNECTION_TEST,
-                        organization=appliance.organization)
+    client = probing_client(appliance, purpose=ClientPurpose.CONNECTION_TEST)  # the probing account is recorded
     try:
         report.probe_account_access = client.get_api_info().command_access
     except ApplianceError as exc:
@@ -172,15 +165,9 @@ def capabilities_refresh(*, now=None) -> int:
     stale = (Appliance.objects.filter(Q(capabilities_read_at__isnull=True)
                                       | Q(capabilities_read_at__lt=now - CAPABILITIES_MAX_AGE))
              .exclude(client_id="").order_by("capabilities_read_at", "pk")[:CAPABILITIES_BATCH])
-    clients = {}
     appliances = {appliance.pk: appliance for appliance in stale}
-    for appliance in appliances.values():
-        try:
-            clients[appliance.pk] = appliance_client(appliance, purpose=ClientPurpose.CONNECTION_TEST)
-        except ValidationError:
-            continue
-    with ThreadPoolExecutor(max_workers=CAPABILITIES_CONCURRENCY, thread_name_prefix="capabilities") as pool:
-        read = dict(zip(clients, pool.map(_capabilities_of, clients.values()), strict=True))
+    read, _no_account = read_concurrently(appliances.values(), _capabilities_of, purpose=ClientPurpose.CONNECTION_TEST,
+                                          concurrency=CAPABILITIES_CONCURRENCY, name="capabilities")
     recorded = 0
     for pk, capabilities in read.items():
         if capabilities is not None:

@@ -50,16 +50,27 @@ def adoption_proposals(*, user, organization=None) -> list[AdoptionProposal]:
     proposals = []
     for appliances in by_org.values():
         primaries = [a for a in appliances if a.status_role == FailoverRole.PRIMARY]
-        backups = [a for a in appliances if a.status_role == FailoverRole.BACKUP]
+        # Each backup's site and shared IPs once, indexed: a new customer's fleet is thousands of unpaired
+        # appliances, and comparing every primary with every backup on each pair list view was quadratic.
+        backup_ips: dict[int, set[str]] = {}
+        by_site: dict[str, list[Appliance]] = defaultdict(list)
+        by_ip: dict[str, list[Appliance]] = defaultdict(list)
+        for backup in (a for a in appliances if a.status_role == FailoverRole.BACKUP):
+            backup_ips[backup.pk] = _shared_ips(backup)
+            if _site(backup):
+                by_site[_site(backup)].append(backup)
+            for ip in backup_ips[backup.pk]:
+                by_ip[ip].append(backup)
         matches: dict[int, list[tuple[Appliance, str]]] = {}
         claimed: dict[int, int] = defaultdict(int)
         for primary in primaries:
-            found = []
-            for backup in backups:
-                if _site(primary) and _site(primary) == _site(backup):
-                    found.append((backup, f"same site name {_site(primary)}"))
-                elif common := _shared_ips(primary) & _shared_ips(backup):
-                    found.append((backup, f"shared IP {', '.join(sorted(common))}"))
+            site, ips = _site(primary), _shared_ips(primary)
+            found = [(backup, f"same site name {site}") for backup in by_site.get(site, [])] if site else []
+            same_site = {backup.pk for backup, _ in found}
+            by_ip_match = {backup.pk: backup for ip in ips for backup in by_ip.get(ip, [])}
+            for pk, backup in by_ip_match.items():
+                if pk not in same_site:
+                    found.append((backup, f"shared IP {', '.join(sorted(ips & backup_ips[pk]))}"))
             matches[primary.pk] = found
             for backup, _ in found:
                 claimed[backup.pk] += 1

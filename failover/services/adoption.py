@@ -9,13 +9,13 @@ Everything is read before anything is written, so a refusal leaves no trace; a C
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from appliances.connect import ClientPurpose, contact_failure_text, read_concurrently
 from appliances.csv_io import CsvImportResult, read_csv_rows
 from appliances.drivers import ApplianceError, ApplianceRefused, FailoverRole, HealthReport
 from appliances.models import AddressKind, Appliance
@@ -29,7 +29,7 @@ from portal.services.csv_jobs import csv_job_queue, csv_job_run
 from ..models import BackupSettings, NetworkMethod, Pair, PairAdoptionImport
 from ..selectors import appliance_pairs
 from .advice import advice_refresh
-from .pairs import BYTES_PER_KBIT, check_members, interactive_client
+from .pairs import BYTES_PER_KBIT, check_members
 
 #: Appliances read at once when adopting many pairs (each read is bounded by the appliance's probe timeout).
 READ_CONCURRENCY = 16
@@ -56,7 +56,7 @@ def _read_one(client) -> MemberReading:
     try:
         health = client.check_health()
     except ApplianceError as exc:
-        return MemberReading(error=str(exc))
+        return MemberReading(error=contact_failure_text(exc))
     peers = settings = None
     try:
         peers = frozenset(entry.appliance_id.lower() for entry in client.get_appliances().appliances)
@@ -75,19 +75,11 @@ def _read_one(client) -> MemberReading:
 
 
 def read_appliances(appliances) -> dict[int, MemberReading]:
-    """Read every appliance once, concurrently. Clients are built here, so the threads never touch the database
-    (a deferred secret column would otherwise be loaded on another connection)."""
-    clients, readings = {}, {}
-    for appliance in {appliance.pk: appliance for appliance in appliances}.values():
-        try:
-            clients[appliance.pk] = interactive_client(appliance)
-        except ValidationError as exc:
-            readings[appliance.pk] = MemberReading(error=" ".join(exc.messages))
-    with ThreadPoolExecutor(max_workers=min(READ_CONCURRENCY, max(1, len(clients))),
-                            thread_name_prefix="adopt-read") as pool:
-        futures = {pk: pool.submit(_read_one, client) for pk, client in clients.items()}
-        readings.update({pk: future.result() for pk, future in futures.items()})
-    return readings
+    """Read every appliance once, concurrently, each call bounded by its probe timeout (a person or a CSV job
+    waits)."""
+    readings, refused = read_concurrently(appliances, _read_one, purpose=ClientPurpose.INTERACTIVE,
+                                          concurrency=READ_CONCURRENCY, name="adopt-read")
+    return {**{pk: MemberReading(error=error) for pk, error in refused.items()}, **readings}
 
 
 @dataclass
