@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from appliances.models import Appliance
+from failover.services.advice import advice_sweep
 from portal.api.pagination import encode_cursor
 from portal.models import Role
-from tests.factories import ApplianceFactory, PairFactory
+from tests.factories import ApplianceFactory, BackupSettingsFactory, PairFactory
 from tests.factories.failover import AlertFactory, OperationFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,20 +21,25 @@ def api(org_a, make_member, api_as):
     return api_as(make_member(org_a, Role.VIEWER))
 
 
-def walk(api, path: str, **params) -> tuple[list[int], list[int]]:
-    """Every id forwards through the next links, then backwards from the last page through the previous links."""
+def row_id(row):
+    return row["id"]
+
+
+def walk(api, path: str, key=row_id, **params) -> tuple[list, list]:
+    """Every row's ``key`` (its id) forwards through the next links, then backwards from the last page through the
+    previous links."""
     forward, page = [], api.get(path, {**params, "cursor": "", "limit": 2}).json()
     pages = [page]
-    forward += [row["id"] for row in page["results"]]
+    forward += [key(row) for row in page["results"]]
     while page["next"]:
         page = api.get(page["next"]).json()
         assert "count" not in page
         pages.append(page)
-        forward += [row["id"] for row in page["results"]]
-    backward = list(reversed([row["id"] for row in page["results"]]))
+        forward += [key(row) for row in page["results"]]
+    backward = list(reversed([key(row) for row in page["results"]]))
     while page["previous"]:
         page = api.get(page["previous"]).json()
-        backward += list(reversed([row["id"] for row in page["results"]]))
+        backward += list(reversed([key(row) for row in page["results"]]))
     return forward, list(reversed(backward))
 
 
@@ -72,6 +78,21 @@ def test_the_other_big_lists_walk_in_their_default_order(api, org_a, path):
     forward, backward = walk(api, path)
     assert forward == backward == offset_order
     assert len(forward) == 5
+
+
+def test_the_advice_list_walks_in_its_order(api, org_a):
+    """Findings sort on four columns (severity, site, pair, rule) before the id: each is part of the position."""
+    for _ in range(3):
+        pair = PairFactory(organization=org_a)
+        BackupSettingsFactory(appliance=pair.primary, enable_backup_operations=True)
+    advice_sweep()
+    def finding(row):
+        return row["pair"], row["code"]  # a finding is one rule of one pair (the API shows no id)
+
+    offset_order = [finding(row) for row in api.get("/api/v1/advice/", {"limit": 100}).json()["results"]]
+    forward, backward = walk(api, "/api/v1/advice/", key=finding)
+    assert forward == backward == offset_order
+    assert len(forward) > 3  # more than one finding per pair: the rule breaks ties within a pair
 
 
 @pytest.mark.parametrize("cursor", ["not base64 !", encode_cursor(values=["a"]), encode_cursor(values=[{"x": 1}, 2]),

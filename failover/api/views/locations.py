@@ -10,7 +10,12 @@ from portal.api.viewsets import TenantReadOnlyViewSet
 
 from ...models import ApplianceProbeLocations, LocationStatus, ProbeSettings
 from ...probing.locations import isolated_locations
-from ...services.locations import LOCATION_ROLES, appliance_probe_locations_set, probe_settings_set
+from ...services.locations import (
+    LOCATION_ROLES,
+    MAX_LOCATIONS,
+    appliance_probe_locations_set,
+    probe_settings_set,
+)
 
 
 class LocationStatusSerializer(serializers.ModelSerializer):
@@ -40,7 +45,7 @@ class LocationStatusSerializer(serializers.ModelSerializer):
 
 
 class ProbeSettingsSerializer(TenantModelSerializer):
-    locations = serializers.ListField(child=serializers.CharField(max_length=40), max_length=9)
+    locations = serializers.ListField(child=serializers.CharField(max_length=40), max_length=MAX_LOCATIONS)
 
     class Meta:
         model = ProbeSettings
@@ -49,7 +54,8 @@ class ProbeSettingsSerializer(TenantModelSerializer):
 
 
 class ApplianceProbeLocationsSerializer(serializers.ModelSerializer):
-    locations = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1, max_length=9)
+    locations = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1,
+                                      max_length=MAX_LOCATIONS)
     appliance = TenantRelatedField(queryset=Appliance.objects.all(), role=LOCATION_ROLES["configure"])
 
     class Meta:
