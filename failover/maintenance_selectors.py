@@ -1,16 +1,27 @@
-"""Reads about maintenance windows, runbooks and drills (tenant-scoped through ``for_user`` where a person asks)."""
+"""Reads about maintenance windows, runbooks, drills and evacuations (tenant-scoped through ``for_user`` where a
+person asks)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from appliances.selectors import appliance_unshown_fields
 
 from .alerts import AlertKind
-from .models import DrillSchedule, MaintenanceWindow, Operation, OperationKind, OperationStatus, Pair
+from .models import (
+    DrillSchedule,
+    Evacuation,
+    EvacuationItem,
+    EvacuationItemStatus,
+    MaintenanceWindow,
+    Operation,
+    OperationKind,
+    OperationStatus,
+    Pair,
+)
 from .pair_state import WindowCover
 from .selectors import PAIR_UNSHOWN_FIELDS
 
@@ -146,3 +157,34 @@ def drill_schedules_due(*, now: datetime) -> QuerySet[DrillSchedule]:
     return (DrillSchedule.objects.filter(enabled=True)
             .filter(Q(last_started_at__isnull=True) | Q(last_started_at__lte=now - timedelta(days=1)))
             .select_related("pair", "pair__organization"))
+
+
+# -- evacuations -----------------------------------------------------------------------------------------------
+
+
+def evacuation_items_for_display() -> QuerySet[EvacuationItem]:
+    """Evacuation items in order, with their pair, members and operation loaded without the secret columns (the
+    page and the API show names and links only)."""
+    return (EvacuationItem.objects.select_related("pair", "source", "target", "operation")
+            .defer(*(f"pair__{name}" for name in PAIR_UNSHOWN_FIELDS), *appliance_unshown_fields("source", "target"))
+            .order_by("position"))
+
+
+def _progress_name(status: str) -> str:
+    return f"progress_{status}"
+
+
+def with_progress(evacuations: QuerySet[Evacuation]) -> QuerySet[Evacuation]:
+    """Each evacuation's item count per status as annotations: a list costs one query, no item loaded."""
+    return evacuations.annotate(**{_progress_name(status): Count("items", filter=Q(items__status=status))
+                                   for status in EvacuationItemStatus.values})
+
+
+def evacuation_progress(evacuation: Evacuation) -> dict[str, int]:
+    """How many of the evacuation's pairs are in each item status: from ``with_progress``'s annotations when the
+    row came through it, else counted in one query."""
+    if hasattr(evacuation, _progress_name(EvacuationItemStatus.QUEUED)):
+        return {status: getattr(evacuation, _progress_name(status)) for status in EvacuationItemStatus.values}
+    counts = dict.fromkeys(EvacuationItemStatus.values, 0)
+    counts.update(evacuation.items.order_by().values_list("status").annotate(count=Count("pk")))
+    return counts
