@@ -153,6 +153,20 @@ def drill_figures(drill: Operation) -> dict:
     }
 
 
+def drill_rows(pairs: QuerySet[Pair], *, limit: int) -> list[tuple[Operation, dict]]:
+    """The newest ``limit`` finished drills of these pairs, each with its figures (``drill_figures``)."""
+    return [(drill, drill_figures(drill)) for drill in drill_history(pairs)[:limit]]
+
+
+#: The fleet's drill report reads this many of the newest drills.
+DRILL_REPORT_LIMIT = 500
+
+
+def drill_report(pairs: QuerySet[Pair]) -> list[tuple[Operation, dict]]:
+    """The fleet's drill report: the newest drills, the slowest recovery first."""
+    return sorted(drill_rows(pairs, limit=DRILL_REPORT_LIMIT), key=lambda row: -(row[1]["worst_rto"] or 0))
+
+
 def drill_schedules_due(*, now: datetime) -> QuerySet[DrillSchedule]:
     return (DrillSchedule.objects.filter(enabled=True)
             .filter(Q(last_started_at__isnull=True) | Q(last_started_at__lte=now - timedelta(days=1)))
