@@ -12,7 +12,6 @@ from appliances.selectors import appliance_unshown_fields
 
 from .alerts import AlertKind
 from .models import (
-    DrillSchedule,
     Evacuation,
     EvacuationItem,
     EvacuationItemStatus,
@@ -165,12 +164,6 @@ DRILL_REPORT_LIMIT = 500
 def drill_report(pairs: QuerySet[Pair]) -> list[tuple[Operation, dict]]:
     """The fleet's drill report: the newest drills, the slowest recovery first."""
     return sorted(drill_rows(pairs, limit=DRILL_REPORT_LIMIT), key=lambda row: -(row[1]["worst_rto"] or 0))
-
-
-def drill_schedules_due(*, now: datetime) -> QuerySet[DrillSchedule]:
-    return (DrillSchedule.objects.filter(enabled=True)
-            .filter(Q(last_started_at__isnull=True) | Q(last_started_at__lte=now - timedelta(days=1)))
-            .select_related("pair", "pair__organization"))
 
 
 # -- evacuations -----------------------------------------------------------------------------------------------
