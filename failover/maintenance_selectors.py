@@ -1,16 +1,26 @@
-"""Reads about maintenance windows, runbooks and drills (tenant-scoped through ``for_user`` where a person asks)."""
+"""Reads about maintenance windows, runbooks, drills and evacuations (tenant-scoped through ``for_user`` where a
+person asks)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from appliances.selectors import appliance_unshown_fields
 
 from .alerts import AlertKind
-from .models import DrillSchedule, MaintenanceWindow, Operation, OperationKind, OperationStatus, Pair
+from .models import (
+    Evacuation,
+    EvacuationItem,
+    EvacuationItemStatus,
+    MaintenanceWindow,
+    Operation,
+    OperationKind,
+    OperationStatus,
+    Pair,
+)
 from .pair_state import WindowCover
 from .selectors import PAIR_UNSHOWN_FIELDS
 
@@ -142,7 +152,46 @@ def drill_figures(drill: Operation) -> dict:
     }
 
 
-def drill_schedules_due(*, now: datetime) -> QuerySet[DrillSchedule]:
-    return (DrillSchedule.objects.filter(enabled=True)
-            .filter(Q(last_started_at__isnull=True) | Q(last_started_at__lte=now - timedelta(days=1)))
-            .select_related("pair", "pair__organization"))
+def drill_rows(pairs: QuerySet[Pair], *, limit: int) -> list[tuple[Operation, dict]]:
+    """The newest ``limit`` finished drills of these pairs, each with its figures (``drill_figures``)."""
+    return [(drill, drill_figures(drill)) for drill in drill_history(pairs)[:limit]]
+
+
+#: The fleet's drill report reads this many of the newest drills.
+DRILL_REPORT_LIMIT = 500
+
+
+def drill_report(pairs: QuerySet[Pair]) -> list[tuple[Operation, dict]]:
+    """The fleet's drill report: the newest drills, the slowest recovery first."""
+    return sorted(drill_rows(pairs, limit=DRILL_REPORT_LIMIT), key=lambda row: -(row[1]["worst_rto"] or 0))
+
+
+# -- evacuations -----------------------------------------------------------------------------------------------
+
+
+def evacuation_items_for_display() -> QuerySet[EvacuationItem]:
+    """Evacuation items in order, with their pair, members and operation loaded without the secret columns (the
+    page and the API show names and links only)."""
+    return (EvacuationItem.objects.select_related("pair", "source", "target", "operation")
+            .defer(*(f"pair__{name}" for name in PAIR_UNSHOWN_FIELDS), *appliance_unshown_fields("source", "target"))
+            .order_by("position"))
+
+
+def _progress_name(status: str) -> str:
+    return f"progress_{status}"
+
+
+def with_progress(evacuations: QuerySet[Evacuation]) -> QuerySet[Evacuation]:
+    """Each evacuation's item count per status as annotations: a list costs one query, no item loaded."""
+    return evacuations.annotate(**{_progress_name(status): Count("items", filter=Q(items__status=status))
+                                   for status in EvacuationItemStatus.values})
+
+
+def evacuation_progress(evacuation: Evacuation) -> dict[str, int]:
+    """How many of the evacuation's pairs are in each item status: from ``with_progress``'s annotations when the
+    row came through it, else counted in one query."""
+    if hasattr(evacuation, _progress_name(EvacuationItemStatus.QUEUED)):
+        return {status: getattr(evacuation, _progress_name(status)) for status in EvacuationItemStatus.values}
+    counts = dict.fromkeys(EvacuationItemStatus.values, 0)
+    counts.update(evacuation.items.order_by().values_list("status").annotate(count=Count("pk")))
+    return counts

@@ -19,6 +19,7 @@ from ..maintenance_selectors import (
     DEFAULT_RUNBOOK_WINDOW_MINUTES,
     MAX_WINDOW_MINUTES,
     MIN_RUNBOOK_WINDOW_MINUTES,
+    evacuation_progress,
 )
 from ..models import (
     BackupSettings,
@@ -26,7 +27,6 @@ from ..models import (
     Evacuation,
     EvacuationDirection,
     EvacuationItem,
-    EvacuationItemStatus,
     MaintenanceWindow,
     Operation,
     OperationKind,
@@ -370,10 +370,7 @@ class EvacuationSerializer(TenantModelSerializer):
 
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
     def get_progress(self, evacuation) -> dict:
-        counts = dict.fromkeys(EvacuationItemStatus.values, 0)
-        for item in evacuation.items.all():
-            counts[item.status] += 1
-        return counts
+        return evacuation_progress(evacuation)
 
 
 class EvacuationDetailSerializer(EvacuationSerializer):

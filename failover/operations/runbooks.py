@@ -238,6 +238,19 @@ def prefixed(prefix: str, steps: list[Step]) -> list[Step]:
     return [replace(step, name=f"{prefix}_{step.name}") for step in steps]
 
 
+def skipped_when(reason: Callable[[Context], str | None], steps: list[Step]) -> list[Step]:
+    """Borrowed steps that this runbook skips, saying ``reason``, when it gives one; run as they are otherwise."""
+
+    def skipping(step: Step) -> Step:
+        def run(context: Context):
+            why = reason(context)
+            return Skipped(why) if why else step.run(context)
+
+        return replace(step, run=run)
+
+    return [skipping(step) for step in steps]
+
+
 # -- planned maintenance (seed: "Perform Failover for Planned Maintenance", steps 1-7) ------------------------
 
 def planned_check(context: Context) -> str:
@@ -352,14 +365,6 @@ def _skip_unless_login_changed(context: Context) -> str | None:
     return None if _login_changed(context) else "No /login changes to re-apply (flow 1)."
 
 
-def _unless_login_changed(step: Step) -> Step:
-    def run(context: Context):
-        reason = _skip_unless_login_changed(context)
-        return Skipped(reason) if reason else step.run(context)
-
-    return replace(step, run=run)
-
-
 @planner(OperationKind.UNPLANNED_MAINTENANCE)
 def plan_unplanned(context: Context) -> list[Step]:
     # Flow 1 (no /login change since the last sync) swaps back with a data sync first; flow 2 swaps back as is,
@@ -380,7 +385,7 @@ def plan_unplanned(context: Context) -> list[Step]:
         checkpoint("reapply", "Re-apply the /login changes from the change log (flow 2, step 6)",
                    instructions=_reapply_instructions) if flow_two else
         Step("reapply", "Re-apply the /login changes (flow 2 only)", lambda c: Skipped("Flow 1: nothing to re-apply.")),
-        *[_unless_login_changed(step) for step in prefixed("final_sync", sync_steps())],
+        *skipped_when(_skip_unless_login_changed, prefixed("final_sync", sync_steps())),
         Step("verify", "Verify the roles, the data sync and the traffic",
              lambda context: verify_end_state(context, synced_since_key="swap_back_requested_at")),
         close_window_step(),
@@ -472,23 +477,14 @@ def upgrade_backup(context: Context) -> str:
     return f"Backup of {a.name} stored ({backup.size_bytes} bytes, SHA-256 {backup.sha256[:16]}…)."
 
 
-def _unless_rma(steps: list[Step], reason: str) -> list[Step]:
-    def skipping(step: Step) -> Step:
-        def run(context: Context):
-            return Skipped(reason) if _rma(context) else step.run(context)
-
-        return replace(step, run=run)
-
-    return [skipping(step) for step in steps]
+def _skip_sync_for_rma(context: Context) -> str | None:
+    return "The appliances are not in failover (replacement): step skipped." if _rma(context) else None
 
 
-def _break_unless_alone(step: Step) -> Step:
-    def run(context: Context):
-        if _rma(context) and _broken_now(context):
-            return Skipped("Neither member is in a relationship (replacement): nothing to break.")
-        return step.run(context)
-
-    return replace(step, run=run)
+def _skip_break_when_alone(context: Context) -> str | None:
+    if _rma(context) and _broken_now(context):
+        return "Neither member is in a relationship (replacement): nothing to break."
+    return None
 
 
 def upgrade_member(name: str, which: Callable[[Context], object], label: str) -> Step:
@@ -565,14 +561,13 @@ def upgrade_verify(context: Context) -> str:
 
 @planner(OperationKind.PAIR_UPGRADE)
 def plan_upgrade(context: Context) -> list[Step]:
-    not_in_failover = "The appliances are not in failover (replacement): step skipped."
     common = [
         Step("check", "Read both members' roles, versions and builds", upgrade_check),
         Step("backup", "Download a configuration backup of A (§6.2 step 1)", upgrade_backup),
-        *_unless_rma(prefixed("sync", sync_steps()), not_in_failover),
+        *skipped_when(_skip_sync_for_rma, prefixed("sync", sync_steps())),
         # A replacement is not in failover, but the working member may still hold the relationship with the dead
         # box: it is broken then (the seed's "skip the break step" assumes it is not).
-        *[_break_unless_alone(step) for step in prefixed("break", break_steps())],
+        *skipped_when(_skip_break_when_alone, prefixed("break", break_steps())),
     ]
     if _asynchronous(context):
         # A replacement's asynchronous path starts by restoring A's backup onto it: the RMA case records that

@@ -35,14 +35,16 @@ from ..probing.pairs import refresh_pair_states
 WINDOW_ROLE = Role.OPERATOR
 
 
-def _refresh_covered(window: MaintenanceWindow) -> None:
-    """Recompute at once the state of the pairs the window covers (maintenance while it is open, the evidence
-    once it is not); a window that starts or ends on its own is seen at the members' next probe."""
-    if window.appliance_id:
-        ids = [window.appliance_id]
-    else:
-        ids = list(Pair.objects.filter(pk=window.pair_id).values_list("primary_id", "backup_id").get())
-    refresh_pair_states(appliance_ids=ids, now=timezone.now())
+def _refresh_covered(*windows: MaintenanceWindow) -> None:
+    """Recompute at once the state of the pairs the windows cover (maintenance while one is open, the evidence
+    once none is), in one refresh for all of them; a window that starts or ends on its own is seen at the members'
+    next probe."""
+    ids = {window.appliance_id for window in windows if window.appliance_id}
+    pair_ids = [window.pair_id for window in windows if not window.appliance_id]
+    if pair_ids:
+        for members in Pair.objects.filter(pk__in=pair_ids).values_list("primary_id", "backup_id"):
+            ids.update(members)
+    refresh_pair_states(appliance_ids=sorted(ids), now=timezone.now())
 
 
 def window_schedule(*, actor, pair: Pair | None = None, appliance=None, starts_at: datetime, ends_at: datetime,
@@ -108,8 +110,7 @@ def windows_close_for_operation(*, operation: Operation) -> int:
     with transaction.atomic():
         windows = list(MaintenanceWindow.objects.filter(operation=operation, closed_at__isnull=True, ends_at__gt=now))
         MaintenanceWindow.objects.filter(pk__in=[w.pk for w in windows]).update(closed_at=now, updated_at=now)
-        for window in windows:
-            _refresh_covered(window)
+        _refresh_covered(*windows)
     return len(windows)
 
 

@@ -7,14 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
 from appliances.models import Appliance
-from appliances.selectors import appliance_unshown_fields
 from portal.models import Organization, Role
 from portal.permissions import has_role
 from portal.views.generic import ObjectDetailView, TenantViewMixin
 
 from ..forms import EvacuationPlanForm
+from ..maintenance_selectors import evacuation_items_for_display
 from ..models import Evacuation
-from ..selectors import PAIR_UNSHOWN_FIELDS
 from ..services.evacuations import evacuation_cancel, evacuation_plan, evacuation_start
 
 POLL_SECONDS = 2
@@ -57,9 +56,7 @@ class EvacuationDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         evacuation = self.object
-        items = list(evacuation.items.select_related("pair", "source", "target", "operation")
-                     .defer(*appliance_unshown_fields("source", "target"),
-                            *(f"pair__{name}" for name in PAIR_UNSHOWN_FIELDS)).order_by("position"))
+        items = list(evacuation_items_for_display().filter(evacuation=evacuation))
         counts = {}
         for item in items:
             counts[item.get_status_display()] = counts.get(item.get_status_display(), 0) + 1

@@ -20,8 +20,8 @@ from portal.views.generic import ObjectListView, TenantViewMixin
 from ..exposure_selectors import fleet_exposure
 from ..forms import ChangeLogForm, DrillScheduleForm, MaintenanceWindowForm, RunbookForm
 from ..maintenance_selectors import (
-    drill_figures,
-    drill_history,
+    drill_report,
+    drill_rows,
     pair_maintenance_window,
     window_unshown_fields,
     windows_for_user,
@@ -54,7 +54,7 @@ class PairRunbooksView(PairObjectMixin, View):
         refusal = (f"{active} is in progress on this pair: one runbook or operation at a time." if active
                    else runbook_refusal(pair, OperationKind.MAINTENANCE))
         schedule = DrillSchedule.objects.filter(pair=pair).first()
-        drills = [(drill, drill_figures(drill)) for drill in drill_history(Pair.objects.filter(pk=pair.pk))[:20]]
+        drills = drill_rows(Pair.objects.filter(pk=pair.pk), limit=20)
         key = uuid4().hex
         return {
             "pair": pair, "object": pair, "active_operation": active, "refusal": refusal,
@@ -181,8 +181,7 @@ class DrillReportView(TenantViewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         pairs = self.get_base_queryset().in_organization(self.request.organization)
-        rows = [(drill, drill_figures(drill)) for drill in drill_history(pairs)[:500]]
-        rows.sort(key=lambda row: -(row[1]["worst_rto"] or 0))
+        rows = drill_report(pairs)
         context.update(rows=rows, failed=sum(1 for drill, _ in rows if drill.status != OperationStatus.SUCCEEDED))
         return context
 

@@ -189,3 +189,29 @@ def test_evacuation_planned_started_and_returned_over_rest(ops_fleet, make_membe
     assert back.status_code == 201 and back.json()["returning"] == evacuation["id"]
     stopped = operator.post(f"/api/v1/evacuations/{back.json()['id']}/cancel/")
     assert stopped.status_code == 200 and stopped.json()["status"] == EvacuationStatus.CANCELLED
+
+
+def test_the_evacuation_list_counts_each_ones_progress_without_loading_its_pairs(org_a, make_member, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import EvacuationFactory, EvacuationItemFactory, PairFactory
+
+    viewer = api_as(make_member(org_a, Role.VIEWER))
+    statuses = [EvacuationItemStatus.DONE, EvacuationItemStatus.DONE, EvacuationItemStatus.FAILED,
+                EvacuationItemStatus.RUNNING, EvacuationItemStatus.QUEUED]
+    expected = {}
+    for size in range(1, 6):
+        evacuation = EvacuationFactory(organization=org_a)
+        for position, item_status in enumerate(statuses[:size]):
+            EvacuationItemFactory(evacuation=evacuation, pair=PairFactory(organization=org_a), position=position,
+                                  status=item_status)
+        expected[evacuation.pk] = {value: statuses[:size].count(value) for value in EvacuationItemStatus.values}
+    with CaptureQueriesContext(connection) as queries:
+        rows = viewer.get("/api/v1/evacuations/").json()["results"]
+    assert {row["id"]: row["progress"] for row in rows} == expected
+    assert not [query["sql"] for query in queries if '"failover_pair"' in query["sql"]]  # no item, no pair loaded
+    [evacuation_id] = [pk for pk, counts in expected.items() if sum(counts.values()) == 5]
+    detail = viewer.get(f"/api/v1/evacuations/{evacuation_id}/").json()
+    assert detail["progress"] == expected[evacuation_id] and [item["position"] for item in detail["items"]] == [
+        0, 1, 2, 3, 4]

@@ -154,3 +154,19 @@ def test_closing_a_window_goes_back_only_to_a_page_of_the_portal(org_a, make_mem
     window = MaintenanceWindowFactory(pair=pair)
     response = client.post(f"/failover/maintenance-windows/{window.pk}/close/", {"next": f"/failover/pairs/{pair.pk}/"})
     assert response["Location"] == f"/failover/pairs/{pair.pk}/"
+
+
+def test_drill_report_puts_the_slowest_recovery_first_and_counts_the_failed_drills(org_a, org_b, make_member, login):
+    def drill(pair, status, *rtos):
+        changes = [{"change": name, "rto_seconds": rto, "sync_age_seconds": 30}
+                   for name, rto in zip(("swap_out", "swap_back"), rtos, strict=False)]
+        return OperationFactory(pair=pair, kind=OperationKind.DRILL, status=status, result={"role_changes": changes})
+
+    quick = drill(established_pair(org_a, site_hostname="quick.example.com"), "succeeded", 4.5, 5.0)
+    slow = drill(established_pair(org_a, site_hostname="slow.example.com"), "succeeded", 8.0, 61.5)
+    failed = drill(established_pair(org_a, site_hostname="failed.example.com"), "failed")
+    drill(established_pair(org_b, site_hostname="elsewhere.example.com"), "succeeded", 99.0)
+    page = login(make_member(org_a, Role.VIEWER)).get("/failover/drills/").content.decode()
+    assert page.index(f"#{slow.pk}<") < page.index(f"#{quick.pk}<") < page.index(f"#{failed.pk}<")
+    assert "61.5" in page and "8.0 / 61.5" in page and "1 drill(s) did not succeed" in page
+    assert "elsewhere.example.com" not in page

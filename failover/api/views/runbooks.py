@@ -14,9 +14,8 @@ from rest_framework.response import Response
 from portal.api.viewsets import Role, TenantReadOnlyViewSet
 
 from ...filtersets import EvacuationFilterSet, MaintenanceWindowFilterSet
-from ...maintenance_selectors import window_unshown_fields
-from ...models import Evacuation, EvacuationItem, MaintenanceWindow, OperationKind
-from ...selectors import PAIR_UNSHOWN_FIELDS
+from ...maintenance_selectors import evacuation_items_for_display, window_unshown_fields, with_progress
+from ...models import Evacuation, MaintenanceWindow, OperationKind
 from ...services.evacuations import EVACUATION_ROLE, evacuation_cancel, evacuation_plan, evacuation_start
 from ...services.windows import WINDOW_ROLE, change_log_add, window_close, window_schedule
 from ..serializers import (
@@ -95,12 +94,6 @@ class MaintenanceWindowViewSet(mixins.CreateModelMixin, TenantReadOnlyViewSet):
         return Response(self.get_serializer(window).data)
 
 
-def _items_for_display():
-    """An evacuation's items with their pair's name, without the pairs' secret columns."""
-    return Prefetch("items", queryset=EvacuationItem.objects.select_related("pair").defer(
-        *(f"pair__{name}" for name in PAIR_UNSHOWN_FIELDS)).order_by("position"))
-
-
 class EvacuationViewSet(mixins.CreateModelMixin, TenantReadOnlyViewSet):
     """Evacuating a location. POST plans (nothing is touched: the pairs that move, in order, and those that cannot,
     with why); ``start`` runs it with bounded concurrency; ``cancel`` stops starting switchovers (those running
@@ -114,7 +107,10 @@ class EvacuationViewSet(mixins.CreateModelMixin, TenantReadOnlyViewSet):
     action_roles = {"create": EVACUATION_ROLE, "start": EVACUATION_ROLE, "cancel": EVACUATION_ROLE}
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related(_items_for_display())
+        evacuations = with_progress(super().get_queryset())
+        if self.action == "list":
+            return evacuations  # the counts only: a list loads no item
+        return evacuations.prefetch_related(Prefetch("items", queryset=evacuation_items_for_display()))
 
     def get_serializer_class(self):
         return EvacuationSerializer if self.action == "list" else EvacuationDetailSerializer

@@ -244,3 +244,22 @@ def test_pair_upgrade_guided_where_the_extension_actions_are_not_used(ops_fleet)
         reverse_port=pair.reverse_port))
     assert operation.status == OperationStatus.SUCCEEDED, [(s.name, s.status, s.detail) for s in operation.steps.all()]
     assert (ops_fleet.role(pair.primary), ops_fleet.role(pair.backup)) == ("primary", "backup")
+
+
+def test_a_runbooks_windows_put_the_pair_in_maintenance_at_once_and_closing_them_gives_it_back(ops_fleet):
+    from failover.probing import probe_appliances
+    from failover.services.windows import window_open_for_runbook, windows_close_for_operation
+
+    pair = ops_fleet.pair
+    probe_appliances([pair.primary_id, pair.backup_id])
+    pair.refresh_from_db()
+    assert pair.state == PairState.HEALTHY, pair.state_reason
+    operation = ops_fleet.start(OperationKind.MAINTENANCE)
+    for member in (pair.primary, pair.backup):
+        window_open_for_runbook(operation=operation, appliance=member, minutes=60)
+    pair.refresh_from_db()
+    assert pair.state == PairState.MAINTENANCE  # at once, not at the members' next probe
+    assert windows_close_for_operation(operation=operation) == 2
+    pair.refresh_from_db()
+    assert pair.state == PairState.HEALTHY, pair.state_reason
+    assert windows_close_for_operation(operation=operation) == 0
