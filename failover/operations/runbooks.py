@@ -23,7 +23,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from appliances.backups import backup_download
-from appliances.models import BackupStatus
+from appliances.models import BackupStatus, FailoverRole
 from portal.permissions import SYSTEM
 
 from ..maintenance_selectors import runbook_window_minutes
@@ -79,7 +79,7 @@ def _last_sync_at(context: Context, *appliances) -> datetime | None:
 # -- building blocks -------------------------------------------------------------------------------------------
 
 def role_change_steps(name: str, description: str, *, to_primary: Callable[[Context], object], sync_first: bool,
-                      skip: Callable[[Context], str | None] | None = None, role: str = "primary") -> list[Step]:
+                      skip: Callable[[Context], str | None] | None = None, role: str = FailoverRole.PRIMARY) -> list[Step]:
     """Make ``to_primary`` primary (or ``role``) from its side, optionally pulling a data sync first, and wait until
     one is primary and the other backup. The request and the sync age at the switch are remembered for the RTO
     record."""
@@ -172,11 +172,25 @@ def close_window_step(name: str = "close_window") -> Step:
     return Step(name, "Close the maintenance window", run)
 
 
+def software_text(health) -> str:
+    """"<version> build <build>" of a health answer: how runbooks name the software a member runs."""
+    return f"{health.version} build {health.build}"
+
+
 def software(reading, appliance) -> str:
     """"<version> build <build>" as the appliance reports it now, else as the inventory last saw it ("" unknown)."""
     if reading is not None and reading.health is not None:
-        return f"{reading.health.version} build {reading.health.build}"
+        return software_text(reading.health)
     return f"{appliance.product_version} build {appliance.build}" if appliance.product_version else ""
+
+
+def _the_primary(readings, refusal: str):
+    """The one member reading primary when the other reads backup; else the step fails with ``refusal`` and the
+    roles as read."""
+    primaries = [r for r in readings if r.role == FailoverRole.PRIMARY]
+    if len(primaries) != 1 or not any(r.role == FailoverRole.BACKUP for r in readings):
+        raise StepFailed(f"{refusal}; now {describe(readings)}.")
+    return primaries[0]
 
 
 def _software_change(context: Context, mine) -> str:
@@ -197,11 +211,11 @@ def back_as_backup(context: Context) -> tuple[bool, str]:
     mine, theirs = read_role(context, maintained(context)), read_role(context, interim(context))
     if not mine.reachable:
         return False, f"{mine.name} does not answer yet ({mine.error})."
-    if theirs.role != "primary":
+    if theirs.role != FailoverRole.PRIMARY:
         return False, f"{theirs.name} is not primary any more: {describe((mine, theirs))}. Check the pair first."
-    if mine.role not in ("backup", "primary"):
+    if mine.role not in (FailoverRole.BACKUP, FailoverRole.PRIMARY):
         return False, f"{mine.name} is {mine.role}, not in the relationship: {describe((mine, theirs))}."
-    context.remember(returned_as_primary=mine.role == "primary")
+    context.remember(returned_as_primary=mine.role == FailoverRole.PRIMARY)
     return True, describe((mine, theirs)) + _software_change(context, mine)
 
 
@@ -213,7 +227,7 @@ def demote_returned_steps() -> list[Step]:
     """The member that went down as primary may come back as primary next to the interim one: it is made backup,
     without a sync (the interim primary holds the newer data), before anything is swapped back."""
     return role_change_steps("demote_returned", "Make the returned appliance backup if it came back as primary",
-                             to_primary=maintained, sync_first=False, role="backup",
+                             to_primary=maintained, sync_first=False, role=FailoverRole.BACKUP,
                              skip=_unless_returned_as_primary)
 
 
@@ -222,7 +236,7 @@ def verify_end_state(context: Context, *, synced_since_key: str | None) -> str:
     the primary, and (with ``synced_since_key``) a data sync succeeded after that moment."""
     primary, backup = maintained(context), interim(context)
     since = parse_time(context.state.get(synced_since_key)) if synced_since_key else None
-    roles = context.poll(lambda: serving_verified(context, primary, backup, other_must_be="backup"),
+    roles = context.poll(lambda: serving_verified(context, primary, backup, other_must_be=FailoverRole.BACKUP),
                          timeout=SETTLE_TIMEOUT, what="the end state to be verified")
     last_sync = _last_sync_at(context, primary, backup)
     context.remember(final_sync_at=_iso(last_sync))
@@ -261,10 +275,7 @@ def planned_check(context: Context) -> str:
     if unreachable:
         raise StepFailed(f"{describe(readings)}. Planned maintenance needs both members; when one is down, use the "
                          "unplanned maintenance runbook.")
-    primaries = [r for r in readings if r.role == "primary"]
-    if len(primaries) != 1 or not any(r.role == "backup" for r in readings):
-        raise StepFailed(f"Planned maintenance needs one primary and one backup; now {describe(readings)}.")
-    serving = primaries[0]
+    serving = _the_primary(readings, "Planned maintenance needs one primary and one backup")
     other = second if serving is first else first
     last_sync = _last_sync_at(context, pair.primary, pair.backup)
     context.remember(maintained_id=serving.appliance_id, interim_id=other.appliance_id,
@@ -318,15 +329,15 @@ def unplanned_assess(context: Context) -> str:
     if len(down) == 2:
         raise StepFailed(f"Neither member answers: {describe(readings)}. Nothing can be moved.")
     up = readings[0] if down[0] is readings[1] else readings[1]
-    if up.role not in ("primary", "backup"):
+    if up.role not in (FailoverRole.PRIMARY, FailoverRole.BACKUP):
         raise StepFailed(f"{up.name} is {up.role}, not in the relationship: {describe(readings)}.")
     last_sync = _last_sync_at(context, context.appliance(up.appliance_id))
     context.remember(maintained_id=down[0].appliance_id, interim_id=up.appliance_id,
-                     already_failed_over=up.role == "primary", data_loss_since=_iso(last_sync),
+                     already_failed_over=up.role == FailoverRole.PRIMARY, data_loss_since=_iso(last_sync),
                      maintained_software=software(None, context.appliance(down[0].appliance_id)))
     window = (f"data written on {down[0].name} since {last_sync:%Y-%m-%d %H:%M:%S} UTC (the last data sync) is not on "
               f"{up.name}" if last_sync else f"no data sync is recorded: {up.name} may miss everything")
-    if up.role == "primary":
+    if up.role == FailoverRole.PRIMARY:
         return f"{up.name} is already primary (automatic failover happened): skipping to step 3. Data at risk: {window}."
     return f"{down[0].name} does not answer; {up.name} becomes primary. Data at risk: {window}."
 
@@ -397,7 +408,7 @@ def plan_unplanned(context: Context) -> list[Step]:
 def drill_verify_out(context: Context) -> str:
     """Half-way proof: the interim member is primary and the site's traffic reaches it."""
     mine, theirs = read_role(context, interim(context)), read_role(context, maintained(context))
-    if mine.role != "primary" or theirs.role != "backup":
+    if mine.role != FailoverRole.PRIMARY or theirs.role != FailoverRole.BACKUP:
         raise StepFailed(f"After the switchover the roles are not as expected: {describe((mine, theirs))}.")
     return describe((mine, theirs))
 
@@ -447,12 +458,9 @@ def upgrade_check(context: Context) -> str:
         replaced = context.params.get("replacement_id")
         a = pair.peer_of(context.appliance(replaced)) if replaced else pair.primary
     else:
-        primaries = [r for r in readings if r.role == "primary"]
-        if len(primaries) != 1 or not any(r.role == "backup" for r in readings):
-            raise StepFailed(f"An upgrade starts from one primary and one backup; now {describe(readings)}.")
-        a = context.appliance(primaries[0].appliance_id)
+        a = context.appliance(_the_primary(readings, "An upgrade starts from one primary and one backup").appliance_id)
     b = pair.peer_of(a)
-    versions = {str(r.appliance_id): f"{r.health.version} build {r.health.build}" for r in readings}
+    versions = {str(r.appliance_id): software_text(r.health) for r in readings}
     context.remember(a_id=a.pk, b_id=b.pk, versions_before=versions)
     return f"A = {a.name} ({versions[str(a.pk)]}), B = {b.name} ({versions[str(b.pk)]})."
 
@@ -507,7 +515,7 @@ def upgrade_member(name: str, which: Callable[[Context], object], label: str) ->
         reading = read_role(context, member)
         if reading.health is None:
             return None
-        now = f"{reading.health.version} build {reading.health.build}"
+        now = software_text(reading.health)
         before = context.state["versions_before"][str(member.pk)]
         if _rma(context) and now == _peer_version(context, member):
             return f"{member.name} reports {now}, the same software as its peer."
@@ -524,7 +532,7 @@ def upgrade_member(name: str, which: Callable[[Context], object], label: str) ->
 
 def _peer_version(context: Context, member) -> str | None:
     health = read_role(context, context.pair.peer_of(member)).health
-    return f"{health.version} build {health.build}" if health else None
+    return software_text(health) if health else None
 
 
 def _serve_from_b_instructions(context: Context) -> str:
@@ -551,9 +559,9 @@ def upgrade_verify(context: Context) -> str:
     a = _a(context)
     primary, backup = _new_roles(context)
     mine, theirs = read_role(context, primary), read_role(context, backup)
-    if mine.role != "primary" or theirs.role != "backup":
+    if mine.role != FailoverRole.PRIMARY or theirs.role != FailoverRole.BACKUP:
         raise StepFailed(f"After the upgrade the roles are not as expected: {describe((mine, theirs))}.")
-    versions = ", ".join(f"{r.name} {r.health.version} build {r.health.build}" for r in (mine, theirs))
+    versions = ", ".join(f"{r.name} {software_text(r.health)}" for r in (mine, theirs))
     tail = (f" To fail back to {a.name}, run the planned maintenance runbook (a sync-first swap)."
             if _asynchronous(context) else "")
     return f"{describe((mine, theirs))}; {versions}.{tail}"

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from appliances.models import FailoverRole
 from portal.models import AuditAction, Role
 from portal.permissions import SYSTEM, require_role
 from portal.queue import enqueue_on_commit
@@ -40,7 +41,7 @@ def _healthy_backup(appliance) -> str:
     """Why ``appliance`` cannot take over ("" when it can), from its latest probe."""
     if appliance.status_reachable is not True:
         return f"{appliance.name} (the target) is not reachable ({appliance.status_error or 'no probe yet'})."
-    if appliance.status_role != "backup":
+    if appliance.status_role != FailoverRole.BACKUP:
         return f"{appliance.name} (the target) is {appliance.status_role or 'of unknown role'}, not a backup."
     return ""
 
@@ -53,12 +54,18 @@ def _pair_refusal(pair: Pair, busy: set[int]) -> str:
     return runbook_refusal(pair, OperationKind.MAINTENANCE)
 
 
+def _busy(pairs) -> set[int]:
+    """The ids of the pairs among ``pairs`` with an operation running (one query)."""
+    return set(Operation.objects.filter(pair__in=pairs, status__in=OperationStatus.active())
+               .values_list("pair_id", flat=True))
+
+
 def _evacuation_moves(pairs, location: str) -> tuple[list[tuple[Pair, object, object]], list[dict], list]:
-    busy = set(Operation.objects.filter(pair__in=pairs, status__in=OperationStatus.active()).values_list("pair_id", flat=True))
+    busy = _busy(pairs)
     moves, blocked = [], []
     for pair in pairs:
         members = (pair.primary, pair.backup)
-        serving = [m for m in members if m.status_role == "primary"]
+        serving = [m for m in members if m.status_role == FailoverRole.PRIMARY]
         if len(serving) != 1:
             blocked.append({"pair": pair.pk, "site": pair.site_hostname,
                             "reason": "No single member is known to serve it (probe the pair first)."})
@@ -78,8 +85,7 @@ def _evacuation_moves(pairs, location: str) -> tuple[list[tuple[Pair, object, ob
 
 def _return_moves(previous: Evacuation) -> tuple[list, list[dict]]:
     items = previous.items.filter(status=EvacuationItemStatus.DONE).select_related("pair", "source", "target")
-    pairs = [item.pair for item in items]
-    busy = set(Operation.objects.filter(pair__in=pairs, status__in=OperationStatus.active()).values_list("pair_id", flat=True))
+    busy = _busy([item.pair for item in items])
     moves, blocked = [], []
     for item in items:
         reason = _pair_refusal(item.pair, busy) or _healthy_backup(item.source)
