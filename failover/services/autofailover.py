@@ -53,7 +53,8 @@ from .fencing import second_primaries_fence
 from .operations import operation_start, operations_blocking
 from .watch import duration
 
-#: At most this many operations started by one evaluation pass; the rest are left to a pass requested at once.
+#: At most this many operations (failovers, then fences) started by one evaluation pass; the rest are left to a
+#: pass requested at once.
 #: The pass runs on the ``ticks`` queue beside the probe dispatcher: after a mass outage, one pass starting a
 #: thousand operations held the dispatch up for minutes, so the last outages were not even detected.
 STARTS_PER_PASS = 100
@@ -265,5 +266,5 @@ def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
         decisions.append(decision)
 
     # A second primary after any role change, the portal's own automatic failover included: one rule.
-    decisions += second_primaries_fence()
+    decisions += second_primaries_fence(starts=STARTS_PER_PASS - started)
     return decisions
