@@ -19,6 +19,7 @@ from .models import Pair, PairState, SyncRecord, SyncResult
 from .pair_state import Countdown, serving_and_standby, settings_of
 from .services.autofailover import automatic_failover_owner
 from .services.watch import duration
+from .sync_history import sync_succeeded
 
 OUTAGE_STATES = (PairState.PRIMARY_UNREACHABLE, PairState.CONFLICT, PairState.CONFLICT_NO_PRIMARY,
                  PairState.BACKUP_UNREACHABLE, PairState.PEER_LINK_LOST, PairState.BROKEN_OUTSIDE,
@@ -50,7 +51,7 @@ def last_good_sync(pair: Pair) -> datetime | None:
     record = (SyncRecord.objects.filter(pair=pair, result=SyncResult.SUCCEEDED, finished_at__isnull=False)
               .order_by("-finished_at").values_list("finished_at", flat=True).first())
     reported = [m.status_last_sync_at for m in pair.members if m.status_last_sync_at and
-                (m.status_last_sync_status or "").lower().startswith(("success", "succeeded", "completed", "ok"))]
+                sync_succeeded(m.status_last_sync_status)]
     candidates = [t for t in (record, max(reported) if reported else None) if t]
     return max(candidates) if candidates else None
 

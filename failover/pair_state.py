@@ -22,6 +22,7 @@ from django.conf import settings
 from appliances.models import FailoverRole
 
 from .models import PairState
+from .sync_history import sync_succeeded
 
 PRIMARY, BACKUP, NONE = FailoverRole.PRIMARY, FailoverRole.BACKUP, FailoverRole.NONE
 
@@ -175,7 +176,7 @@ def peer_trouble(member) -> str:
     if "peer" in error and ("unreachable" in error or "cannot" in error or "contact" in error):
         return member.status_error
     status = member.status_last_sync_status
-    if status and not _sync_succeeded(status):
+    if status and not sync_succeeded(status):
         return f"last data sync: {status}"
     return ""
 
@@ -266,6 +267,3 @@ def derive_pair_state(*, pair, primary, backup, now: datetime, window: WindowCov
                       "stands by. Swap back when the normal primary is ready (planned maintenance procedure).")
     return result(PairState.HEALTHY, f"{serving.name} serves, {standby.name} stands by.")
 
-
-def _sync_succeeded(status: str) -> bool:
-    return status.strip().lower().startswith(("success", "succeeded", "completed", "ok"))

@@ -17,5 +17,11 @@ def same_sync_records(pair_id: int, finished: datetime):
                                      finished_at__lte=finished + SAME_SYNC)
 
 
+#: How an appliance's free-text ``last_data_sync_status`` reads when the sync succeeded ("Success" in the vendor's
+#: answers; other wordings seen in the field). The one rule: the pair state, the outage panel, the sync history
+#: and the sync operations all read a status the same way.
+SUCCESS_PREFIXES = ("success", "succeeded", "completed", "ok")
+
+
 def sync_succeeded(status: str | None) -> bool:
-    return (status or "").lower().startswith("success")
+    return (status or "").strip().lower().startswith(SUCCESS_PREFIXES)

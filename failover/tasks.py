@@ -85,10 +85,7 @@ def _react(report) -> None:
 def probe_location_batch(appliance_ids: list[int], location: str) -> int:
     """Probe from this worker's location (its queue ``probes.<location>``); see probing/locations.py."""
     report = probe_location_batch_run(appliance_ids=appliance_ids, location=location)
-    if report.pair_state_changes:
-        watch_pairs.apply_async(expires=60)
-    if report.second_primaries:
-        evaluation_request()  # the fencing rule at once, as on the single-location path
+    _react(report)  # a quorum calling a primary down is acted on at once, as on the single-location path
     return report.probed
 
 

@@ -120,12 +120,7 @@ def probe_appliances(
         learn_from_answer(appliance, outcome, versions=versions, guids=guids_to_learn,
                           believed=bool(appliance.status_successes))
         if transition is not None:
-            history.append(StatusChange(
-                organization_id=appliance.organization_id, appliance=appliance, at=now,
-                reachable=appliance.status_reachable, healthy=appliance.status_healthy,
-                role=appliance.status_role, last_sync_status=appliance.status_last_sync_status,
-                error=appliance.status_error, summary=transition.summary,
-            ))
+            history.append(status_change(appliance, transition, at=now))
     with transaction.atomic():
         if lease_until is not None:
             # Probing took time: keep only the rows still under this batch's lease, locked until written.
@@ -165,6 +160,15 @@ def apply_outcome(target, outcome, *, appliance_id: int, now: datetime, threshol
     report.errors[appliance_id] = message
     return apply_failure(target, message, now=now, thresholds=thresholds, scheduled_at=scheduled_at,
                          sent_at=sent_at)
+
+
+def status_change(appliance: Appliance, transition: Transition, *, at: datetime) -> StatusChange:
+    """The status-history row of a transition of the appliance's confirmed view (unsaved: written in bulk)."""
+    return StatusChange(
+        organization_id=appliance.organization_id, appliance=appliance, at=at, reachable=appliance.status_reachable,
+        healthy=appliance.status_healthy, role=appliance.status_role,
+        last_sync_status=appliance.status_last_sync_status, error=appliance.status_error, summary=transition.summary,
+    )
 
 
 def learn_from_answer(appliance: Appliance, outcome, *, versions: list, guids: list, believed: bool = True) -> None:

@@ -50,7 +50,15 @@ from ..models import (
 from ..pair_state import serving_and_standby, settings_of
 from ..swing.knock import answering
 from .bulk import bulk_update_rows
-from .engine import SweepReport, _count_probes, _probe, apply_outcome, learn_from_answer, write_learnt
+from .engine import (
+    SweepReport,
+    _count_probes,
+    _probe,
+    apply_outcome,
+    learn_from_answer,
+    status_change,
+    write_learnt,
+)
 from .pairs import refresh_pair_states
 from .syncs import record_observed_syncs
 from .transitions import (
@@ -453,11 +461,7 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
             current = appliance.next_probe_at
             appliance.next_probe_at = ours if current is None or current <= now else min(current, ours)
         if transition is not None:
-            history.append(StatusChange(
-                organization_id=appliance.organization_id, appliance=appliance, at=now,
-                reachable=appliance.status_reachable, healthy=appliance.status_healthy, role=appliance.status_role,
-                last_sync_status=appliance.status_last_sync_status, error=appliance.status_error,
-                summary=transition.summary))
+            history.append(status_change(appliance, transition, at=now))
     bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
     StatusChange.objects.bulk_create(history)
     refreshed = refresh_pair_states(appliance_ids=[a.pk for a in appliances], now=now,

@@ -40,7 +40,6 @@ from ..maintenance_selectors import pair_window_until, with_window_until
 from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
 from ..pair_state import (
     FailoverActor,
-    builtin_failover_on,
     failover_actor,
     primary_timeout,
     serving_and_standby,
@@ -53,7 +52,8 @@ from .fencing import second_primaries_fence
 from .operations import operation_start, operations_blocking
 from .watch import duration
 
-#: At most this many operations started by one evaluation pass; the rest are left to a pass requested at once.
+#: At most this many operations (failovers, then fences) started by one evaluation pass; the rest are left to a
+#: pass requested at once.
 #: The pass runs on the ``ticks`` queue beside the probe dispatcher: after a mass outage, one pass starting a
 #: thousand operations held the dispatch up for minutes, so the last outages were not even detected.
 STARTS_PER_PASS = 100
@@ -107,12 +107,14 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
         return decision(DecisionCode.NOT_DOWN, f"The primary is not unreachable (pair state: {pair.get_state_display()}).")
     down, standby = serving_and_standby(pair.primary, pair.backup)
     backup_settings = settings_of(standby)
-    if backup_settings is None or not backup_settings.known:
+    # Whose failover acts: the rule the pair page and the countdown emails follow (the portal's is on here).
+    actor = failover_actor(portal_auto_failover=True, standby_settings=backup_settings)
+    if actor == FailoverActor.UNKNOWN:
         return decision(DecisionCode.UNKNOWN_SETTINGS, (
             f"The backup settings of {standby.name} were never read from it nor declared: the portal does not know "
             "its primary timeout, whether its own automatic failover is on, or its connectivity test IPs, and does "
             f"not assume defaults, so it does not act. Declare them in {standby.name}'s backup settings."))
-    if builtin_failover_on(backup_settings):
+    if actor == FailoverActor.BOTH:
         return decision(DecisionCode.BUILTIN_ON, (
             f"{standby.name} has its own (built-in) automatic failover on, and the portal's automatic failover is on "
             "too: both could act on the same outage and leave two primaries, so the portal does not act. Turn one "
@@ -265,5 +267,5 @@ def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
         decisions.append(decision)
 
     # A second primary after any role change, the portal's own automatic failover included: one rule.
-    decisions += second_primaries_fence()
+    decisions += second_primaries_fence(starts=STARTS_PER_PASS - started)
     return decisions

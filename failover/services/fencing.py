@@ -84,15 +84,25 @@ def fence_decide(*, pair: Pair, busy: bool) -> tuple[Decision, object | None]:
         f"primary: {how} {returning.name} is made backup so that one primary remains.")), returning
 
 
-def second_primary_fence(*, pair: Pair, busy: bool) -> Decision:
+def fence_operations(pairs: list[Pair]) -> dict[str, Operation]:
+    """The fences already started in these pairs' current epochs, by idempotency key (one query)."""
+    keys = {fence_key(pair, member) for pair in pairs for member in pair.members}
+    if not keys:
+        return {}
+    return {operation.idempotency_key: operation for operation in Operation.objects.filter(
+        organization_id__in={pair.organization_id for pair in pairs}, idempotency_key__in=keys)}
+
+
+def second_primary_fence(*, pair: Pair, busy: bool, existing: dict[str, Operation] | None = None) -> Decision:
     """Apply the rule to one pair: start the fence and say so, or explain why not. Idempotent: one operation per
     epoch and member, whatever happens to it (a fence that failed is not retried for the epoch; the pair's
-    two-primaries alert stays, and Fix this error)."""
+    two-primaries alert stays, and Fix this error). ``existing``: ``fence_operations`` of the pair, when the caller
+    looked them up for many pairs at once."""
     decision, returning = fence_decide(pair=pair, busy=busy)
     if decision.code != DecisionCode.FENCE:
         return decision
     key = fence_key(pair, returning)
-    existing = Operation.objects.filter(organization_id=pair.organization_id, idempotency_key=key).first()
+    existing = (fence_operations([pair]) if existing is None else existing).get(key)
     if existing is not None:
         return Decision(pair.pk, DecisionCode.DONE, f"{returning.name} already has its fence for this epoch "
                         f"({existing}, {existing.status}).", existing)
@@ -121,10 +131,13 @@ def _announce(pair: Pair, returning, operation: Operation, reason: str) -> None:
     )
 
 
-def second_primaries_fence() -> list[Decision]:
+def second_primaries_fence(*, starts: int | None = None) -> list[Decision]:
     """Every pair where a member answers as primary beside one serving as primary (part of the failover
-    evaluation: beat, and at once when a probe sees one). One query finds them; each costs one more (its
-    epoch's record) and, when fenced, the operation's start."""
+    evaluation: beat, and at once when a probe sees one). One query finds them and one their fences already
+    started; each costs one more (its epoch's record) and, when fenced, the operation's start.
+    ``starts``: at most this many fences started (the evaluation pass's share, ``autofailover.STARTS_PER_PASS``:
+    a mass return of old primaries after a mass outage is fenced over several passes, so the probe dispatch on
+    the same queue runs in between); the pairs after that are DEFERRED to the next pass."""
     active = Operation.objects.filter(pair=OuterRef("pk"), status__in=OperationStatus.active())
     primary = FailoverRole.PRIMARY
     pairs = (
@@ -134,5 +147,14 @@ def second_primaries_fence() -> list[Decision]:
         .select_related("organization", "primary", "backup")
         .order_by("pk")[:BATCH]
     )
-    return [second_primary_fence(pair=pair, busy=pair.busy) for pair in pairs
-            if second_primary(pair.primary, pair.backup) is not None]
+    pairs = [pair for pair in pairs if second_primary(pair.primary, pair.backup) is not None]
+    existing = fence_operations([pair for pair in pairs if not pair.busy])
+    decisions, started = [], 0
+    for pair in pairs:
+        if starts is not None and started >= starts:
+            decisions.append(Decision(pair.pk, DecisionCode.DEFERRED, "Left to the next evaluation pass."))
+            continue
+        decision = second_primary_fence(pair=pair, busy=pair.busy, existing=existing)
+        started += decision.code == DecisionCode.FENCE and decision.operation is not None
+        decisions.append(decision)
+    return decisions

@@ -29,27 +29,11 @@ def knock_timeout() -> float:
 ACCEPTED, REFUSED, SILENT = "accepted", "refused", "silent"
 
 
-def knock_result(address: str, port: int, timeout: float, source: str | None = None) -> str:
-    """ACCEPTED (a connection was accepted), REFUSED (refused or reset: a host replied, but nothing serves on
-    that port) or SILENT (a timeout, no route: nobody there). ``source``: the local address to knock from (a
-    probe location's own address)."""
-    try:
-        with socket.create_connection((str(address), int(port)), timeout=timeout,
-                                      source_address=(source, 0) if source else None):
-            return ACCEPTED
-    except OSError as exc:
-        # socket.timeout / TimeoutError, EHOSTUNREACH, ENETUNREACH...: nobody answered.
-        return REFUSED if exc.errno in _ANSWER_ERRNOS else SILENT
-
-
-def knock(address: str, port: int, timeout: float, source: str | None = None) -> bool:
-    """Whether ``address:port`` answers at all within ``timeout`` (accepted, refused or reset)."""
-    return knock_result(address, port, timeout, source) != SILENT
-
-
 def knock_results(targets: Iterable[tuple[str, int]], *, timeout: float | None = None,
                   source: str | None = None) -> dict[tuple[str, int], str]:
-    """Each target's ``knock_result``, all knocked at once under one overall cap (a late one is SILENT).
+    """Each target's outcome, all knocked at once under one overall cap (a late one is SILENT): ACCEPTED (a
+    connection was accepted), REFUSED (refused or reset: a host replied, but nothing serves on that port) or SILENT
+    (a timeout, no route: nobody there). ``source``: the local address to knock from (a probe location's own).
 
     Non-blocking connects watched by one selector in the calling thread: knocking a thousand pairs' addresses
     costs one timeout and no thread per address (a mass outage's evaluation, or a batch of fence knocks)."""
@@ -108,11 +92,6 @@ def _outcome(error: int) -> str:
         return ACCEPTED
     # ETIMEDOUT, EHOSTUNREACH, ENETUNREACH...: nobody answered.
     return REFUSED if error in _ANSWER_ERRNOS else SILENT
-
-
-def anything_answers(targets: Iterable[tuple[str, int]], *, timeout: float | None = None) -> bool:
-    """Whether any of the (address, port) targets answers (see ``answering``)."""
-    return bool(answering(targets, timeout=timeout))
 
 
 def service_targets(address: str, management_port: int) -> list[tuple[str, int]]:

@@ -26,7 +26,7 @@ from failover.probing import probe_appliances
 from failover.services import autofailover
 from failover.services.autofailover import autofailovers_evaluate
 from failover.services.watch import pairs_watch
-from failover.swing.knock import ACCEPTED, REFUSED, SILENT, answering, anything_answers, knock, knock_results
+from failover.swing.knock import ACCEPTED, REFUSED, SILENT, answering, knock_results
 from failover.tasks import evaluate_auto_failover, evaluation_request, probe_batch
 from portal.models import Alert
 from portal.permissions import SYSTEM
@@ -233,14 +233,15 @@ def test_a_knock_counts_accepted_and_refused_as_answers_and_only_a_timeout_as_si
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         bound_only.bind(("127.0.0.1", 0))  # not listening: connection refused
-        assert knock("127.0.0.1", listener.getsockname()[1], 1.0)
-        assert knock("127.0.0.1", bound_only.getsockname()[1], 1.0)
+        accepting, refusing = ("127.0.0.1", listener.getsockname()[1]), ("127.0.0.1", bound_only.getsockname()[1])
+        assert accepting in answering([accepting], timeout=1.0)
+        assert refusing in answering([refusing], timeout=1.0)
     silence = Silence()
     try:
         silence.add("127.0.0.1", free_port())
         port = silence._sockets[0].getsockname()[1]
-        assert not knock("127.0.0.1", port, 0.3)
-        assert not anything_answers([("127.0.0.1", port)], timeout=0.3)
+        assert knock_results([("127.0.0.1", port)], timeout=0.3) == {("127.0.0.1", port): SILENT}
+        assert not answering([("127.0.0.1", port)], timeout=0.3)
     finally:
         silence.close()
 

@@ -211,4 +211,36 @@ def test_one_probe_answer_as_primary_requests_the_fence_without_waiting_for_the_
     assert (manual.role(pair.primary), manual.role(pair.backup)) == ("backup", "primary")
 
 
+def test_a_mass_return_of_old_primaries_is_fenced_over_several_passes_each_starting_its_share(swing_fleet,
+                                                                                          monkeypatch):
+    """After a mass outage every old primary may come back as a second primary at once: one evaluation pass
+    starts at most STARTS_PER_PASS operations, fences included, and asks for the next pass for the rest (the
+    probe dispatch shares its queue); together the passes fence each pair once."""
+    from failover.probing import probe_appliances
+    from failover.services import autofailover
+
+    monkeypatch.setattr(autofailover, "STARTS_PER_PASS", 2)
+    Pair.objects.update(portal_auto_failover=False)
+    pairs = list(Pair.objects.select_related("primary", "backup").order_by("pk"))
+    members = [a.pk for pair in pairs for a in pair.members]
+    probe_appliances(members)  # every pair seen healthy first: the roles it had before the change
+    for pair in pairs:
+        swing_fleet.sim.set_fault(pair.primary.management_host, "down")
+    probe_appliances(members)
+    for pair in pairs:  # each backup promotes itself (its own failover): a role change the probes record
+        swing_fleet.sim.set_state(pair.backup.management_host, role="primary")
+    probe_appliances(members)
+    swing_fleet.sim.clear_faults()
+    probe_appliances(members)
+    assert set(Pair.objects.values_list("state", flat=True)) == {"conflict"}
+    assert [p.last_outside_change["primary"] for p in Pair.objects.order_by("pk")] == [p.backup_id for p in pairs]
+
+    def fence_codes():
+        return sorted(d.code for d in autofailovers_evaluate(now=timezone.now()) if d.code != "off")
+
+    assert fence_codes() == ["deferred", "deferred", "fence", "fence"]
+    assert fence_codes() == ["busy", "busy", "fence", "fence"]  # the first two are still queued
+    assert [_fences(pair).count() for pair in pairs] == [1, 1, 1, 1]
+
+
 parametrize_profiles(globals(), "swing_fleet")

@@ -145,3 +145,28 @@ def test_unhealthy_appliance_degrades_the_pair(fleet):
 
 
 parametrize_profiles(globals(), "fleet")
+
+
+def test_an_observed_sync_reads_its_status_as_the_pair_state_does():
+    """One rule for "this sync succeeded": a status the pair state takes for success (e.g. "Completed") is a
+    successful sync in the history too, and one it takes for a failure is a failed one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from failover.models import SyncRecord, SyncResult
+    from failover.pair_state import peer_trouble
+    from failover.probing.syncs import record_observed_syncs
+    from tests.factories.failover import PairFactory
+
+    pair = PairFactory()
+    finished = timezone.now() - timedelta(minutes=5)
+    failed_at = finished - timedelta(hours=1)
+    assert record_observed_syncs([(pair.backup_id, finished, "Completed"),
+                                  (pair.backup_id, failed_at, "Failed: lost contact")]) == 2
+
+    results = dict(SyncRecord.objects.filter(pair=pair).values_list("message", "result"))
+    assert results == {"Completed": SyncResult.SUCCEEDED, "Failed: lost contact": SyncResult.FAILED}
+    member = pair.backup
+    member.status_error, member.status_last_sync_status = "", "Completed"
+    assert peer_trouble(member) == ""

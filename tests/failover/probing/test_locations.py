@@ -277,3 +277,23 @@ def test_locations_read_answers_as_the_single_location_path_does(located):
     assert pair.backup.status_reachable is True, pair.backup.status_error
     primary.refresh_from_db()
     assert primary.product_version and primary.build
+
+
+# The evaluation request's collapse key is shared by the xdist workers: the tests that read it run on one.
+@pytest.mark.xdist_group("ticks-queue")
+def test_a_location_batch_whose_quorum_calls_the_primary_down_requests_an_evaluation(located, settings):
+    """As on the single-location path: the outage is acted on at once, not at the next beat tick."""
+    from django.core.cache import cache
+
+    from failover.tasks import probe_location_batch as probe_location_batch_task
+
+    primary = located.pair.primary
+    located.cut(primary, "east", "west")
+    cache.delete("failover:evaluation-requested:now")
+    ids = [a.pk for a in located.appliances.values()]
+    for name in ("east", "west"):
+        settings.PROBE_SOURCE_ADDRESS = SOURCES[name]
+        probe_location_batch_task(ids, name)
+
+    assert Pair.objects.get(pk=located.pair.pk).state == "primary_unreachable"
+    assert cache.get("failover:evaluation-requested:now") == 1
