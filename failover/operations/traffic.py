@@ -3,6 +3,8 @@ reaching the primary (read back through the pair's swing driver). Used by automa
 
 from __future__ import annotations
 
+from appliances.models import FailoverRole
+
 from ..swing import SwingConflict, SwingError, driver_for
 from .engine import Context, StepFailed
 from .roles import describe, read_role
@@ -12,8 +14,8 @@ def serving_verified(context: Context, primary, other, *, other_must_be: str | N
     """A detail once ``primary`` is primary, ``other`` is not (or is ``other_must_be``) and the traffic reaches
     ``primary``; None meanwhile (progress is reported on the step). Two members reached at once fails the step."""
     mine, theirs = read_role(context, primary), read_role(context, other)
-    expected = theirs.role == other_must_be if other_must_be else theirs.role != "primary"
-    if mine.role != "primary" or not expected:
+    expected = theirs.role == other_must_be if other_must_be else theirs.role != FailoverRole.PRIMARY
+    if mine.role != FailoverRole.PRIMARY or not expected:
         context.heartbeat(f"Waiting: {describe((mine, theirs))}")
         return None
     try:

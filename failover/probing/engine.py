@@ -177,7 +177,7 @@ def learn_from_answer(appliance: Appliance, outcome, *, versions: list, guids: l
     when the answer was not this appliance's (a wrong id), and then nothing of it is learnt."""
     if not (isinstance(outcome, ProbeResult) and outcome.ok) or not believed:
         return
-    reported = _reported_software(outcome.health)
+    reported = reported_software(outcome.health)
     if reported != (appliance.product_version, appliance.build):
         versions.append((appliance.pk, *reported))
     guid = reported_guid(outcome.health)
@@ -260,7 +260,7 @@ def _probe_plain(appliances: list[Appliance]) -> dict:
     return outcomes
 
 
-def _reported_software(health) -> tuple[str, str]:
+def reported_software(health) -> tuple[str, str]:
     """Version and build as the inventory keeps them (every health answer carries them; the answer is untrusted,
     so they are cut to the columns' sizes)."""
     return (health.version or "")[:32], (health.build or "")[:64]

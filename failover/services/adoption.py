@@ -27,9 +27,10 @@ from portal.services.common import model_create
 from portal.services.csv_jobs import csv_job_queue, csv_job_run
 
 from ..models import BackupSettings, NetworkMethod, Pair, PairAdoptionImport
+from ..probing.engine import reported_software
 from ..selectors import appliance_pairs
 from .advice import advice_refresh
-from .pairs import BYTES_PER_KBIT, check_members
+from .pairs import backup_settings_as_read, check_members
 
 #: Appliances read at once when adopting many pairs (each read is bounded by the appliance's probe timeout).
 READ_CONCURRENCY = 16
@@ -221,7 +222,8 @@ def _record_readings(*, actor, appliance: Appliance, reading: MemberReading, sit
     """What adoption read goes into the inventory: identity, version and build; the shared IPs as shared
     addresses (enabled where the appliance reports them); the backup settings only where they were read."""
     health = reading.health
-    data = {"product_version": health.version, "build": health.build}
+    version, build = reported_software(health)  # untrusted: cut to the columns as the probes do
+    data = {"product_version": version, "build": build}
     if not appliance.appliance_guid:
         data["appliance_guid"] = health.appliance_id.lower()
     if not appliance.site_hostname:
@@ -236,13 +238,8 @@ def _record_readings(*, actor, appliance: Appliance, reading: MemberReading, sit
                            enabled=primary_now)
     current = reading.backup_settings
     if current is not None and not BackupSettings.objects.filter(appliance=appliance).exists():
-        BackupSettings.objects.create(
-            organization_id=appliance.organization_id, appliance=appliance,
-            enable_backup_operations=current.enable_backup_operations, automatic_failover=current.automatic_failover,
-            primary_timeout=current.primary_timeout, sync_interval=current.sync_interval,
-            bandwidth_limit=current.bandwidth_limit // BYTES_PER_KBIT,
-            connectivity_test_ips=list(current.connectivity_test_ips), read_from_appliance_at=timezone.now(),
-        )
+        BackupSettings.objects.create(organization_id=appliance.organization_id, appliance=appliance,
+                                      **backup_settings_as_read(current))
 
 
 def _create(*, actor, plan: AdoptionPlan, readings: dict[int, MemberReading]) -> Pair:

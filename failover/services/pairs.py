@@ -376,6 +376,18 @@ def backup_settings_update(*, actor, backup_settings: BackupSettings, data: dict
     return row
 
 
+def backup_settings_as_read(current) -> dict:
+    """The portal's backup-settings fields for the settings an appliance reported (the driver's BackupSettings),
+    marked as read now (not declared)."""
+    return {
+        "enable_backup_operations": current.enable_backup_operations, "automatic_failover": current.automatic_failover,
+        "primary_timeout": current.primary_timeout, "sync_interval": current.sync_interval,
+        "bandwidth_limit": current.bandwidth_limit // BYTES_PER_KBIT,
+        "connectivity_test_ips": list(current.connectivity_test_ips), "read_from_appliance_at": timezone.now(),
+        "declared_at": None, "declared_by": None,
+    }
+
+
 def backup_settings_refresh(*, actor, appliance) -> BackupSettings:
     """Read the settings in force on the appliance into the portal."""
     _require_admin(actor, appliance.organization_id)
@@ -384,15 +396,9 @@ def backup_settings_refresh(*, actor, appliance) -> BackupSettings:
         current = interactive_client(appliance).get_backup_settings()
     except ApplianceError as exc:
         raise ValidationError(f"Could not read the backup settings of {appliance.name}: {exc}") from exc
-    data = {
-        "enable_backup_operations": current.enable_backup_operations, "automatic_failover": current.automatic_failover,
-        "primary_timeout": current.primary_timeout, "sync_interval": current.sync_interval,
-        "bandwidth_limit": current.bandwidth_limit // BYTES_PER_KBIT,
-        "connectivity_test_ips": list(current.connectivity_test_ips), "read_from_appliance_at": timezone.now(),
-        "declared_at": None, "declared_by": None,
-    }
     with transaction.atomic():
-        row = model_update(actor=actor, instance=row, data=data, fields=[*BACKUP_SETTINGS_FIELDS, *PROVENANCE_FIELDS])[0]
+        row = model_update(actor=actor, instance=row, data=backup_settings_as_read(current),
+                           fields=[*BACKUP_SETTINGS_FIELDS, *PROVENANCE_FIELDS])[0]
         advice_refresh(appliance_ids=[appliance.pk])
     return row
 

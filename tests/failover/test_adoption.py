@@ -321,3 +321,15 @@ def test_the_demo_leaves_a_vendor_pair_per_organisation_to_adopt(simulator, db):
         loaded.appliances[name].refresh_from_db()
         assert loaded.appliances[name].site_hostname == "pair02.org-001.sim.test"
         assert not Pair.objects.filter(primary=loaded.appliances[name]).exists()
+
+
+def test_an_overlong_version_reported_by_an_appliance_is_cut_as_the_probes_cut_it(inventory):
+    """The appliance's answer is untrusted input: a version or build longer than the inventory's columns is kept
+    cut to them (as probing keeps it), not refused with a column-size error halfway through the adoption."""
+    primary, backup = inventory.pair(0)
+    version, build = "24." * 20, "9" * 200
+    for appliance in (primary, backup):
+        inventory.sim.set_state(appliance.management_host, version=version, build=build)
+    pair_adopt(actor=inventory.admin, first=primary, second=backup, site_hostname=inventory.site(0))
+    primary.refresh_from_db()
+    assert (primary.product_version, primary.build) == (version[:32], build[:64])
