@@ -167,11 +167,6 @@ def probing_client(appliance, *, purpose: ClientPurpose = ClientPurpose.PROBE) -
                            address_guard=outbound_guard(appliance.organization))
 
 
-def plain_health_client(appliance) -> ApplianceClient:
-    """For an appliance without an API account: only the unauthenticated ``/check_health`` page answers."""
-    return probing_client(appliance)
-
-
 def probe_target(appliance) -> ProbeTarget:
     """The probe loop's form of a client (the batch driver probes many at once). Raises ValueError when the
     appliance cannot be probed (no credentials or no trust anchor)."""

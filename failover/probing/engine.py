@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appliances.connect import plain_health_client, probe_credentials, probe_target
+from appliances.connect import probe_credentials, probe_target, probing_client
 from appliances.drivers import ApplianceError, PlainHealth, ProbeResult, TokenCache, probe_many
 from appliances.models import Appliance
 from portal import metrics
@@ -250,7 +250,7 @@ def _probe_plain(appliances: list[Appliance]) -> dict:
     clients, outcomes = {}, {}
     for appliance in appliances:
         try:
-            clients[appliance.pk] = plain_health_client(appliance)
+            clients[appliance.pk] = probing_client(appliance)  # no account: only /check_health answers it
         except ValueError as exc:
             outcomes[appliance.pk] = str(exc)
     with ThreadPoolExecutor(max_workers=min(PLAIN_PROBE_CONCURRENCY, max(1, len(clients))),

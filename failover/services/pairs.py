@@ -6,7 +6,6 @@ an operation."""
 from __future__ import annotations
 
 import ipaddress
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -14,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from appliances.connect import ClientPurpose, appliance_client, contact_failure_text
+from appliances.connect import ClientPurpose, appliance_client, contact_failure_text, read_concurrently
 from appliances.drivers import ApplianceClient, ApplianceError, HealthReport
 from appliances.models import AddressKind, Appliance, ApplianceAddress, FailoverRole
 from appliances.services import address_create, address_delete, address_update
@@ -211,17 +210,9 @@ def _read_member(client: ApplianceClient) -> MemberReading:
 
 def _read_members(pair: Pair) -> dict[int, MemberReading]:
     """Both members at once (no database access in the threads), each call bounded by the interactive timeout."""
-    clients = {}
-    readings = {}
-    for appliance in pair.members:
-        try:
-            clients[appliance.pk] = interactive_client(appliance)
-        except ValidationError as exc:
-            readings[appliance.pk] = MemberReading(error=" ".join(exc.messages))
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="establish-check") as pool:
-        futures = {pk: pool.submit(_read_member, client) for pk, client in clients.items()}
-        readings.update({pk: future.result() for pk, future in futures.items()})
-    return readings
+    readings, refused = read_concurrently(pair.members, _read_member, purpose=ClientPurpose.INTERACTIVE,
+                                          concurrency=2, name="establish-check")
+    return {**{pk: MemberReading(error=error) for pk, error in refused.items()}, **readings}
 
 
 def pair_establish_checks(*, pair: Pair, key_fingerprint: str = "") -> list[Check]:
