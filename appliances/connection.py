@@ -48,9 +48,14 @@ class ConnectionReport:
 
 def _abilities(report: ConnectionReport) -> None:
     if report.authenticated is None:
-        report.can.append("probe it through the plain /check_health page (up or down only)")
-        report.cannot.append("read its role, shared IPs or sync times, change roles or download backups: add an "
-                             "API account")
+        if report.probe_account_access in ("full_access", "read_only"):
+            report.can.append("probe it with its read-only account (role, health, shared IPs, sync times, version "
+                              "and build)")
+            report.cannot.append("change roles or download backups: add an API account with full command access")
+        else:
+            report.can.append("probe it through the plain /check_health page (up or down only)")
+            report.cannot.append("read its role, shared IPs or sync times, change roles or download backups: add an "
+                                 "API account")
         return
     probing = report.probe_account_access or report.command_access
     if probing in ("full_access", "read_only"):
@@ -83,6 +88,8 @@ def connection_test(*, appliance: Appliance) -> ConnectionReport:
         else:
             report.reachable = True
             report.plain_health = f"HTTP {plain.status_code}: {plain.message or ('pass' if plain.passed else 'fail')}"
+        if report.reachable and appliance.probe_client_id and appliance.probe_client_secret:
+            _check_probe_account(appliance, report)  # the probe loop uses it: say whether it works
         _abilities(report)
         return report
     client = appliance_client(appliance, purpose=ClientPurpose.CONNECTION_TEST)

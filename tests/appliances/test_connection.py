@@ -54,6 +54,21 @@ def test_read_only_account_probes_but_cannot_change_roles(sim_inventory):
     assert any("backups" in line for line in report.cannot)
 
 
+def test_a_probing_account_alone_is_tested_and_reported_as_what_probes(sim_inventory):
+    """No full API account, only the read-only probing account: the probe loop uses that account, so Test
+    connection checks it and says the appliance is probed with it (not through the plain page only)."""
+    sim, org, appliances, admin = sim_inventory
+    appliance = appliances[NAME]
+    with_read_only_account(sim, appliance, as_probe_account=True)
+    appliance.client_id, appliance.client_secret = "", ""
+    appliance.save()
+    report = appliance_test_connection(actor=admin, appliance=appliance)
+    assert report.reachable and report.probe_account_access == "read_only"
+    assert any("read-only account" in line for line in report.can)
+    assert not any("plain /check_health page" in line for line in report.can)
+    assert any("change roles" in line for line in report.cannot)
+
+
 def test_without_credentials_it_is_probed_through_plain_check_health(sim_inventory):
     sim, org, appliances, admin = sim_inventory
     appliance = appliances[NAME]
