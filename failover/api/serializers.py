@@ -37,6 +37,7 @@ from ..models import (
     StatusChange,
     StepStatus,
     SyncRecord,
+    WindowState,
 )
 from ..services.evacuations import EVACUATION_ROLE
 from ..services.operations import UPGRADE_METHODS
@@ -322,13 +323,15 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
                                    allow_null=True)
     covers = serializers.CharField(read_only=True)
     is_open = serializers.SerializerMethodField(help_text="Open now (started, not ended, not closed).")
+    state = serializers.ChoiceField(choices=WindowState.choices, read_only=True,
+                                    help_text="scheduled, open, ended (its end passed) or closed (ended early).")
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="failover-api:maintenancewindow-detail")
 
     class Meta:
         model = MaintenanceWindow
         fields = ["id", "url", "organization", "pair", "appliance", "covers", "starts_at", "ends_at", "closed_at",
-                  "is_open", "reason", "operation", "created_by", "created_at"]
+                  "is_open", "state", "reason", "operation", "created_by", "created_at"]
         read_only_fields = ["organization", "closed_at", "operation", "created_at"]
 
     def get_is_open(self, window) -> bool:

@@ -11,7 +11,7 @@ from .history import PairStateChange, StatusChange
 from .locations import LOCAL_LOCATION, ApplianceProbeLocations, LocationStatus, ProbeLocation, ProbeSettings
 from .operations import Operation, OperationKind, OperationStatus, OperationStep, StepStatus
 from .pairs import BackupSettings, NetworkMethod, Pair, PairState, Provenance
-from .runbooks import ChangeLogEntry, DrillSchedule, MaintenanceWindow
+from .runbooks import ChangeLogEntry, DrillSchedule, MaintenanceWindow, WindowState
 from .syncs import SyncRecord, SyncResult, SyncTrigger
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "EvacuationItemStatus",
     "EvacuationStatus",
     "MaintenanceWindow",
+    "WindowState",
     "NetworkMethod",
     "Operation",
     "OperationKind",

@@ -5,8 +5,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from portal.models import TenantModel
+
+
+class WindowState(models.TextChoices):
+    """Where a window stands now: one rule for the pages, the API and the Close button."""
+
+    SCHEDULED = "scheduled", "Scheduled"
+    OPEN = "open", "Open"
+    ENDED = "ended", "Ended"
+    CLOSED = "closed", "Closed"
 
 
 class MaintenanceWindow(TenantModel):
@@ -50,7 +60,23 @@ class MaintenanceWindow(TenantModel):
             raise ValidationError({"ends_at": "The window must end after it starts."})
 
     def is_open_at(self, when) -> bool:
-        return self.closed_at is None and self.starts_at <= when < self.ends_at
+        return self.state_at(when) == WindowState.OPEN
+
+    def state_at(self, when) -> WindowState:
+        if self.closed_at is not None:
+            return WindowState.CLOSED
+        if when >= self.ends_at:
+            return WindowState.ENDED
+        return WindowState.OPEN if when >= self.starts_at else WindowState.SCHEDULED
+
+    @property
+    def state(self) -> WindowState:
+        return self.state_at(timezone.now())
+
+    @property
+    def closable(self) -> bool:
+        """Closing ends a window early (or cancels a scheduled one); one that is over has nothing left to close."""
+        return self.state in (WindowState.SCHEDULED, WindowState.OPEN)
 
 
 class ChangeLogEntry(TenantModel):

@@ -170,3 +170,22 @@ def test_drill_report_puts_the_slowest_recovery_first_and_counts_the_failed_dril
     assert page.index(f"#{slow.pk}<") < page.index(f"#{quick.pk}<") < page.index(f"#{failed.pk}<")
     assert "61.5" in page and "8.0 / 61.5" in page and "1 drill(s) did not succeed" in page
     assert "elsewhere.example.com" not in page
+
+
+def test_window_list_offers_close_only_for_windows_not_yet_over(org_a, make_member, login):
+    pair = established_pair(org_a)
+    now = timezone.now()
+    windows = {
+        "scheduled": MaintenanceWindowFactory(pair=pair, starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2)),
+        "open": MaintenanceWindowFactory(pair=pair, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)),
+        "ended": MaintenanceWindowFactory(pair=pair, starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=2)),
+        "closed": MaintenanceWindowFactory(pair=pair, starts_at=now - timedelta(hours=5), ends_at=now + timedelta(hours=1),
+                                           closed_at=now - timedelta(hours=4)),
+    }
+    client = login(make_member(org_a, Role.OPERATOR))
+    page = client.get("/failover/maintenance-windows/").content.decode()
+    for state, window in windows.items():
+        close_form = f'/failover/maintenance-windows/{window.pk}/close/"'
+        assert (close_form in page) == (state in ("scheduled", "open")), state
+    api = client.get("/api/v1/maintenance-windows/").json()
+    assert {row["id"]: row["state"] for row in api["results"]} == {w.pk: state for state, w in windows.items()}
