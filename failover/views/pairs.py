@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
 from appliances.models import AddressKind
+from portal.forms.base import form_errors_text
 from portal.models import Role
 from portal.permissions import has_role, require_role
 from portal.views.generic import (
@@ -214,7 +215,7 @@ class PairOperationView(PairObjectMixin, View):
     def post(self, request, pk):
         form = self.form_class(request.POST)
         if not form.is_valid():
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            messages.error(request, form_errors_text(form))
             return redirect(self.pair.get_absolute_url())
         try:
             operation = operation_start(actor=request.user, pair=self.pair, kind=self.kind,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from portal.forms.base import form_errors_text
 from portal.http import posted_next
 from portal.models import Role
 from portal.permissions import has_role
@@ -81,7 +82,7 @@ class PairRunbookStartView(PairObjectMixin, View):
             return redirect("failover:pair_runbooks", pk=self.pair.pk)
         form = RunbookForm(request.POST)
         if not form.is_valid():
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            messages.error(request, form_errors_text(form))
             return redirect("failover:pair_runbooks", pk=self.pair.pk)
         data = form.cleaned_data
         params = {"window_minutes": data["window_minutes"]} if data["window_minutes"] else {}
@@ -110,7 +111,7 @@ class PairDrillScheduleView(PairObjectMixin, View):
             else:
                 messages.success(request, "Drill schedule saved.")
         else:
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            messages.error(request, form_errors_text(form))
         return redirect("failover:pair_runbooks", pk=self.pair.pk)
 
 
@@ -122,7 +123,7 @@ class ChangeLogAddView(TenantViewMixin, View):
         form = ChangeLogForm(request.POST)
         try:
             if not form.is_valid():
-                raise ValidationError(" ".join(e for errors in form.errors.values() for e in errors))
+                raise ValidationError(form_errors_text(form))
             change_log_add(actor=request.user, operation=operation, text=form.cleaned_data["text"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

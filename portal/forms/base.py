@@ -7,6 +7,12 @@ from django import forms
 from ..models import Organization, Role
 
 
+def form_errors_text(form) -> str:
+    """A form's errors as one sentence for a flash message, where the form posts from a page that shows no fields
+    of its own (a button with a hidden input or two)."""
+    return " ".join(error for errors in form.errors.values() for error in errors)
+
+
 def narrow_choices_for_user(fields: dict, user, role: str) -> None:
     """Limit every model-choice field to rows the user may use at ``role`` (organisations included)."""
     for field in fields.values():
