@@ -384,6 +384,8 @@ SPECTACULAR_SETTINGS = {
         "OperationStatusEnum": "failover.models.OperationStatus",
         "EvacuationStatusEnum": "failover.models.EvacuationStatus",
         "EvacuationItemStatusEnum": "failover.models.EvacuationItemStatus",
+        "WindowStateEnum": "failover.models.WindowState",
+        "PairStateEnum": "failover.models.PairState",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"tokenAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}}
