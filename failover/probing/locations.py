@@ -32,6 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from appliances.models import Appliance
+from portal.db import without_database
 from portal.models import AlertSeverity, Organization
 from portal.services.alerts import alert_raise
 
@@ -213,17 +214,20 @@ class Verdict:
 
     @property
     def failing_since(self) -> datetime | None:
-        """When a quorum of locations had started failing (the outage's start, as the pair state counts it), but
-        never before a location last saw the appliance answer: locations that did not probe it while it was
-        briefly back still count their old failure, and the primary timeout would then run from an outage that
-        had ended (bench/chaos.py found a failover 8.5 s into a 12 s timeout that way)."""
-        starts = sorted(view.failing_since for view in self.views
-                        if view.counts and view.reachable is False and view.failing_since is not None)
+        """The outage's start, as the pair state counts it: the *latest* first failure among the locations that
+        see it down, and never before a location that sees it up last saw it answer. A location's first failure
+        follows its last answer, so the latest one is the last answer any of them saw; an earlier one may be a
+        location that did not probe the appliance while it was briefly back and still counts its old failure,
+        and the primary timeout would then run from an outage that had ended (bench/chaos.py found failovers
+        8.5 s into a 12 s timeout that way). Cost: a real outage counts from the last location to notice it, at
+        most one probe interval after the first."""
+        starts = [view.failing_since for view in self.views
+                  if view.counts and view.reachable is False and view.failing_since is not None]
         if len(starts) < self.required:
             return None
         answered = [view.checked_at for view in self.views
                     if view.counts and view.reachable is True and view.checked_at is not None]
-        return max([starts[self.required - 1], *answered])
+        return max([*starts, *answered])
 
     def describe(self) -> str:
         head = f"seen down from {self.down_count} of {len(self.views)} locations (quorum {self.required})"
@@ -288,6 +292,11 @@ def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
         if appliance.status_reachable is not False:
             appliance.status_healthy = None
             appliance.status_failing_since = verdict.failing_since or now
+        elif verdict.failing_since and verdict.failing_since > (appliance.status_failing_since or verdict.failing_since):
+            # Still down, but a location saw it answer since the outage began (a quorum still calls it down
+            # from older failures): the outage starts again from there. Never earlier: a view dropping out (stale,
+            # isolated) is no evidence that it was down for longer.
+            appliance.status_failing_since = verdict.failing_since
         appliance.status_reachable = False
         # No answer counts while a quorum sees it down: a count left over from an earlier answer would read as
         # "answering again" (pair_state.answers_primary) and fence a member that is still away.
@@ -393,8 +402,11 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
     isolation = _reference_silent(row, source)
 
     sent_at = timezone.now()
-    outcomes = _probe(appliances, concurrency=concurrency or settings.PROBE_CONCURRENCY, token_cache=None,
-                      source_address=source)
+    # Seconds of network with the database connection given back: bench/chaos.py found batches whose connection
+    # was dropped while they probed fail at their write, be retried (probing again) and expire, so a location
+    # went 20-30 s without a word on an appliance and the quorum lacked it during real outages.
+    outcomes = without_database(lambda: _probe(appliances, concurrency=concurrency or settings.PROBE_CONCURRENCY,
+                                               token_cache=None, source_address=source))
     _count_probes(outcomes)
     now = timezone.now()
     existing = {s.appliance_id: s for s in LocationStatus.objects.filter(appliance__in=appliances, location=location)}

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 
+from appliances.models import Appliance
 from demo.fleet_loader import fleet_load
 from failover.alerts import AlertKind
 from failover.models import BackupSettings, LocationStatus, Pair, ProbeLocation, StatusChange
@@ -92,10 +94,16 @@ def test_an_outage_is_counted_from_no_earlier_than_a_location_last_saw_the_appli
 
     assert verdict.down is True
     assert verdict.failing_since == answer
-    # Without an answer since, the outage runs from the quorum's failures.
+    # East now sees it down too: its first failure came after its last answer, so the outage runs from there,
+    # not from the older failures of the two locations that never saw it back.
+    east_failure = now - timedelta(seconds=5)
     verdict = combine(locations=["east", "west", "north"], isolated={}, quorum=None, now=now, statuses=[
-        view("east", False, failing_since=now - timedelta(seconds=5)),
+        view("east", False, failing_since=east_failure),
         view("west", False, failing_since=old_failure), view("north", False, failing_since=old_failure)])
+    assert verdict.failing_since == east_failure
+    # All down since the same outage: it runs from it.
+    verdict = combine(locations=["east", "west", "north"], isolated={}, quorum=None, now=now, statuses=[
+        view(name, False, failing_since=old_failure) for name in ("east", "west", "north")])
     assert verdict.failing_since == old_failure
 
 
@@ -263,7 +271,6 @@ def test_the_appliance_page_and_the_api_show_each_locations_view(located, client
 def test_locations_read_answers_as_the_single_location_path_does(located):
     """One outcome applier for both probe paths: a plain /check_health answer is up (not "down everywhere"),
     and an API answer teaches the inventory its version and build."""
-    from appliances.models import Appliance
 
     primary = located.pair.primary
     Appliance.objects.filter(pk=primary.pk).update(product_version="", build="")
@@ -297,3 +304,76 @@ def test_a_location_batch_whose_quorum_calls_the_primary_down_requests_an_evalua
 
     assert Pair.objects.get(pk=located.pair.pk).state == "primary_unreachable"
     assert cache.get("failover:evaluation-requested:now") == 1
+
+
+def test_an_answer_seen_from_one_location_restarts_the_outage_though_a_quorum_still_counts_it_down(located, settings):
+    """bench/chaos.py: a primary down briefly, back (north alone probed it then and saw it answer), then down
+    again. East and west never probed it while it was back, so they still count their first failure, and with
+    them a quorum kept calling it down from that failure: the primary timeout ran from an outage that had ended,
+    and the portal failed over a primary that had been away for less than its timeout. The outage must start no
+    earlier than the last answer any location saw."""
+    pair = located.pair
+    Pair.objects.filter(pk=pair.pk).update(portal_auto_failover=True)
+    BackupSettings.objects.filter(appliance_id=pair.backup_id).update(connectivity_test_ips=["127.0.0.1"])
+    primary = pair.primary.management_host
+    located.sim.set_fault(primary, "down")
+    located.sweep()
+    # The first outage began a minute ago (as if every location had seen it down since).
+    earlier = timedelta(minutes=1)
+    LocationStatus.objects.filter(appliance=pair.primary).update(status_failing_since=F("status_failing_since") - earlier)
+    Appliance.objects.filter(pk=pair.primary_id).update(status_failing_since=F("status_failing_since") - earlier)
+    first = located.sweep().primary_unreachable_since
+    assert timezone.now() - first > earlier
+
+    located.sim.clear_fault(primary)
+    answered_at = timezone.now()
+    located.sweep("north")  # north alone probes it while it is back: it answers
+    assert located.view(pair.primary, "north").status_reachable is True
+    located.sim.set_fault(primary, "down")
+    pair = located.sweep("north")  # and sees it go down again; east and west still count their old failure
+
+    assert pair.state == "primary_unreachable"
+    assert pair.primary_unreachable_since >= answered_at
+    # What an operator would notice: a primary timeout after the first failure, the portal still waits (the
+    # views taken now still count then).
+    settings.PROBE_LOCATION_STALE_SECONDS = 3600
+    timeout = timedelta(seconds=pair.backup.backup_settings.primary_timeout)
+    decision = autofailover_decide(pair=pair, now=first + timeout + timedelta(seconds=1))
+    assert decision.code == "waiting", decision.reason
+
+
+def _drop_database_connections() -> None:
+    """What a database restart or a pooler's idle cut does to the portal's connections (bench/chaos.py: "PostgreSQL
+    connections terminated"): every other backend of this database is ended."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")},
+                         autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid()")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_location_batch_records_what_it_saw_though_the_database_connection_dropped_while_it_probed(located,
+                                                                                                  monkeypatch):
+    """bench/chaos.py: a batch held its connection through seconds of probing; dropped meanwhile, the write
+    failed, the batch was retried (probing everything again) and expired, and a location said nothing about an
+    appliance for 20-30 s while its primary was really down: the quorum lacked it and the failover was missed."""
+    from failover.probing import locations
+
+    probe = locations._probe
+
+    def probe_then_drop(*args, **kwargs):
+        outcomes = probe(*args, **kwargs)
+        _drop_database_connections()  # while the probes were out
+        return outcomes
+
+    monkeypatch.setattr(locations, "_probe", probe_then_drop)
+    located.sim.set_fault(located.pair.primary.management_host, "down")
+
+    pair = located.sweep("east", "west")
+
+    assert pair.state == "primary_unreachable", pair.state_reason
+    assert "seen down from 2 of 3 locations" in pair.primary.status_error
