@@ -298,9 +298,18 @@ def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
             # isolated) is no evidence that it was down for longer.
             appliance.status_failing_since = verdict.failing_since
         appliance.status_reachable = False
-        # No answer counts while a quorum sees it down: a count left over from an earlier answer would read as
-        # "answering again" (pair_state.answers_primary) and fence a member that is still away.
-        appliance.status_successes = 0
+        # A location that saw it answer since the outage began: it answers again, not believed up while a quorum
+        # still counts it down, and the role it answers is taken, as on the single-location path (an old primary
+        # back as primary is fenced at its first answer, not once a quorum has probed it again: bench/chaos.py
+        # saw two primaries serve for tens of seconds). Any other answer does not count: a count left over from
+        # an answer before the outage would read as "answering again" (pair_state.answers_primary) and fence a
+        # member that is still away.
+        source = verdict.source
+        answering = (source is not None and appliance.status_failing_since is not None
+                     and source.status_checked_at >= appliance.status_failing_since)
+        appliance.status_successes = 1 if answering else 0
+        if answering:
+            appliance.status_role = source.status_role
         appliance.status_error = verdict.describe()[:500]
         # Only the first line of evidence goes into the history (the error wording is no new event when down).
         if before[0] is False:

@@ -377,3 +377,26 @@ def test_a_location_batch_records_what_it_saw_though_the_database_connection_dro
 
     assert pair.state == "primary_unreachable", pair.state_reason
     assert "seen down from 2 of 3 locations" in pair.primary.status_error
+
+
+def test_an_old_primary_back_as_primary_counts_as_answering_at_its_first_location_answer(located):
+    """bench/chaos.py: an old primary back from a crash (the simulator brings it back primary, with its shared IP)
+    beside the promoted backup. The fence acts at its first answer, but with locations that answer counted only
+    once a quorum had probed it again (until then the quorum's older failures still called it down and its
+    answer was dropped), so two primaries served for tens of seconds. One location's fresh answer is an answer:
+    the member answers as primary again (not believed up yet) and the fencing rule sees the second primary."""
+    from failover.pair_state import second_primary
+
+    pair = located.pair
+    old, new = pair.primary.management_host, pair.backup.management_host
+    located.sim.set_fault(old, "down")
+    located.sweep()
+    located.sim.set_state(new, role="primary")  # the standby was promoted while the old primary was away
+    pair = located.sweep()
+    assert pair.backup.status_role == "primary" and pair.primary.status_reachable is False
+
+    located.sim.clear_fault(old)  # back, still believing it is primary
+    pair = located.sweep("north")  # east and west have not probed it since: they still see it down
+
+    assert pair.primary.status_reachable is False  # a quorum still counts it down: not believed up yet
+    assert second_primary(pair.primary, pair.backup) == pair.primary
