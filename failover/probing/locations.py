@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -417,6 +417,26 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
     outcomes = without_database(lambda: _probe(appliances, concurrency=concurrency or settings.PROBE_CONCURRENCY,
                                                token_cache=None, source_address=source))
     _count_probes(outcomes)
+    record = {"location": location, "isolation": isolation, "source": source, "thresholds": thresholds,
+              "sent_at": sent_at}
+    try:
+        return _record(appliances, outcomes, row=row, **record)
+    except OperationalError:
+        # The connection was dropped while the results were written (bench/chaos.py: a database restart or a
+        # pooler cut): write them once more on a new one rather than fail the batch, whose retry would probe
+        # everything again (seconds in which the location says nothing). The write is one transaction, so the
+        # failed attempt left nothing half done; the location's row is read again (its isolation may not be).
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+    return _record(appliances, outcomes, row=_location_row(location), **record)
+
+
+def _record(appliances: list[Appliance], outcomes: dict, *, location: str, row: ProbeLocation, isolation: str,
+            source: str | None, thresholds: Thresholds, sent_at: datetime) -> SweepReport:
+    """Record one location's probe outcomes: its views, its isolation, the connectivity knocks, then the combined
+    verdicts and the pairs (``combine_and_write``)."""
+    report = SweepReport()
     now = timezone.now()
     existing = {s.appliance_id: s for s in LocationStatus.objects.filter(appliance__in=appliances, location=location)}
     statuses, guids, versions = {}, [], []

@@ -400,3 +400,34 @@ def test_an_old_primary_back_as_primary_counts_as_answering_at_its_first_locatio
 
     assert pair.primary.status_reachable is False  # a quorum still counts it down: not believed up yet
     assert second_primary(pair.primary, pair.backup) == pair.primary
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_location_batch_whose_connection_drops_while_it_writes_writes_once_more_without_probing_again(
+        located, monkeypatch):
+    """A connection dropped during the write failed the batch: its retry probed everything again, seconds in
+    which the location said nothing (bench/chaos.py terminated connections every few seconds). The results are
+    written once more on a new connection, and probed once."""
+    from failover.probing import locations
+
+    probe, mark = locations._probe, locations._mark_isolation
+    probed, dropped = [], []
+
+    def counting_probe(appliances, **kwargs):
+        probed.append(len(appliances))
+        return probe(appliances, **kwargs)
+
+    def drop_then_mark(*args, **kwargs):
+        if not dropped:  # the first write loses its connection
+            dropped.append(True)
+            _drop_database_connections()
+        return mark(*args, **kwargs)
+
+    monkeypatch.setattr(locations, "_probe", counting_probe)
+    monkeypatch.setattr(locations, "_mark_isolation", drop_then_mark)
+    located.sim.set_fault(located.pair.primary.management_host, "down")
+
+    pair = located.sweep("east", "west")
+
+    assert dropped and len(probed) == 2  # one probe per location: nothing probed twice
+    assert pair.state == "primary_unreachable", pair.state_reason
