@@ -77,6 +77,12 @@ ANSWER_FIELDS = ["status_checked_at", "status_reachable", "status_healthy", "sta
                  "status_error", "status_failing_since"]
 
 
+def continuity_gap(appliance: Appliance) -> timedelta:
+    """The longest time between two failed probes of one location that still counts as one unbroken failure: two
+    probe intervals and the probe's own timeout (a probe that ran late, plus one tick's slack)."""
+    return timedelta(seconds=2 * appliance.probe_interval + appliance.probe_timeout)
+
+
 def location_queue(location: str) -> str:
     """The Celery queue a location's probe workers consume (``local``: the plain probes queue)."""
     return settings.PROBE_QUEUE if location == LOCAL_LOCATION else f"{settings.PROBE_QUEUE}.{location}"
@@ -445,6 +451,13 @@ def _record(appliances: list[Appliance], outcomes: dict, *, location: str, row: 
             organization_id=appliance.organization_id, appliance=appliance, location=location)
         # Read by the anti-flap rules, which work on anything with the status columns.
         status.probe_interval, status.appliance_guid = appliance.probe_interval, appliance.appliance_guid
+        if status.status_failing_since is not None and status.status_checked_at is not None \
+                and sent_at - status.status_checked_at > continuity_gap(appliance):
+            # This location has not probed it for longer than it takes to notice a return: whether it answered
+            # meanwhile is unknown, so its failure streak is not counted across the gap and its outage starts
+            # again at this probe. bench/chaos.py: locations that probed a crashed primary every 15-20 s missed
+            # its 6 s return between two crashes, and the portal failed it over 7-11 s into the second.
+            status.status_failing_since = None
         outcome = outcomes[appliance.pk]
         apply_outcome(status, outcome, appliance_id=appliance.pk, now=now, thresholds=thresholds, report=report,
                       sent_at=sent_at)

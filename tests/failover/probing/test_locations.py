@@ -431,3 +431,25 @@ def test_a_location_batch_whose_connection_drops_while_it_writes_writes_once_mor
 
     assert dropped and len(probed) == 2  # one probe per location: nothing probed twice
     assert pair.state == "primary_unreachable", pair.state_reason
+
+
+def test_a_failure_is_not_counted_across_a_gap_in_a_locations_probes(located):
+    """bench/chaos.py: locations that probed a crashed primary only every 15-20 s (busy, restarting) missed its
+    6 s return between two crashes; their failure streaks spanned it, and the portal failed the primary over 7-11 s
+    into the second crash. A location that has not probed the appliance for longer than two probe intervals and
+    the probe timeout does not know whether it answered meanwhile: its outage starts again at its next failure."""
+    pair = located.pair
+    located.sim.set_fault(pair.primary.management_host, "down")
+    located.sweep()
+    # Every location's last probe, and its first failure, long ago (as if none had probed it since).
+    gap = timedelta(seconds=2 * pair.primary.probe_interval + pair.primary.probe_timeout + 5)
+    LocationStatus.objects.filter(appliance=pair.primary).update(
+        status_failing_since=F("status_failing_since") - gap, status_checked_at=F("status_checked_at") - gap)
+    Appliance.objects.filter(pk=pair.primary_id).update(status_failing_since=F("status_failing_since") - gap)
+    probed_again = timezone.now()
+
+    pair = located.sweep()
+
+    assert pair.state == "primary_unreachable"
+    assert located.view(pair.primary, "east").status_failing_since >= probed_again
+    assert pair.primary_unreachable_since >= probed_again
