@@ -8,14 +8,14 @@ What runs (all real processes, on loopback):
   * one Celery probe worker per location (``chaos.<location>`` queues), each probing from its own loopback
     source address (127.0.0.2, .3, ...), so the simulator can cut one location off;
   * one worker for the periodic ticks (``failover.probe_dispatch`` every second, ``evaluate_auto_failover``
-    every 2 s, ``resume_stale_operations`` every 3 s: the harness plays beat) and one for operations;
+    every 2 s, ``resume_stale_operations`` every 3 s: the harness plays beat) and two for operations;
   * a private redis-server on a free port as the broker (the machine's shared Redis is never touched, so it can
     be restarted), and a scratch PostgreSQL database.
 
 Faults, drawn at random over ``--seconds`` (``--faults`` of them, a fixed ``--seed``): appliance crash (short, or
 longer than the primary timeout on a serving primary: those warrant a failover), hang, slow answers, partition
 between the members, flapping, one appliance cut off from one or two locations (shorter than the primary
-timeout), a whole location cut off, a worker SIGKILLed (the operations worker while an operation runs, when
+timeout), a whole location cut off, a worker SIGKILLed (an operations worker while an operation runs, when
 one does, else a probe worker), PostgreSQL connections terminated, the private Redis restarted. At most one
 location is impaired at a time (cut off, or its worker killed and not ready again): with two, no quorum of
 sound locations is left and holding back is the right answer. A killed worker is started again at once; it
@@ -113,7 +113,7 @@ from simulator.testing import Silence, SimulatorProcess  # noqa: E402
 
 DOWN_FAULTS = ("down", "hang")  # the appliance really serves nobody
 PROBE_INTERVAL = 2  # seconds, every appliance (a direct update in load())
-OPS_WORKER_SERVES = 30  # seconds the operations worker runs between two kills (Chaos.kill_worker)
+OPS_WORKER_SERVES = 30  # seconds an operations worker runs before it may be killed again (Chaos.kill_worker)
 #: Issue 16's bound for a returning old primary: demoted within one probe interval + 3 s of answering again.
 DEMOTION_BOUND = PROBE_INTERVAL + 3
 
@@ -291,7 +291,7 @@ class Chaos:
     pairs: list[Pair]
     sampler: Sampler
     location_workers: dict[str, Process]
-    ops_worker: Process
+    ops_workers: list[Process]
     redis: Process
     rng: random.Random
     injected: Counter = field(default_factory=Counter)
@@ -411,18 +411,21 @@ class Chaos:
         return True
 
     def kill_worker(self) -> bool:
-        """SIGKILL the operations worker while it runs an operation, else a probe worker; only a worker that is
+        """SIGKILL an operations worker while an operation runs, else a probe worker; only a worker that is
         up (started and ready): killing one again while it restarts would keep it down for good, which measures
         the harness, not the portal (an earlier version did, and starved the operations of their worker)."""
         if not self.spaced("kill", 3):
             return False
         running = list(Operation.objects.filter(status=OperationStatus.RUNNING).values_list("pk", flat=True))
-        # The one operations worker is killed again only after it has served for a while: on a loaded machine
-        # a worker takes 20-40 s to start, and killing it whenever it was up and busy again left the operations
-        # without a worker for most of a run (failovers cancelled because they ran after the outage ended,
-        # fences late): that measured the restart time, not the portal. Production runs several.
-        if running and self.ops_worker.up and time.time() - self.ops_worker.ready_at >= OPS_WORKER_SERVES:
-            target = self.ops_worker
+        # Two operations workers, as production runs several; one is killed only while the other is up, and
+        # only after it has served for a while: on a loaded machine a worker takes 20-40 s to start, and with one
+        # worker killed whenever it was up and busy again the operations had no worker for most of a run
+        # (failovers cancelled because they ran after the outage ended, fences late), which measured the
+        # restart time, not the portal. Which worker runs which operation is not known: every operation running
+        # at the kill is watched (each must complete exactly once either way).
+        fair = [w for w in self.ops_workers if w.up and time.time() - w.ready_at >= OPS_WORKER_SERVES]
+        if running and fair and all(w.up for w in self.ops_workers):
+            target = self.rng.choice(fair)
             self.killed_operations.update(running)
             self.injected["operations worker SIGKILLed mid-operation"] += 1
         else:
@@ -585,7 +588,8 @@ def evidence(chaos: Chaos, samples: list[Sample], portal: PortalSampler, *, pair
         lines.append(f"  truth {address} (#{pk}): " + "; ".join(stretches))
     for at, what, target in chaos.events:
         if start <= at <= end and (target in members.values() or target in LOCATIONS
-                                   or target in ("redis", *(f"probe-{name}" for name in LOCATIONS), "operations")):
+                                   or target in ("redis", *(f"probe-{name}" for name in LOCATIONS))
+                                   or target.startswith("operations")):
             lines.append(f"  event {at - zero:+6.1f} {target}: {what}")
     before: dict[tuple, tuple[float, object]] = {}  # each value as it stood when the window opened
     shown = []
@@ -754,8 +758,9 @@ def main() -> None:
                 silence.add(*target)
         location_workers = {name: worker(f"probe-{name}", f"{QUEUE_PREFIX}.{name}", {"PROBE_SOURCE_ADDRESS": source})
                             for name, source in SOURCES.items()}
-        ops_worker, tick_worker = worker("operations", OPS_QUEUE), worker("ticks", TICK_QUEUE)
-        for process in (*location_workers.values(), ops_worker, tick_worker):
+        ops_workers = [worker(f"operations-{n}", OPS_QUEUE) for n in (1, 2)]
+        tick_worker = worker("ticks", TICK_QUEUE)
+        for process in (*location_workers.values(), *ops_workers, tick_worker):
             processes.append(process)  # before it starts: stopped at the end even if a later start fails
             process.start()
         app = Celery(broker=ENV["CELERY_BROKER_URL"])
@@ -769,8 +774,8 @@ def main() -> None:
             time.sleep(0.5)
         print(f"setup {time.time() - started:.0f} s; pairs healthy: "
               f"{Pair.objects.filter(state='healthy').count()}/{len(pairs)}", flush=True)
-        chaos = Chaos(sim, pairs, sampler, location_workers, ops_worker, redis, rng,
-                      supervised=[*location_workers.values(), ops_worker, tick_worker])
+        chaos = Chaos(sim, pairs, sampler, location_workers, ops_workers, redis, rng,
+                      supervised=[*location_workers.values(), *ops_workers, tick_worker])
         first = len(sampler.samples)
         begin = time.time()
         injected = 0
