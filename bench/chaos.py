@@ -772,8 +772,12 @@ def main() -> None:
         deadline = time.time() + 60
         while time.time() < deadline and Pair.objects.exclude(state="healthy").exists():
             time.sleep(0.5)
-        print(f"setup {time.time() - started:.0f} s; pairs healthy: "
-              f"{Pair.objects.filter(state='healthy').count()}/{len(pairs)}", flush=True)
+        healthy = Pair.objects.filter(state="healthy").count()
+        print(f"setup {time.time() - started:.0f} s; pairs healthy: {healthy}/{len(pairs)}", flush=True)
+        if healthy < len(pairs):
+            # Faults on a fleet the portal never saw healthy judge nothing (a run on a machine too loaded for the
+            # probes to answer in time started that way and counted failovers of appliances never seen up).
+            raise SystemExit("the fleet was not seen healthy before the faults: machine too loaded? not judged")
         chaos = Chaos(sim, pairs, sampler, location_workers, ops_workers, redis, rng,
                       supervised=[*location_workers.values(), *ops_workers, tick_worker])
         first = len(sampler.samples)
