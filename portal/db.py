@@ -1,9 +1,30 @@
-"""Database expressions that behave the same on PostgreSQL (production, tests) and SQLite (the embedded demo)."""
+"""Database expressions that behave the same on PostgreSQL (production, tests) and SQLite (the embedded demo), and
+giving the connection back around waits that need none."""
+
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.postgres.indexes import PostgresIndex
 from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import connection
 from django.db.migrations import AddIndex
 from django.db.models import DurationField, Func
+
+
+def without_database(wait: Callable[[], Any]) -> Any:
+    """Run ``wait`` (seconds that need mostly no database: probes or a knock waiting out their timeouts) with this
+    thread's database connection given back before and after; the next query reconnects. So a worker holds no
+    connection while it waits, and one dropped meanwhile (a database restart, a pooler's idle cut, bench/chaos.py
+    terminating backends) costs nothing instead of failing the next query; that includes a connection the wait
+    itself opened for a quick read before its network part. Inside a transaction (a caller's atomic block) the
+    connection stays, since closing it would end the transaction."""
+    if not connection.in_atomic_block:
+        connection.close()
+    try:
+        return wait()
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 class Seconds(Func):

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from appliances.connect import ClientPurpose, appliance_client
 from appliances.drivers import ApplianceClient, ApplianceError, Capabilities
 from appliances.services import appliance_record_capabilities
 from portal import metrics
+from portal.db import without_database
 from portal.models import AuditAction
 from portal.permissions import SYSTEM
 from portal.services.audit import audit_record
@@ -157,13 +158,10 @@ class Context:
             time.sleep(poll_interval())
 
     def without_database(self, wait: Callable[[], Any]) -> Any:
-        """Run ``wait`` (seconds that need no database, e.g. a fence knock waiting out its timeout on a silent
-        address) with this thread's database connection given back first, so an operations worker can run far
-        more failovers at once than it holds connections: the next query reconnects. Inside a transaction (a
-        caller's atomic block) the connection stays, since closing it would end the transaction."""
-        if not connection.in_atomic_block:
-            connection.close()
-        return wait()
+        """Run ``wait`` (e.g. a fence knock waiting out its timeout on a silent address) with the connection
+        given back (``portal.db.without_database``), so an operations worker can run far more failovers at once
+        than it holds connections."""
+        return without_database(wait)
 
     def bump_epoch(self, *, primary) -> int:
         """Fencing before a role change: succeeds only while nobody else changed the roles since planning.

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from appliances.models import Appliance
+from portal.db import without_database
 from portal.models import AlertSeverity, Organization
 from portal.services.alerts import alert_raise
 
@@ -74,6 +75,12 @@ LOCATION_FIELDS = [*STATUS_FIELDS, "connectivity_ok", "connectivity_checked_at",
 ANSWER_FIELDS = ["status_checked_at", "status_reachable", "status_healthy", "status_latency_ms", "status_role",
                  "status_version", "status_shared_ips", "status_last_sync_at", "status_last_sync_status",
                  "status_error", "status_failing_since"]
+
+
+def continuity_gap(appliance: Appliance) -> timedelta:
+    """The longest time between two failed probes of one location that still counts as one unbroken failure: two
+    probe intervals and the probe's own timeout (a probe that ran late, plus one tick's slack)."""
+    return timedelta(seconds=2 * appliance.probe_interval + appliance.probe_timeout)
 
 
 def location_queue(location: str) -> str:
@@ -213,17 +220,20 @@ class Verdict:
 
     @property
     def failing_since(self) -> datetime | None:
-        """When a quorum of locations had started failing (the outage's start, as the pair state counts it), but
-        never before a location last saw the appliance answer: locations that did not probe it while it was
-        briefly back still count their old failure, and the primary timeout would then run from an outage that
-        had ended (bench/chaos.py found a failover 8.5 s into a 12 s timeout that way)."""
-        starts = sorted(view.failing_since for view in self.views
-                        if view.counts and view.reachable is False and view.failing_since is not None)
+        """The outage's start, as the pair state counts it: the *latest* first failure among the locations that
+        see it down, and never before a location that sees it up last saw it answer. A location's first failure
+        follows its last answer, so the latest one is the last answer any of them saw; an earlier one may be a
+        location that did not probe the appliance while it was briefly back and still counts its old failure,
+        and the primary timeout would then run from an outage that had ended (bench/chaos.py found failovers
+        8.5 s into a 12 s timeout that way). Cost: a real outage counts from the last location to notice it, at
+        most one probe interval after the first."""
+        starts = [view.failing_since for view in self.views
+                  if view.counts and view.reachable is False and view.failing_since is not None]
         if len(starts) < self.required:
             return None
         answered = [view.checked_at for view in self.views
                     if view.counts and view.reachable is True and view.checked_at is not None]
-        return max([starts[self.required - 1], *answered])
+        return max([*starts, *answered])
 
     def describe(self) -> str:
         head = f"seen down from {self.down_count} of {len(self.views)} locations (quorum {self.required})"
@@ -288,10 +298,24 @@ def apply_verdict(appliance: Appliance, verdict: Verdict, *, now: datetime):
         if appliance.status_reachable is not False:
             appliance.status_healthy = None
             appliance.status_failing_since = verdict.failing_since or now
+        elif verdict.failing_since and verdict.failing_since > (appliance.status_failing_since or verdict.failing_since):
+            # Still down, but a location saw it answer since the outage began (a quorum still calls it down
+            # from older failures): the outage starts again from there. Never earlier: a view dropping out (stale,
+            # isolated) is no evidence that it was down for longer.
+            appliance.status_failing_since = verdict.failing_since
         appliance.status_reachable = False
-        # No answer counts while a quorum sees it down: a count left over from an earlier answer would read as
-        # "answering again" (pair_state.answers_primary) and fence a member that is still away.
-        appliance.status_successes = 0
+        # A location that saw it answer since the outage began: it answers again, not believed up while a quorum
+        # still counts it down, and the role it answers is taken, as on the single-location path (an old primary
+        # back as primary is fenced at its first answer, not once a quorum has probed it again: bench/chaos.py
+        # saw two primaries serve for tens of seconds). Any other answer does not count: a count left over from
+        # an answer before the outage would read as "answering again" (pair_state.answers_primary) and fence a
+        # member that is still away.
+        source = verdict.source
+        answering = (source is not None and appliance.status_failing_since is not None
+                     and source.status_checked_at >= appliance.status_failing_since)
+        appliance.status_successes = 1 if answering else 0
+        if answering:
+            appliance.status_role = source.status_role
         appliance.status_error = verdict.describe()[:500]
         # Only the first line of evidence goes into the history (the error wording is no new event when down).
         if before[0] is False:
@@ -393,9 +417,32 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
     isolation = _reference_silent(row, source)
 
     sent_at = timezone.now()
-    outcomes = _probe(appliances, concurrency=concurrency or settings.PROBE_CONCURRENCY, token_cache=None,
-                      source_address=source)
+    # Seconds of network with the database connection given back: bench/chaos.py found batches whose connection
+    # was dropped while they probed fail at their write, be retried (probing again) and expire, so a location
+    # went 20-30 s without a word on an appliance and the quorum lacked it during real outages.
+    outcomes = without_database(lambda: _probe(appliances, concurrency=concurrency or settings.PROBE_CONCURRENCY,
+                                               token_cache=None, source_address=source))
     _count_probes(outcomes)
+    record = {"location": location, "isolation": isolation, "source": source, "thresholds": thresholds,
+              "sent_at": sent_at}
+    try:
+        return _record(appliances, outcomes, row=row, **record)
+    except OperationalError:
+        # The connection was dropped while the results were written (bench/chaos.py: a database restart or a
+        # pooler cut): write them once more on a new one rather than fail the batch, whose retry would probe
+        # everything again (seconds in which the location says nothing). The write is one transaction, so the
+        # failed attempt left nothing half done; the location's row is read again (its isolation may not be).
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+    return _record(appliances, outcomes, row=_location_row(location), **record)
+
+
+def _record(appliances: list[Appliance], outcomes: dict, *, location: str, row: ProbeLocation, isolation: str,
+            source: str | None, thresholds: Thresholds, sent_at: datetime) -> SweepReport:
+    """Record one location's probe outcomes: its views, its isolation, the connectivity knocks, then the combined
+    verdicts and the pairs (``combine_and_write``)."""
+    report = SweepReport()
     now = timezone.now()
     existing = {s.appliance_id: s for s in LocationStatus.objects.filter(appliance__in=appliances, location=location)}
     statuses, guids, versions = {}, [], []
@@ -404,6 +451,13 @@ def probe_location_batch(appliance_ids: Sequence[int], *, location: str, concurr
             organization_id=appliance.organization_id, appliance=appliance, location=location)
         # Read by the anti-flap rules, which work on anything with the status columns.
         status.probe_interval, status.appliance_guid = appliance.probe_interval, appliance.appliance_guid
+        if status.status_failing_since is not None and status.status_checked_at is not None \
+                and sent_at - status.status_checked_at > continuity_gap(appliance):
+            # This location has not probed it for longer than it takes to notice a return: whether it answered
+            # meanwhile is unknown, so its failure streak is not counted across the gap and its outage starts
+            # again at this probe. bench/chaos.py: locations that probed a crashed primary every 15-20 s missed
+            # its 6 s return between two crashes, and the portal failed it over 7-11 s into the second.
+            status.status_failing_since = None
         outcome = outcomes[appliance.pk]
         apply_outcome(status, outcome, appliance_id=appliance.pk, now=now, thresholds=thresholds, report=report,
                       sent_at=sent_at)

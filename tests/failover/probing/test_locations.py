@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 
+from appliances.models import Appliance
 from demo.fleet_loader import fleet_load
 from failover.alerts import AlertKind
 from failover.models import BackupSettings, LocationStatus, Pair, ProbeLocation, StatusChange
@@ -92,10 +94,16 @@ def test_an_outage_is_counted_from_no_earlier_than_a_location_last_saw_the_appli
 
     assert verdict.down is True
     assert verdict.failing_since == answer
-    # Without an answer since, the outage runs from the quorum's failures.
+    # East now sees it down too: its first failure came after its last answer, so the outage runs from there,
+    # not from the older failures of the two locations that never saw it back.
+    east_failure = now - timedelta(seconds=5)
     verdict = combine(locations=["east", "west", "north"], isolated={}, quorum=None, now=now, statuses=[
-        view("east", False, failing_since=now - timedelta(seconds=5)),
+        view("east", False, failing_since=east_failure),
         view("west", False, failing_since=old_failure), view("north", False, failing_since=old_failure)])
+    assert verdict.failing_since == east_failure
+    # All down since the same outage: it runs from it.
+    verdict = combine(locations=["east", "west", "north"], isolated={}, quorum=None, now=now, statuses=[
+        view(name, False, failing_since=old_failure) for name in ("east", "west", "north")])
     assert verdict.failing_since == old_failure
 
 
@@ -263,7 +271,6 @@ def test_the_appliance_page_and_the_api_show_each_locations_view(located, client
 def test_locations_read_answers_as_the_single_location_path_does(located):
     """One outcome applier for both probe paths: a plain /check_health answer is up (not "down everywhere"),
     and an API answer teaches the inventory its version and build."""
-    from appliances.models import Appliance
 
     primary = located.pair.primary
     Appliance.objects.filter(pk=primary.pk).update(product_version="", build="")
@@ -297,3 +304,152 @@ def test_a_location_batch_whose_quorum_calls_the_primary_down_requests_an_evalua
 
     assert Pair.objects.get(pk=located.pair.pk).state == "primary_unreachable"
     assert cache.get("failover:evaluation-requested:now") == 1
+
+
+def test_an_answer_seen_from_one_location_restarts_the_outage_though_a_quorum_still_counts_it_down(located, settings):
+    """bench/chaos.py: a primary down briefly, back (north alone probed it then and saw it answer), then down
+    again. East and west never probed it while it was back, so they still count their first failure, and with
+    them a quorum kept calling it down from that failure: the primary timeout ran from an outage that had ended,
+    and the portal failed over a primary that had been away for less than its timeout. The outage must start no
+    earlier than the last answer any location saw."""
+    pair = located.pair
+    Pair.objects.filter(pk=pair.pk).update(portal_auto_failover=True)
+    BackupSettings.objects.filter(appliance_id=pair.backup_id).update(connectivity_test_ips=["127.0.0.1"])
+    primary = pair.primary.management_host
+    located.sim.set_fault(primary, "down")
+    located.sweep()
+    # The first outage began a minute ago (as if every location had seen it down since).
+    earlier = timedelta(minutes=1)
+    LocationStatus.objects.filter(appliance=pair.primary).update(status_failing_since=F("status_failing_since") - earlier)
+    Appliance.objects.filter(pk=pair.primary_id).update(status_failing_since=F("status_failing_since") - earlier)
+    first = located.sweep().primary_unreachable_since
+    assert timezone.now() - first > earlier
+
+    located.sim.clear_fault(primary)
+    answered_at = timezone.now()
+    located.sweep("north")  # north alone probes it while it is back: it answers
+    assert located.view(pair.primary, "north").status_reachable is True
+    located.sim.set_fault(primary, "down")
+    pair = located.sweep("north")  # and sees it go down again; east and west still count their old failure
+
+    assert pair.state == "primary_unreachable"
+    assert pair.primary_unreachable_since >= answered_at
+    # What an operator would notice: a primary timeout after the first failure, the portal still waits (the
+    # views taken now still count then).
+    settings.PROBE_LOCATION_STALE_SECONDS = 3600
+    timeout = timedelta(seconds=pair.backup.backup_settings.primary_timeout)
+    decision = autofailover_decide(pair=pair, now=first + timeout + timedelta(seconds=1))
+    assert decision.code == "waiting", decision.reason
+
+
+def _drop_database_connections() -> None:
+    """What a database restart or a pooler's idle cut does to the portal's connections (bench/chaos.py: "PostgreSQL
+    connections terminated"): every other backend of this database is ended."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")},
+                         autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid()")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_location_batch_records_what_it_saw_though_the_database_connection_dropped_while_it_probed(located,
+                                                                                                  monkeypatch):
+    """bench/chaos.py: a batch held its connection through seconds of probing; dropped meanwhile, the write
+    failed, the batch was retried (probing everything again) and expired, and a location said nothing about an
+    appliance for 20-30 s while its primary was really down: the quorum lacked it and the failover was missed."""
+    from failover.probing import locations
+
+    probe = locations._probe
+
+    def probe_then_drop(*args, **kwargs):
+        outcomes = probe(*args, **kwargs)
+        _drop_database_connections()  # while the probes were out
+        return outcomes
+
+    monkeypatch.setattr(locations, "_probe", probe_then_drop)
+    located.sim.set_fault(located.pair.primary.management_host, "down")
+
+    pair = located.sweep("east", "west")
+
+    assert pair.state == "primary_unreachable", pair.state_reason
+    assert "seen down from 2 of 3 locations" in pair.primary.status_error
+
+
+def test_an_old_primary_back_as_primary_counts_as_answering_at_its_first_location_answer(located):
+    """bench/chaos.py: an old primary back from a crash (the simulator brings it back primary, with its shared IP)
+    beside the promoted backup. The fence acts at its first answer, but with locations that answer counted only
+    once a quorum had probed it again (until then the quorum's older failures still called it down and its
+    answer was dropped), so two primaries served for tens of seconds. One location's fresh answer is an answer:
+    the member answers as primary again (not believed up yet) and the fencing rule sees the second primary."""
+    from failover.pair_state import second_primary
+
+    pair = located.pair
+    old, new = pair.primary.management_host, pair.backup.management_host
+    located.sim.set_fault(old, "down")
+    located.sweep()
+    located.sim.set_state(new, role="primary")  # the standby was promoted while the old primary was away
+    pair = located.sweep()
+    assert pair.backup.status_role == "primary" and pair.primary.status_reachable is False
+
+    located.sim.clear_fault(old)  # back, still believing it is primary
+    pair = located.sweep("north")  # east and west have not probed it since: they still see it down
+
+    assert pair.primary.status_reachable is False  # a quorum still counts it down: not believed up yet
+    assert second_primary(pair.primary, pair.backup) == pair.primary
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_location_batch_whose_connection_drops_while_it_writes_writes_once_more_without_probing_again(
+        located, monkeypatch):
+    """A connection dropped during the write failed the batch: its retry probed everything again, seconds in
+    which the location said nothing (bench/chaos.py terminated connections every few seconds). The results are
+    written once more on a new connection, and probed once."""
+    from failover.probing import locations
+
+    probe, mark = locations._probe, locations._mark_isolation
+    probed, dropped = [], []
+
+    def counting_probe(appliances, **kwargs):
+        probed.append(len(appliances))
+        return probe(appliances, **kwargs)
+
+    def drop_then_mark(*args, **kwargs):
+        if not dropped:  # the first write loses its connection
+            dropped.append(True)
+            _drop_database_connections()
+        return mark(*args, **kwargs)
+
+    monkeypatch.setattr(locations, "_probe", counting_probe)
+    monkeypatch.setattr(locations, "_mark_isolation", drop_then_mark)
+    located.sim.set_fault(located.pair.primary.management_host, "down")
+
+    pair = located.sweep("east", "west")
+
+    assert dropped and len(probed) == 2  # one probe per location: nothing probed twice
+    assert pair.state == "primary_unreachable", pair.state_reason
+
+
+def test_a_failure_is_not_counted_across_a_gap_in_a_locations_probes(located):
+    """bench/chaos.py: locations that probed a crashed primary only every 15-20 s (busy, restarting) missed its
+    6 s return between two crashes; their failure streaks spanned it, and the portal failed the primary over 7-11 s
+    into the second crash. A location that has not probed the appliance for longer than two probe intervals and
+    the probe timeout does not know whether it answered meanwhile: its outage starts again at its next failure."""
+    pair = located.pair
+    located.sim.set_fault(pair.primary.management_host, "down")
+    located.sweep()
+    # Every location's last probe, and its first failure, long ago (as if none had probed it since).
+    gap = timedelta(seconds=2 * pair.primary.probe_interval + pair.primary.probe_timeout + 5)
+    LocationStatus.objects.filter(appliance=pair.primary).update(
+        status_failing_since=F("status_failing_since") - gap, status_checked_at=F("status_checked_at") - gap)
+    Appliance.objects.filter(pk=pair.primary_id).update(status_failing_since=F("status_failing_since") - gap)
+    probed_again = timezone.now()
+
+    pair = located.sweep()
+
+    assert pair.state == "primary_unreachable"
+    assert located.view(pair.primary, "east").status_failing_since >= probed_again
+    assert pair.primary_unreachable_since >= probed_again
