@@ -97,16 +97,19 @@ def test_probe_batch_task_records_a_result(fleet):
     assert appliance.next_probe_at > timezone.now() + timedelta(seconds=appliance.probe_interval - 5)
 
 
-def test_probe_batches_go_to_the_probes_queue_and_the_short_decisions_to_ticks():
+def test_probe_batches_go_to_the_probes_queue_the_ticks_to_ticks_and_the_evaluation_to_its_own():
     from portal.celery import app
 
     def queue(name):
         return app.amqp.router.route({}, name)["queue"].name
 
     assert queue("failover.probe_batch") == "probes"
-    # Never behind a probe batch or an operation: the dispatcher, the failover policy and the pair watcher.
-    for name in ("failover.probe_dispatch", "failover.evaluate_auto_failover", "failover.watch_pairs"):
+    # Never behind a probe batch or an operation: the dispatcher and the pair watcher.
+    for name in ("failover.probe_dispatch", "failover.watch_pairs"):
         assert queue(name) == "ticks"
+    # Issue 16: nor behind an evaluation pass starting a mass outage's failovers (detection took up to 66 s at
+    # 1,000 pairs when they shared "ticks"); and the evaluation never behind an operation.
+    assert queue("failover.evaluate_auto_failover") == "evaluations"
     assert queue("failover.run_operation") == "celery"
 
 
