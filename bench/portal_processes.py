@@ -53,7 +53,7 @@ def drop_database(url: str) -> None:
 
 def start_portal_processes(log_dir: Path, env: dict[str, str], *, operations_pool: str = "threads",
                            operations_concurrency: int = 4) -> list[subprocess.Popen]:
-    """Beat (DatabaseScheduler), a solo worker on ``ticks`` (probe dispatch, pair watcher), one on the
+    """Beat (DatabaseScheduler), a solo worker on ``ticks`` (the probe dispatch), one on the
     evaluations queue (the failover policy), one on ``probes`` and one on ``celery`` (operations), as
     docs/install.md lays them out; logs in ``log_dir``."""
     from django.conf import settings  # here: this module is imported before Django is set up
