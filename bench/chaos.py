@@ -89,7 +89,9 @@ WORK = Path(tempfile.mkdtemp(prefix="chaos-"))
 # the broker and cache are the private Redis. create_schema() in main() recreates the database from the models.
 SETTINGS = {
     "PORTAL_VAR_DIR": str(WORK / "var"), "PROBE_QUEUE": QUEUE_PREFIX,
-    "FAILOVER_OPERATIONS_QUEUE": OPS_QUEUE, "PROBE_FAILURES_TO_DOWN": "2", "PROBE_SUCCESSES_TO_UP": "1",
+    # The evaluations a probe batch requests at once (a returning old primary, a pair state change) go to the
+    # tick worker too: without this they went to a queue no worker of the harness consumed.
+    "FAILOVER_OPERATIONS_QUEUE": OPS_QUEUE, "FAILOVER_EVALUATION_QUEUE": TICK_QUEUE, "PROBE_FAILURES_TO_DOWN": "2", "PROBE_SUCCESSES_TO_UP": "1",
     "PROBE_CONFIRM_INTERVAL": "1", "PROBE_CLAIM_LEASE_SECONDS": "10", "PROBE_LOCATION_STALE_SECONDS": "15",
     "PROBE_ISOLATION_MIN_APPLIANCES": "6", "FAILOVER_KNOCK_TIMEOUT": "0.5", "FAILOVER_OPERATION_LOCK_TTL": "5",
     "FAILOVER_OPERATION_STALE_SECONDS": "6", "FAILOVER_POLL_INTERVAL": "0.05",

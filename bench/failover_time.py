@@ -4,8 +4,9 @@
 
 One pair (shared IP), portal automatic failover on, probe interval ``--interval`` s on both members, primary
 timeout ``--timeout`` s (set in the database: the form's minimum is 30 s). Processes, as in production: a beat
-(django-celery-beat's DatabaseScheduler), a solo worker on ``ticks`` (dispatcher, failover policy, pair
-watcher), a solo worker on ``probes`` and a threads worker on ``celery`` (operations). Each run:
+(django-celery-beat's DatabaseScheduler), a solo worker on ``ticks`` (the probe dispatcher), a solo worker on
+``evaluations`` (the failover policy), a solo worker on ``probes`` and a threads worker on ``celery``
+(operations): ``bench/portal_processes.py``. Each run:
 
   1. waits until the pair is healthy;
   2. the serving primary dies: the simulator stops answering for it and its shared IP goes silent (a listener

@@ -78,7 +78,8 @@ def main() -> None:
         connection.close()
         processes = harness.start_portal_processes(log_dir, ENV, operations_pool=ARGS.operations_pool,
                                            operations_concurrency=ARGS.operations_concurrency)
-        harness.wait(lambda: Pair.objects.filter(state="healthy").count() == len(pairs), 180, "every pair healthy", 0.5)
+        # Two good probes of 2,000 members by one solo probe worker: minutes on a loaded two-core machine.
+        harness.wait(lambda: Pair.objects.filter(state="healthy").count() == len(pairs), 420, "every pair healthy", 0.5)
         members = {p.pk: (p.primary.management_host, p.backup.management_host) for p in pairs}
         for pair in pairs:
             for address, port in service_targets(str(pair.shared_ip), pair.primary.management_port):

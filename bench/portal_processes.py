@@ -53,12 +53,18 @@ def drop_database(url: str) -> None:
 
 def start_portal_processes(log_dir: Path, env: dict[str, str], *, operations_pool: str = "threads",
                            operations_concurrency: int = 4) -> list[subprocess.Popen]:
-    """Beat (DatabaseScheduler), a solo worker on ``ticks``, one on ``probes`` and one on ``celery``
-    (operations); logs in ``log_dir``."""
+    """Beat (DatabaseScheduler), a solo worker on ``ticks`` (the probe dispatch), one on the
+    evaluations queue (the failover policy), one on ``probes`` and one on ``celery`` (operations), as
+    docs/install.md lays them out; logs in ``log_dir``."""
+    from django.conf import settings  # here: this module is imported before Django is set up
+
     celery = [sys.executable, "-m", "celery", "-A", "portal"]
+    evaluations = settings.FAILOVER_EVALUATION_QUEUE
     commands = {
         "beat": [*celery, "beat", "--loglevel", "WARNING", "-s", str(log_dir / "beat-schedule")],
         "ticks": [*celery, "worker", "-Q", "ticks", "--pool", "solo", "-n", "ticks@%h", "--loglevel", "WARNING"],
+        "evaluations": [*celery, "worker", "-Q", evaluations, "--pool", "solo", "-n", "evaluations@%h",
+                        "--loglevel", "WARNING"],
         "probes": [*celery, "worker", "-Q", "probes", "--pool", "solo", "-n", "probes@%h", "--loglevel", "WARNING"],
         "operations": [*celery, "worker", "-Q", "celery", "--pool", operations_pool, "-c",
                        str(operations_concurrency), "-n", "ops@%h", "--loglevel", "WARNING"],

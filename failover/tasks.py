@@ -132,8 +132,8 @@ EVALUATION_EXPIRES = 10
 
 
 def evaluation_request(*, eta: datetime | None = None) -> bool:
-    """Evaluate the failover policy now (or at ``eta``, when a primary timeout runs out), on the ``ticks`` queue;
-    whether a message was sent.
+    """Evaluate the failover policy now (or at ``eta``, when a primary timeout runs out), on its own queue
+    (``FAILOVER_EVALUATION_QUEUE``); whether a message was sent.
     Requests for the same moment collapse into one message (a mass outage changes thousands of pairs in a few
     probe batches; one evaluation looks at them all), kept in the cache until the evaluation starts."""
     moment = "now" if eta is None else str(int(eta.timestamp()))
@@ -183,7 +183,7 @@ def evaluate_auto_failover(moment: str = "now") -> int:
     if due:
         evaluation_request(eta=min(due))
     if any(decision.code == DecisionCode.DEFERRED for decision in decisions):
-        evaluation_request()  # behind whatever queued on ``ticks`` meanwhile (the probe dispatch)
+        evaluation_request()  # the next pass at once, behind whatever else waits for the evaluation worker
     return sum(1 for decision in decisions if decision.code in ACTING_CODES)
 
 

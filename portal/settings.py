@@ -162,13 +162,16 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # and probe batches are idempotent, so a cancelled one loses nothing.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Three queues, each served by its own worker(s) (docs/install.md): "ticks" for the short decisions that must never
-# wait behind anything (the probe dispatcher, the failover policy, the pair watcher); "probes" for the probe
-# batches; the default "celery" for operations, alerts, backups. Exact names win over the glob.
+# Four queues, each served by its own worker(s) (docs/install.md): "ticks" for the probe dispatcher, which must
+# never wait behind anything (detection); "evaluations" for the failover policy's passes, which start a mass
+# outage's operations (a worker of its own, so that the dispatch never waits behind a pass nor a pass behind an
+# operation); "probes" for the probe batches; the default "celery" for operations, alerts, backups and the pair
+# watcher (its countdown, recovery and backup-down alerts for 1,000 pairs took minutes and held the dispatch up
+# on "ticks"). Exact names win over the glob.
+FAILOVER_EVALUATION_QUEUE = env.str("FAILOVER_EVALUATION_QUEUE", default="evaluations")
 CELERY_TASK_ROUTES = {
     "failover.probe_dispatch": {"queue": "ticks"},
-    "failover.evaluate_auto_failover": {"queue": "ticks"},
-    "failover.watch_pairs": {"queue": "ticks"},
+    "failover.evaluate_auto_failover": {"queue": FAILOVER_EVALUATION_QUEUE},
     "failover.probe_*": {"queue": "probes"},
 }
 # Beat schedule defined in code; the DatabaseScheduler loads it into django-celery-beat's tables.

@@ -129,10 +129,28 @@ def epoch_primary(pair) -> tuple[object | None, str]:
     why) when no role change recorded for this epoch names one. Unlike ``last_recorded_primary`` (Fix this error
     weighs an older record against other evidence), only the current epoch counts: a record of an earlier epoch
     was overtaken by whatever changed the roles since, and the portal does not guess (services/fencing.py)."""
+    return epoch_primaries([pair])[pair.pk]
+
+
+def epoch_primaries(pairs) -> dict[int, tuple[object | None, str]]:
+    """pk -> ``epoch_primary`` of each pair, their recorded role changes read in one query (the failover
+    evaluation looks at every pair with two primaries at once)."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    current = Q()
+    for pair in pairs:
+        current |= Q(pair_id=pair.pk, epoch=pair.epoch)
+    # The latest of each pair's current epoch (DISTINCT ON keeps the first row of each pair in this order).
+    latest = {operation.pair_id: operation for operation in _recorded_role_changes().filter(current)
+              .order_by("pair_id", "-finished_at", "-id").distinct("pair_id")}
+    return {pair.pk: _epoch_primary(pair, latest.get(pair.pk)) for pair in pairs}
+
+
+def _epoch_primary(pair, operation) -> tuple[object | None, str]:
+    """``epoch_primary`` given the latest recorded role change of the pair's current epoch (or None)."""
     outside = pair.last_outside_change or {}
     outside_at = parse_datetime(outside["at"]) if outside.get("at") else None
-    operation = (_recorded_role_changes().filter(pair=pair, epoch=pair.epoch).order_by("-finished_at", "-id")
-                 .first())
     if outside_at and outside.get("epoch") == pair.epoch and (operation is None or operation.finished_at < outside_at):
         chosen = next((m for m in pair.members if m.pk == outside.get("primary")), None)
         if chosen is None:

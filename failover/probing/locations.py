@@ -262,13 +262,28 @@ def combine(*, locations: Sequence[str], statuses: Iterable[LocationStatus], iso
 
 def appliance_verdict(appliance: Appliance, *, now: datetime | None = None) -> Verdict | None:
     """The combined verdict for one appliance with several locations (None: probed from ``local`` alone)."""
-    locations = locations_of([appliance])[appliance.pk]
-    if is_local_only(locations):
-        return None
-    quorum = ProbeSettings.objects.filter(organization_id=appliance.organization_id).values_list(
-        "quorum", flat=True).first()
-    return combine(locations=locations, statuses=LocationStatus.objects.filter(appliance=appliance),
-                   isolated=isolated_locations(), quorum=quorum, now=now or timezone.now())
+    return appliance_verdicts([appliance], now=now)[appliance.pk]
+
+
+def appliance_verdicts(appliances: Iterable[Appliance], *, now: datetime | None = None) -> dict[int, Verdict | None]:
+    """pk -> ``appliance_verdict`` of each, in a few queries whatever their number (the failover evaluation reads
+    every pair of a mass outage)."""
+    appliances = list(appliances)
+    locations = locations_of(appliances)
+    several = [appliance for appliance in appliances if not is_local_only(locations[appliance.pk])]
+    verdicts: dict[int, Verdict | None] = {appliance.pk: None for appliance in appliances}
+    if not several:
+        return verdicts
+    quorums = dict(ProbeSettings.objects.filter(organization_id__in={a.organization_id for a in several})
+                   .values_list("organization_id", "quorum"))
+    statuses = defaultdict(list)
+    for status in LocationStatus.objects.filter(appliance__in=several):
+        statuses[status.appliance_id].append(status)
+    isolated, now = isolated_locations(), now or timezone.now()
+    for appliance in several:
+        verdicts[appliance.pk] = combine(locations=locations[appliance.pk], statuses=statuses[appliance.pk],
+                                         isolated=isolated, quorum=quorums.get(appliance.organization_id), now=now)
+    return verdicts
 
 
 def appliance_location_panel(appliance: Appliance) -> dict:

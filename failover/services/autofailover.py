@@ -45,21 +45,19 @@ from ..pair_state import (
     serving_and_standby,
     settings_of,
 )
-from ..probing.locations import appliance_verdict, connectivity_targets
+from ..probing.locations import appliance_verdicts, connectivity_targets
 from ..swing.knock import answering
 from .decisions import Decision, DecisionCode
 from .fencing import second_primaries_fence
-from .operations import operation_start, operations_blocking
+from .operations import StartRequest, operations_blocking, operations_start
 from .watch import duration
 
 #: At most this many operations (failovers, then fences) started by one evaluation pass; the rest are left to a
-#: pass requested at once.
-#: The pass runs on the ``ticks`` queue beside the probe dispatcher: after a mass outage, one pass starting a
-#: thousand operations held the dispatch up for minutes, so the last outages were not even detected.
-STARTS_PER_PASS = 100
-
-_LOOK_UP = object()  # autofailover_evaluate's ``existing`` not given: it looks the outage's operation up
-
+#: pass requested at once. A pass starts them together (``operations_start``: one transaction, a constant number
+#: of statements), holding their pairs' row locks meanwhile: the cap bounds how long a probe's write of those
+#: pairs may wait. (The pass has a worker of its own, ``FAILOVER_EVALUATION_QUEUE``: the probe dispatch never
+#: waits behind it.)
+STARTS_PER_PASS = 500
 
 def outage_key(pair: Pair) -> str:
     return f"auto-failover:{pair.pk}:{int(pair.primary_unreachable_since.timestamp())}"
@@ -90,10 +88,12 @@ def automatic_failover_owner(pair: Pair) -> tuple[FailoverActor, str]:
 
 
 def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
-                        answered: set[tuple[str, int]] | None = None) -> Decision:
+                        answered: set[tuple[str, int]] | None = None, verdicts: dict | None = None) -> Decision:
     """Whether the policy fails this pair over now, and why (not). Reads the pair, its members' latest probe
     status and backup settings; knocks on the standby's connectivity test IPs only when all else says go
-    (``answered``: the targets already known to answer, when the caller knocked for many pairs at once)."""
+    (``answered``: the targets already known to answer, when the caller knocked for many pairs at once).
+    ``verdicts``: the members' combined location verdicts (``appliance_verdicts``), when the caller read many
+    pairs' at once; else they are read here."""
     def decision(code, reason, due_at=None):
         return Decision(pair.pk, code, reason, due_at=due_at)
 
@@ -127,7 +127,9 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
                         due_at=pair.primary_unreachable_since + timeout)
     # With several probe locations, a quorum of them must see the primary down now, and the connectivity test
     # IPs are knocked from the locations (probing/locations.py), not from here.
-    verdict = appliance_verdict(down, now=now)
+    if verdicts is None:
+        verdicts = appliance_verdicts(pair.members, now=now)
+    verdict = verdicts[down.pk]
     evidence = f" Evidence: {down.name} {verdict.describe()}." if verdict is not None else ""
     if verdict is not None and verdict.down is not True:
         return decision(DecisionCode.QUORUM, f"{down.name} is not seen down by a quorum of its probe locations: "
@@ -144,8 +146,8 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
         return decision(DecisionCode.BUSY, "Another operation is running on the pair.")
     targets = connectivity_targets(backup_settings)
     if targets and verdict is not None:
-        return _connectivity_from_locations(pair, standby, down, verdict, targets, decision, evidence,
-                                            down_for=down_for, timeout=timeout)
+        return _connectivity_from_locations(standby, down, verdict, verdicts[standby.pk], targets, decision,
+                                            evidence, down_for=down_for, timeout=timeout)
     if not targets:
         return decision(DecisionCode.CONNECTIVITY, f"{standby.name} has no connectivity test IPs: without them the portal "
                         "cannot tell an outage of the primary from one of its own network (two primaries could "
@@ -160,10 +162,10 @@ def autofailover_decide(*, pair: Pair, now: datetime, busy: bool | None = None,
                     f"{standby.name} is a healthy backup.")
 
 
-def _connectivity_from_locations(pair, standby, down, verdict, targets, decision, evidence, *, down_for, timeout):
+def _connectivity_from_locations(standby, down, verdict, standby_views, targets, decision, evidence, *, down_for,
+                                 timeout):
     """The standby's connectivity test IPs as knocked from the primary's counting locations (each knocks them
     from its own network while the primary is unreachable): one that answers is enough."""
-    standby_views = appliance_verdict(standby)
     knocked = {view.location: view.connectivity_ok for view in (standby_views.views if standby_views else ())
                if view.counts}
     counting = [view.location for view in verdict.views if view.counts and view.reachable is False]
@@ -200,30 +202,38 @@ def _report_unfinished(pair: Pair, operation: Operation) -> None:
     )
 
 
-def autofailover_evaluate(*, pair: Pair, now: datetime, busy: bool | None = None,
-                          answered: set[tuple[str, int]] | None = None, existing=_LOOK_UP) -> Decision:
+def autofailover_evaluate(*, pair: Pair, now: datetime) -> Decision:
     """Apply the policy to one pair: start the failover, explain a refusal, or do nothing. Idempotent: one
-    operation per outage, whatever happens to it (a failed automatic failover is reported, not retried).
-    ``existing``: the outage's operation or None, when the caller looked them up for many pairs at once."""
-    if pair.portal_auto_failover and pair.state == PairState.PRIMARY_UNREACHABLE and pair.primary_unreachable_since:
-        if existing is _LOOK_UP:
-            existing = outage_operations([pair]).get(pair.pk)
-        if existing is not None:  # this outage has had its failover: nothing left to decide (nor to explain)
-            if existing.status in (OperationStatus.FAILED, OperationStatus.CANCELLED):
-                _report_unfinished(pair, existing)
-            return Decision(pair.pk, DecisionCode.DONE, f"Automatic failover for this outage already {existing.status}.",
-                            existing)
-    decision = autofailover_decide(pair=pair, now=now, busy=busy, answered=answered)
+    operation per outage, whatever happens to it (a failed automatic failover is reported, not retried)."""
+    decision = _outage_decision(pair, now=now, existing=outage_operations([pair]).get(pair.pk))
+    return _failovers_start([decision], {pair.pk: pair})[0] if decision.go else decision
+
+
+def _outage_decision(pair: Pair, *, now: datetime, existing: Operation | None, **facts) -> Decision:
+    """The policy's decision for one pair ("go": to be started by ``_failovers_start``), a refusal explained.
+    ``existing``: the outage's operation or None; ``facts``: what ``autofailover_decide`` may be given."""
+    if existing is not None and pair.portal_auto_failover and pair.state == PairState.PRIMARY_UNREACHABLE:
+        # This outage has had its failover: nothing left to decide (nor to explain).
+        if existing.status in (OperationStatus.FAILED, OperationStatus.CANCELLED):
+            _report_unfinished(pair, existing)
+        return Decision(pair.pk, DecisionCode.DONE, f"Automatic failover for this outage already {existing.status}.",
+                        existing)
+    decision = autofailover_decide(pair=pair, now=now, **facts)
     if decision.code in (DecisionCode.BUILTIN_ON, DecisionCode.CONNECTIVITY, DecisionCode.QUORUM):
         _explain_block(pair, decision)
-    if not decision.go:
-        return decision
-    try:
-        operation = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.AUTO_FAILOVER,
-                                    reason=decision.reason, idempotency_key=outage_key(pair))
-    except ValidationError as exc:  # another operation got there first; the next evaluation looks again
-        return Decision(pair.pk, DecisionCode.BUSY, " ".join(exc.messages))
-    return Decision(pair.pk, DecisionCode.GO, decision.reason, operation)
+    return decision
+
+
+def _failovers_start(decisions: list[Decision], pairs: dict[int, Pair]) -> list[Decision]:
+    """Start the failovers these "go" decisions call for, together (``operations_start``: one transaction, a
+    constant number of statements, and the idempotency key per outage that the database keeps unique, so two
+    passes never start two failovers for one outage); what each decision became."""
+    outcomes = operations_start(actor=SYSTEM, requests=[
+        StartRequest(pairs[d.pair_id], OperationKind.AUTO_FAILOVER, reason=d.reason,
+                     idempotency_key=outage_key(pairs[d.pair_id])) for d in decisions])
+    return [Decision(d.pair_id, DecisionCode.BUSY, " ".join(outcome.messages))  # the next evaluation looks again
+            if isinstance(outcome, ValidationError) else Decision(d.pair_id, DecisionCode.GO, d.reason, outcome)
+            for d, outcome in zip(decisions, outcomes, strict=True)]
 
 
 def outage_operations(pairs: list[Pair]) -> dict[int, Operation]:
@@ -240,7 +250,8 @@ def outage_operations(pairs: list[Pair]) -> dict[int, Operation]:
 def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
     """Every pair with portal automatic failover on whose primary is unreachable, then every pair where a second
     primary answers beside the one its current epoch made primary (``fencing.py``; beat, every few seconds, and
-    at once when a probe sees either)."""
+    at once when a probe sees either). A constant number of queries whatever the number of pairs: what the
+    decisions need is read for all of them at once, and the failovers are started together."""
     pairs = (
         with_window_until(Pair.objects.filter(portal_auto_failover=True, state=PairState.PRIMARY_UNREACHABLE,
                                               primary_unreachable_since__isnull=False), now=now)
@@ -251,21 +262,21 @@ def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
     pairs = list(pairs[:1000])
     # Knock every due pair's connectivity test IPs at once, under one time cap, not one pair after another.
     standby_settings = {pair.pk: settings_of(serving_and_standby(pair.primary, pair.backup)[1]) for pair in pairs}
-    answered = answering(
-        target for pair in pairs
-        if not pair.busy and now - pair.primary_unreachable_since >= primary_timeout(standby_settings[pair.pk])
-        for target in connectivity_targets(standby_settings[pair.pk]))
+    due = [pair for pair in pairs if now - pair.primary_unreachable_since >= primary_timeout(standby_settings[pair.pk])]
+    answered = answering(target for pair in due if not pair.busy
+                         for target in connectivity_targets(standby_settings[pair.pk]))
     existing = outage_operations(pairs)
-    decisions, started = [], 0
-    for pair in pairs:
-        if started >= STARTS_PER_PASS:
-            decisions.append(Decision(pair.pk, DecisionCode.DEFERRED, "Left to the next evaluation pass."))
-            continue
-        decision = autofailover_evaluate(pair=pair, now=now, busy=pair.busy, answered=answered,
-                                         existing=existing.get(pair.pk))
-        started += decision.operation is not None and decision.code == DecisionCode.GO
-        decisions.append(decision)
-
+    verdicts = appliance_verdicts([member for pair in due for member in pair.members], now=now)
+    decisions = [_outage_decision(pair, now=now, existing=existing.get(pair.pk), busy=pair.busy,
+                                  answered=answered, verdicts=verdicts) for pair in pairs]
+    go = [index for index, decision in enumerate(decisions) if decision.go]
+    for index in go[STARTS_PER_PASS:]:
+        decisions[index] = Decision(decisions[index].pair_id, DecisionCode.DEFERRED, "Left to the next evaluation pass.")
+    go = go[:STARTS_PER_PASS]
+    started = _failovers_start([decisions[index] for index in go], {pair.pk: pair for pair in pairs})
+    for index, decision in zip(go, started, strict=True):
+        decisions[index] = decision
     # A second primary after any role change, the portal's own automatic failover included: one rule.
-    decisions += second_primaries_fence(starts=STARTS_PER_PASS - started)
+    starts = STARTS_PER_PASS - sum(1 for decision in started if decision.operation is not None)
+    decisions += second_primaries_fence(starts=starts)
     return decisions

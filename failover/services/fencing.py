@@ -41,10 +41,10 @@ from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
 from ..models import Operation, OperationKind, OperationStatus, Pair
-from ..operations.survivor import epoch_primary
+from ..operations.survivor import epoch_primaries, epoch_primary
 from ..pair_state import answers_primary, second_primary, serves_as_primary
 from .decisions import Decision, DecisionCode
-from .operations import operation_start
+from .operations import StartRequest, operations_start
 
 #: Pairs looked at per evaluation (two primaries are rare; a mass return after an outage is taken in turns).
 BATCH = 1000
@@ -54,9 +54,10 @@ def fence_key(pair: Pair, returning) -> str:
     return f"fence:{pair.pk}:{pair.epoch}:{returning.pk}"
 
 
-def fence_decide(*, pair: Pair, busy: bool) -> tuple[Decision, object | None]:
+def fence_decide(*, pair: Pair, busy: bool, recorded: tuple | None = None) -> tuple[Decision, object | None]:
     """(the decision, the member to make backup when it is "fence"). ``busy``: any operation is active on the
-    pair. Reads the members' latest probe status and the epoch's recorded role change."""
+    pair. Reads the members' latest probe status and the epoch's recorded role change (``recorded``: its
+    ``epoch_primary``, when the caller read many pairs' at once)."""
     def decision(code, reason):
         return Decision(pair.pk, code, reason)
 
@@ -65,7 +66,7 @@ def fence_decide(*, pair: Pair, busy: bool) -> tuple[Decision, object | None]:
     if busy:
         return decision(DecisionCode.BUSY, "Two members answer as primary, but an operation is active on the pair: "
                         "nothing is fenced until it has ended."), None
-    chosen, how = epoch_primary(pair)
+    chosen, how = recorded if recorded is not None else epoch_primary(pair)
     if chosen is None:
         return decision(DecisionCode.UNDECIDED, (
             f"Both {pair.primary.name} and {pair.backup.name} answer as primary, and the portal does not know which "
@@ -93,26 +94,9 @@ def fence_operations(pairs: list[Pair]) -> dict[str, Operation]:
         organization_id__in={pair.organization_id for pair in pairs}, idempotency_key__in=keys)}
 
 
-def second_primary_fence(*, pair: Pair, busy: bool, existing: dict[str, Operation] | None = None) -> Decision:
-    """Apply the rule to one pair: start the fence and say so, or explain why not. Idempotent: one operation per
-    epoch and member, whatever happens to it (a fence that failed is not retried for the epoch; the pair's
-    two-primaries alert stays, and Fix this error). ``existing``: ``fence_operations`` of the pair, when the caller
-    looked them up for many pairs at once."""
-    decision, returning = fence_decide(pair=pair, busy=busy)
-    if decision.code != DecisionCode.FENCE:
-        return decision
-    key = fence_key(pair, returning)
-    existing = (fence_operations([pair]) if existing is None else existing).get(key)
-    if existing is not None:
-        return Decision(pair.pk, DecisionCode.DONE, f"{returning.name} already has its fence for this epoch "
-                        f"({existing}, {existing.status}).", existing)
-    try:
-        operation = operation_start(actor=SYSTEM, pair=pair, kind=OperationKind.BECOME_BACKUP, appliance=returning,
-                                    params={"force": True}, reason=decision.reason, idempotency_key=key)
-    except ValidationError as exc:  # another operation got there first; the next evaluation looks again
-        return Decision(pair.pk, DecisionCode.BUSY, " ".join(exc.messages))
-    _announce(pair, returning, operation, decision.reason)
-    return Decision(pair.pk, DecisionCode.FENCE, decision.reason, operation)
+def _fence_request(pair: Pair, returning, reason: str) -> StartRequest:
+    return StartRequest(pair, OperationKind.BECOME_BACKUP, params={"force": True}, reason=reason,
+                        idempotency_key=fence_key(pair, returning), appliance=returning)
 
 
 def _announce(pair: Pair, returning, operation: Operation, reason: str) -> None:
@@ -133,11 +117,15 @@ def _announce(pair: Pair, returning, operation: Operation, reason: str) -> None:
 
 def second_primaries_fence(*, starts: int | None = None) -> list[Decision]:
     """Every pair where a member answers as primary beside one serving as primary (part of the failover
-    evaluation: beat, and at once when a probe sees one). One query finds them and one their fences already
-    started; each costs one more (its epoch's record) and, when fenced, the operation's start.
-    ``starts``: at most this many fences started (the evaluation pass's share, ``autofailover.STARTS_PER_PASS``:
-    a mass return of old primaries after a mass outage is fenced over several passes, so the probe dispatch on
-    the same queue runs in between); the pairs after that are DEFERRED to the next pass."""
+    evaluation: beat, and at once when a probe sees one): start the fence and say so, or explain why not.
+    Idempotent: one operation per epoch and member, whatever happens to it (a fence that failed is not retried
+    for the epoch; the pair's two-primaries alert stays, and Fix this error).
+
+    A constant number of queries, whatever the number of pairs: one finds them, one their fences already
+    started, one their epochs' recorded role changes, and the fences are started together
+    (``operations_start``); each fence started then raises its alert.
+    ``starts``: at most this many fences started (the evaluation pass's share, ``autofailover.STARTS_PER_PASS``);
+    the pairs after that are DEFERRED to the next pass."""
     active = Operation.objects.filter(pair=OuterRef("pk"), status__in=OperationStatus.active())
     primary = FailoverRole.PRIMARY
     pairs = (
@@ -148,13 +136,28 @@ def second_primaries_fence(*, starts: int | None = None) -> list[Decision]:
         .order_by("pk")[:BATCH]
     )
     pairs = [pair for pair in pairs if second_primary(pair.primary, pair.backup) is not None]
-    existing = fence_operations([pair for pair in pairs if not pair.busy])
-    decisions, started = [], 0
+    idle = [pair for pair in pairs if not pair.busy]
+    existing, recorded = fence_operations(idle), epoch_primaries(idle)
+    decisions, fences = [], []  # fences: (index in decisions, pair, returning)
     for pair in pairs:
-        if starts is not None and started >= starts:
-            decisions.append(Decision(pair.pk, DecisionCode.DEFERRED, "Left to the next evaluation pass."))
-            continue
-        decision = second_primary_fence(pair=pair, busy=pair.busy, existing=existing)
-        started += decision.code == DecisionCode.FENCE and decision.operation is not None
+        decision, returning = fence_decide(pair=pair, busy=pair.busy, recorded=recorded.get(pair.pk))
+        if decision.code == DecisionCode.FENCE:
+            done = existing.get(fence_key(pair, returning))
+            if done is not None:
+                decision = Decision(pair.pk, DecisionCode.DONE, f"{returning.name} already has its fence for this "
+                                    f"epoch ({done}, {done.status}).", done)
+            elif starts is not None and len(fences) >= starts:
+                decision = Decision(pair.pk, DecisionCode.DEFERRED, "Left to the next evaluation pass.")
+            else:
+                fences.append((len(decisions), pair, returning))
         decisions.append(decision)
+    outcomes = operations_start(actor=SYSTEM, requests=[
+        _fence_request(pair, returning, decisions[index].reason) for index, pair, returning in fences])
+    for (index, pair, returning), outcome in zip(fences, outcomes, strict=True):
+        reason = decisions[index].reason
+        if isinstance(outcome, ValidationError):  # another operation got there first; the next evaluation looks again
+            decisions[index] = Decision(pair.pk, DecisionCode.BUSY, " ".join(outcome.messages))
+            continue
+        _announce(pair, returning, outcome, reason)
+        decisions[index] = Decision(pair.pk, DecisionCode.FENCE, reason, outcome)
     return decisions

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,10 +13,10 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from portal.db import Seconds
-from portal.models import AuditAction, Role
+from portal.models import AuditAction, AuditEvent, Role
 from portal.permissions import SYSTEM, require_role
 from portal.queue import enqueue_on_commit
-from portal.services.audit import audit_record
+from portal.services.audit import audit_event, audit_record
 
 from ..maintenance_selectors import MAX_WINDOW_MINUTES, MIN_RUNBOOK_WINDOW_MINUTES
 from ..models import (
@@ -186,61 +188,179 @@ def _same_request(existing: Operation, *, pair: Pair, kind: str) -> Operation:
     return existing
 
 
+@dataclass(frozen=True)
+class StartRequest:
+    """One operation to start: ``operation_start``'s arguments, for ``operations_start``."""
+
+    pair: Pair
+    kind: str
+    params: dict | None = None
+    reason: str = ""
+    idempotency_key: str = ""
+    appliance: object = None
+
+
 def operation_start(*, actor, pair: Pair, kind: str, params: dict | None = None, reason: str = "",
                     idempotency_key: str = "", appliance=None) -> Operation:
     """Persist an operation (one active per pair, enforced by the database) and hand it to a worker.
 
     A request repeated with the same idempotency key returns the operation the first one created.
     """
-    if kind not in supported_kinds():
-        raise ValidationError({"kind": f"“{kind}” is not an operation the portal runs."})
-    if kind in POLICY_ONLY_KINDS and actor is not SYSTEM:
+    outcome, = operations_start(actor=actor, requests=[StartRequest(pair, kind, params, reason, idempotency_key,
+                                                                      appliance)])
+    if isinstance(outcome, ValidationError):
+        raise outcome
+    return outcome
+
+
+def operations_start(*, actor, requests: Sequence[StartRequest]) -> list[Operation | ValidationError]:
+    """Start many operations at once, with ``operation_start``'s rules (it is this with one request): for each
+    request, the operation started (or the one its idempotency key already created), or why not.
+
+    The cost does not grow with the number of requests (the failover evaluation starts a mass outage's
+    failovers in one pass): the repeated keys are read in one query, the pairs locked and their epochs read in
+    one, their active operations in one, the operations and their audit records inserted in one each, all in one
+    transaction; each operation is handed to a worker once it is committed.
+    """
+    outcomes: list = [None] * len(requests)
+    keys = [""] * len(requests)
+    for i, request in enumerate(requests):
+        try:
+            keys[i] = _checked_key(actor, request)
+        except ValidationError as exc:
+            outcomes[i] = exc
+    # A request repeated with its idempotency key is answered before its parameters are checked again.
+    _answer_repeats(requests, keys, outcomes)
+    ready = {}
+    for i, request in enumerate(requests):
+        if outcomes[i] is None:
+            try:
+                ready[i] = _checked_params(request)
+            except ValidationError as exc:
+                outcomes[i] = exc
+    if not ready:
+        return outcomes
+    try:
+        with transaction.atomic():
+            _insert(actor, requests, keys, ready, outcomes)
+    except IntegrityError as exc:
+        # Only a start that did not come through here could collide (every start locks its pair first): the
+        # database's constraints still decide; with several requests, each is tried on its own to say which.
+        if len(ready) > 1:
+            for i in ready:
+                outcomes[i] = operations_start(actor=actor, requests=[requests[i]])[0]
+            return outcomes
+        i, = ready
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or str(exc)
+        outcomes[i] = None
+        if keys[i] and "idempotency" in constraint:
+            _answer_repeats(requests, keys, outcomes)
+        if outcomes[i] is None:
+            active = Operation.objects.filter(pair=requests[i].pair, status__in=OperationStatus.active()).first()
+            outcomes[i] = _busy(requests[i].pair, active)
+    return outcomes
+
+
+def _checked_key(actor, request: StartRequest) -> str:
+    """The request's idempotency key, once its kind and the actor's right to start it are checked."""
+    if request.kind not in supported_kinds():
+        raise ValidationError({"kind": f"“{request.kind}” is not an operation the portal runs."})
+    if request.kind in POLICY_ONLY_KINDS and actor is not SYSTEM:
         raise ValidationError({"kind": "Automatic failover is started by the portal's policy, not by hand."})
-    require_role(actor, pair.organization_id, KIND_ROLES[kind])
-    key = (idempotency_key or "").strip()
+    require_role(actor, request.pair.organization_id, KIND_ROLES[request.kind])
+    key = (request.idempotency_key or "").strip()
     if len(key) > 100:
         raise ValidationError({"idempotency_key": "An idempotency key is at most 100 characters."})
-    if key:
-        existing = Operation.objects.filter(organization_id=pair.organization_id, idempotency_key=key).first()
-        if existing is not None:
-            return _same_request(existing, pair=pair, kind=kind)
-    params = _clean_params(pair=pair, kind=kind, params=params or {}, appliance=appliance)
-    refusal = runbook_refusal(pair, kind, params)
+    return key
+
+
+def _checked_params(request: StartRequest) -> dict:
+    params = _clean_params(pair=request.pair, kind=request.kind, params=request.params or {},
+                           appliance=request.appliance)
+    refusal = runbook_refusal(request.pair, request.kind, params)
     if refusal:
         raise ValidationError(refusal, code="pair_not_ready")
-    try:
-        # One transaction: the operation exists with its audit record or not at all, and is handed to a worker
-        # only once both are committed. The pair row is locked so that deleting or re-membering the pair
-        # (pair_delete, pair_update) cannot slip in between their "no active operation" check and this start.
-        with transaction.atomic():
-            epoch = Pair.objects.select_for_update().filter(pk=pair.pk).values_list("epoch", flat=True).get()
-            if kind in TAKES_PRECEDENCE:
-                _close_guided(pair=pair, kind=kind, actor=actor)
-            operation = Operation.objects.create(
-                organization_id=pair.organization_id, pair=pair, appliance=appliance, kind=kind, params=params,
-                reason=reason[:500], requested_by=actor if getattr(actor, "pk", None) else None,
-                idempotency_key=key, epoch=epoch,
-            )
-            audit_record(
-                actor=actor, organization=pair.organization, action=AuditAction.ACTION, obj=operation,
-                verb=f"start {kind}",
-                summary=f"{operation.get_kind_display()} on {pair}" + (f": {reason}" if reason else ""),
-                changes={"params": params, **({"appliance": str(appliance)} if appliance else {})},
-            )
-            _enqueue(operation)
-    except IntegrityError as exc:
-        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or str(exc)
-        if key and "idempotency" in constraint:
-            return _same_request(
-                Operation.objects.get(organization_id=pair.organization_id, idempotency_key=key), pair=pair, kind=kind
-            )
-        active = Operation.objects.filter(pair=pair, status__in=OperationStatus.active()).first()
-        raise ValidationError(
-            f"Another operation is already running on this pair ({active or 'just started'}); "
-            "one operation at a time. Wait for it to finish.",
-            code="pair_busy",
-        ) from exc
-    return operation
+    return params
+
+
+def _answer_repeats(requests, keys, outcomes) -> None:
+    """Answer the requests whose idempotency key already created an operation (one query)."""
+    wanted = {(requests[i].pair.organization_id, key) for i, key in enumerate(keys) if key and outcomes[i] is None}
+    if not wanted:
+        return
+    found = {(op.organization_id, op.idempotency_key): op for op in Operation.objects.filter(
+        organization_id__in={org for org, _key in wanted}, idempotency_key__in={key for _org, key in wanted})}
+    for i, request in enumerate(requests):
+        existing = found.get((request.pair.organization_id, keys[i])) if keys[i] and outcomes[i] is None else None
+        if existing is not None:
+            try:
+                outcomes[i] = _same_request(existing, pair=request.pair, kind=request.kind)
+            except ValidationError as exc:
+                outcomes[i] = exc
+
+
+def _busy(pair: Pair, active: Operation | None) -> ValidationError:
+    return ValidationError(f"Another operation is already running on this pair ({active or 'just started'}); "
+                           "one operation at a time. Wait for it to finish.", code="pair_busy")
+
+
+def _insert(actor, requests, keys, ready: dict[int, dict], outcomes: list) -> None:
+    """The inserting part of ``operations_start``, inside its transaction."""
+    # The pair rows are locked (in one order, so two passes never deadlock) so that deleting or re-membering a
+    # pair (pair_delete, pair_update), or another start, cannot slip in between these checks and the insert:
+    # under the lock, what is read here stays true until the commit.
+    pair_ids = {requests[i].pair.pk for i in ready}
+    epochs = dict(Pair.objects.select_for_update().filter(pk__in=pair_ids).order_by("pk")
+                  .values_list("pk", "epoch"))
+    # Another pass may have started the same keys while this one waited for the locks.
+    _answer_repeats(requests, keys, outcomes)
+    waiting = OperationStep.objects.filter(operation=OuterRef("pk"), status=StepStatus.WAITING)
+    active = {operation.pair_id: operation for operation in Operation.objects.filter(
+        pair_id__in=pair_ids, status__in=OperationStatus.active()).annotate(guided=Exists(waiting))}
+    new, taken = {}, {}
+    for i, params in ready.items():
+        request = requests[i]
+        pair_id = request.pair.pk
+        if outcomes[i] is not None:
+            continue
+        if pair_id not in epochs:
+            outcomes[i] = ValidationError("The pair no longer exists.", code="pair_gone")
+            continue
+        if pair_id in taken:  # a second request for one pair in this batch: one operation at a time
+            first = new[taken[pair_id]]
+            outcomes[i] = (first if keys[i] and keys[i] == first.idempotency_key and first.kind == request.kind
+                           else _busy(request.pair, first))
+            continue
+        running = active.get(pair_id)
+        if running is not None:
+            # A step waiting for a person never holds up what takes precedence: starting it closes that step.
+            if not (running.guided and request.kind in TAKES_PRECEDENCE):
+                outcomes[i] = _busy(request.pair, running)
+                continue
+            _close_guided(pair=request.pair, kind=request.kind, actor=actor)
+        taken[pair_id] = i
+        new[i] = Operation(
+            organization_id=request.pair.organization_id, pair=request.pair, appliance=request.appliance,
+            kind=request.kind, params=params, reason=request.reason[:500],
+            requested_by=actor if getattr(actor, "pk", None) else None, idempotency_key=keys[i],
+            epoch=epochs[pair_id],
+        )
+    if not new:
+        return
+    Operation.objects.bulk_create(new.values())
+    AuditEvent.objects.bulk_create([_start_event(actor, requests[i], operation) for i, operation in new.items()])
+    for i, operation in new.items():
+        outcomes[i] = operation
+        _enqueue(operation)
+
+
+def _start_event(actor, request: StartRequest, operation: Operation):
+    return audit_event(
+        actor=actor, organization=request.pair.organization, action=AuditAction.ACTION, obj=operation,
+        verb=f"start {operation.kind}",
+        summary=f"{operation.get_kind_display()} on {request.pair}" + (f": {request.reason}" if request.reason else ""),
+        changes={"params": operation.params, **({"appliance": str(request.appliance)} if request.appliance else {})},
+    )
 
 
 def _waiting_step(operation: Operation) -> OperationStep | None:

@@ -148,7 +148,8 @@ def test_documented_production_stack_serves_a_browser_that_syncs_a_pair(tmp_path
         assert "1 pair(s)" in stack.run(SIMULATOR["load"], values)
 
         stack.start("web", PROCESSES["web"], values)
-        stack.start("worker", PROCESSES["worker"], values)
+        for name in ("worker", "ticks-worker", "evaluation-worker"):
+            stack.start(name, PROCESSES[name], values)
         stack.start("beat", PROCESSES["beat"], values)
         stack.start("tls", PROCESSES["tls"], values, **{k: v.format(**values) for k, v in TLS_ENV.items()})
         wait_for(lambda: "ready." in (var / "worker.log").read_text(errors="replace"), 90, "the worker",

@@ -28,7 +28,7 @@ from failover.services.autofailover import autofailovers_evaluate
 from failover.services.watch import pairs_watch
 from failover.swing.knock import ACCEPTED, REFUSED, SILENT, answering, knock_results
 from failover.tasks import evaluate_auto_failover, evaluation_request, probe_batch
-from portal.models import Alert
+from portal.models import Alert, AuditEvent
 from portal.permissions import SYSTEM
 from simulator.testing import free_port
 from tests.failover.swing.fixtures import Silence, swing_fleet_fixture  # noqa: F401  (fixture swing_fleet)
@@ -206,6 +206,64 @@ def test_evaluating_many_pairs_costs_the_same_queries_as_one(swing_fleet):
     assert one == many
 
 
+def _failover_pass_queries(fleet, pairs) -> tuple[int, list[str]]:
+    """Queries of one evaluation pass once these pairs' primaries have been down for an hour."""
+    for pair in pairs:
+        fleet.sim.set_fault(pair.primary.management_host, "down")
+    probe_appliances([a.pk for pair in pairs for a in pair.members])
+    Pair.objects.filter(pk__in=[pair.pk for pair in pairs]).update(
+        portal_auto_failover=True, primary_unreachable_since=timezone.now() - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as queries:
+        decisions = autofailovers_evaluate(now=timezone.now())
+    return len(queries), sorted(d.code for d in decisions)
+
+
+def test_a_pass_starting_many_failovers_costs_the_same_queries_as_one_starting_one(swing_fleet):
+    """Issue 16: a pass created the operations of a mass outage one after another (~9 statements and the
+    members' location verdicts per pair: ~6 failovers/s at 1,000 pairs). Now what the decisions need is read
+    for all pairs at once and the failovers are inserted together, with their audit records."""
+    BackupSettings.objects.update(connectivity_test_ips=["127.0.0.1"], automatic_failover=False)
+    pairs = list(Pair.objects.select_related("primary", "backup").order_by("pk"))
+    assert len(pairs) == 4
+
+    one, first = _failover_pass_queries(swing_fleet, pairs[:1])
+    many, second = _failover_pass_queries(swing_fleet, pairs[1:])
+
+    assert first == ["go"]
+    assert second == ["done", "go", "go", "go"]  # the first outage already has its failover
+    assert many == one
+    operations = Operation.objects.filter(kind=OperationKind.AUTO_FAILOVER)
+    assert sorted(operations.values_list("pair_id", flat=True)) == [pair.pk for pair in pairs]
+    assert {op.idempotency_key for op in operations} == {autofailover.outage_key(p) for p in Pair.objects.all()}
+    # Each with its audit record, as when started one at a time.
+    for operation in operations:
+        assert AuditEvent.objects.get(object_type="failover.operation", object_id=str(operation.pk),
+                                      verb="start auto_failover")
+
+
+def test_a_pass_acting_on_stale_decisions_starts_no_second_failover(swing_fleet):
+    """Two evaluation passes (e.g. a redelivered message beside a new one) that both decided "go": the one that
+    starts second finds each outage's failover by its key (read again under the pairs' locks, and the database
+    keeps the key unique) and answers with it; it starts nothing."""
+    BackupSettings.objects.update(connectivity_test_ips=["127.0.0.1"], automatic_failover=False)
+    pairs = list(Pair.objects.select_related("primary", "organization").order_by("pk"))
+    for pair in pairs:
+        swing_fleet.sim.set_fault(pair.primary.management_host, "down")
+    probe_appliances([a.pk for pair in pairs for a in pair.members])
+    Pair.objects.update(portal_auto_failover=True, primary_unreachable_since=timezone.now() - timedelta(hours=1))
+    stale = [autofailover.autofailover_decide(pair=pair, now=timezone.now())
+             for pair in Pair.objects.select_related("primary", "backup", "organization").order_by("pk")]
+    assert [d.code for d in stale] == ["go"] * 4
+
+    first = autofailovers_evaluate(now=timezone.now())
+    # The second pass acts on its stale decisions, as if it had read the pairs before the first committed.
+    second = autofailover._failovers_start(stale, {p.pk: p for p in Pair.objects.select_related("organization")})
+
+    assert sorted(d.code for d in first) == ["go"] * 4
+    assert [d.operation.pk for d in second] == sorted(d.operation.pk for d in first)  # the same operations
+    assert [auto_failovers(pair) for pair in pairs] == [1, 1, 1, 1]
+
+
 def test_a_mass_outage_is_started_over_several_passes_each_starting_its_share(swing_fleet, monkeypatch):
     """One evaluation pass starts at most STARTS_PER_PASS operations and leaves the rest to the next pass (so
     the probe dispatch on the same queue runs in between); together the passes start one failover per pair."""
@@ -376,15 +434,15 @@ def test_on_a_vendor_only_backup_the_operation_says_it_relies_on_the_declared_se
 
 
 
-def _clear_ticks_queue() -> None:
+def _clear_evaluations_queue() -> None:
     import redis
     from django.conf import settings as django_settings
 
-    redis.Redis.from_url(django_settings.CELERY_BROKER_URL).delete("ticks")
+    redis.Redis.from_url(django_settings.CELERY_BROKER_URL).delete(django_settings.FAILOVER_EVALUATION_QUEUE)
 
 
 def _queued_evaluations(moment: str) -> list[dict]:
-    """The failover.evaluate_auto_failover messages waiting on the ``ticks`` queue for ``moment`` (headers)."""
+    """The failover.evaluate_auto_failover messages waiting on the evaluations queue for ``moment`` (headers)."""
     import base64
     import json
 
@@ -392,7 +450,7 @@ def _queued_evaluations(moment: str) -> list[dict]:
     from django.conf import settings as django_settings
 
     found = []
-    for raw in redis.Redis.from_url(django_settings.CELERY_BROKER_URL).lrange("ticks", 0, -1):
+    for raw in redis.Redis.from_url(django_settings.CELERY_BROKER_URL).lrange(django_settings.FAILOVER_EVALUATION_QUEUE, 0, -1):
         message = json.loads(raw)
         headers = message["headers"]
         _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
@@ -401,14 +459,14 @@ def _queued_evaluations(moment: str) -> list[dict]:
     return found
 
 
-# The broker's "ticks" queue is shared by the xdist workers: these read it, so they run on one.
+# The broker's evaluations queue is shared by the xdist workers: these read it, so they run on one.
 @pytest.mark.xdist_group("ticks-queue")
 def test_while_the_timeout_runs_the_evaluation_asks_to_run_again_when_it_runs_out(swing_fleet):
     pair = swing_fleet.take_primary_down()
     due = swing_fleet.past_timeout(seconds=0)
     # The other profile's run may have asked for the same second: its message and the key that collapses
     # requests for that second (it would make this run's request a no-op) both go.
-    _clear_ticks_queue()
+    _clear_evaluations_queue()
     cache.delete(f"failover:evaluation-requested:{int(due.timestamp())}")
 
     assert evaluate_auto_failover() == 0
@@ -423,7 +481,7 @@ def test_while_the_timeout_runs_the_evaluation_asks_to_run_again_when_it_runs_ou
     assert auto_failovers(pair) == 0
 
 
-# The broker's "ticks" queue is shared by the xdist workers: these read it, so they run on one.
+# The broker's evaluations queue is shared by the xdist workers: these read it, so they run on one.
 @pytest.mark.xdist_group("ticks-queue")
 def test_requests_for_an_immediate_evaluation_collapse_until_it_starts(db):
     cache.delete("failover:evaluation-requested:now")
@@ -433,7 +491,7 @@ def test_requests_for_an_immediate_evaluation_collapse_until_it_starts(db):
     assert evaluation_request() is True
 
 
-# The broker's "ticks" queue is shared by the xdist workers: these read it, so they run on one.
+# The broker's evaluations queue is shared by the xdist workers: these read it, so they run on one.
 @pytest.mark.xdist_group("ticks-queue")
 def test_a_probe_that_sees_the_primary_go_down_requests_an_evaluation(swing_fleet):
     pair = swing_fleet.pair

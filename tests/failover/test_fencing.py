@@ -211,6 +211,33 @@ def test_one_probe_answer_as_primary_requests_the_fence_without_waiting_for_the_
     assert (manual.role(pair.primary), manual.role(pair.backup)) == ("backup", "primary")
 
 
+def test_deciding_the_fences_of_many_pairs_costs_the_same_queries_as_one(swing_fleet):
+    """Issue 16: each pair with two primaries cost a query for its epoch's recorded role change; they are read
+    for all pairs at once. (Here no role change was recorded: the portal does not guess.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from failover.probing import probe_appliances
+    from failover.services.fencing import second_primaries_fence
+
+    pairs = list(Pair.objects.select_related("primary", "backup").order_by("pk"))
+    members = [a.pk for pair in pairs for a in pair.members]
+    for pair in pairs:
+        swing_fleet.sim.set_state(pair.backup.management_host, role="primary")
+    probe_appliances(members)
+    Pair.objects.update(last_outside_change={})  # no record of who should be primary
+
+    def queries(pairs_in_conflict):
+        Pair.objects.update(broken_at=timezone.now())
+        Pair.objects.filter(pk__in=[p.pk for p in pairs_in_conflict]).update(broken_at=None)
+        with CaptureQueriesContext(connection) as captured:
+            decisions = second_primaries_fence()
+        assert [d.code for d in decisions] == ["undecided"] * len(pairs_in_conflict)
+        return len(captured)
+
+    assert queries(pairs[:1]) == queries(pairs)
+
+
 def test_a_mass_return_of_old_primaries_is_fenced_over_several_passes_each_starting_its_share(swing_fleet,
                                                                                           monkeypatch):
     """After a mass outage every old primary may come back as a second primary at once: one evaluation pass

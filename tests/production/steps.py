@@ -19,10 +19,13 @@ SETUP = [
     "python manage.py collectstatic --noinput",
 ]
 
-# Long-running processes: the web server, a worker for both queues, beat, and the TLS front.
+# Long-running processes: the web server, a worker for operations and probes, one for the probe dispatch
+# (ticks), one for the failover evaluation, beat, and the TLS front.
 PROCESSES = {
     "web": "gunicorn portal.wsgi:application --bind 127.0.0.1:{web_port} --workers 2 --access-logfile -",
     "worker": "celery -A portal worker -Q celery,probes --concurrency 2 --loglevel INFO",
+    "ticks-worker": "celery -A portal worker -Q ticks --pool solo -n ticks@%h --loglevel INFO",
+    "evaluation-worker": "celery -A portal worker -Q evaluations --pool solo -n evaluations@%h --loglevel INFO",
     "beat": "celery -A portal beat --loglevel INFO",
     "tls": "caddy run --config docker/Caddyfile --adapter caddyfile",
 }

@@ -59,17 +59,28 @@ def command(name: str) -> list[str]:
     return value if isinstance(value, list) else shlex.split(value)
 
 
-def test_workers_consume_every_queue_the_settings_route_to_and_one_beat_runs():
+def _queues_left_out(commands) -> set[str]:
+    """The queues the settings route to (and the default one) that no worker among ``commands`` (argv) consumes."""
     consumed = set()
-    for name in PORTAL_SERVICES:
-        argv = command(name)
+    for argv in commands:
         if argv[:4] == ["celery", "-A", "portal", "worker"]:
             consumed |= set(argv[argv.index("-Q") + 1].split(","))
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
-    default = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
-    assert routed | {default} <= consumed, consumed
+    return (routed | {getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")}) - consumed
+
+
+def test_workers_consume_every_queue_the_settings_route_to_and_one_beat_runs():
+    assert not _queues_left_out(command(name) for name in PORTAL_SERVICES)
     beats = [name for name in PORTAL_SERVICES if command(name)[:4] == ["celery", "-A", "portal", "beat"]]
     assert beats == ["beat"]
+
+
+def test_the_documented_processes_consume_every_queue_the_settings_route_to():
+    """docs/install.md's process list (tests/production/steps.py, which the e2e test runs): without a worker on
+    a queue its tasks never run (the probe dispatch on "ticks", the failover evaluation on "evaluations")."""
+    from .steps import PROCESSES
+
+    assert not _queues_left_out(shlex.split(line) for line in PROCESSES.values())
 
 
 def test_gunicorn_is_reached_only_through_the_tls_front():

@@ -65,9 +65,13 @@ class Command(BaseCommand):
             Child("web server", [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
             Child("Celery worker", [python, "-m", "celery", "-A", "portal", "worker", "-Q", "celery,probes",
                                     "--concurrency", "2", "--loglevel", "WARNING", "--pool", "threads"]),
-            # The failover policy and the probe dispatcher never wait behind an operation: a worker of their own.
+            # The probe dispatcher never waits behind an operation nor an evaluation pass, and the failover
+            # policy never behind an operation: a worker each (docs/install.md).
             Child("Celery ticks worker", [python, "-m", "celery", "-A", "portal", "worker", "-Q", "ticks", "--pool",
                                           "solo", "--loglevel", "WARNING", "--hostname", "ticks@%h"]),
+            Child("Celery evaluations worker", [python, "-m", "celery", "-A", "portal", "worker", "-Q",
+                                                settings.FAILOVER_EVALUATION_QUEUE, "--pool", "solo", "--loglevel",
+                                                "WARNING", "--hostname", "evaluations@%h"]),
             Child("Celery beat", [python, "-m", "celery", "-A", "portal", "beat", "--loglevel", "WARNING",
                                   "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]),
             Child("webhook receiver", [python, "manage.py", "webhook_receiver", "--port", str(webhook_port)]),

@@ -153,10 +153,11 @@ def test_a_message_that_finds_the_pair_locked_is_retried_not_dropped(ops_fleet):
 def test_an_operation_is_recorded_with_its_audit_record_or_not_at_all(ops_fleet, monkeypatch):
     from failover.services import operations as service
 
-    def audit_unavailable(**kwargs):
+    def audit_unavailable(*args, **kwargs):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(service, "audit_record", audit_unavailable)
+    # The audit rows of a start are inserted together, after the operations (operations_start).
+    monkeypatch.setattr(service.AuditEvent.objects, "bulk_create", audit_unavailable)
     with pytest.raises(RuntimeError):
         ops_fleet.start(OperationKind.SYNC)
     assert not Operation.objects.exists()  # no unaudited operation, and nothing handed to a worker

@@ -97,17 +97,21 @@ def test_probe_batch_task_records_a_result(fleet):
     assert appliance.next_probe_at > timezone.now() + timedelta(seconds=appliance.probe_interval - 5)
 
 
-def test_probe_batches_go_to_the_probes_queue_and_the_short_decisions_to_ticks():
+def test_probe_batches_go_to_the_probes_queue_the_dispatch_to_ticks_and_the_evaluation_to_its_own():
     from portal.celery import app
 
     def queue(name):
         return app.amqp.router.route({}, name)["queue"].name
 
     assert queue("failover.probe_batch") == "probes"
-    # Never behind a probe batch or an operation: the dispatcher, the failover policy and the pair watcher.
-    for name in ("failover.probe_dispatch", "failover.evaluate_auto_failover", "failover.watch_pairs"):
-        assert queue(name) == "ticks"
-    assert queue("failover.run_operation") == "celery"
+    # Never behind a probe batch or an operation: the dispatcher (detection). Issue 16: nor behind an evaluation
+    # pass starting a mass outage's failovers (detection took up to 66 s at 1,000 pairs when they shared "ticks"),
+    # nor behind the pair watcher raising 1,000 pairs' alerts (it held the dispatch up for minutes).
+    assert queue("failover.probe_dispatch") == "ticks"
+    # The evaluation never behind an operation.
+    assert queue("failover.evaluate_auto_failover") == "evaluations"
+    for name in ("failover.run_operation", "failover.watch_pairs"):
+        assert queue(name) == "celery"
 
 
 def test_batch_whose_lease_was_taken_over_does_nothing(fleet):
