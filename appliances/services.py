@@ -5,14 +5,16 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from portal.bulk import bulk_update_rows
 from portal.models import Role
 from portal.permissions import require_role
 from portal.services.common import (
-    BULK_BATCH_SIZE,
     model_create,
     model_delete,
     model_update,
+    models_build,
     models_bulk_create,
+    models_bulk_insert,
     models_bulk_update,
 )
 
@@ -66,10 +68,24 @@ def appliances_bulk_create(*, actor, rows: list[dict]) -> list[Appliance]:
 
 def addresses_bulk_create(*, actor, rows: list[dict]) -> list[ApplianceAddress]:
     """Many addresses at once: each row holds an ``appliance`` instance and the fields of ``address_create``."""
-    for organization in {row["appliance"].organization for row in rows}:
-        require_role(actor, organization, INVENTORY_ROLES["create"])
-    addresses = models_bulk_create(actor=actor, model=ApplianceAddress, rows=[
+    addresses, errors = addresses_build(rows)
+    if errors:
+        raise ValidationError([message for messages in errors.values() for message in messages])
+    return addresses_bulk_insert(actor=actor, addresses=addresses)
+
+
+def addresses_build(rows: list[dict]) -> tuple[list[ApplianceAddress], dict[int, list[str]]]:
+    """The unsaved addresses of ``rows`` (as ``addresses_bulk_create`` takes them) and each invalid row's messages
+    by its index (``models_build``)."""
+    return models_build(model=ApplianceAddress, rows=[
         {"organization": row["appliance"].organization, **row} for row in rows])
+
+
+def addresses_bulk_insert(*, actor, addresses: list[ApplianceAddress]) -> list[ApplianceAddress]:
+    """Insert and audit addresses ``addresses_build`` found valid."""
+    for organization in {address.organization for address in addresses}:
+        require_role(actor, organization, INVENTORY_ROLES["create"])
+    models_bulk_insert(actor=actor, instances=addresses)
     appliances_changed(address.appliance_id for address in addresses)
     return addresses
 
@@ -147,5 +163,4 @@ def appliances_record_capabilities(*, readings: list[tuple[Appliance, object]]) 
     for appliance, capabilities in readings:
         appliance.extension_actions = sorted(a for a in capabilities.actions if a.startswith("x_"))
         appliance.capabilities_read_at = now
-    Appliance.objects.bulk_update([appliance for appliance, _ in readings], ["extension_actions", "capabilities_read_at"],
-                                  batch_size=BULK_BATCH_SIZE)
+    bulk_update_rows(Appliance, [appliance for appliance, _ in readings], ["extension_actions", "capabilities_read_at"])

@@ -21,10 +21,16 @@ from appliances.csv_io import CsvImportResult, read_csv_rows
 from appliances.drivers import ApplianceError, ApplianceRefused, FailoverRole, HealthReport
 from appliances.drivers.client import annotate
 from appliances.drivers.operations import Operation, Operations
-from appliances.models import AddressKind, Appliance, ApplianceAddress
-from appliances.services import addresses_bulk_create, appliances_bulk_update, appliances_record_capabilities
+from appliances.models import AddressKind, Appliance
+from appliances.services import (
+    addresses_build,
+    addresses_bulk_insert,
+    appliances_bulk_update,
+    appliances_record_capabilities,
+)
 from portal.models import AuditAction, AuditEvent, Role
 from portal.permissions import require_role
+from portal.queue import enqueue_on_commit
 from portal.services.audit import audit_event
 from portal.services.common import BULK_BATCH_SIZE, models_build, models_bulk_insert
 from portal.services.csv_jobs import csv_job_queue, csv_job_run
@@ -32,7 +38,7 @@ from portal.services.csv_jobs import csv_job_queue, csv_job_run
 from ..adoption_selectors import RecordedPairs, recorded_pairs
 from ..models import BackupSettings, NetworkMethod, Pair, PairAdoptionImport
 from ..probing.engine import reported_software
-from .advice import advice_refresh
+from .advice import REFRESH_ADVICE_TASK, advice_refresh
 from .pairs import backup_settings_as_read, members_errors
 
 #: Transfers in flight when adopting many pairs, on one multi handle (each call is bounded by the appliance's probe
@@ -259,11 +265,15 @@ def _guid_errors(organization, changes: list[tuple[Appliance, dict]]) -> dict[in
     return errors
 
 
-def _write(*, actor, organization, plans: list[AdoptionPlan], readings: dict[int, MemberReading]) -> list[Pair]:
+def _write(*, actor, organization, plans: list[AdoptionPlan], readings: dict[int, MemberReading],
+           advice_now: bool) -> list[Pair]:
     """Record every plan's pair, in the caller's transaction, with the same number of statements for one pair as
     for thousands (each kind of row validated one by one, then written and audited in bulk). Everything is checked
     before the first write; a refusal raises ``ValidationError`` whose ``message_dict`` maps each refused plan's
-    index to its messages, and writes nothing."""
+    index to its messages, and writes nothing. The pairs' findings are stored now (``advice_now``: a person is
+    shown the pair next) or by a worker once this commits (a file's thousands of pairs, as for a fleet load: seconds
+    per thousand pairs the job would otherwise hold its transaction for; the advice sweep would catch them anyway).
+    """
     errors: dict[int, list[str]] = defaultdict(list)
     members = members_errors(organization.pk, [{"primary": plan.primary, "backup": plan.backup} for plan in plans])
     for index, fields in members.items():
@@ -305,8 +315,8 @@ def _write(*, actor, organization, plans: list[AdoptionPlan], readings: dict[int
         errors[index].extend(messages)
     for index, message in _guid_errors(organization, changes).items():
         errors[change_plan[index]].append(message)
-    for index, messages in models_build(model=ApplianceAddress, rows=[
-            {"organization": organization, **row} for row in address_rows])[1].items():
+    addresses, address_errors = addresses_build(address_rows)
+    for index, messages in address_errors.items():
         errors[address_plan[index]].extend(messages)
     if not errors:
         try:
@@ -317,7 +327,7 @@ def _write(*, actor, organization, plans: list[AdoptionPlan], readings: dict[int
     if errors:
         raise ValidationError({index: list(dict.fromkeys(messages)) for index, messages in errors.items()})
     appliances_record_capabilities(readings=capabilities)
-    addresses_bulk_create(actor=actor, rows=address_rows)
+    addresses_bulk_insert(actor=actor, addresses=addresses)
     BackupSettings.objects.bulk_create([BackupSettings(**row) for row in settings_rows])
     models_bulk_insert(actor=actor, instances=pairs)
     AuditEvent.objects.bulk_create([audit_event(
@@ -326,7 +336,10 @@ def _write(*, actor, organization, plans: list[AdoptionPlan], readings: dict[int
                 f"{plan.backup.name}; nothing was changed on the appliances.",
         changes={"evidence": plan.evidence}) for pair, plan in zip(pairs, plans, strict=True)],
         batch_size=BULK_BATCH_SIZE)
-    advice_refresh(pair_ids=[pair.pk for pair in pairs])
+    if advice_now:
+        advice_refresh(pair_ids=[pair.pk for pair in pairs])
+    else:
+        enqueue_on_commit(REFRESH_ADVICE_TASK, [pair.pk for pair in pairs])
     return pairs
 
 
@@ -343,7 +356,8 @@ def pair_adopt(*, actor, first: Appliance, second: Appliance, site_hostname: str
         raise ValidationError(plan.errors)
     with transaction.atomic():
         try:
-            return _write(actor=actor, organization=first.organization, plans=[plan], readings=readings)[0]
+            return _write(actor=actor, organization=first.organization, plans=[plan], readings=readings,
+                          advice_now=True)[0]
         except ValidationError as exc:
             raise ValidationError(exc.message_dict[0]) from None
 
@@ -418,7 +432,7 @@ def pairs_adopt_csv(*, actor, organization, data: bytes,
     try:
         with transaction.atomic():
             result.created = _write(actor=actor, organization=organization, plans=[plan for _, plan in plans],
-                                    readings=readings)
+                                    readings=readings, advice_now=False)
     except ValidationError as exc:  # nothing was written: all or nothing
         result.created = []
         for index, messages in sorted(exc.message_dict.items()):

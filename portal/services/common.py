@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from ..bulk import bulk_update_rows
 from ..fields import is_secret_field
 from ..models import AuditAction, AuditEvent
 from .audit import audit_create, audit_create_event, audit_delete, audit_event, audit_record, diff, snapshot
@@ -120,7 +121,7 @@ def models_bulk_update(*, actor, changes: list[tuple[models.Model, dict]], field
         for instance in changed_instances:
             for name in auto_now:
                 setattr(instance, name, now)
-        model.objects.bulk_update(changed_instances, [*sorted(columns), *auto_now], batch_size=BULK_BATCH_SIZE)
+        bulk_update_rows(model, changed_instances, [*sorted(columns), *auto_now])
         AuditEvent.objects.bulk_create([
             audit_event(actor=actor, organization=getattr(instance, "organization", None),
                         action=AuditAction.UPDATE, obj=instance, changes=change)
