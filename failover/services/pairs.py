@@ -116,21 +116,17 @@ def pair_create(*, actor, organization, **fields) -> Pair:
 @transaction.atomic
 def pairs_bulk_create(*, actor, organization, rows: list[dict]) -> list[Pair]:
     """Many pairs of one organisation at once (a fleet load), with the same member rules as ``pair_create``
-    (checked for all rows in one query) and backup settings for members that have none yet (a row's optional
-    ``backup_settings``: their field values, for both members)."""
+    (``members_errors``: checked for all rows in one query) and backup settings for members that have none yet (a
+    row's optional ``backup_settings``: their field values, for both members)."""
     _require_admin(actor, organization.pk)
     rows = [dict(row) for row in rows]
     settings_of_row = [row.pop("backup_settings", None) or {} for row in rows]
     members = [row[side] for row in rows for side in ("primary", "backup")]
     if len({a.pk for a in members}) != len(members):
         raise ValidationError("An appliance belongs to one pair at most.")
-    list(Appliance.objects.select_for_update().filter(pk__in=[a.pk for a in members]).order_by("pk"))
-    if any(a.organization_id != organization.pk for a in members):
-        raise ValidationError("The appliance must belong to the pair's organisation.")
-    paired = Pair.objects.filter(Q(primary__in=members) | Q(backup__in=members))
-    if paired.exists():
-        raise ValidationError(f"Already a member of the pair {paired.first().site_hostname}; an appliance belongs "
-                              "to one pair at most.")
+    refused = members_errors(organization.pk, [{"primary": row["primary"], "backup": row["backup"]} for row in rows])
+    if refused:
+        raise ValidationError([message for fields in refused.values() for message in fields.values()])
     pairs = models_bulk_create(actor=actor, model=Pair, rows=[{"organization": organization, **row} for row in rows])
     have = set(BackupSettings.objects.filter(appliance__in=members).values_list("appliance_id", flat=True))
     # Values given here were not read from the appliances: they are the caller's declaration (as
