@@ -152,6 +152,10 @@ def _site_hostname(plan: AdoptionPlan, given: str) -> str:
     return ""
 
 
+def _site_recorded(site_hostname: str) -> str:
+    return f"A pair for the site {site_hostname} is already recorded in this organisation."
+
+
 def _network_fields(plan: AdoptionPlan, shared_ips: list[str], network: dict) -> dict:
     given = {k: v for k, v in (network or {}).items() if k in NETWORK_FIELDS and v not in (None, "")}
     method = given.pop("network_method", "") or (NetworkMethod.SHARED_IP if shared_ips else "")
@@ -233,7 +237,7 @@ def pair_adoption_plan(*, first: Appliance, second: Appliance, readings: dict[in
         plan.evidence.append(f"{current_primary.name} has the shared IP(s) {', '.join(shared_ips)} enabled.")
     plan.site_hostname = _site_hostname(plan, site_hostname)
     if plan.site_hostname and plan.site_hostname in recorded.sites:
-        plan.errors.append(f"A pair for the site {plan.site_hostname} is already recorded in this organisation.")
+        plan.errors.append(_site_recorded(plan.site_hostname))
     plan.fields = _network_fields(plan, shared_ips, network or {})
     return plan
 
@@ -313,6 +317,12 @@ def _write(*, actor, organization, plans: list[AdoptionPlan], readings: dict[int
                                       **backup_settings_as_read(reading.backup_settings)})
     for index, messages in pair_errors.items():
         errors[index].extend(messages)
+    # The site names again, inside the transaction (the plans read them before the appliances were read): one query.
+    taken = set(Pair.objects.filter(organization=organization, site_hostname__in=[p.site_hostname for p in plans])
+                .values_list("site_hostname", flat=True))
+    for index, plan in enumerate(plans):
+        if plan.site_hostname in taken:
+            errors[index].append(_site_recorded(plan.site_hostname))
     for index, message in _guid_errors(organization, changes).items():
         errors[change_plan[index]].append(message)
     addresses, address_errors = addresses_build(address_rows)
