@@ -24,7 +24,9 @@ from .drivers import (
     ProbeTarget,
     Timeouts,
     TrustSettings,
+    perform_many,
 )
+from .drivers.operations import Operation, Operations
 
 
 class ClientPurpose(StrEnum):
@@ -125,20 +127,39 @@ def appliance_client(appliance, *, purpose: ClientPurpose = ClientPurpose.CERTIF
 T = TypeVar("T")
 
 
-def read_concurrently(appliances: Iterable, read: Callable[[ApplianceClient], T], *, purpose: ClientPurpose,
-                      concurrency: int, name: str) -> tuple[dict[int, T], dict[int, str]]:
-    """``read(client)`` for each appliance (once per pk), ``concurrency`` at a time. Clients are built here, so the
-    threads never touch the database (a deferred secret column would load on another connection). Returns the
-    results by pk, and by pk why an appliance had no client (no API account)."""
+def _clients(appliances: Iterable, purpose: ClientPurpose) -> tuple[dict[int, ApplianceClient], dict[int, str]]:
+    """The client of each appliance (once per pk), and by pk why an appliance has none (no API account)."""
     clients, refused = {}, {}
     for appliance in {appliance.pk: appliance for appliance in appliances}.values():
         try:
             clients[appliance.pk] = appliance_client(appliance, purpose=purpose)
         except ValidationError as exc:
             refused[appliance.pk] = " ".join(exc.messages)
+    return clients, refused
+
+
+def read_concurrently(appliances: Iterable, read: Callable[[ApplianceClient], T], *, purpose: ClientPurpose,
+                      concurrency: int, name: str) -> tuple[dict[int, T], dict[int, str]]:
+    """``read(client)`` for each appliance (once per pk), ``concurrency`` at a time. Clients are built here, so the
+    threads never touch the database (a deferred secret column would load on another connection). Returns the
+    results by pk, and by pk why an appliance had no client (no API account)."""
+    clients, refused = _clients(appliances, purpose)
     with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(clients))), thread_name_prefix=name) as pool:
         results = dict(zip(clients, pool.map(read, clients.values()), strict=True))
     return results, refused
+
+
+def read_many(appliances: Iterable, operation: Callable[[Operations], Operation[T]], *, purpose: ClientPurpose,
+              concurrency: int) -> tuple[dict[int, T], dict[int, str]]:
+    """``read_concurrently`` for thousands of appliances: ``operation(client.operations)`` (the driver's calls
+    written as one generator) for each, ``concurrency`` transfers at once on one pycurl multi handle in this
+    thread (``perform_many``), so the CA store is built once and no thread pool contends for the GIL. The
+    operation handles its own errors; one it lets escape is that appliance's ``ApplianceError`` value."""
+    clients, refused = _clients(appliances, purpose)
+    results = perform_many([(client, operation(client.operations)) for client in clients.values()],
+                           concurrency=concurrency)
+    return {pk: (result.value if result.ok else result.error)
+            for pk, result in zip(clients, results, strict=True)}, refused
 
 
 @lru_cache(maxsize=1024)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from appliances.models import AddressKind, Appliance, FailoverRole
 from appliances.selectors import appliance_unshown_fields
@@ -19,6 +19,25 @@ class AdoptionProposal:
     primary: Appliance
     backup: Appliance
     reason: str
+
+
+@dataclass(frozen=True)
+class RecordedPairs:
+    """What the recorded pairs say about appliances being adopted: the site of the pair each one is already in,
+    and the site names the organisation's pairs serve. Read once for a whole file, not once per row."""
+
+    member_sites: dict[int, str]
+    sites: frozenset[str]
+
+
+def recorded_pairs(*, organization_id: int, appliance_ids) -> RecordedPairs:
+    ids = list(appliance_ids)
+    member_sites = {}
+    for primary_id, backup_id, site in (Pair.objects.filter(Q(primary_id__in=ids) | Q(backup_id__in=ids))
+                                        .values_list("primary_id", "backup_id", "site_hostname")):
+        member_sites.update({primary_id: site, backup_id: site})
+    sites = frozenset(Pair.objects.filter(organization_id=organization_id).values_list("site_hostname", flat=True))
+    return RecordedPairs(member_sites=member_sites, sites=sites)
 
 
 def _shared_ips(appliance: Appliance) -> set[str]:

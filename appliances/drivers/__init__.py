@@ -8,7 +8,7 @@ parsing), ``parsers`` (answers -> dataclasses), ``tokens`` (OAuth token cache), 
 written once as a request/response generator), ``client`` (synchronous driver), ``batch`` (multi driver).
 """
 
-from .batch import ProbeResult, ProbeTarget, probe_many
+from .batch import CallResult, ProbeResult, ProbeTarget, perform_many, probe_many
 from .client import ApplianceClient
 from .errors import (
     ApplianceAuthError,
@@ -61,6 +61,7 @@ __all__ = [
     "ApplianceUnreachable",
     "BackupDownload",
     "BackupSettings",
+    "CallResult",
     "Capabilities",
     "CertificateInfo",
     "Credentials",
@@ -79,6 +80,7 @@ __all__ = [
     "TrustSettings",
     "XmlNode",
     "certificate_fingerprint",
+    "perform_many",
     "probe_many",
     "spki_pin",
 ]

@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import pycurl
 
@@ -21,6 +22,8 @@ from .operations import Done, Operation, advance
 from .tokens import TokenCache, default_token_cache
 from .transport import AddressGuard, Exchange, Request, Response
 from .trust import TrustSettings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,16 +50,29 @@ class ProbeResult:
         return self.error is None
 
 
-class _Job:
-    """One appliance's probe in flight: its client, its operation generator and its current exchange."""
+@dataclass
+class CallResult(Generic[T]):
+    """One appliance's outcome in ``perform_many``: the operation's value, or its typed error."""
 
-    def __init__(self, target: ProbeTarget, token_cache: TokenCache, deadline_seconds: float | None,
-                 share_tls_sessions: bool, source_address: str | None = None) -> None:
-        self.client = ApplianceClient(target.address, target.credentials, target.trust, timeouts=target.timeouts,
-                                      token_cache=token_cache, share_tls_sessions=share_tls_sessions,
-                                      address_guard=target.address_guard, source_address=source_address)
-        self.result = ProbeResult(target)
-        self.op: Operation[HealthReport] = self.client.operations.check_health()
+    value: T | None = None
+    error: ApplianceError | None = None
+    elapsed_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class _Job:
+    """One appliance's operation in flight: its client, its operation generator and its current exchange."""
+
+    def __init__(self, client: ApplianceClient, op: Operation[Any], action: str,
+                 deadline_seconds: float | None) -> None:
+        self.client = client
+        self.op = op
+        self.action = action  # names the call in an error that does not say which one failed
+        self.result: CallResult[Any] = CallResult()
+        self.done = False
         self.deadline_seconds = deadline_seconds
         self.deadline: float | None = None
         self.started = 0.0
@@ -83,13 +99,30 @@ def probe_many(
     ``share_tls_sessions=False`` forces full handshakes (only useful to measure what resumption saves).
     ``source_address``: the local address to connect from (a probe location bound to its own address).
     """
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
     # "is None", not "or": an empty InMemoryTokenCache is falsy (__len__), and len() walks every entry.
     cache = token_cache if token_cache is not None else default_token_cache()
-    jobs = [_Job(t, cache, timeout, share_tls_sessions, source_address) for t in targets]
+    targets = list(targets)
+    clients = [ApplianceClient(t.address, t.credentials, t.trust, timeouts=t.timeouts, token_cache=cache,
+                               share_tls_sessions=share_tls_sessions, address_guard=t.address_guard,
+                               source_address=source_address) for t in targets]
+    results = perform_many([(client, client.operations.check_health()) for client in clients],
+                           concurrency=concurrency, timeout=timeout, action="check_health")
+    return [ProbeResult(target, health=result.value, error=result.error, elapsed_ms=result.elapsed_ms)
+            for target, result in zip(targets, results, strict=True)]
+
+
+def perform_many(calls: Iterable[tuple[ApplianceClient, Operation[T]]], *, concurrency: int = 64,
+                 timeout: float | None = None, action: str = "") -> list[CallResult[T]]:
+    """Run each operation (any sequence of calls to its client's appliance, e.g. a token, then two commands)
+    to its end, at most ``concurrency`` transfers at once on one multi handle, in this thread. One
+    appliance's failure never raises: its result carries the typed error. ``timeout`` (seconds) bounds each
+    appliance's whole operation; each request is also bounded by its client's ``Timeouts``. Results come back
+    in input order."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    jobs = [_Job(client, op, action, timeout) for client, op in calls]
     waiting = deque(jobs)
-    # Two targets sharing an API account on one appliance would both miss the token cache and fetch two
+    # Two jobs sharing an API account on one appliance would both miss the token cache and fetch two
     # tokens (the cap is 30); run such jobs one after the other so the second finds the first one's token.
     # This also guarantees the per-key fetch lock (tokens.fetch_lock, held across the token request) is
     # never wanted twice inside this thread; another thread holding it delays us at most one token call.
@@ -102,9 +135,10 @@ def probe_many(
         if isinstance(step, Request):
             return step
         if isinstance(step, Done):
-            job.result.health = step.value
+            job.result.value = step.value
         else:
-            job.result.error = annotate(step, job.client.address, "check_health")
+            job.result.error = annotate(step, job.client.address, job.action)
+        job.done = True
         job.result.elapsed_ms = (time.monotonic() - job.started) * 1000.0
         busy_keys.discard(job.token_key)
         return None
@@ -170,12 +204,12 @@ def probe_many(
             job.op.close()
         multi.close()
     for job in jobs:  # jobs never started (cannot happen unless interrupted) still get a result
-        if job.result.health is None and job.result.error is None:
-            job.result.error = ApplianceTimeout("probe did not run", address=str(job.client.address))
+        if not job.done:
+            job.result.error = ApplianceTimeout(f"{job.action or 'call'} did not run", address=str(job.client.address))
     return [job.result for job in jobs]
 
 
-def _step(op: Operation[HealthReport], response: Response | None = None,
+def _step(op: Operation[Any], response: Response | None = None,
           error: ApplianceError | None = None) -> Request | Done | ApplianceError:
     """``advance`` that returns the operation's typed error instead of raising it."""
     try:

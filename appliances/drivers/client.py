@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any, BinaryIO, TypeVar
 
 from . import parsers
-from .errors import ApplianceError, ApplianceProtocolError, ApplianceRefused
+from .errors import ApplianceError
 from .models import (
-    STANDARD_ACTIONS,
     ActionResult,
     ApiInfo,
     ApplianceAddress,
@@ -117,16 +116,8 @@ class ApplianceClient:
         return self._run(self.operations.command(action, encoded, post=True), action)
 
     def get_capabilities(self) -> Capabilities:
-        """Which actions this appliance supports: ``x_get_capabilities`` if it answers, else the standard set.
-
-        Only "the appliance does not know this action" falls back (an ``<error>`` answer, a non-XML or
-        non-200 answer); unreachable, TLS and auth problems still raise.
-        """
-        try:
-            root = self._run(self.operations.command("x_get_capabilities"), "x_get_capabilities")
-        except (ApplianceRefused, ApplianceProtocolError):
-            return Capabilities(actions=STANDARD_ACTIONS, extensions_reported=False)
-        return parsers.parse_capabilities(root)
+        """Which actions this appliance supports (``Operations.get_capabilities``)."""
+        return self._run(self.operations.get_capabilities(), "x_get_capabilities")
 
     def _extension(self, action: str, parse: Callable[[XmlNode], T], **params: Any) -> T:
         node = self.call_extension(action, **params)
@@ -154,7 +145,7 @@ class ApplianceClient:
         return self._extension("x_get_sync_status", parsers.parse_sync_status)
 
     def get_backup_settings(self) -> BackupSettings:
-        return self._extension("x_get_backup_settings", parsers.parse_backup_settings)
+        return self._run(self.operations.get_backup_settings(), "x_get_backup_settings")
 
     def set_backup_settings(self, *, enable_backup_operations: bool | None = None,
                             automatic_failover: bool | None = None, primary_timeout: int | None = None,

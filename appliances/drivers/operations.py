@@ -15,12 +15,15 @@ from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, TypeVar
 
 from . import parsers
-from .errors import ApplianceAuthError, ApplianceError, ApplianceProtocolError
+from .errors import ApplianceAuthError, ApplianceError, ApplianceProtocolError, ApplianceRefused
 from .models import (
+    STANDARD_ACTIONS,
     ApiInfo,
     ApplianceAddress,
     ApplianceListing,
     BackupDownload,
+    BackupSettings,
+    Capabilities,
     Credentials,
     FailoverRole,
     HealthReport,
@@ -140,6 +143,21 @@ class Operations:
 
     def get_appliances(self) -> Operation[ApplianceListing]:
         return parsers.parse_appliances((yield from self.command("get_appliances")))
+
+    def get_capabilities(self) -> Operation[Capabilities]:
+        """Which actions this appliance supports: ``x_get_capabilities`` if it answers, else the standard set.
+
+        Only "the appliance does not know this action" falls back (an ``<error>`` answer, a non-XML or
+        non-200 answer); unreachable, TLS and auth problems still raise.
+        """
+        try:
+            root = yield from self.command("x_get_capabilities")
+        except (ApplianceRefused, ApplianceProtocolError):
+            return Capabilities(actions=STANDARD_ACTIONS, extensions_reported=False)
+        return parsers.parse_capabilities(root)
+
+    def get_backup_settings(self) -> Operation[BackupSettings]:
+        return parsers.parse_backup_settings((yield from self.command("x_get_backup_settings", post=True)))
 
     def set_failover_role(self, role: FailoverRole | str, *, data_sync_first: bool = False,
                           force: bool = False) -> Operation[RoleChangeResult]:

@@ -8,6 +8,7 @@ Everything is read before anything is written, so a refusal leaves no trace; a C
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,25 +16,34 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from appliances.connect import ClientPurpose, contact_failure_text, read_concurrently
+from appliances.connect import ClientPurpose, contact_failure_text, read_many
 from appliances.csv_io import CsvImportResult, read_csv_rows
 from appliances.drivers import ApplianceError, ApplianceRefused, FailoverRole, HealthReport
+from appliances.drivers.client import annotate
+from appliances.drivers.operations import Operation, Operations
 from appliances.models import AddressKind, Appliance
-from appliances.services import address_create, appliance_record_capabilities, appliance_update
-from portal.models import AuditAction, Role
+from appliances.services import (
+    addresses_build,
+    addresses_bulk_insert,
+    appliances_bulk_update,
+    appliances_record_capabilities,
+)
+from portal.models import AuditAction, AuditEvent, Role
 from portal.permissions import require_role
-from portal.services.audit import audit_record
-from portal.services.common import model_create
+from portal.queue import enqueue_on_commit
+from portal.services.audit import audit_event
+from portal.services.common import BULK_BATCH_SIZE, models_build, models_bulk_insert
 from portal.services.csv_jobs import csv_job_queue, csv_job_run
 
+from ..adoption_selectors import RecordedPairs, recorded_pairs
 from ..models import BackupSettings, NetworkMethod, Pair, PairAdoptionImport
 from ..probing.engine import reported_software
-from ..selectors import appliance_pairs
-from .advice import advice_refresh
-from .pairs import backup_settings_as_read, check_members
+from .advice import REFRESH_ADVICE_TASK, advice_refresh
+from .pairs import backup_settings_as_read, members_errors
 
-#: Appliances read at once when adopting many pairs (each read is bounded by the appliance's probe timeout).
-READ_CONCURRENCY = 16
+#: Transfers in flight when adopting many pairs, on one multi handle (each call is bounded by the appliance's probe
+#: timeout). The simulator answers ~1,500 fresh TLS connections a second on one core; 64 in flight keep it busy.
+READ_CONCURRENCY = 64
 #: Network-method details a caller may give when the appliances report no shared IP.
 NETWORK_FIELDS = ("network_method", "dns_server", "dns_zone", "nat_public_address", "nat_device")
 CSV_COLUMNS = ["first", "second", "site_hostname", "normal_primary", *NETWORK_FIELDS]
@@ -53,34 +63,43 @@ class MemberReading:
     error: str = ""
 
 
-def _read_one(client) -> MemberReading:
+def _read_one(calls: Operations) -> Operation[MemberReading]:
+    """What adoption reads from one appliance, as one driver operation (token, check_health, get_appliances, the
+    capability check and, where offered, the backup settings), so thousands run on one multi handle."""
+
+    def failed(error: ApplianceError, action: str) -> ApplianceError:
+        return annotate(error, calls.address, action)  # the message names the appliance and the call
+
     try:
-        health = client.check_health()
+        health = yield from calls.check_health()
     except ApplianceError as exc:
-        return MemberReading(error=contact_failure_text(exc))
+        return MemberReading(error=contact_failure_text(failed(exc, "check_health")))
     peers = settings = None
     try:
-        peers = frozenset(entry.appliance_id.lower() for entry in client.get_appliances().appliances)
+        listing = yield from calls.get_appliances()
+        peers = frozenset(entry.appliance_id.lower() for entry in listing.appliances)
     except ApplianceRefused:
         pass  # not offered (PRA): the roles and the site name remain the evidence
     except ApplianceError as exc:
-        return MemberReading(health=health, error=f"could not list its failover peer: {exc}")
+        return MemberReading(health=health, error=f"could not list its failover peer: {failed(exc, 'get_appliances')}")
     capabilities = None
     try:
-        capabilities = client.get_capabilities()
+        capabilities = yield from calls.get_capabilities()
         if capabilities.supports("x_get_backup_settings"):
-            settings = client.get_backup_settings()
+            settings = yield from calls.get_backup_settings()
     except ApplianceError:
         settings = None  # the settings stay unknown; adoption does not need them
     return MemberReading(health=health, peers=peers, backup_settings=settings, capabilities=capabilities)
 
 
 def read_appliances(appliances) -> dict[int, MemberReading]:
-    """Read every appliance once, concurrently, each call bounded by its probe timeout (a person or a CSV job
-    waits)."""
-    readings, refused = read_concurrently(appliances, _read_one, purpose=ClientPurpose.INTERACTIVE,
-                                          concurrency=READ_CONCURRENCY, name="adopt-read")
-    return {**{pk: MemberReading(error=error) for pk, error in refused.items()}, **readings}
+    """Read every appliance once, ``READ_CONCURRENCY`` at a time, each call bounded by its probe timeout (a person
+    or a CSV job waits)."""
+    readings, refused = read_many(appliances, _read_one, purpose=ClientPurpose.INTERACTIVE,
+                                  concurrency=READ_CONCURRENCY)
+    return {**{pk: MemberReading(error=error) for pk, error in refused.items()},
+            **{pk: reading if isinstance(reading, MemberReading) else MemberReading(error=contact_failure_text(reading))
+               for pk, reading in readings.items()}}
 
 
 @dataclass
@@ -133,6 +152,10 @@ def _site_hostname(plan: AdoptionPlan, given: str) -> str:
     return ""
 
 
+def _site_recorded(site_hostname: str) -> str:
+    return f"A pair for the site {site_hostname} is already recorded in this organisation."
+
+
 def _network_fields(plan: AdoptionPlan, shared_ips: list[str], network: dict) -> dict:
     given = {k: v for k, v in (network or {}).items() if k in NETWORK_FIELDS and v not in (None, "")}
     method = given.pop("network_method", "") or (NetworkMethod.SHARED_IP if shared_ips else "")
@@ -155,8 +178,9 @@ def _network_fields(plan: AdoptionPlan, shared_ips: list[str], network: dict) ->
 
 def pair_adoption_plan(*, first: Appliance, second: Appliance, readings: dict[int, MemberReading] | None = None,
                        site_hostname: str = "", normal_primary: Appliance | None = None,
-                       network: dict | None = None) -> AdoptionPlan:
-    """Check two appliances for adoption. Reads them (unless ``readings`` are given) and changes nothing."""
+                       network: dict | None = None, recorded: RecordedPairs | None = None) -> AdoptionPlan:
+    """Check two appliances for adoption. Reads them (unless ``readings`` are given) and changes nothing.
+    ``recorded``: the pairs already recorded (``recorded_pairs``, read once for many plans), else looked up."""
     plan = AdoptionPlan(first=first, second=second)
     if first.pk == second.pk:
         plan.errors.append("Choose two different appliances.")
@@ -164,10 +188,12 @@ def pair_adoption_plan(*, first: Appliance, second: Appliance, readings: dict[in
     if first.organization_id != second.organization_id:
         plan.errors.append(f"{first.name} and {second.name} belong to two organisations; a pair lives in one.")
         return plan
+    if recorded is None:
+        recorded = recorded_pairs(organization_id=first.organization_id, appliance_ids=[first.pk, second.pk])
     for appliance in (first, second):
-        other = appliance_pairs(appliance=appliance).first()
-        if other is not None:
-            plan.errors.append(f"{appliance.name} is already recorded in the pair {other.site_hostname}.")
+        if appliance.pk in recorded.member_sites:
+            plan.errors.append(f"{appliance.name} is already recorded in the pair "
+                               f"{recorded.member_sites[appliance.pk]}.")
     if plan.errors:
         return plan
     readings = readings if readings is not None else read_appliances([first, second])
@@ -210,59 +236,121 @@ def pair_adoption_plan(*, first: Appliance, second: Appliance, readings: dict[in
     if shared_ips:
         plan.evidence.append(f"{current_primary.name} has the shared IP(s) {', '.join(shared_ips)} enabled.")
     plan.site_hostname = _site_hostname(plan, site_hostname)
-    if plan.site_hostname and Pair.objects.filter(organization_id=first.organization_id,
-                                                  site_hostname=plan.site_hostname).exists():
-        plan.errors.append(f"A pair for the site {plan.site_hostname} is already recorded in this organisation.")
+    if plan.site_hostname and plan.site_hostname in recorded.sites:
+        plan.errors.append(_site_recorded(plan.site_hostname))
     plan.fields = _network_fields(plan, shared_ips, network or {})
     return plan
 
 
-def _record_readings(*, actor, appliance: Appliance, reading: MemberReading, site_hostname: str,
-                     shared_ips: list[str], primary_now: bool) -> None:
-    """What adoption read goes into the inventory: identity, version and build; the shared IPs as shared
-    addresses (enabled where the appliance reports them); the backup settings only where they were read."""
-    health = reading.health
-    version, build = reported_software(health)  # untrusted: cut to the columns as the probes do
+def _inventory_data(appliance: Appliance, reading: MemberReading, site_hostname: str) -> dict:
+    """What adoption read goes into the appliance's record: identity, version and build (untrusted: cut to the
+    columns as the probes do); the site name where none is recorded."""
+    version, build = reported_software(reading.health)
     data = {"product_version": version, "build": build}
     if not appliance.appliance_guid:
-        data["appliance_guid"] = health.appliance_id.lower()
+        data["appliance_guid"] = reading.health.appliance_id.lower()
     if not appliance.site_hostname:
         data["site_hostname"] = site_hostname
-    appliance_update(actor=actor, appliance=appliance, data=data)
-    if reading.capabilities is not None:
-        appliance_record_capabilities(appliance=appliance, capabilities=reading.capabilities)
-    known = {str(a.address) for a in appliance.addresses.all()}
-    for ip in shared_ips:
-        if ip not in known:
-            address_create(actor=actor, appliance=appliance, address=ip, prefix_length=32, kind=AddressKind.SHARED,
-                           enabled=primary_now)
-    current = reading.backup_settings
-    if current is not None and not BackupSettings.objects.filter(appliance=appliance).exists():
-        BackupSettings.objects.create(organization_id=appliance.organization_id, appliance=appliance,
-                                      **backup_settings_as_read(current))
+    return data
 
 
-def _create(*, actor, plan: AdoptionPlan, readings: dict[int, MemberReading]) -> Pair:
-    primary, backup = plan.primary, plan.backup
-    check_members(primary.organization_id, {"primary": primary, "backup": backup})
-    pair = model_create(actor=actor, model=Pair, data={
-        "organization": primary.organization, "site_hostname": plan.site_hostname,
-        "primary": primary, "backup": backup, **plan.fields,
-        "backup_host": backup.management_host, "backup_port": backup.management_port,
-        "reverse_host": primary.management_host, "reverse_port": primary.management_port,
-        "established_at": timezone.now(),
-    })
-    shared_ips = list(readings[primary.pk].health.enabled_shared_ips or readings[backup.pk].health.enabled_shared_ips)
-    for appliance in (primary, backup):
-        reading = readings[appliance.pk]
-        _record_readings(actor=actor, appliance=appliance, reading=reading, site_hostname=plan.site_hostname,
-                         shared_ips=shared_ips, primary_now=reading.health.failover_role == FailoverRole.PRIMARY)
-    audit_record(actor=actor, organization=pair.organization, action=AuditAction.ACTION, obj=pair, verb="adopt",
-                 summary=f"Adopted the existing pair {pair.site_hostname}: {primary.name} (normal primary) and "
-                         f"{backup.name}; nothing was changed on the appliances.",
-                 changes={"evidence": plan.evidence})
-    advice_refresh(pair_ids=[pair.pk])
-    return pair
+def _guid_errors(organization, changes: list[tuple[Appliance, dict]]) -> dict[int, str]:
+    """The appliance-id uniqueness rule (``appliance_unique_guid_per_org``) for every change at once: one query,
+    and a change that would collide with another change of the same file."""
+    given = {index: data["appliance_guid"] for index, (_, data) in enumerate(changes) if data.get("appliance_guid")}
+    changing = [changes[index][0].pk for index in given]
+    taken = set(Appliance.objects.filter(organization=organization, appliance_guid__in=set(given.values()))
+                .exclude(pk__in=changing).values_list("appliance_guid", flat=True))
+    seen: dict[str, int] = {}
+    errors = {}
+    for index, guid in given.items():
+        if guid in taken or seen.setdefault(guid, index) != index:
+            errors[index] = "Another appliance in this organisation has this appliance id."
+    return errors
+
+
+def _write(*, actor, organization, plans: list[AdoptionPlan], readings: dict[int, MemberReading],
+           advice_now: bool) -> list[Pair]:
+    """Record every plan's pair, in the caller's transaction, with the same number of statements for one pair as
+    for thousands (each kind of row validated one by one, then written and audited in bulk). Everything is checked
+    before the first write; a refusal raises ``ValidationError`` whose ``message_dict`` maps each refused plan's
+    index to its messages, and writes nothing. The pairs' findings are stored now (``advice_now``: a person is
+    shown the pair next) or by a worker once this commits (a file's thousands of pairs, as for a fleet load: seconds
+    per thousand pairs the job would otherwise hold its transaction for; the advice sweep would catch them anyway).
+    """
+    errors: dict[int, list[str]] = defaultdict(list)
+    members = members_errors(organization.pk, [{"primary": plan.primary, "backup": plan.backup} for plan in plans])
+    for index, fields in members.items():
+        errors[index].extend(fields.values())
+    now = timezone.now()
+    pairs, pair_errors = models_build(model=Pair, rows=[{
+        "organization": organization, "site_hostname": plan.site_hostname,
+        "primary": plan.primary, "backup": plan.backup, **plan.fields,
+        "backup_host": plan.backup.management_host, "backup_port": plan.backup.management_port,
+        "reverse_host": plan.primary.management_host, "reverse_port": plan.primary.management_port,
+        "established_at": now,
+    } for plan in plans])
+    changes, capabilities, address_rows, settings_rows = [], [], [], []
+    change_plan, address_plan = [], []  # the plan index of each change and address row
+    have_settings = set(BackupSettings.objects.filter(appliance__in=[a for p in plans for a in (p.primary, p.backup)])
+                        .values_list("appliance_id", flat=True))
+    for index, plan in enumerate(plans):
+        primary, backup = readings[plan.primary.pk].health, readings[plan.backup.pk].health
+        # The shared IPs as shared addresses on both members, enabled where the appliance reports them.
+        shared_ips = list(dict.fromkeys(primary.enabled_shared_ips or backup.enabled_shared_ips))
+        for appliance in (plan.primary, plan.backup):
+            reading = readings[appliance.pk]
+            changes.append((appliance, _inventory_data(appliance, reading, plan.site_hostname)))
+            change_plan.append(index)
+            if reading.capabilities is not None:
+                capabilities.append((appliance, reading.capabilities))
+            known = {str(address.address) for address in appliance.addresses.all()}
+            for ip in shared_ips:
+                if ip not in known:
+                    address_rows.append({"appliance": appliance, "address": ip, "prefix_length": 32,
+                                         "kind": AddressKind.SHARED,
+                                         "enabled": reading.health.failover_role == FailoverRole.PRIMARY})
+                    address_plan.append(index)
+            # The backup settings only where they were read: never a default shown as a reading.
+            if reading.backup_settings is not None and appliance.pk not in have_settings:
+                settings_rows.append({"organization": organization, "appliance": appliance,
+                                      **backup_settings_as_read(reading.backup_settings)})
+    for index, messages in pair_errors.items():
+        errors[index].extend(messages)
+    # The site names again, inside the transaction (the plans read them before the appliances were read): one query.
+    taken = set(Pair.objects.filter(organization=organization, site_hostname__in=[p.site_hostname for p in plans])
+                .values_list("site_hostname", flat=True))
+    for index, plan in enumerate(plans):
+        if plan.site_hostname in taken:
+            errors[index].append(_site_recorded(plan.site_hostname))
+    for index, message in _guid_errors(organization, changes).items():
+        errors[change_plan[index]].append(message)
+    addresses, address_errors = addresses_build(address_rows)
+    for index, messages in address_errors.items():
+        errors[address_plan[index]].extend(messages)
+    if not errors:
+        try:
+            appliances_bulk_update(actor=actor, changes=changes)  # validates all before writing any
+        except ValidationError as exc:
+            for index, messages in exc.message_dict.items():
+                errors[change_plan[index]].extend(messages)
+    if errors:
+        raise ValidationError({index: list(dict.fromkeys(messages)) for index, messages in errors.items()})
+    appliances_record_capabilities(readings=capabilities)
+    addresses_bulk_insert(actor=actor, addresses=addresses)
+    BackupSettings.objects.bulk_create([BackupSettings(**row) for row in settings_rows])
+    models_bulk_insert(actor=actor, instances=pairs)
+    AuditEvent.objects.bulk_create([audit_event(
+        actor=actor, organization=organization, action=AuditAction.ACTION, obj=pair, verb="adopt",
+        summary=f"Adopted the existing pair {pair.site_hostname}: {plan.primary.name} (normal primary) and "
+                f"{plan.backup.name}; nothing was changed on the appliances.",
+        changes={"evidence": plan.evidence}) for pair, plan in zip(pairs, plans, strict=True)],
+        batch_size=BULK_BATCH_SIZE)
+    if advice_now:
+        advice_refresh(pair_ids=[pair.pk for pair in pairs])
+    else:
+        enqueue_on_commit(REFRESH_ADVICE_TASK, [pair.pk for pair in pairs])
+    return pairs
 
 
 def pair_adopt(*, actor, first: Appliance, second: Appliance, site_hostname: str = "",
@@ -277,7 +365,11 @@ def pair_adopt(*, actor, first: Appliance, second: Appliance, site_hostname: str
     if not plan.ok:
         raise ValidationError(plan.errors)
     with transaction.atomic():
-        return _create(actor=actor, plan=plan, readings=readings)
+        try:
+            return _write(actor=actor, organization=first.organization, plans=[plan], readings=readings,
+                          advice_now=True)[0]
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict[0]) from None
 
 
 # -- many at once, from a CSV file ----------------------------------------------------------------------------
@@ -304,6 +396,8 @@ def pairs_adopt_csv(*, actor, organization, data: bytes,
         result.errors.append(" ".join(exc.messages))
         return result
     appliances = {a.name: a for a in Appliance.objects.filter(organization=organization).prefetch_related("addresses")}
+    for appliance in appliances.values():
+        appliance.organization = organization  # loaded once: the clients' address policy and the audit rows read it
     parsed, seen = [], {}
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         if None in row:
@@ -330,11 +424,13 @@ def pairs_adopt_csv(*, actor, organization, data: bytes,
     if progress is not None:
         progress(len(parsed))
     plans, sites = [], {}
+    recorded = recorded_pairs(organization_id=organization.pk,
+                              appliance_ids=[a.pk for _, first, second, _ in parsed for a in (first, second)])
     for number, first, second, values in parsed:
         plan = pair_adoption_plan(first=first, second=second, readings=readings,
                                   site_hostname=values.get("site_hostname", ""),
                                   normal_primary=appliances.get(values.get("normal_primary", "")),
-                                  network={k: values.get(k, "") for k in NETWORK_FIELDS})
+                                  network={k: values.get(k, "") for k in NETWORK_FIELDS}, recorded=recorded)
         if plan.ok and plan.site_hostname in sites:
             plan.errors.append(f"the site {plan.site_hostname} is also on row {sites[plan.site_hostname]}.")
         result.errors.extend(f"Row {number}: {error}" for error in plan.errors)
@@ -345,15 +441,12 @@ def pairs_adopt_csv(*, actor, organization, data: bytes,
 
     try:
         with transaction.atomic():
-            for number, plan in plans:
-                try:
-                    result.created.append(_create(actor=actor, plan=plan, readings=readings))
-                except ValidationError as exc:
-                    result.errors.extend(f"Row {number}: {message}" for message in exc.messages)
-            if result.errors:
-                raise ValidationError("rollback")  # all or nothing
-    except ValidationError:
+            result.created = _write(actor=actor, organization=organization, plans=[plan for _, plan in plans],
+                                    readings=readings, advice_now=False)
+    except ValidationError as exc:  # nothing was written: all or nothing
         result.created = []
+        for index, messages in sorted(exc.message_dict.items()):
+            result.errors.extend(f"Row {plans[index][0]}: {message}" for message in messages)
     return result
 
 

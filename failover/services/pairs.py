@@ -56,20 +56,33 @@ def check_members(organization_id: int, members: dict, *, pair_id: int | None = 
     """``members``: field name -> appliance for the members being set. Each must be in the pair's organisation and
     in no other pair (on either side). The appliance rows stay locked until the transaction ends, so two requests
     cannot put one appliance into two pairs at once."""
-    members = {field: appliance for field, appliance in members.items() if appliance is not None}
-    locked = list(Appliance.objects.select_for_update().filter(pk__in=[a.pk for a in members.values()]).order_by("pk"))
-    names = {appliance.pk: appliance.name for appliance in locked}
-    errors = {}
-    for field, appliance in members.items():
-        if appliance.organization_id != organization_id:
-            errors[field] = "The appliance must belong to the pair's organisation."
-            continue
-        other = appliance_pairs(appliance=appliance).exclude(pk=pair_id).first()
-        if other is not None:
-            errors[field] = (f"{names.get(appliance.pk, appliance)} is already a member of the pair "
-                             f"{other.site_hostname}; an appliance belongs to one pair at most.")
+    errors = members_errors(organization_id, [members], pair_id=pair_id)
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError(errors[0])
+
+
+def members_errors(organization_id: int, rows: list[dict], *, pair_id: int | None = None) -> dict[int, dict]:
+    """``check_members`` for many pairs' members at once (one lock and one lookup whatever their number): the
+    index of each row with a refused member -> field name -> why."""
+    rows = [{field: appliance for field, appliance in row.items() if appliance is not None} for row in rows]
+    ids = sorted({appliance.pk for row in rows for appliance in row.values()})
+    locked = list(Appliance.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    names = {appliance.pk: appliance.name for appliance in locked}
+    site_of = {}
+    recorded = (Pair.objects.filter(Q(primary_id__in=ids) | Q(backup_id__in=ids)).exclude(pk=pair_id)
+                .values_list("primary_id", "backup_id", "site_hostname"))
+    for primary_id, backup_id, site in recorded:
+        site_of.update({primary_id: site, backup_id: site})
+    errors: dict[int, dict] = {}
+    for index, row in enumerate(rows):
+        for field, appliance in row.items():
+            if appliance.organization_id != organization_id:
+                errors.setdefault(index, {})[field] = "The appliance must belong to the pair's organisation."
+            elif appliance.pk in site_of:
+                errors.setdefault(index, {})[field] = (
+                    f"{names.get(appliance.pk, appliance)} is already a member of the pair {site_of[appliance.pk]}; "
+                    "an appliance belongs to one pair at most.")
+    return errors
 
 
 def _is_established(pair: Pair) -> bool:
@@ -103,21 +116,17 @@ def pair_create(*, actor, organization, **fields) -> Pair:
 @transaction.atomic
 def pairs_bulk_create(*, actor, organization, rows: list[dict]) -> list[Pair]:
     """Many pairs of one organisation at once (a fleet load), with the same member rules as ``pair_create``
-    (checked for all rows in one query) and backup settings for members that have none yet (a row's optional
-    ``backup_settings``: their field values, for both members)."""
+    (``members_errors``: checked for all rows in one query) and backup settings for members that have none yet (a
+    row's optional ``backup_settings``: their field values, for both members)."""
     _require_admin(actor, organization.pk)
     rows = [dict(row) for row in rows]
     settings_of_row = [row.pop("backup_settings", None) or {} for row in rows]
     members = [row[side] for row in rows for side in ("primary", "backup")]
     if len({a.pk for a in members}) != len(members):
         raise ValidationError("An appliance belongs to one pair at most.")
-    list(Appliance.objects.select_for_update().filter(pk__in=[a.pk for a in members]).order_by("pk"))
-    if any(a.organization_id != organization.pk for a in members):
-        raise ValidationError("The appliance must belong to the pair's organisation.")
-    paired = Pair.objects.filter(Q(primary__in=members) | Q(backup__in=members))
-    if paired.exists():
-        raise ValidationError(f"Already a member of the pair {paired.first().site_hostname}; an appliance belongs "
-                              "to one pair at most.")
+    refused = members_errors(organization.pk, [{"primary": row["primary"], "backup": row["backup"]} for row in rows])
+    if refused:
+        raise ValidationError([message for fields in refused.values() for message in fields.values()])
     pairs = models_bulk_create(actor=actor, model=Pair, rows=[{"organization": organization, **row} for row in rows])
     have = set(BackupSettings.objects.filter(appliance__in=members).values_list("appliance_id", flat=True))
     # Values given here were not read from the appliances: they are the caller's declaration (as
