@@ -108,6 +108,32 @@ def self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+#: Tables the probe path writes: their row updates, and how many of them were HOT (no index entry rewritten).
+WRITTEN_TABLES = ("appliances_appliance", "appliances_applianceprobestatus", "failover_pair")
+
+
+def table_updates() -> dict[str, tuple[int, int]]:
+    """table -> (n_tup_upd, n_tup_hot_upd) from pg_stat_user_tables (after the other backends flushed theirs)."""
+    time.sleep(1.2)  # backends report their counters about once a second once idle (PostgreSQL 15)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+                       [list(WRITTEN_TABLES)])
+        return {name: (updated, hot) for name, updated, hot in cursor.fetchall()}
+
+
+#: table -> [updates, HOT updates] summed over the measured sweeps (``direct_sweep(count_updates=True)``).
+SWEEP_UPDATES: dict[str, list[int]] = {}
+
+
+def print_updates(sweeps: int) -> None:
+    for name in WRITTEN_TABLES:
+        if name in SWEEP_UPDATES:
+            updated, hot = SWEEP_UPDATES[name]
+            print(f"  {name:<34} {updated / sweeps:8.0f} row updates per sweep, {hot / sweeps:8.0f} HOT"
+                  f" ({hot / max(updated, 1):.0%})")
+
+
 def make_all_due() -> None:
     Appliance.objects.update(next_probe_at=None)
 
@@ -119,10 +145,13 @@ def _run_batch(ids: list[int], concurrency: int) -> SweepReport:
         connection.close()  # each thread has its own connection
 
 
-def direct_sweep(concurrency: int, batch_size: int, parallel: int) -> tuple[SweepReport, float, float]:
+def direct_sweep(concurrency: int, batch_size: int, parallel: int,
+                 count_updates: bool = False) -> tuple[SweepReport, float, float]:
     """One full sweep through the services the tasks call, in this process: (report, seconds, cpu seconds).
-    ``parallel`` threads stand for as many probe worker processes (pinned to the same core either way)."""
+    ``parallel`` threads stand for as many probe worker processes (pinned to the same core either way).
+    ``count_updates``: add the sweep's row updates per table to ``SWEEP_UPDATES`` (not make_all_due's own)."""
     make_all_due()
+    updates = table_updates() if count_updates else {}
     rows_before = StatusChange.objects.count() + PairStateChange.objects.count()
     cpu, started = self_cpu(), time.perf_counter()
     report = SweepReport()
@@ -133,6 +162,11 @@ def direct_sweep(concurrency: int, batch_size: int, parallel: int) -> tuple[Swee
     seconds, cpu = time.perf_counter() - started, self_cpu() - cpu
     history = StatusChange.objects.count() + PairStateChange.objects.count() - rows_before
     assert history == report.status_changes + report.pair_state_changes
+    if count_updates:
+        for name, (updated, hot) in table_updates().items():
+            total = SWEEP_UPDATES.setdefault(name, [0, 0])
+            total[0] += updated - updates.get(name, (0, 0))[0]
+            total[1] += hot - updates.get(name, (0, 0))[1]
     return report, seconds, cpu
 
 
@@ -308,10 +342,13 @@ def main() -> int:
         print("    (the warm-up fetches an OAuth token per appliance: two requests per probe)")
         best = None
         for number in range(1, ARGS.sweeps + 1):
-            report, seconds, cpu = direct_sweep(ARGS.concurrency, ARGS.batch_size, ARGS.parallel)
+            report, seconds, cpu = direct_sweep(ARGS.concurrency, ARGS.batch_size, ARGS.parallel,
+                                                count_updates=True)
             print_sweep(f"sweep {number}", report, seconds, cpu)
             if best is None or seconds < best[1]:
                 best = (report, seconds, cpu)
+        print(f"  table writes per sweep (pg_stat_user_tables, the {ARGS.sweeps} measured sweeps):")
+        print_updates(ARGS.sweeps)
         report, direct_seconds, direct_cpu = best
         direct_rate = report.probed / direct_seconds
         direct_cpu_us = direct_cpu / report.probed * 1e6
