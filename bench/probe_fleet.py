@@ -68,7 +68,7 @@ from django.db import connection  # noqa: E402
 from django.db.models import Max, Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from appliances.models import Appliance  # noqa: E402
+from appliances.models import Appliance, ApplianceProbeStatus  # noqa: E402
 from bench.scratch_db import bulk_load_fleet, create_schema  # noqa: E402
 from failover.models import PairStateChange, StatusChange  # noqa: E402
 from failover.probing import SweepReport  # noqa: E402
@@ -135,7 +135,7 @@ def print_updates(sweeps: int) -> None:
 
 
 def make_all_due() -> None:
-    Appliance.objects.update(next_probe_at=None)
+    ApplianceProbeStatus.objects.update(next_probe_at=None)
 
 
 def _run_batch(ids: list[int], concurrency: int) -> SweepReport:
