@@ -14,8 +14,8 @@ def copy_to_rows(apps, schema_editor):
     schema_editor.execute(f"INSERT INTO appliances_applianceprobestatus (appliance_id, {COLUMNS}) "
                           f"SELECT id, {COLUMNS} FROM appliances_appliance")
     if schema_editor.connection.vendor == "postgresql":
-        # Room on each page for HOT updates (appliances.models.probe_status.FILLFACTOR).
-        schema_editor.execute("ALTER TABLE appliances_applianceprobestatus SET (fillfactor = 50)")
+        # Room on each page for HOT updates (appliances.models.probe_status.FILLFACTOR, as of this migration).
+        schema_editor.execute("ALTER TABLE appliances_applianceprobestatus SET (fillfactor = 30)")
 
 
 def copy_back(apps, schema_editor):

@@ -29,8 +29,11 @@ PROBE_STATUS_FIELDS = (
     "next_probe_at",
 )
 
-#: Room left on each page for the new row versions of HOT updates (one probe per row per interval).
-FILLFACTOR = 50
+#: Pages filled to 30 %: room for the new version of every row of a page within one statement (the claim and
+#: the batch write update all their rows at once, and the old versions cannot be pruned before the statement
+#: ends). At 50 % the bench measured 71 % of the updates HOT (the others found their page full); the cost is
+#: 10,000 rows in ~3 MB instead of ~1 MB.
+FILLFACTOR = 30
 
 
 class ApplianceProbeStatus(models.Model):

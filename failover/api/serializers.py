@@ -203,6 +203,7 @@ class ApplianceProbeStatusSerializer(ApplianceSummarySerializer):
     """The status endpoint adds how the appliance is probed and the anti-flap counter."""
 
     consecutive_failures = serializers.IntegerField(source="status_failures", read_only=True)
+    next_probe_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta(ApplianceSummarySerializer.Meta):
         fields = [*ApplianceSummarySerializer.Meta.fields, "probe_interval", "probe_timeout",

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appliances.models import PROBE_STATUS_FIELDS, Appliance, ApplianceProbeStatus
+from appliances.models.probe_status import FILLFACTOR
 from failover.models import PairState
 from failover.probing.status_rows import APPLIANCE_STATUS_FIELDS
 from failover.services.probes import probe_batches_claim
@@ -122,7 +123,7 @@ def test_the_narrow_table_leaves_room_for_hot_updates():
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [NARROW])
         (options,) = cursor.fetchone()
-    assert "fillfactor=50" in (options or [])
+    assert f"fillfactor={FILLFACTOR}" in (options or [])
 
 
 def test_an_appliance_inserted_in_bulk_is_claimed_and_gets_its_row():
