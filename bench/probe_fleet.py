@@ -210,9 +210,10 @@ def celery_sweep(total: int, parallel: int) -> tuple[float, float, float, float]
             cpu = tree_cpu_seconds(worker.pid)
             probe_dispatch()  # what beat fires: claims every due appliance and enqueues the batches
             # Poll gently (this process shares the worker's core); the sweep ends at the last write, not the poll.
-            while Appliance.objects.filter(Q(status_checked_at__isnull=True) | Q(status_checked_at__lt=mark)).exists():
+            while ApplianceProbeStatus.objects.filter(Q(status_checked_at__isnull=True)
+                                                      | Q(status_checked_at__lt=mark)).exists():
                 time.sleep(0.5)
-            finished = Appliance.objects.aggregate(last=Max("status_checked_at"))["last"]
+            finished = ApplianceProbeStatus.objects.aggregate(last=Max("status_checked_at"))["last"]
             results.append(((finished - mark).total_seconds(), tree_cpu_seconds(worker.pid) - cpu))
         return results[0][0], results[1][0], results[1][1], max(peak_rss_mib(p) for p in process_tree(worker.pid))
     finally:
