@@ -69,8 +69,8 @@ class SweepReport:
                 + self.pair_state_changes)
 
     def merge(self, other: SweepReport) -> None:
-        for name in ("probed", "appliances_written", "succeeded", "failed", "status_changes", "pairs_written", "pair_state_changes",
-                     "second_primaries", "probe_seconds", "write_seconds"):
+        for name in ("probed", "appliances_written", "succeeded", "failed", "status_changes", "pairs_written",
+                     "pair_state_changes", "second_primaries", "probe_seconds", "write_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.update(other.errors)
 
