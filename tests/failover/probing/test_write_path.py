@@ -18,6 +18,7 @@ from failover.models import PairState
 from failover.probing.status_rows import APPLIANCE_STATUS_FIELDS
 from failover.services.probes import probe_batches_claim
 from tests.factories import ApplianceFactory, OrganizationFactory
+from tests.portal.test_moved_models_migration import _migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -139,13 +140,6 @@ def test_an_appliance_inserted_in_bulk_is_claimed_and_gets_its_row():
     assert probe_batches_claim(now=now) == [[bulk.pk]]
     assert ApplianceProbeStatus.objects.get(appliance=bulk).next_probe_at > now  # leased
     assert probe_batches_claim(now=now) == []
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor
 
 
 def test_the_migration_keeps_each_appliances_probe_status():
