@@ -21,7 +21,8 @@ class ApplianceCollector:
                                   "Seconds since the appliance's last probe (a stalled probe loop shows here).",
                                   labels=["organization", "appliance"])
         now = timezone.now()
-        for slug, name, checked in (Appliance.objects.filter(status_checked_at__isnull=False)
-                                    .values_list("organization__slug", "name", "status_checked_at").order_by()):
+        for slug, name, checked in (Appliance.objects.filter(probe_status__status_checked_at__isnull=False)
+                                    .values_list("organization__slug", "name", "probe_status__status_checked_at")
+                                    .order_by()):
             since.add_metric([slug, name], (now - checked).total_seconds())
         yield since

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -19,6 +19,18 @@ def appliance_unshown_fields(*relations: str) -> list[str]:
             for relation in (relations or ("",)) for name in APPLIANCE_UNSHOWN_FIELDS]
 
 
+#: Sort columns of appliance lists (``?ordering=``) that live in the narrow probe-status row.
+PROBE_STATUS_SORTS = ("status_checked_at", "status_latency_ms")
+
+
+def with_probe_status(queryset):
+    """Appliances with their probe-status row (last check, latency, error, failures: ``Appliance`` reads them
+    from it) in the same query, and the lists' sorts by those columns under their usual names. No index serves
+    those sorts (a probe rewrites them: ``appliances.models.probe_status``); PostgreSQL scans the narrow table."""
+    return queryset.select_related("probe_status").alias(
+        **{name: F(f"probe_status__{name}") for name in PROBE_STATUS_SORTS})
+
+
 def appliances_for_listing(queryset):
     """An API list's rows: the CA bundles left in the database (~1-4 KB a row, stored out of line; the detail
     shows them) and whether each secret is set read from its stored length, not by decrypting it."""
@@ -30,7 +42,7 @@ def appliance_list(*, user, organization=None):
     return (
         Appliance.objects.for_user(user)
         .in_organization(organization)
-        .select_related("organization")
+        .select_related("organization", "probe_status")
         .prefetch_related("addresses")
     )
 

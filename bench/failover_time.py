@@ -132,7 +132,7 @@ def one_run(sim, pair_id: int) -> dict[str, float]:
     sim.clear_fault(old.management_host)
 
     def returned():
-        if "seen" not in times and Appliance.objects.filter(pk=old.pk, status_successes__gt=0).exists():
+        if "seen" not in times and Appliance.objects.filter(pk=old.pk, probe_status__status_successes__gt=0).exists():
             times["seen"] = time.time() - back
         if sim.state(old.management_host)["role"] == "backup":
             times["demoted"] = time.time() - back

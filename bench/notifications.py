@@ -39,7 +39,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from appliances.models import Appliance  # noqa: E402
+from appliances.models import Appliance, ApplianceProbeStatus  # noqa: E402
 from bench.scratch_db import create_schema  # noqa: E402
 from failover.alerts import AlertKind  # noqa: E402
 from failover.models import Pair, PairState  # noqa: E402
@@ -53,6 +53,9 @@ def fleet(organization, count: int) -> list[Pair]:
         Appliance(organization=organization, name=f"a{n}", management_host=f"127.9.{n // 250}.{n % 250 + 1}",
                   tls_pin="ab" * 32, status_reachable=n % 7 != 0, status_checked_at=timezone.now())
         for n in range(2 * count)])
+    # Rows inserted in bulk have no probe-status row yet: give them theirs, with the last check set above.
+    ApplianceProbeStatus.objects.bulk_create([ApplianceProbeStatus(appliance=a, status_checked_at=a.status_checked_at)
+                                              for a in appliances])
     return Pair.objects.bulk_create([
         Pair(organization=organization, site_hostname=f"site{n}.example.com", primary=appliances[2 * n],
              backup=appliances[2 * n + 1], state=PairState.PRIMARY_UNREACHABLE, state_since=timezone.now(),

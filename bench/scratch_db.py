@@ -18,6 +18,10 @@ def create_schema() -> None:
         for model in apps.get_models():
             if model._meta.managed and not model._meta.proxy:
                 editor.create_model(model)
+        # What migrations do beside the models: room for HOT updates (appliances migration 0009).
+        from appliances.models.probe_status import FILLFACTOR, ApplianceProbeStatus
+
+        editor.execute(f"ALTER TABLE {ApplianceProbeStatus._meta.db_table} SET (fillfactor = {FILLFACTOR})")
 
 
 def bulk_load_fleet(sim, *, appliance_fields: Callable[[dict, dict], dict] | None = None,

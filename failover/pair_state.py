@@ -97,7 +97,6 @@ class PairStatus:
     primary_unreachable_since: datetime | None = None
     both_backup_since: datetime | None = None
     last_sync_at: datetime | None = None
-    last_status_check_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -185,13 +184,11 @@ def derive_pair_state(*, pair, primary, backup, now: datetime, window: WindowCov
     """``primary``/``backup`` are the pair's *normal* members; their current roles come from their status.
     ``window``: the open maintenance window covering the pair or a member, if any (the pair is in maintenance
     until it ends or is closed; then the evidence decides again, so leaving it is no recovery by itself)."""
-    checked = [m.status_checked_at for m in (primary, backup) if m.status_checked_at]
-    last_check = min(checked) if len(checked) == 2 else None
     syncs = [m.status_last_sync_at for m in (primary, backup) if m.status_last_sync_at]
     last_sync = max(syncs) if syncs else pair.last_sync_at
 
     def result(state, reason, *, down_since=None, both_backup_since=None):
-        return PairStatus(state, reason[:300], down_since, both_backup_since, last_sync, last_check)
+        return PairStatus(state, reason[:300], down_since, both_backup_since, last_sync)
 
     if _never_checked(primary) or _never_checked(backup):
         missing = " and ".join(m.name for m in (primary, backup) if _never_checked(m))

@@ -8,14 +8,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Least
 
 from appliances.models import AddressKind, Appliance, ApplianceAddress
 from appliances.selectors import appliance_unshown_fields
 from certificates.couple import Couple
 from certificates.selectors import ParityResult, couple_parities, couple_parity
 
-from .models import Operation, Pair, PairState, PairStateChange, StatusChange, SyncRecord, SyncResult
+from .models import (
+    MEMBERS_WITH_STATUS,
+    Operation,
+    Pair,
+    PairState,
+    PairStateChange,
+    StatusChange,
+    SyncRecord,
+    SyncResult,
+)
 
 # -- status and dashboard ---------------------------------------------------------------------------------
 
@@ -54,11 +64,21 @@ def pair_state_counts(*, user, organization=None) -> dict:
     return {"total": counts["total"], "states": rows}
 
 
+def pairs_with_last_check(pairs: QuerySet[Pair]) -> QuerySet[Pair]:
+    """The pairs' sort by last check (``Pair.last_status_check_at``: the older of the members' last probes, none
+    until both were probed) under that name; unindexed, like the appliances' (``with_probe_status``)."""
+    checked = [F(f"{member}__probe_status__status_checked_at") for member in ("primary", "backup")]
+    return pairs.alias(last_status_check_at=Case(
+        When(Q(primary__probe_status__status_checked_at__isnull=True)
+             | Q(backup__probe_status__status_checked_at__isnull=True), then=None),
+        default=Least(*checked), output_field=DateTimeField(null=True)))
+
+
 def pairs_by_attention(*, user, organization=None):
     """Pairs, those needing attention first (then the longest in their state), with both members loaded."""
     return (
         Pair.objects.for_user(user).in_organization(organization)
-        .select_related("organization", "primary", "backup")
+        .select_related("organization", *MEMBERS_WITH_STATUS)
         .defer(*pair_unshown_fields())
         .annotate(attention=_attention_rank())
         .order_by("attention", "state_since", "site_hostname")
@@ -100,7 +120,7 @@ def appliance_pairs(*, appliance, user=None) -> QuerySet[Pair]:
     pairs = Pair.objects.filter(Q(primary=appliance) | Q(backup=appliance))
     if user is not None:
         pairs = pairs.for_user(user)
-    return pairs.select_related("primary", "backup")
+    return pairs.select_related(*MEMBERS_WITH_STATUS)
 
 
 # -- pairs and operations -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from appliances.connect import ClientPurpose, appliance_client, client_for, contact_failure_text
 from appliances.drivers import ApplianceError, TrustSettings
-from appliances.models import Appliance, BackupStatus, ConfigurationBackup
+from appliances.models import Appliance, ApplianceProbeStatus, BackupStatus, ConfigurationBackup
 from failover.models import OperationKind
 from failover.selectors import appliance_pairs
 from failover.services.operations import operation_start
@@ -136,7 +136,8 @@ def appliance_hardware_swap(*, actor, case: RmaCase, identity: dict) -> Applianc
     )
     _pair_follows(actor=actor, case=case, old_host=case_old_host, new_host=appliance.management_host)
     # The probe loop owns the status columns: ask it to look at the new hardware now.
-    Appliance.objects.filter(pk=appliance.pk).update(next_probe_at=timezone.now(), status_failures=0, status_successes=0)
+    ApplianceProbeStatus.objects.filter(appliance=appliance).update(next_probe_at=timezone.now(), status_failures=0,
+                                                                    status_successes=0)
     return appliance
 
 

@@ -10,7 +10,7 @@ from portal.api.viewsets import Role, TenantModelViewSet, crud_action_roles
 from ..connection import appliance_test_connection
 from ..filtersets import ApplianceFilterSet
 from ..models import Appliance, ApplianceAddress
-from ..selectors import appliances_for_listing
+from ..selectors import appliances_for_listing, with_probe_status
 from ..services import (
     INVENTORY_ROLES,
     address_create,
@@ -52,7 +52,7 @@ class ApplianceViewSet(TenantModelViewSet):
     action_roles = {**crud_action_roles(INVENTORY_ROLES), "test_connection": Role.OPERATOR}
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        queryset = with_probe_status(super().get_queryset())
         return appliances_for_listing(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self):

@@ -7,12 +7,15 @@ from .backups import (
     ConfigurationBackup,
 )
 from .imports import ApplianceImport, ImportStatus
+from .probe_status import PROBE_STATUS_FIELDS, ApplianceProbeStatus
 
 __all__ = [
+    "PROBE_STATUS_FIELDS",
     "AddressKind",
     "Appliance",
     "ApplianceAddress",
     "ApplianceImport",
+    "ApplianceProbeStatus",
     "BackupFailure",
     "BackupPolicy",
     "BackupStatus",

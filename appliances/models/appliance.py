@@ -14,6 +14,7 @@ from portal.models import TenantModel
 from portal.netpolicy import validate_outbound_host
 
 from ..validators import validate_ca_bundle, validate_hostname_or_ip, validate_oauth_credential
+from .probe_status import ApplianceProbeStatus, probe_status_column
 
 #: Columns an appliance search matches by substring (``appliances.filtersets.ApplianceFilterSet.search``).
 SEARCHED_COLUMNS = ("name", "management_host", "site_hostname", "serial_number", "appliance_guid")
@@ -96,23 +97,24 @@ class Appliance(TenantModel):
         default=5, validators=[MinValueValidator(1), MaxValueValidator(60)], help_text="Seconds before a probe fails."
     )
 
-    # Latest probe result, written in bulk by the probe loop (never by forms: see model_update).
-    status_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Latest probe result, written in bulk by the probe loop (never by forms: see model_update), and only when it
+    # changes: what a page shows and an event changes. What every probe writes (when it ran, latency, counts,
+    # error, next probe) is in the narrow ``ApplianceProbeStatus`` row, read through the properties below.
     status_reachable = models.BooleanField(null=True, editable=False)
     status_healthy = models.BooleanField(null=True, editable=False)
-    status_latency_ms = models.FloatField(null=True, blank=True, editable=False)
     status_role = models.CharField(max_length=16, choices=FailoverRole.choices, blank=True, editable=False)
     status_version = models.CharField(max_length=100, blank=True, editable=False)
     status_shared_ips = models.JSONField(default=list, blank=True, editable=False)
     status_last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     status_last_sync_status = models.CharField(max_length=200, blank=True, editable=False)
-    status_error = models.CharField(max_length=500, blank=True, editable=False)
-    status_failures = models.PositiveIntegerField(default=0, editable=False)
-    status_successes = models.PositiveIntegerField(default=0, editable=False)
-    # The first failed probe of the current run of failures: an outage starts here, not when it is confirmed
-    # (``failures_to_down`` probes later). Cleared when the appliance is believed up again.
-    status_failing_since = models.DateTimeField(null=True, blank=True, editable=False)
-    next_probe_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+
+    status_checked_at = probe_status_column("status_checked_at")
+    status_latency_ms = probe_status_column("status_latency_ms")
+    status_error = probe_status_column("status_error")
+    status_failures = probe_status_column("status_failures")
+    status_successes = probe_status_column("status_successes")
+    status_failing_since = probe_status_column("status_failing_since")
+    next_probe_at = probe_status_column("next_probe_at")
 
     # Alerts about the appliance (their ``target``): ``Alert.objects.filter(appliance=...)``, deleted with it.
     alerts = GenericRelation("portal.Alert", content_type_field="target_type", object_id_field="target_id",
@@ -125,14 +127,15 @@ class Appliance(TenantModel):
 
     class Meta:
         ordering = ["name"]
-        # Each sort order of the lists served by an index (a platform operator's list spans organisations, so
-        # the unique (organization, name) index does not serve it). The search's trigram indexes are made by
-        # migration 0006 in SQL (PostgreSQL only; Django cannot spell an operator class on an expression in a
-        # GIN index). None of these columns is written by a probe, so probe updates stay HOT-eligible.
+        # Sort orders of the lists served by an index (a platform operator's list spans organisations, so the
+        # unique (organization, name) index does not serve it). The search's trigram indexes are made by
+        # migration 0007 in SQL (PostgreSQL only; Django cannot spell an operator class on an expression in a
+        # GIN index). The sort by last check is not indexed: every probe changes it (it lives in the narrow
+        # ApplianceProbeStatus row, scanned for that sort), and an index on it would make every probe write
+        # an index entry.
         indexes = [
             models.Index(fields=["name", "id"], name="appliance_name_order"),
             models.Index(fields=["management_host", "id"], name="appliance_host_order"),
-            models.Index(fields=["status_checked_at", "id"], name="appliance_checked_order"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["organization", "name"], name="appliance_unique_name_per_org"),
@@ -146,6 +149,33 @@ class Appliance(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            # Its probe status row, with any status given at creation (tests, fixtures); never rewritten by a
+            # later save, which would put back values a probe has since replaced.
+            row = self.probe_status_row
+            row.appliance = self
+            row.save(force_insert=True, using=self._state.db)
+
+    @property
+    def probe_status_row(self) -> ApplianceProbeStatus:
+        """The narrow per-probe row (loaded with ``select_related("probe_status")`` by lists): the one for an
+        appliance without a row yet (inserted in bulk, not claimed yet) holds the defaults, never checked."""
+        related = Appliance.probe_status.related
+        if related.is_cached(self):
+            row = related.get_cached_value(self)  # None when select_related found no row
+        else:
+            try:
+                row = self.probe_status if self.pk is not None else None
+            except ApplianceProbeStatus.DoesNotExist:
+                row = None
+        if row is None:
+            row = ApplianceProbeStatus(appliance_id=self.pk)
+            related.set_cached_value(self, row)
+        return row
 
     def get_absolute_url(self) -> str:
         return reverse("appliances:appliance", args=[self.pk])

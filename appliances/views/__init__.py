@@ -37,7 +37,7 @@ from ..services import (
 class ApplianceListView(ObjectListView):
     model = Appliance
     filterset_class = ApplianceFilterSet
-    select_related = ("organization",)
+    select_related = ("organization", "probe_status")  # the last check of each row
     prefetch_related = ("addresses",)
     table_template = "appliances/includes/appliance_table.html"
     extra_buttons_template = "appliances/includes/appliance_list_buttons.html"
@@ -47,7 +47,7 @@ class ApplianceListView(ObjectListView):
 
 class ApplianceDetailView(ObjectDetailView):
     model = Appliance
-    select_related = ("organization",)
+    select_related = ("organization", "probe_status")
     prefetch_related = ("addresses",)
 
     def get_context_data(self, **kwargs):

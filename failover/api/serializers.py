@@ -63,6 +63,9 @@ class PairSerializer(TenantModelSerializer):
     backup_member = ApplianceSummarySerializer(source="backup", read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="failover-api:pair-detail")
 
+    # Read from the members' probe-status rows (Pair.last_status_check_at), no longer a column.
+    last_status_check_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
     class Meta:
         model = Pair
         fields = ["id", "url", "organization", *PAIR_EDITABLE_FIELDS, "primary_member", "backup_member",
@@ -201,6 +204,7 @@ class ApplianceProbeStatusSerializer(ApplianceSummarySerializer):
     """The status endpoint adds how the appliance is probed and the anti-flap counter."""
 
     consecutive_failures = serializers.IntegerField(source="status_failures", read_only=True)
+    next_probe_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta(ApplianceSummarySerializer.Meta):
         fields = [*ApplianceSummarySerializer.Meta.fields, "probe_interval", "probe_timeout",
@@ -219,6 +223,8 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 class PairStatusSerializer(serializers.ModelSerializer):
     primary = ApplianceSummarySerializer(read_only=True)
     backup = ApplianceSummarySerializer(read_only=True)
+    # Read from the members' probe-status rows (Pair.last_status_check_at), no longer a column.
+    last_status_check_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Pair

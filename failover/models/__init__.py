@@ -10,11 +10,12 @@ from .evacuations import (
 from .history import PairStateChange, StatusChange
 from .locations import LOCAL_LOCATION, ApplianceProbeLocations, LocationStatus, ProbeLocation, ProbeSettings
 from .operations import Operation, OperationKind, OperationStatus, OperationStep, StepStatus
-from .pairs import BackupSettings, NetworkMethod, Pair, PairState, Provenance
+from .pairs import MEMBERS_WITH_STATUS, BackupSettings, NetworkMethod, Pair, PairState, Provenance
 from .runbooks import ChangeLogEntry, DrillSchedule, MaintenanceWindow, WindowState
 from .syncs import SyncRecord, SyncResult, SyncTrigger
 
 __all__ = [
+    "MEMBERS_WITH_STATUS",
     "SEVERITY_RANK",
     "AdviceFinding",
     "FindingSeverity",

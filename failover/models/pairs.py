@@ -96,6 +96,11 @@ class PairState(models.TextChoices):
                 cls.RUNNING_ON_BACKUP, cls.MAINTENANCE, cls.NEVER_CHECKED, cls.HEALTHY]
 
 
+#: ``select_related`` of a pair's members with their probe-status rows: what reading a member's last check,
+#: error or failure count (and ``Pair.last_status_check_at``) needs without a query per member.
+MEMBERS_WITH_STATUS = ("primary__probe_status", "backup__probe_status")
+
+
 class Pair(TenantModel):
     """Two appliances serving one site name. ``primary``/``backup`` are the *normal* roles (outside
     maintenance); the roles each holds now come from probes (``Appliance.status_role``)."""
@@ -160,7 +165,6 @@ class Pair(TenantModel):
     primary_unreachable_since = models.DateTimeField(null=True, blank=True)
     # A role swap passes through "both backup" for a moment; only past a window is it a conflict.
     both_backup_since = models.DateTimeField(null=True, blank=True)
-    last_status_check_at = models.DateTimeField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     # When the portal should next make sure a sync happened (the first one a minute after establishing).
     next_sync_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -200,6 +204,14 @@ class Pair(TenantModel):
 
     def get_absolute_url(self) -> str:
         return reverse("failover:pair", args=[self.pk])
+
+    @property
+    def last_status_check_at(self):
+        """When both members were last probed (the older of the two), None until both were. Read from the members'
+        probe-status rows, not stored: storing it rewrote every pair row on every sweep (issue 16); lists load
+        them with ``select_related("primary__probe_status", "backup__probe_status")``."""
+        checked = [member.status_checked_at for member in (self.primary, self.backup)]
+        return min(checked) if all(checked) else None
 
     @property
     def members(self):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 
-from appliances.models import Appliance
+from appliances.models import ApplianceProbeStatus
 
 from ..schedules import PROBE_DISPATCH_SECONDS
 
@@ -36,18 +36,25 @@ def claim_due_appliances(*, now: datetime, limit: int) -> list[int]:
     """Ids of up to ``limit`` due appliances (due by ``now`` + ``DUE_TOLERANCE``), most overdue first, leased to
     the caller.
 
+    Appliances never claimed (inserted in bulk: no probe-status row yet) come first: the claim creates their row.
     ``FOR UPDATE SKIP LOCKED`` lets a concurrent dispatcher take the *next* rows instead of waiting for ours;
-    pushing ``next_probe_at`` past the lease in the same transaction makes them not due for anyone else.
+    pushing ``next_probe_at`` past the lease in the same transaction makes them not due for anyone else. The
+    rows are the appliances' narrow probe-status rows, scanned (``next_probe_at`` has no index, so that each
+    probe's write of it is a HOT update; at 10,000 appliances the scan reads about a hundred pages).
     The batch that probes them sets the real ``next_probe_at`` (the claim time + the appliance's probe interval,
     ``transitions.next_probe_delay``).
     """
+    lease_until = claim_lease_until(now=now)
     with transaction.atomic():
-        ids = list(
-            Appliance.objects.select_for_update(skip_locked=True)
-            .filter(Q(next_probe_at__isnull=True) | Q(next_probe_at__lte=now + DUE_TOLERANCE))
-            .order_by(F("next_probe_at").asc(nulls_first=True), "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if ids:
-            Appliance.objects.filter(pk__in=ids).update(next_probe_at=claim_lease_until(now=now))
+        ids = ApplianceProbeStatus.missing_claim(next_probe_at=lease_until, limit=limit)
+        if len(ids) < limit:
+            due = list(
+                ApplianceProbeStatus.objects.select_for_update(skip_locked=True)
+                .filter(Q(next_probe_at__isnull=True) | Q(next_probe_at__lte=now + DUE_TOLERANCE))
+                .order_by(F("next_probe_at").asc(nulls_first=True), "pk")
+                .values_list("pk", flat=True)[: limit - len(ids)]
+            )
+            if due:
+                ApplianceProbeStatus.objects.filter(pk__in=due).update(next_probe_at=lease_until)
+            ids += due
     return ids

@@ -1,10 +1,11 @@
 """The probe path: load a batch of appliances in one query, probe them concurrently on one pycurl multi
 handle (``appliances.drivers.probe_many``), apply the anti-flap rules, and write back in bulk.
 
-Writes per batch, whatever its size: one UPDATE for the appliances' latest status (``bulk.py``), one
-INSERT for the status-history rows (only appliances whose confirmed view changed), the same two for the
-pairs they belong to. A 10,000-appliance sweep in steady state therefore writes 10,000 appliance rows,
-about 5,000 pair rows, and history rows only for what actually changed.
+Writes per batch, whatever its size: one UPDATE of the appliances' narrow per-probe rows, one of the appliance
+rows whose shown status changed (``status_rows.py``), one INSERT for the status-history rows (only appliances
+whose confirmed view changed), one UPDATE of the pairs whose derived state changed and one INSERT for their
+history. A 10,000-appliance sweep in steady state therefore writes 10,000 narrow rows (HOT updates) and nothing
+else.
 
 OAuth tokens live in the driver's process-local cache (``default_token_cache``): each worker process
 fetches one token per appliance and reuses it until shortly before it expires. With several worker
@@ -26,18 +27,17 @@ from django.utils import timezone
 
 from appliances.connect import probe_credentials, probe_target, probing_client
 from appliances.drivers import ApplianceError, PlainHealth, ProbeResult, TokenCache, probe_many
-from appliances.models import Appliance
+from appliances.models import Appliance, ApplianceProbeStatus
 from portal import metrics
 
 from ..advisor import appliance_facts
 from ..models import StatusChange
 from ..services.advice import advice_refresh
-from .bulk import bulk_update_rows
 from .dispatch import claim_lease_seconds
 from .pairs import refresh_pair_states
+from .status_rows import appliance_status, write_statuses
 from .syncs import record_observed_syncs
 from .transitions import (
-    STATUS_FIELDS,
     Thresholds,
     Transition,
     apply_failure,
@@ -50,6 +50,8 @@ from .transitions import (
 @dataclass
 class SweepReport:
     probed: int = 0
+    #: Appliance rows written: those whose shown status changed (every probe writes its narrow row).
+    appliances_written: int = 0
     succeeded: int = 0
     failed: int = 0
     status_changes: int = 0
@@ -63,11 +65,12 @@ class SweepReport:
 
     @property
     def rows_written(self) -> int:
-        return self.probed + self.status_changes + self.pairs_written + self.pair_state_changes
+        return (self.probed + self.appliances_written + self.status_changes + self.pairs_written
+                + self.pair_state_changes)
 
     def merge(self, other: SweepReport) -> None:
-        for name in ("probed", "succeeded", "failed", "status_changes", "pairs_written", "pair_state_changes",
-                     "second_primaries", "probe_seconds", "write_seconds"):
+        for name in ("probed", "appliances_written", "succeeded", "failed", "status_changes", "pairs_written",
+                     "pair_state_changes", "second_primaries", "probe_seconds", "write_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.update(other.errors)
 
@@ -87,10 +90,11 @@ def probe_appliances(
     ``next_probe_at`` still equals it are probed and written; the others were re-claimed after the lease ran
     out (or already recorded) and belong to another batch."""
     report = SweepReport()
-    leased = Appliance.objects.select_related("organization").filter(pk__in=list(appliance_ids))
+    ids = list(appliance_ids)
+    appliances = Appliance.objects.select_related("organization", "probe_status").filter(pk__in=ids)
     if lease_until is not None:
-        leased = leased.filter(next_probe_at=lease_until)
-    appliances = list(leased.order_by("pk"))
+        appliances = appliances.filter(probe_status__next_probe_at=lease_until)
+    appliances = list(appliances.order_by("pk"))
     if not appliances:
         return report
     thresholds = thresholds or Thresholds.from_settings()
@@ -109,6 +113,7 @@ def probe_appliances(
     scheduled_at = lease_until - timedelta(seconds=claim_lease_seconds()) if lease_until is not None else None
     history, guids_to_learn, synced, versions = [], [], [], []
     facts_before = {appliance.pk: appliance_facts(appliance) for appliance in appliances}
+    shown_before = {appliance.pk: appliance_status(appliance) for appliance in appliances}
     for appliance in appliances:
         outcome = outcomes[appliance.pk]
         previous_sync = appliance.status_last_sync_at
@@ -123,12 +128,14 @@ def probe_appliances(
             history.append(status_change(appliance, transition, at=now))
     with transaction.atomic():
         if lease_until is not None:
-            # Probing took time: keep only the rows still under this batch's lease, locked until written.
-            still = set(leased.select_for_update().values_list("pk", flat=True))
+            # Probing took time: keep only the rows still under this batch's lease, locked until written (the
+            # narrow rows: the claim locks the same ones).
+            still = set(ApplianceProbeStatus.objects.select_for_update().filter(
+                appliance_id__in=ids, next_probe_at=lease_until).values_list("pk", flat=True))
             appliances = [a for a in appliances if a.pk in still]
             history = [change for change in history if change.appliance.pk in still]
             report.errors = {pk: error for pk, error in report.errors.items() if pk in still}
-        bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
+        report.appliances_written = write_statuses(appliances, before=shown_before)
         StatusChange.objects.bulk_create(history)
         report.pairs_written, report.pair_state_changes, report.second_primaries = refresh_pair_states(
             appliance_ids=[a.pk for a in appliances], now=now, known={a.pk: a for a in appliances}

@@ -32,6 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from appliances.models import Appliance
+from portal.bulk import bulk_update_rows
 from portal.db import without_database
 from portal.models import AlertSeverity, Organization
 from portal.services.alerts import alert_raise
@@ -40,6 +41,7 @@ from ..advisor import appliance_facts
 from ..alerts import AlertKind
 from ..models import (
     LOCAL_LOCATION,
+    MEMBERS_WITH_STATUS,
     ApplianceProbeLocations,
     LocationStatus,
     Pair,
@@ -50,7 +52,6 @@ from ..models import (
 )
 from ..pair_state import serving_and_standby, settings_of
 from ..swing.knock import answering
-from .bulk import bulk_update_rows
 from .engine import (
     SweepReport,
     _count_probes,
@@ -61,6 +62,7 @@ from .engine import (
     write_learnt,
 )
 from .pairs import refresh_pair_states
+from .status_rows import appliance_status, write_statuses
 from .syncs import record_observed_syncs
 from .transitions import (
     STATUS_FIELDS,
@@ -404,7 +406,7 @@ def _knock_connectivity(appliances: list[Appliance], statuses: dict[int, Locatio
     ids = [a.pk for a in appliances]
     pairs = (Pair.objects.filter(portal_auto_failover=True, state=PairState.PRIMARY_UNREACHABLE)
              .filter(Q(primary_id__in=ids) | Q(backup_id__in=ids))
-             .select_related("primary__backup_settings", "backup__backup_settings"))
+             .select_related("primary__backup_settings", "backup__backup_settings", *MEMBERS_WITH_STATUS))
     wanted = {}
     for pair in pairs:
         standby = serving_and_standby(pair.primary, pair.backup)[1]
@@ -505,7 +507,8 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
     batches of one appliance take turns), write it, a history row per transition, and their pairs' state.
     Returns the number of history rows and the appliances whose advice facts changed (``write_learnt`` takes
     them). Runs inside the caller's transaction."""
-    appliances = list(Appliance.objects.select_for_update().filter(pk__in=list(appliance_ids)).order_by("pk"))
+    appliances = list(Appliance.objects.select_for_update(of=("self",)).select_related("probe_status")
+                      .filter(pk__in=list(appliance_ids)).order_by("pk"))
     locations = locations_of(appliances)
     quorums = dict(ProbeSettings.objects.filter(organization_id__in={a.organization_id for a in appliances})
                    .values_list("organization_id", "quorum"))
@@ -516,6 +519,7 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
     history = []
     synced = []
     facts_before = {appliance.pk: appliance_facts(appliance) for appliance in appliances}
+    shown_before = {appliance.pk: appliance_status(appliance) for appliance in appliances}
     for appliance in appliances:
         verdict = combine(locations=locations[appliance.pk], statuses=views[appliance.pk], isolated=isolated,
                           quorum=quorums.get(appliance.organization_id), now=now)
@@ -531,11 +535,12 @@ def combine_and_write(*, appliance_ids: Sequence[int], now: datetime, next_probe
             appliance.next_probe_at = ours if current is None or current <= now else min(current, ours)
         if transition is not None:
             history.append(status_change(appliance, transition, at=now))
-    bulk_update_rows(Appliance, appliances, STATUS_FIELDS)
+    appliances_written = write_statuses(appliances, before=shown_before)
     StatusChange.objects.bulk_create(history)
     refreshed = refresh_pair_states(appliance_ids=[a.pk for a in appliances], now=now,
                                     known={a.pk: a for a in appliances})
     record_observed_syncs(synced)  # the same sync history as the single-location path
     if report is not None:
+        report.appliances_written = appliances_written
         report.pairs_written, report.pair_state_changes, report.second_primaries = refreshed
     return len(history), [a.pk for a in appliances if appliance_facts(a) != facts_before[a.pk]]

@@ -10,12 +10,12 @@ from django.db.models import Q
 
 from appliances.models import Appliance
 from appliances.selectors import APPLIANCE_UNSHOWN_FIELDS
+from portal.bulk import bulk_update_rows
 
 from ..maintenance_selectors import windows_covering
 from ..models import Operation, OperationStatus, Pair, PairStateChange
 from ..pair_state import derive_pair_state, second_primary, serves_as_primary
 from ..selectors import PAIR_UNSHOWN_FIELDS
-from .bulk import bulk_update_rows
 
 PAIR_STATUS_FIELDS = [
     "state",
@@ -23,7 +23,6 @@ PAIR_STATUS_FIELDS = [
     "state_reason",
     "primary_unreachable_since",
     "both_backup_since",
-    "last_status_check_at",
     "last_sync_at",
     "roles_seen",
     "epoch",
@@ -63,7 +62,8 @@ def refresh_pair_states(*, appliance_ids: Iterable[int], now: datetime,
     pairs = list(Pair.objects.select_for_update().filter(Q(primary_id__in=ids) | Q(backup_id__in=ids))
                  .defer(*_UNUSED_PAIR_FIELDS).order_by("pk"))
     missing = {pk for pair in pairs for pk in (pair.primary_id, pair.backup_id) if pk not in known}
-    members = {**known, **Appliance.objects.defer(*_UNUSED_MEMBER_FIELDS).in_bulk(missing)} if missing else known
+    members = {**known, **Appliance.objects.defer(*_UNUSED_MEMBER_FIELDS).select_related("probe_status")
+                .in_bulk(missing)} if missing else known
     # A member deleted meanwhile takes its pair with it (cascade): nothing left to derive for that pair.
     pairs = [pair for pair in pairs if pair.primary_id in members and pair.backup_id in members]
     for pair in pairs:
@@ -119,7 +119,6 @@ def refresh_pairs(pairs: list[Pair], *, now: datetime) -> PairRefresh:
             "state_reason": status.reason,
             "primary_unreachable_since": status.primary_unreachable_since,
             "both_backup_since": status.both_backup_since,
-            "last_status_check_at": status.last_status_check_at,
             "last_sync_at": status.last_sync_at,
         }
         if status.state != pair.state:

@@ -37,7 +37,7 @@ from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
 from ..maintenance_selectors import pair_window_until, with_window_until
-from ..models import Operation, OperationKind, OperationStatus, Pair, PairState
+from ..models import MEMBERS_WITH_STATUS, Operation, OperationKind, OperationStatus, Pair, PairState
 from ..pair_state import (
     FailoverActor,
     failover_actor,
@@ -257,7 +257,7 @@ def autofailovers_evaluate(*, now: datetime) -> list[Decision]:
                                               primary_unreachable_since__isnull=False), now=now)
         # A step waiting for a person does not hold automatic failover up (starting it closes that step).
         .annotate(busy=Exists(operations_blocking(OuterRef("pk"))))
-        .select_related("organization", "primary__backup_settings", "backup__backup_settings")
+        .select_related("organization", "primary__backup_settings", "backup__backup_settings", *MEMBERS_WITH_STATUS)
     )
     pairs = list(pairs[:1000])
     # Knock every due pair's connectivity test IPs at once, under one time cap, not one pair after another.

@@ -19,6 +19,7 @@ from portal.queue import enqueue_on_commit
 from portal.services.audit import audit_record
 
 from ..models import (
+    MEMBERS_WITH_STATUS,
     Evacuation,
     EvacuationDirection,
     EvacuationItem,
@@ -118,7 +119,7 @@ def evacuation_plan(*, actor, organization, location: str, direction: str = Evac
     elif direction == EvacuationDirection.EVACUATE:
         pairs = list(Pair.objects.filter(organization=organization)
                      .filter(Q(primary__location=location) | Q(backup__location=location))
-                     .select_related("primary", "backup").order_by("site_hostname", "pk"))
+                     .select_related(*MEMBERS_WITH_STATUS).order_by("site_hostname", "pk"))
         moves, blocked = _evacuation_moves(pairs, location)
     else:
         raise ValidationError({"direction": "Evacuate or return."})

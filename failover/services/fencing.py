@@ -40,7 +40,7 @@ from portal.permissions import SYSTEM
 from portal.services.alerts import alert_raise
 
 from ..alerts import AlertKind
-from ..models import Operation, OperationKind, OperationStatus, Pair
+from ..models import MEMBERS_WITH_STATUS, Operation, OperationKind, OperationStatus, Pair
 from ..operations.survivor import epoch_primaries, epoch_primary
 from ..pair_state import answers_primary, second_primary, serves_as_primary
 from .decisions import Decision, DecisionCode
@@ -132,7 +132,7 @@ def second_primaries_fence(*, starts: int | None = None) -> list[Decision]:
         Pair.objects.filter(broken_at__isnull=True, primary__status_role=primary, backup__status_role=primary)
         .filter(Q(primary__status_reachable=True) | Q(backup__status_reachable=True))
         .annotate(busy=Exists(active))
-        .select_related("organization", "primary", "backup")
+        .select_related("organization", *MEMBERS_WITH_STATUS)
         .order_by("pk")[:BATCH]
     )
     pairs = [pair for pair in pairs if second_primary(pair.primary, pair.backup) is not None]

@@ -87,10 +87,20 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
                                                   "cursor: use limit and offset."]})
         return ordering
 
-    def _parse(self, model, field: str, value):
+    @staticmethod
+    def _sort_field(queryset, field: str):
+        """The model field a sort column reads: the model's own, or the one an alias of the list names (e.g. an
+        appliance's last check, in its probe-status row: ``appliances.selectors.with_probe_status``)."""
+        if field == "pk":
+            return queryset.model._meta.pk
+        if field in queryset.query.annotations:
+            return queryset.query.annotations[field].output_field
+        return queryset.model._meta.get_field(field)
+
+    def _parse(self, queryset, field: str, value):
         if value is None:
             return None
-        target = model._meta.pk if field == "pk" else model._meta.get_field(field)
+        target = self._sort_field(queryset, field)
         if target.get_internal_type() == "DateTimeField":
             parsed = parse_datetime(value) if isinstance(value, str) else None
             if parsed is None:
@@ -105,8 +115,7 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         """Rows strictly after (``forward``) or before the position ``values`` in ``ordering``."""
         descending = ordering[0][1] != (not forward)  # walking backwards flips the comparison
         columns = [F(field) for field, _ in ordering]
-        nullable = [field for field, _ in ordering[:-1]
-                    if queryset.model._meta.get_field(field).null]
+        nullable = [field for field, _ in ordering[:-1] if self._sort_field(queryset, field).null]
         if len(ordering) > 2 and nullable:
             raise ValidationError({CURSOR_PARAM: ["This order cannot be walked with a cursor: use limit and offset."]})
         compare = TupleLessThan if descending else TupleGreaterThan
@@ -134,7 +143,7 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
             raw, reverse = _decode_cursor(text)
             if len(raw) != len(ordering):
                 raise ValidationError({CURSOR_PARAM: ["This cursor belongs to another order of the list."]})
-            values = [self._parse(queryset.model, field, value) for (field, _), value in zip(ordering, raw, strict=True)]
+            values = [self._parse(queryset, field, value) for (field, _), value in zip(ordering, raw, strict=True)]
             queryset = self._after(queryset, ordering, values, forward=not reverse)
         order = [f"{'-' if descending != reverse else ''}{field}" for field, descending in ordering]
         rows = list(queryset.order_by(*order)[: self.limit + 1])

@@ -189,8 +189,9 @@ def test_documented_production_stack_serves_a_browser_that_syncs_a_pair(tmp_path
         assert console_errors == [], console_errors
         # Beat's probe dispatcher and the worker's probes queue ran too: both appliances have been probed.
         with psycopg.connect(stack_database) as conn:
-            wait_for(lambda: conn.execute("SELECT count(*) FROM appliances_appliance WHERE status_checked_at IS NOT "
-                                          "NULL").fetchone()[0] == 2, 90, "the first probes", stack.processes)
+            wait_for(lambda: conn.execute("SELECT count(*) FROM appliances_applianceprobestatus WHERE "
+                                          "status_checked_at IS NOT NULL").fetchone()[0] == 2, 90, "the first probes",
+                     stack.processes)
         secure = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
                                  f"http://127.0.0.1:{values['web_port']}/login/"],
                                 capture_output=True, text=True, timeout=30, check=True).stdout

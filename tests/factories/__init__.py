@@ -1,6 +1,6 @@
 """factory-boy factories, one module per app, re-exported here."""
 
-from .appliances import ApplianceAddressFactory, ApplianceFactory
+from .appliances import ApplianceAddressFactory, ApplianceFactory, appliance_status_set
 from .portal import ApiTokenFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "MembershipFactory",
     "OrganizationFactory",
     "UserFactory",
+    "appliance_status_set",
 ]
 
 from .appliances import BackupPolicyFactory, ConfigurationBackupFactory  # noqa: E402

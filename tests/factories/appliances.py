@@ -4,9 +4,27 @@ import hashlib
 import factory
 from django.utils import timezone
 
-from appliances.models import AddressKind, Appliance, ApplianceAddress
+from appliances.models import (
+    PROBE_STATUS_FIELDS,
+    AddressKind,
+    Appliance,
+    ApplianceAddress,
+    ApplianceProbeStatus,
+)
 
 from .portal import OrganizationFactory
+
+
+def appliance_status_set(appliances, **values) -> None:
+    """Status as a probe would have left it, on an appliance (or pk, or queryset): the appliance row's columns
+    and those of its narrow probe-status row (``appliances.models.probe_status``), like ``queryset.update``."""
+    if isinstance(appliances, Appliance | int):
+        appliances = Appliance.objects.filter(pk=getattr(appliances, "pk", appliances))
+    narrow = {name: values.pop(name) for name in list(values) if name in PROBE_STATUS_FIELDS}
+    if values:
+        appliances.update(**values)
+    if narrow:
+        ApplianceProbeStatus.objects.filter(appliance__in=appliances).update(**narrow)
 
 
 def fake_pin(seed: str) -> str:

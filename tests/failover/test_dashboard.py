@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 def make_pairs(org, states):
     now = timezone.now()
     return [PairFactory(organization=org, state=state, state_reason=f"reason {i}", state_since=now - timedelta(minutes=i),
-                        last_status_check_at=now, last_sync_at=now - timedelta(hours=2))
+                        primary__status_checked_at=now, backup__status_checked_at=now,
+                        last_sync_at=now - timedelta(hours=2))
             for i, state in enumerate(states)]
 
 

@@ -14,7 +14,7 @@ from portal.api.viewsets import Role, TenantModelViewSet
 
 from ...advice_selectors import advice_list
 from ...filtersets import PairFilterSet
-from ...models import OperationKind, Pair
+from ...models import MEMBERS_WITH_STATUS, OperationKind, Pair
 from ...selectors import pair_unshown_fields
 from ...services.operations import KIND_ROLES, operation_start
 from ...services.pairs import (
@@ -64,7 +64,7 @@ class PairViewSet(TenantModelViewSet):
     queryset = Pair.objects.all()
     serializer_class = PairSerializer
     filterset_class = PairFilterSet
-    select_related = ("organization", "primary", "backup")
+    select_related = ("organization", *MEMBERS_WITH_STATUS)
     ordering_fields = ["site_hostname", "state", "last_sync_at"]
     # The operation actions need what the services' table says (KIND_ROLES); the rest are configuration.
     action_roles = {

@@ -6,15 +6,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from appliances.models import Appliance
-from appliances.selectors import appliance_unshown_fields
+from appliances.selectors import appliance_unshown_fields, with_probe_status
 from portal.api.viewsets import TenantReadOnlyViewSet
 from portal.models import Alert
 from portal.services.alerts import alerts_acknowledge
 from portal.services.notification_settings import NOTIFICATION_ROLES
 
 from ...filtersets import AlertFilterSet
-from ...models import Pair, PairStateChange, StatusChange
-from ...selectors import alert_links_prefetch, pair_unshown_fields
+from ...models import MEMBERS_WITH_STATUS, Pair, PairStateChange, StatusChange
+from ...selectors import alert_links_prefetch, pair_unshown_fields, pairs_with_last_check
 from ..serializers import (
     AlertSerializer,
     ApplianceProbeStatusSerializer,
@@ -31,7 +31,7 @@ class ApplianceStatusViewSet(TenantReadOnlyViewSet):
     ordering_fields = ["name", "status_checked_at", "status_latency_ms"]
 
     def get_queryset(self):
-        return super().get_queryset().defer(*appliance_unshown_fields())
+        return with_probe_status(super().get_queryset()).defer(*appliance_unshown_fields())
 
 
 class StatusChangeViewSet(TenantReadOnlyViewSet):
@@ -44,12 +44,12 @@ class StatusChangeViewSet(TenantReadOnlyViewSet):
 class PairStatusViewSet(TenantReadOnlyViewSet):
     queryset = Pair.objects.all()
     serializer_class = PairStatusSerializer
-    select_related = ("primary", "backup")
+    select_related = MEMBERS_WITH_STATUS
     filterset_fields = ["organization", "state"]
     ordering_fields = ["site_hostname", "state_since", "last_status_check_at", "last_sync_at"]
 
     def get_queryset(self):
-        return super().get_queryset().defer(*pair_unshown_fields())
+        return pairs_with_last_check(super().get_queryset()).defer(*pair_unshown_fields())
 
 
 class PairStateChangeViewSet(TenantReadOnlyViewSet):

@@ -12,7 +12,7 @@ from appliances.models import Appliance
 from failover.models import PairState
 from failover.services.probes import claim_lease_until, probe_batch_run, probe_batches_claim
 from failover.tasks import probe_batch, probe_dispatch
-from tests.factories import ApplianceFactory, OrganizationFactory
+from tests.factories import ApplianceFactory, OrganizationFactory, appliance_status_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,9 +21,9 @@ def test_claims_only_due_appliances_in_batches(db):
     now = timezone.now()
     org = OrganizationFactory()
     due = [ApplianceFactory(organization=org) for _ in range(5)]
-    Appliance.objects.filter(pk__in=[a.pk for a in due[:2]]).update(next_probe_at=now - timedelta(seconds=30))
+    appliance_status_set(Appliance.objects.filter(pk__in=[a.pk for a in due[:2]]), next_probe_at=now - timedelta(seconds=30))
     later = ApplianceFactory(organization=org)
-    Appliance.objects.filter(pk=later.pk).update(next_probe_at=now + timedelta(seconds=30))
+    appliance_status_set(later, next_probe_at=now + timedelta(seconds=30))
 
     batches = probe_batches_claim(now=now, batch_size=2)
 
@@ -75,7 +75,7 @@ def test_an_interval_of_one_tick_is_probed_at_every_tick_and_an_outage_confirmed
     everyone = sorted(a.pk for a in fleet.appliances.values())
     Appliance.objects.update(probe_interval=5)
     fleet.probe()  # every member believed up
-    Appliance.objects.update(next_probe_at=None)
+    appliance_status_set(Appliance.objects.all(), next_probe_at=None)
     fleet.sim.set_fault(pair.primary.management_host, "down")
     first = timezone.now()
     ticks = [first, first + timedelta(seconds=4.8), first + timedelta(seconds=10.1)]
@@ -153,7 +153,7 @@ def test_rows_reclaimed_while_the_batch_probed_are_not_written(fleet, settings):
         try:
             # Re-claims just the slow one once the lease has run out (the other is written by then or not).
             time.sleep(1.3)
-            Appliance.objects.filter(pk=slow.pk).update(next_probe_at=timezone.now() + timedelta(minutes=5))
+            appliance_status_set(slow, next_probe_at=timezone.now() + timedelta(minutes=5))
             taken_over.set()
         finally:
             connection.close()

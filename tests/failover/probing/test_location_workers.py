@@ -21,6 +21,7 @@ from failover.tasks import probe_dispatch
 from portal.models import Alert
 from portal.permissions import SYSTEM
 from tests.celery_worker import Worker, wait_until
+from tests.factories import appliance_status_set
 
 SOURCES = {"east": "127.0.0.2", "west": "127.0.0.3", "north": "127.0.0.4"}
 
@@ -45,7 +46,7 @@ def test_location_workers_call_a_primary_down_only_on_a_quorum_and_isolate_a_cut
 
     def sweep() -> Pair:
         started = timezone.now()
-        Appliance.objects.update(next_probe_at=None)  # all due now
+        appliance_status_set(Appliance.objects.all(), next_probe_at=None)  # all due now
         assert probe_dispatch() == Appliance.objects.count()
         wait_until(lambda: LocationStatus.objects.filter(status_checked_at__gte=started).count() == expected, 60,
                    "every location to probe every appliance")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from appliances.models import Appliance
 from failover.models import Pair, PairState
 from failover.probing.pairs import refresh_pair_states
-from tests.factories import PairFactory
+from tests.factories import PairFactory, appliance_status_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,9 +21,9 @@ UP = {"status_reachable": True, "status_healthy": True, "status_error": "", "sta
 def test_refresh_waits_for_the_pair_lock_and_reads_members_after_it():
     now = timezone.now()
     pair = PairFactory(established_at=now, last_sync_at=now)
-    Appliance.objects.filter(pk=pair.primary_id).update(**UP, status_role="primary", status_checked_at=now,
+    appliance_status_set(pair.primary_id, **UP, status_role="primary", status_checked_at=now,
                                                         status_last_sync_at=now)
-    Appliance.objects.filter(pk=pair.backup_id).update(**UP, status_role="backup", status_checked_at=now,
+    appliance_status_set(pair.backup_id, **UP, status_role="backup", status_checked_at=now,
                                                        status_last_sync_at=now)
     with transaction.atomic():
         refresh_pair_states(appliance_ids=[pair.primary_id], now=now)

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from appliances.models import Appliance
 from failover.models import Pair, PairState
 from portal.models import AlertSeverity
-from tests.factories import PairFactory
+from tests.factories import PairFactory, appliance_status_set
 from tests.failover.probing.fleet import fleet_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,7 +106,7 @@ def test_dashboard_and_rules_name_only_metrics_that_exist(client, pairs, raise_d
     shared.PROBE_SECONDS.observe(0.02, outcome="ok")
     shared.ALERTS_SUPPRESSED.inc(kind="countdown")
     Pair.objects.filter(pk=pairs[0].pk).update(last_sync_at=timezone.now())
-    Appliance.objects.filter(pk=pairs[0].primary_id).update(status_checked_at=timezone.now())
+    appliance_status_set(pairs[0].primary_id, status_checked_at=timezone.now())
     raise_down(pairs[0])
     from portal.services.notifications import alerts_deliver_pending  # noqa: PLC0415 (after the settings fixture)
 

@@ -35,7 +35,7 @@ try:
     print(json.dumps({
         "database": django.db.connection.vendor,
         "tasks": ran,
-        "checked": Appliance.objects.filter(status_checked_at__isnull=False).count(),
+        "checked": Appliance.objects.filter(probe_status__status_checked_at__isnull=False).count(),
         "appliances": Appliance.objects.count(),
         "pair_states": sorted(Pair.objects.values_list("state", flat=True)),
     }))
