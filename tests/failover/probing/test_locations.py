@@ -24,6 +24,7 @@ from failover.services.probes import probe_batches_by_location
 from portal.models import Alert
 from portal.permissions import SYSTEM
 from simulator.testing import Silence, free_port
+from tests.factories.appliances import appliance_status_set
 from tests.factories.portal import MembershipFactory, OrganizationFactory, UserFactory
 from tests.failover.swing.fixtures import loopback_silence_lock
 
@@ -321,7 +322,7 @@ def test_an_answer_seen_from_one_location_restarts_the_outage_though_a_quorum_st
     # The first outage began a minute ago (as if every location had seen it down since).
     earlier = timedelta(minutes=1)
     LocationStatus.objects.filter(appliance=pair.primary).update(status_failing_since=F("status_failing_since") - earlier)
-    Appliance.objects.filter(pk=pair.primary_id).update(status_failing_since=F("status_failing_since") - earlier)
+    appliance_status_set(pair.primary_id, status_failing_since=F("status_failing_since") - earlier)
     first = located.sweep().primary_unreachable_since
     assert timezone.now() - first > earlier
 
@@ -445,7 +446,7 @@ def test_a_failure_is_not_counted_across_a_gap_in_a_locations_probes(located):
     gap = timedelta(seconds=2 * pair.primary.probe_interval + pair.primary.probe_timeout + 5)
     LocationStatus.objects.filter(appliance=pair.primary).update(
         status_failing_since=F("status_failing_since") - gap, status_checked_at=F("status_checked_at") - gap)
-    Appliance.objects.filter(pk=pair.primary_id).update(status_failing_since=F("status_failing_since") - gap)
+    appliance_status_set(pair.primary_id, status_failing_since=F("status_failing_since") - gap)
     probed_again = timezone.now()
 
     pair = located.sweep()
