@@ -247,7 +247,8 @@ class PortalSampler(threading.Thread):
         for pk, pair_state, since in Pair.objects.values_list("pk", "state", "primary_unreachable_since"):
             state[("pair", pk)] = (pair_state, since)
         for pk, reachable, failing, role, successes in Appliance.objects.values_list(
-                "pk", "status_reachable", "status_failing_since", "status_role", "status_successes"):
+                "pk", "status_reachable", "probe_status__status_failing_since", "status_role",
+                "probe_status__status_successes"):
             state[("appliance", pk)] = (reachable, failing, role, successes)
         for pk, location, reachable, failing, checked, failures in LocationStatus.objects.values_list(
                 "appliance_id", "location", "status_reachable", "status_failing_since", "status_checked_at",
