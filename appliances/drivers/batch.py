@@ -39,18 +39,6 @@ class ProbeTarget:
 
 
 @dataclass
-class ProbeResult:
-    target: ProbeTarget
-    health: HealthReport | None = None
-    error: ApplianceError | None = None
-    elapsed_ms: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass
 class CallResult(Generic[T]):
     """One appliance's outcome in ``perform_many``: the operation's value, or its typed error."""
 
@@ -61,6 +49,17 @@ class CallResult(Generic[T]):
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(kw_only=True)
+class ProbeResult(CallResult[HealthReport]):
+    """``probe_many``'s outcome for one target: a ``CallResult`` whose value is the health report."""
+
+    target: ProbeTarget
+
+    @property
+    def health(self) -> HealthReport | None:
+        return self.value
 
 
 class _Job:
@@ -107,7 +106,7 @@ def probe_many(
                                source_address=source_address) for t in targets]
     results = perform_many([(client, client.operations.check_health()) for client in clients],
                            concurrency=concurrency, timeout=timeout, action="check_health")
-    return [ProbeResult(target, health=result.value, error=result.error, elapsed_ms=result.elapsed_ms)
+    return [ProbeResult(target=target, value=result.value, error=result.error, elapsed_ms=result.elapsed_ms)
             for target, result in zip(targets, results, strict=True)]
 
 

@@ -132,7 +132,7 @@ def _health(**overrides) -> ProbeResult:
         "latency_ms": 1.0,
     }
     values.update(overrides)
-    return ProbeResult(target=None, health=HealthReport(**values), elapsed_ms=1.0)
+    return ProbeResult(target=None, value=HealthReport(**values), elapsed_ms=1.0)
 
 
 def _believed_backup():
